@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Runs every test of the solution against real servers and ends with one line:
+#   tests: N passed, N failed, N skipped
+#
+# It provisions what the tests need when it is missing and it may (root on Debian): a throwaway PostgreSQL
+# cluster on a free loopback port, stopped and removed at exit, even on failure. Set AAP_TEST_POSTGRES to an
+# admin connection string to use a server of your own instead.
+#
+# Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Apps]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d -t aap-test-XXXXXX)"
+pg_data=""
+pg_ctl_bin=""
+pg_user=""
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+cleanup() {
+  local status=$?
+  if [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]]; then
+    run_as_pg "$pg_ctl_bin" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+apt_install() {
+  if ! is_root || ! command -v apt-get >/dev/null; then
+    return 1
+  fi
+  if [[ -z "${apt_updated:-}" ]]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+run_as_pg() {
+  if [[ -n "$pg_user" ]]; then
+    runuser -u "$pg_user" -- "$@"
+  else
+    "$@"
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
+    shuf -i 20000-60000 -n 1
+}
+
+find_pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" ]]; then
+      echo "$dir"
+    fi
+  done | sort -V | tail -n 1
+}
+
+start_postgres() {
+  local bin
+  bin="$(find_pg_bin)"
+  if [[ -z "$bin" ]] && ! command -v initdb >/dev/null; then
+    apt_install postgresql || true
+    bin="$(find_pg_bin)"
+  fi
+  if [[ -n "$bin" ]]; then
+    pg_ctl_bin="$bin/pg_ctl"
+    initdb_bin="$bin/initdb"
+  elif command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+    pg_ctl_bin="$(command -v pg_ctl)"
+    initdb_bin="$(command -v initdb)"
+  else
+    return 1
+  fi
+
+  # initdb refuses to run as root: the cluster belongs to an unprivileged user.
+  if is_root; then
+    pg_user=postgres
+    id -u "$pg_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
+  fi
+
+  pg_data="$work/pg"
+  mkdir -p "$pg_data"
+  [[ -n "$pg_user" ]] && chown "$pg_user" "$work" "$pg_data"
+  chmod 700 "$pg_data"
+
+  local port
+  port="$(free_port)"
+  run_as_pg "$initdb_bin" -D "$pg_data" -U postgres -A trust -E UTF8 --no-locale >"$work/initdb.log" 2>&1 || {
+    cat "$work/initdb.log" >&2
+    return 1
+  }
+  # A throwaway cluster: durability settings off for speed.
+  run_as_pg "$pg_ctl_bin" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 \
+    -o "-p $port -k $pg_data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || {
+    cat "$pg_data/server.log" >&2
+    return 1
+  }
+  export AAP_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=20"
+  log "PostgreSQL $("$pg_ctl_bin" --version | awk '{print $NF}') on 127.0.0.1:$port"
+}
+
+if ! command -v dotnet >/dev/null; then
+  log "the .NET 10 SDK is required (dotnet not found on PATH)"
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+required_servers=0
+[[ "${CI:-}" == "true" ]] && required_servers=1
+
+if [[ -z "${AAP_TEST_POSTGRES:-}" ]]; then
+  if start_postgres; then
+    required_servers=1
+  elif [[ "$required_servers" == 1 ]]; then
+    log "could not provision PostgreSQL, and CI requires it"
+    echo "tests: 0 passed, 1 failed, 0 skipped"
+    exit 1
+  else
+    log "no PostgreSQL: its tests will fail with a message saying so"
+  fi
+fi
+export AAP_TEST_REQUIRE_SERVERS="$required_servers"
+
+cd "$root"
+results="$work/results"
+set +e
+dotnet test Aap.slnx --nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@"
+test_status=$?
+set -e
+
+passed=0 failed=0 skipped=0
+shopt -s nullglob
+trx_files=("$results"/*.trx)
+for trx in "${trx_files[@]}"; do
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+
+if [[ "$test_status" != 0 && "$failed" == 0 ]]; then
+  # The build or a test host failed before any result was written.
+  failed=1
+fi
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[[ "$test_status" == 0 && "$failed" == 0 ]]

@@ -1,0 +1,109 @@
+using System.ComponentModel.DataAnnotations;
+using Aap.Api.Platform.Configuration;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Aap.Api.Platform.Observability;
+
+/// <summary>Where logs go. Section <c>Log</c>; levels are set under <c>Serilog:MinimumLevel</c>.</summary>
+internal sealed class LogOptions
+{
+    public const string SectionName = "Log";
+
+    /// <summary><c>text</c> (readable) or <c>json</c>; defaults to text in Development and JSON elsewhere.</summary>
+    public string? ConsoleFormat { get; set; }
+
+    public bool ConsoleEnabled { get; set; } = true;
+
+    public bool FileEnabled { get; set; } = true;
+
+    /// <summary>Folder of the JSON log files; defaults to <c>$AAP_DATA_DIR/logs</c>.</summary>
+    public string? FileDirectory { get; set; }
+
+    [Range(1024, long.MaxValue)]
+    public long FileSizeLimitBytes { get; set; } = 10 * 1024 * 1024;
+
+    [Range(1, 1000)]
+    public int RetainedFileCount { get; set; } = 14;
+}
+
+internal static class LoggingSetup
+{
+    public static IHostApplicationBuilder AddAapLogging(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(LogOptions.SectionName).Get<LogOptions>() ?? new LogOptions();
+        var format = options.ConsoleFormat ?? (builder.Environment.IsDevelopment() ? "text" : "json");
+        if (format is not ("text" or "json"))
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(
+                LogOptions.SectionName, typeof(LogOptions), [$"Log:ConsoleFormat must be 'text' or 'json', not '{format}'."]);
+        }
+
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<RequestIdEnricher>();
+        var directory = options.FileDirectory ?? Path.Combine(DataDirectory.From(builder.Configuration).Path, "logs");
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext()
+                .Enrich.With(services.GetRequiredService<RequestIdEnricher>())
+                .Enrich.WithProperty("Application", "aap");
+
+            if (options.ConsoleEnabled)
+            {
+                if (format == "json")
+                {
+                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                }
+                else
+                {
+                    logger.WriteTo.Console(
+                        outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {RequestId}{NewLine}{Exception}",
+                        formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            if (options.FileEnabled)
+            {
+                Directory.CreateDirectory(directory);
+                logger.WriteTo.File(
+                    new CompactJsonFormatter(),
+                    Path.Combine(directory, "aap-.json"),
+                    rollingInterval: RollingInterval.Day,
+                    fileSizeLimitBytes: options.FileSizeLimitBytes,
+                    rollOnFileSizeLimit: true,
+                    retainedFileCountLimit: options.RetainedFileCount,
+                    shared: true,
+                    flushToDiskInterval: TimeSpan.FromSeconds(1));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// One event per request: method, path (never the query string), status, duration, request id and, once
+    /// authentication exists, the user id. Bodies, headers, cookies and tokens are never logged.
+    /// </summary>
+    public static IApplicationBuilder UseAapRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.GetLevel = (context, _, exception) =>
+                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                var userId = context.User.FindFirst("sub")?.Value;
+                if (userId is not null)
+                {
+                    diagnostics.Set("UserId", userId);
+                }
+            };
+        });
+}

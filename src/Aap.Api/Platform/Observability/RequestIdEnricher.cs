@@ -1,0 +1,19 @@
+using Serilog.Core;
+using Serilog.Events;
+
+namespace Aap.Api.Platform.Observability;
+
+/// <summary>
+/// Puts the request id on every event logged while a request runs. It replaces the id of the framework's own
+/// logging scope, which is taken before the request id middleware has run.
+/// </summary>
+internal sealed class RequestIdEnricher(IHttpContextAccessor accessor) : ILogEventEnricher
+{
+    public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
+    {
+        if (accessor.HttpContext is { } context)
+        {
+            logEvent.AddOrUpdateProperty(propertyFactory.CreateProperty("RequestId", context.TraceIdentifier));
+        }
+    }
+}

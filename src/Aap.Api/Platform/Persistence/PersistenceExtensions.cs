@@ -1,0 +1,75 @@
+using Aap.Api.Platform.Configuration;
+using Aap.Api.Platform.Persistence.Migrations;
+using Aap.Api.Platform.Persistence.Seeding;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Platform.Persistence;
+
+internal static class PersistenceExtensions
+{
+    public static IHostApplicationBuilder AddPersistence(this IHostApplicationBuilder builder)
+    {
+        var dataDirectory = DataDirectory.From(builder.Configuration);
+        builder.Services.AddSingleton(dataDirectory);
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+                options.ConnectionString = configuration.GetConnectionString("Default") is { Length: > 0 } configured
+                    ? configured
+                    : options.ProviderKind == DatabaseProvider.Sqlite ? DefaultSqlite(dataDirectory) : "")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+
+        builder.Services.AddDbContext<AppDbContext>((services, options) =>
+            Configure(options, services.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+
+        builder.Services.AddScoped<DatabaseMigrator>();
+        builder.Services.AddScoped<Seeder>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [DatabaseHealthCheck.ReadyTag]);
+        return builder;
+    }
+
+    public static void Configure(DbContextOptionsBuilder options, DatabaseOptions database)
+    {
+        switch (database.ProviderKind)
+        {
+            case DatabaseProvider.Postgres:
+                options.UseNpgsql(database.ConnectionString);
+                break;
+            default:
+                options.UseSqlite(database.ConnectionString);
+                break;
+        }
+
+        options.UseSnakeCaseNamingConvention();
+    }
+
+    /// <summary>Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile.</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        var options = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        await using var scope = app.Services.CreateAsyncScope();
+        if (options.MigrateOnStart)
+        {
+            await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SeedProfile))
+        {
+            await scope.ServiceProvider.GetRequiredService<Seeder>().SeedAsync(options.SeedProfile, cancellationToken);
+        }
+    }
+
+    private static string DefaultSqlite(DataDirectory dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory.Path);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory.Path, "aap.db"),
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Observability;
+using Aap.Api.Platform.OpenApi;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace Aap.Api.Platform;
+
+/// <summary>What every feature stands on: configuration, persistence, HTTP conventions, security and observability.</summary>
+internal static class PlatformExtensions
+{
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+
+        builder.AddAapLogging();
+        builder.AddPersistence();
+
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var http = builder.Configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = http.MaxRequestBodyBytes;
+        });
+        if (http.TrustForwardedHeaders)
+        {
+            services.Configure<ForwardedHeadersOptions>(forwarded =>
+            {
+                forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                forwarded.KnownIPNetworks.Clear();
+                forwarded.KnownProxies.Clear();
+            });
+        }
+
+        services.ConfigureHttpJsonOptions(json => ConfigureJson(json.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddValidation();
+
+        services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddAapCors();
+        services.AddAapOpenApi();
+        return builder;
+    }
+
+    /// <summary>snake_case on the wire, enums as strings, unknown fields ignored, nothing lenient about types.</summary>
+    public static void ConfigureJson(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.DictionaryKeyPolicy = null;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        json.NumberHandling = JsonNumberHandling.Strict;
+        json.ReadCommentHandling = JsonCommentHandling.Disallow;
+        json.AllowTrailingCommas = false;
+        json.MaxDepth = 32;
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpOptions>>().Value.TrustForwardedHeaders)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseAapRequestLogging();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseCors();
+
+        app.MapHealthEndpoints();
+        app.MapAapOpenApi();
+        return app;
+    }
+}
