@@ -16,7 +16,13 @@ internal sealed class RequestIdMiddleware(RequestDelegate next)
             ? context.Request.Headers[HeaderName].ToString()
             : Guid.CreateVersion7().ToString("N");
         context.TraceIdentifier = requestId;
-        context.Response.Headers[HeaderName] = requestId;
+        // Set when the response starts, so that error responses (whose headers the exception handler clears) carry it too.
+        context.Response.OnStarting(static state =>
+        {
+            var context = (HttpContext)state;
+            context.Response.Headers[HeaderName] = context.TraceIdentifier;
+            return Task.CompletedTask;
+        }, context);
         return next(context);
     }
 
