@@ -95,6 +95,12 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 
+    /// <summary>Stops the host so that its log files are flushed and complete.</summary>
+    public async Task DisposeLoggingAsync()
+    {
+        await base.DisposeAsync();
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

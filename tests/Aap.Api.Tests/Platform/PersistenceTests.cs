@@ -1,0 +1,362 @@
+using System.Data.Common;
+using Aap.Api.Features.Apps;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Persistence.Migrations;
+using Aap.Api.Platform.Persistence.Seeding;
+using Aap.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Tests.Platform;
+
+/// <summary>Migrations, seeding and the entity conventions, on the real database of each provider.</summary>
+public abstract class PersistenceTests(AapFactory factory)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_migrated_schema_has_every_table_column_and_index_of_the_model()
+    {
+        await factory.DbAsync(async db =>
+        {
+            var connection = db.Database.GetDbConnection();
+            await db.Database.OpenConnectionAsync(Ct);
+            foreach (var entity in db.Model.GetEntityTypes())
+            {
+                var table = entity.GetTableName()!;
+                var columns = await ColumnsAsync(connection, factory.Provider, table);
+                columns.ShouldNotBeEmpty($"table {table} is missing");
+                foreach (var property in entity.GetProperties())
+                {
+                    var column = property.GetColumnName();
+                    columns.ShouldContainKey(column, $"{table}.{column} is missing");
+                    columns[column].ShouldBe(property.IsNullable, $"{table}.{column} nullability differs from the model");
+                }
+
+                var indexes = await IndexesAsync(connection, factory.Provider, table);
+                foreach (var index in entity.GetIndexes())
+                {
+                    indexes.ShouldContain(index.GetDatabaseName()!, $"index {index.GetDatabaseName()} on {table} is missing");
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Migrating_an_up_to_date_database_applies_nothing()
+    {
+        var applied = await factory.ServiceAsync<DatabaseMigrator, IReadOnlyList<MigrationScript>>(m => m.MigrateAsync(Ct));
+        var status = await factory.ServiceAsync<DatabaseMigrator, MigrationStatus>(m => m.GetStatusAsync(Ct));
+
+        applied.ShouldBeEmpty();
+        status.Pending.ShouldBeEmpty();
+        status.Applied.Select(a => a.Version).ShouldBe(MigrationScripts.For(factory.Provider).Select(s => s.Version));
+        status.Applied.ShouldAllBe(a => a.Checksum.Length == 64);
+    }
+
+    [Fact]
+    public async Task Nodes_that_migrate_one_fresh_database_at_once_apply_each_script_once()
+    {
+        await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            await using var db = fresh.Context();
+            return await fresh.Migrator(db).MigrateAsync(Ct);
+        }, Ct)));
+
+        runs.Sum(r => r.Count).ShouldBe(MigrationScripts.For(factory.Provider).Count);
+        await using var check = fresh.Context();
+        var status = await fresh.Migrator(check).GetStatusAsync(Ct);
+        status.Pending.ShouldBeEmpty();
+        status.Applied.Count.ShouldBe(MigrationScripts.For(factory.Provider).Count);
+    }
+
+    [Fact]
+    public async Task A_script_changed_after_it_was_applied_stops_the_migration()
+    {
+        await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
+        await using var db = fresh.Context();
+        await fresh.Migrator(db).MigrateAsync(Ct);
+        await db.Database.ExecuteSqlRawAsync("UPDATE schema_migrations SET checksum = 'edited'", Ct);
+
+        var error = await Should.ThrowAsync<InvalidOperationException>(() => fresh.Migrator(db).MigrateAsync(Ct));
+
+        error.Message.ShouldContain("was changed after it was applied");
+    }
+
+    [Fact]
+    public async Task A_database_with_pending_migrations_is_not_ready()
+    {
+        // A host of the same provider on a database of its own that is never migrated.
+        await using var host = factory.Provider == DatabaseProvider.Postgres ? (AapFactory)new PostgresFactory() : new SqliteFactory();
+        host.With("Database:MigrateOnStart", "false").With("Database:SeedProfile", "");
+        await host.InitializeAsync();
+
+        using var response = await host.Client().GetAsync("/health/ready", Ct);
+
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.ServiceUnavailable);
+        (await response.JsonAsync()).GetProperty("checks").GetProperty("database").GetProperty("status").GetString().ShouldBe("Unhealthy");
+    }
+
+    [Fact]
+    public async Task Seeding_twice_changes_nothing()
+    {
+        var countsBefore = await CountsAsync();
+
+        var first = await factory.ServiceAsync<Seeder, int>(s => s.SeedAsync(SeedProfiles.Test, Ct));
+        var second = await factory.ServiceAsync<Seeder, int>(s => s.SeedAsync(SeedProfiles.Test, Ct));
+
+        first.ShouldBe(0, "the test profile was seeded at start");
+        second.ShouldBe(0);
+        (await CountsAsync()).ShouldBe(countsBefore);
+    }
+
+    [Fact]
+    public async Task The_demo_profile_inserts_categories_before_the_apps_that_use_them_and_only_once()
+    {
+        await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
+        await using var db = fresh.Context();
+        await fresh.Migrator(db).MigrateAsync(Ct);
+        var seeder = new Seeder(db, [new AppsSeed()], NullLogger<Seeder>.Instance);
+
+        var inserted = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
+        var again = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
+
+        inserted.ShouldBeGreaterThan(0);
+        again.ShouldBe(0);
+        (await db.Apps.CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
+        (await db.Apps.Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
+    }
+
+    [Fact]
+    public async Task Seeding_never_brings_back_an_app_an_admin_deleted()
+    {
+        await factory.DbAsync(db => db.Apps.Where(a => a.Name == "Test Beta")
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
+
+        var inserted = await factory.ServiceAsync<Seeder, int>(s => s.SeedAsync(SeedProfiles.Test, Ct));
+
+        inserted.ShouldBe(0);
+        (await factory.DbAsync(db => db.Apps.CountAsync(a => a.Name == "Test Beta", Ct))).ShouldBe(0);
+        await factory.DbAsync(db => db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.Name == "Test Beta")
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, (DateTime?)null), Ct));
+    }
+
+    [Fact]
+    public async Task Every_field_of_an_app_and_its_category_is_written_and_read_back()
+    {
+        var token = Guid.NewGuid().ToString("N")[..10];
+        var id = await factory.DbAsync(async db =>
+        {
+            var category = new AppCategory { Slug = $"c{token}", Name = "Café & Ünïcode" };
+            var app = new App
+            {
+                Link = "https://play.google.com/store/apps/details?id=x.y",
+                Points = App.MaxPoints,
+                Description = "Line one\nline two — ✓",
+                Category = category,
+                IsActive = false,
+            };
+            app.Rename($"  Round Trip {token}  ");
+            db.Apps.Add(app);
+            await db.SaveChangesAsync(Ct);
+            return app.Id;
+        });
+
+        var read = await factory.DbAsync(db => db.Apps.AsNoTracking().Include(a => a.Category).SingleAsync(a => a.Id == id, Ct));
+
+        read.Name.ShouldBe($"Round Trip {token}");
+        read.NormalizedName.ShouldBe($"ROUND TRIP {token.ToUpperInvariant()}");
+        read.Link.ShouldBe("https://play.google.com/store/apps/details?id=x.y");
+        read.Points.ShouldBe(App.MaxPoints);
+        read.Description.ShouldBe("Line one\nline two — ✓");
+        read.IsActive.ShouldBeFalse();
+        read.Category!.Name.ShouldBe("Café & Ünïcode");
+        read.Category.Slug.ShouldBe($"c{token}");
+        read.CreatedAt.ShouldBe(factory.Clock.GetUtcNow().UtcDateTime);
+        read.CreatedAt.Kind.ShouldBe(DateTimeKind.Utc);
+        read.UpdatedAt.ShouldBe(read.CreatedAt);
+        read.DeletedAt.ShouldBeNull();
+        read.Version.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task An_update_moves_updated_at_and_the_version_but_not_created_at()
+    {
+        var id = await AddAppAsync();
+        var created = factory.Clock.GetUtcNow().UtcDateTime;
+        factory.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await factory.DbAsync(async db =>
+        {
+            var app = await db.Apps.SingleAsync(a => a.Id == id, Ct);
+            app.Points = 42;
+            app.CreatedAt = DateTime.UnixEpoch;
+            await db.SaveChangesAsync(Ct);
+        });
+
+        var read = await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == id, Ct));
+        read.CreatedAt.ShouldBe(created);
+        read.UpdatedAt.ShouldBe(created.AddMinutes(5));
+        read.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_stale_write_fails_instead_of_overwriting_a_newer_one()
+    {
+        var id = await AddAppAsync();
+        await using var scopeA = factory.Services.CreateAsyncScope();
+        await using var scopeB = factory.Services.CreateAsyncScope();
+        var dbA = scopeA.ServiceProvider.GetRequiredService<AppDbContext>();
+        var dbB = scopeB.ServiceProvider.GetRequiredService<AppDbContext>();
+        var a = await dbA.Apps.SingleAsync(x => x.Id == id, Ct);
+        var b = await dbB.Apps.SingleAsync(x => x.Id == id, Ct);
+
+        a.Points = 10;
+        await dbA.SaveChangesAsync(Ct);
+        b.Points = 20;
+
+        await Should.ThrowAsync<DbUpdateConcurrencyException>(() => dbB.SaveChangesAsync(Ct));
+        (await factory.DbAsync(db => db.Apps.Where(x => x.Id == id).Select(x => x.Points).SingleAsync(Ct))).ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task Two_live_apps_cannot_share_a_name_but_a_deleted_one_frees_it()
+    {
+        var name = $"Unique {Guid.NewGuid():N}";
+        await factory.DbAsync(async db =>
+        {
+            var first = new App { Link = "https://example.test/1", Points = 1 };
+            first.Rename(name);
+            db.Apps.Add(first);
+            await db.SaveChangesAsync(Ct);
+        });
+
+        await Should.ThrowAsync<DbUpdateException>(() => factory.DbAsync(async db =>
+        {
+            var twin = new App { Link = "https://example.test/2", Points = 1 };
+            twin.Rename(name.ToLowerInvariant());
+            db.Apps.Add(twin);
+            await db.SaveChangesAsync(Ct);
+        }));
+
+        await factory.DbAsync(db => db.Apps.Where(a => a.Name == name).ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
+        await factory.DbAsync(async db =>
+        {
+            var again = new App { Link = "https://example.test/3", Points = 1 };
+            again.Rename(name);
+            db.Apps.Add(again);
+            await db.SaveChangesAsync(Ct);
+        });
+        (await factory.DbAsync(db => db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(a => a.Name == name, Ct))).ShouldBe(2);
+    }
+
+    private async Task<long> AddAppAsync() => await factory.DbAsync(async db =>
+    {
+        var app = new App { Link = "https://example.test/app", Points = 1 };
+        app.Rename($"Convention {Guid.NewGuid():N}");
+        db.Apps.Add(app);
+        await db.SaveChangesAsync(Ct);
+        return app.Id;
+    });
+
+    private Task<(int Categories, int Apps)> CountsAsync() => factory.DbAsync(async db =>
+        (await db.AppCategories.CountAsync(Ct), await db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(Ct)));
+
+    private static async Task<Dictionary<string, bool>> ColumnsAsync(DbConnection connection, DatabaseProvider provider, string table)
+    {
+        var sql = provider == DatabaseProvider.Postgres
+            ? $"SELECT column_name, is_nullable = 'YES' FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}'"
+            : $"SELECT name, \"notnull\" = 0 FROM pragma_table_info('{table}')";
+        var columns = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            columns[reader.GetString(0)] = Convert.ToBoolean(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return columns;
+    }
+
+    private static async Task<List<string>> IndexesAsync(DbConnection connection, DatabaseProvider provider, string table)
+    {
+        var sql = provider == DatabaseProvider.Postgres
+            ? $"SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = '{table}'"
+            : $"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}'";
+        var indexes = new List<string>();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            indexes.Add(reader.GetString(0));
+        }
+
+        return indexes;
+    }
+
+    public sealed class OnSqlite(SqliteFactory factory) : PersistenceTests(factory), IClassFixture<SqliteFactory>;
+
+    public sealed class OnPostgres(PostgresFactory factory) : PersistenceTests(factory), IClassFixture<PostgresFactory>;
+}
+
+/// <summary>An empty database of its own, outside any running application, for migration tests.</summary>
+internal sealed class FreshDatabase : IAsyncDisposable
+{
+    private readonly DatabaseOptions _options;
+    private readonly string? _postgresName;
+    private readonly string? _sqliteFolder;
+
+    private FreshDatabase(DatabaseOptions options, string? postgresName, string? sqliteFolder)
+    {
+        _options = options;
+        _postgresName = postgresName;
+        _sqliteFolder = sqliteFolder;
+    }
+
+    public string ConnectionString => _options.ConnectionString;
+
+    public static async Task<FreshDatabase> CreateAsync(DatabaseProvider provider)
+    {
+        if (provider == DatabaseProvider.Postgres)
+        {
+            var name = $"aap_fresh_{Guid.NewGuid():N}";
+            var connectionString = await PostgresServer.CreateDatabaseAsync(name);
+            return new FreshDatabase(new DatabaseOptions { Provider = "Postgres", ConnectionString = connectionString }, name, null);
+        }
+
+        var folder = Directory.CreateTempSubdirectory("aap-fresh-").FullName;
+        var sqlite = $"Data Source={Path.Combine(folder, "aap.db")};Default Timeout=30";
+        return new FreshDatabase(new DatabaseOptions { Provider = "Sqlite", ConnectionString = sqlite }, null, folder);
+    }
+
+    public AppDbContext Context()
+    {
+        var builder = new DbContextOptionsBuilder<AppDbContext>();
+        PersistenceExtensions.Configure(builder, _options);
+        return new AppDbContext(builder.Options, TimeProvider.System);
+    }
+
+    public DatabaseMigrator Migrator(AppDbContext db) =>
+        new(db, Options.Create(_options), TimeProvider.System, NullLogger<DatabaseMigrator>.Instance);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgresName is not null)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(_postgresName);
+        }
+
+        if (_sqliteFolder is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_sqliteFolder, recursive: true);
+        }
+    }
+}
