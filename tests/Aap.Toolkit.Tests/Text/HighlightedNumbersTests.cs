@@ -4,14 +4,6 @@ namespace Aap.Toolkit.Tests.Text;
 
 public sealed class HighlightedNumbersTests
 {
-    [Fact]
-    public void The_seed_text_without_highlighting_gives_no_numbers() =>
-        HighlightedNumbers.Extract(Samples.Orders).ShouldBeEmpty();
-
-    [Fact]
-    public void The_seed_text_with_orange_ids_gives_those_ids() =>
-        HighlightedNumbers.Extract(Samples.OrdersWithHighlightedIds()).ShouldBe(Samples.HighlightedIds);
-
     [Theory]
     [InlineData("background-color:orange")]
     [InlineData("background-color: orange")]

@@ -6,13 +6,20 @@ namespace Aap.Toolkit.Tests.Text;
 public sealed class SeedPatternTests
 {
     [Fact]
-    public void The_seed_text_without_highlighting_gives_no_numbers() =>
+    public void The_seed_text_has_no_highlighting_so_neither_finds_a_number()
+    {
+        HighlightedNumbers.Extract(Samples.Orders).ShouldBeEmpty();
         HighlightedNumbers.ExtractWithPattern(Samples.Orders).ShouldBeEmpty();
+    }
 
     [Fact]
-    public void The_seed_text_with_orange_ids_gives_the_same_ids_as_the_parser() =>
-        HighlightedNumbers.ExtractWithPattern(Samples.OrdersWithHighlightedIds())
-            .ShouldBe(HighlightedNumbers.Extract(Samples.OrdersWithHighlightedIds()));
+    public void The_seed_text_with_ids_in_orange_spans_gives_those_ids_to_both()
+    {
+        var page = Samples.OrdersWithHighlightedIds();
+
+        HighlightedNumbers.Extract(page).ShouldBe(Samples.HighlightedIds);
+        HighlightedNumbers.ExtractWithPattern(page).ShouldBe(Samples.HighlightedIds);
+    }
 
     [Theory]
     [InlineData("""<span style="background-color: orange">42</span>""")]
