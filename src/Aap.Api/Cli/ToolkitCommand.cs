@@ -31,16 +31,19 @@ internal static partial class ToolkitCommand
         var offset = new Option<int>("--offset")
         {
             Description = "The moment to look up, counted from the start of the game.",
+            HelpName = "N",
             Required = true,
         };
         var seed = new Option<int>("--seed")
         {
-            Description = $"The seed of the generated game (default {DefaultSeed}); ignored with --stamps.",
+            Description = "The seed of the generated game; ignored with --stamps.",
+            HelpName = "S",
             DefaultValueFactory = _ => DefaultSeed,
         };
         var stamps = new Option<FileInfo?>("--stamps")
         {
             Description = """A JSON file of stamps sorted by offset, [{"offset":0,"score":{"home":0,"away":0}}, ...], instead of a generated game.""",
+            HelpName = "FILE.json",
         };
 
         var command = new Command("score", "Print the score of a game at an offset.") { offset, seed, stamps };
@@ -70,6 +73,7 @@ internal static partial class ToolkitCommand
         var color = new Option<string>("--color")
         {
             Description = "The background to look for: a CSS colour name, a hex colour or rgb().",
+            HelpName = "C",
             DefaultValueFactory = _ => HighlightedNumbers.DefaultColor,
         };
         var page = new Argument<FileInfo?>("file")
@@ -90,6 +94,7 @@ internal static partial class ToolkitCommand
             }
             catch (ArgumentException)
             {
+                // The page is never rejected; only the colour can be.
                 throw new BadInputException($"--color '{wanted}' is not a colour: give a CSS colour name, a hex colour or rgb().");
             }
         }));
