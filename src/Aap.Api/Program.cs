@@ -1,21 +1,29 @@
 using Aap.Api.Cli;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
 using Aap.Api.Features.Status;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Settings;
 
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPlatform();
+builder.Services.AddRuntimeSettings();
+builder.AddIdentityFeature();
 builder.Services.AddAppsFeature();
 
 var app = builder.Build();
 
 app.UsePlatform();
+app.UseIdentityFeature();
 app.MapStatusEndpoints();
+app.MapIdentityEndpoints();
+app.MapSeedAuthEndpoints();
+app.MapSettingsEndpoints();
 app.MapAppsEndpoints();
 
 if (AapCli.IsCommand(args))
@@ -24,6 +32,7 @@ if (AapCli.IsCommand(args))
 }
 
 await app.PrepareDatabaseAsync();
+await app.EnsureBootstrapAdminAsync();
 await app.RunAsync();
 return 0;
 

@@ -31,6 +31,9 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
 
     public string DataDirectory { get; }
 
+    /// <summary>The HMAC key this host signs access tokens with (base64 of 48 random bytes).</summary>
+    public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
     /// <summary>The application's clock: tests move time instead of sleeping.</summary>
     public FakeTimeProvider Clock { get; }
 
@@ -87,6 +90,9 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Database:SeedProfile", "test");
         builder.UseSetting("Log:ConsoleEnabled", "false");
         builder.UseSetting("Cors:AllowedOrigins:0", "https://app.example.test");
+        builder.UseSetting("Auth:SigningKeyId", "test-key");
+        builder.UseSetting("Auth:SigningKey", SigningKey);
+        builder.UseSetting("Auth:RateLimitPermits", "100000");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -1,4 +1,8 @@
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Settings;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -6,16 +10,34 @@ namespace Aap.Api.Platform.Persistence;
 
 /// <summary>
 /// The one EF Core context of AAP. Features add their sets and configurations here; endpoints use it directly
-/// (no repositories). Table and column names are snake_case on both providers.
+/// (no repositories). Table and column names are snake_case on both providers. It is an Identity user context
+/// (users and their claims, logins and tokens); roles are a column of the user, not tables.
 /// </summary>
-internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeProvider clock) : DbContext(options)
+internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeProvider clock) : IdentityUserContext<User, long>(options)
 {
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<RuntimeSetting> RuntimeSettings => Set<RuntimeSetting>();
+
+    public DbSet<RuntimeSettingChange> RuntimeSettingChanges => Set<RuntimeSettingChange>();
+
     public DbSet<App> Apps => Set<App>();
 
     public DbSet<AppCategory> AppCategories => Set<AppCategory>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
+        // Passkeys (Identity schema version 3) are not used: no table for them.
+        modelBuilder.Ignore<IdentityUserPasskey<long>>();
+        modelBuilder.Ignore<IdentityPasskeyData>();
+        modelBuilder.ApplyConfiguration(new UserConfiguration());
+        modelBuilder.Entity<IdentityUserClaim<long>>().ToTable("user_claims");
+        modelBuilder.Entity<IdentityUserLogin<long>>().ToTable("user_logins");
+        modelBuilder.Entity<IdentityUserToken<long>>().ToTable("user_tokens");
+        modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new RuntimeSettingConfiguration());
+        modelBuilder.ApplyConfiguration(new RuntimeSettingChangeConfiguration());
         modelBuilder.ApplyConfiguration(new AppCategoryConfiguration());
         modelBuilder.ApplyConfiguration(new AppConfiguration());
 

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using Aap.Api.Platform.Http;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Features.Identity;
+
+/// <summary>
+/// One scheme for the three ways a caller proves who they are: <c>Authorization: Bearer</c> (an access token),
+/// <c>Authorization: Basic</c> (RFC 7617, user name or e-mail and password, with the same lockout as login) and
+/// the access-token cookie. Access tokens are validated without a database call.
+/// </summary>
+internal sealed class AapAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    TokenService tokens,
+    AccountService accounts,
+    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "aap";
+    public const string ViaCookie = "Cookie";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var authorization = Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var identity = await tokens.ValidateAccessTokenAsync(authorization["Bearer ".Length..].Trim());
+            return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
+        }
+
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return await BasicAsync(authorization["Basic ".Length..].Trim());
+        }
+
+        if (authorization.Length > 0)
+        {
+            return AuthenticateResult.Fail("unsupported_scheme");
+        }
+
+        if (Request.Cookies.TryGetValue(AuthCookies.Access, out var cookie) && cookie.Length > 0)
+        {
+            var identity = await tokens.ValidateAccessTokenAsync(cookie);
+            return identity is null
+                ? AuthenticateResult.Fail("invalid_token")
+                : Success(new ClaimsIdentity(identity.Claims, ViaCookie, TokenService.SubjectClaim, TokenService.RoleClaim));
+        }
+
+        return AuthenticateResult.NoResult();
+    }
+
+    private async Task<AuthenticateResult> BasicAsync(string encoded)
+    {
+        string decoded;
+        try
+        {
+            decoded = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Convert.FromBase64String(encoded));
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            return AuthenticateResult.Fail("malformed_basic_credentials");
+        }
+
+        // RFC 7617: the user id ends at the first colon; the password may contain more.
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return AuthenticateResult.Fail("malformed_basic_credentials");
+        }
+
+        var user = await accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
+        if (user is null)
+        {
+            return AuthenticateResult.Fail("invalid_credentials");
+        }
+
+        return Success(new ClaimsIdentity(
+            [
+                new Claim(TokenService.SubjectClaim, user.Id.ToString(CultureInfo.InvariantCulture)),
+                new Claim(TokenService.RoleClaim, user.Role),
+            ],
+            "Basic",
+            TokenService.SubjectClaim,
+            TokenService.RoleClaim));
+    }
+
+    private static AuthenticateResult Success(ClaimsIdentity identity) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        var bearer = failure == "invalid_token" ? "Bearer realm=\"aap\", error=\"invalid_token\"" : "Bearer realm=\"aap\"";
+        Response.Headers.WWWAuthenticate = new[] { bearer, "Basic realm=\"aap\", charset=\"UTF-8\"" };
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, failure switch
+        {
+            "invalid_token" => "The access token is invalid or has expired.",
+            "invalid_credentials" => "Invalid credentials.",
+            "malformed_basic_credentials" => "The Basic credentials are not base64 of 'user:password'.",
+            _ => "Authentication is required.",
+        });
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Your role does not allow this.");
+
+    private async Task WriteProblemAsync(int status, string code, string detail)
+    {
+        Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Detail = detail };
+        problem.Extensions["code"] = code;
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+    }
+}
+
+/// <summary>Reads who the caller is from an authenticated principal.</summary>
+internal static class CallerExtensions
+{
+    public static long? UserId(this ClaimsPrincipal principal) =>
+        long.TryParse(principal.FindFirst(TokenService.SubjectClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(Roles.Admin);
+}

@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Net.Mail;
+using System.Text;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Features.Identity;
+
+/// <summary>Field errors keyed by the JSON name of the field.</summary>
+internal sealed class FieldErrors : Dictionary<string, string[]>
+{
+    public FieldErrors()
+        : base(StringComparer.Ordinal)
+    {
+    }
+
+    public void Add(string field, string message) =>
+        this[field] = TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+}
+
+/// <summary>Accounts: registration, credential checks with lockout, profile and password changes.</summary>
+internal sealed partial class AccountService(
+    UserManager<User> users,
+    IPasswordHasher<User> hasher,
+    IOptions<AuthOptions> options,
+    ILogger<AccountService> logger)
+{
+    public const int PasswordMinLength = 8;
+    public const int PasswordMaxLength = 128;
+
+    // Unknown users cost a password hash too, so response time does not tell which accounts exist.
+    private static string? _dummyHash;
+
+    public async Task<(User? User, FieldErrors Errors)> RegisterAsync(string? email, string? userName, string? password, string role, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var cleanEmail = CleanEmail(email, errors);
+        var cleanName = CleanUserName(userName, errors);
+        if (cleanEmail is null && cleanName is null && errors.Count == 0)
+        {
+            errors.Add("email", "Give an email address or a username.");
+        }
+
+        CheckPassword(password, cleanName, cleanEmail, "password", errors);
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var user = new User { Email = cleanEmail, UserName = cleanName, Role = role };
+        var result = await CreateAsync(user, password!, errors);
+        if (result)
+        {
+            LogRegistered(user.Id, role);
+            return (user, errors);
+        }
+
+        return (null, errors);
+    }
+
+    /// <summary>
+    /// The user whose login (e-mail or user name) and password match, or null. Unknown users, wrong passwords,
+    /// locked and deactivated accounts are indistinguishable to the caller; each failure counts toward lockout.
+    /// </summary>
+    public async Task<User?> AuthenticateAsync(string? login, string? password, CancellationToken cancellationToken)
+    {
+        login = login?.Trim();
+        if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) || password.Length > PasswordMaxLength || login.Length > UserConfiguration.EmailMaxLength)
+        {
+            SpendHash(password ?? "");
+            return null;
+        }
+
+        var user = login.Contains('@', StringComparison.Ordinal)
+            ? await users.FindByEmailAsync(login) ?? await users.FindByNameAsync(login)
+            : await users.FindByNameAsync(login) ?? await users.FindByEmailAsync(login);
+        if (user is null)
+        {
+            SpendHash(password);
+            LogLoginFailed("unknown user", null);
+            return null;
+        }
+
+        if (await users.IsLockedOutAsync(user))
+        {
+            SpendHash(password);
+            LogLoginFailed("locked out", user.Id);
+            return null;
+        }
+
+        if (!await users.CheckPasswordAsync(user, password))
+        {
+            await users.AccessFailedAsync(user);
+            var locked = await users.IsLockedOutAsync(user);
+            LogLoginFailed(locked ? "wrong password; now locked out" : "wrong password", user.Id);
+            return null;
+        }
+
+        if (!user.IsActive)
+        {
+            LogLoginFailed("deactivated", user.Id);
+            return null;
+        }
+
+        if (user.AccessFailedCount > 0)
+        {
+            await users.ResetAccessFailedCountAsync(user);
+        }
+
+        LogLoggedIn(user.Id);
+        return user;
+    }
+
+    public Task<User?> FindAsync(long id, CancellationToken cancellationToken) =>
+        users.Users.SingleOrDefaultAsync(u => u.Id == id && u.IsActive, cancellationToken);
+
+    /// <summary>Changes the user name and/or e-mail; a field left null is kept.</summary>
+    public async Task<FieldErrors> UpdateProfileAsync(User user, string? userName, string? email, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var cleanName = userName is null ? user.UserName : CleanUserName(userName, errors);
+        var cleanEmail = email is null ? user.Email : CleanEmail(email, errors);
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        if (cleanName is null && cleanEmail is null)
+        {
+            errors.Add("email", "An account keeps an email address or a username.");
+            return errors;
+        }
+
+        user.UserName = cleanName;
+        user.Email = cleanEmail;
+        await SaveAsync(() => users.UpdateAsync(user), errors);
+        return errors;
+    }
+
+    public async Task<FieldErrors> ChangePasswordAsync(User user, string? currentPassword, string? newPassword, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrEmpty(currentPassword) || !await users.CheckPasswordAsync(user, currentPassword))
+        {
+            errors.Add("current_password", "The current password is not correct.");
+            return errors;
+        }
+
+        CheckPassword(newPassword, user.UserName, user.Email, "new_password", errors);
+        if (errors.Count == 0)
+        {
+            await SaveAsync(() => users.ChangePasswordAsync(user, currentPassword, newPassword!), errors, "new_password");
+        }
+
+        return errors;
+    }
+
+    private async Task<bool> CreateAsync(User user, string password, FieldErrors errors) =>
+        await SaveAsync(() => users.CreateAsync(user, password), errors, "password");
+
+    private static async Task<bool> SaveAsync(Func<Task<IdentityResult>> save, FieldErrors errors, string passwordField = "password")
+    {
+        try
+        {
+            var result = await save();
+            foreach (var error in result.Errors)
+            {
+                errors.Add(FieldOf(error.Code, passwordField), error.Description);
+            }
+
+            return result.Succeeded;
+        }
+        catch (DbUpdateException)
+        {
+            // Two registrations raced past the uniqueness check; the unique index decided.
+            errors.Add("email", "This email address or username is already registered.");
+            return false;
+        }
+    }
+
+    private static string FieldOf(string code, string passwordField) => code switch
+    {
+        _ when code.StartsWith("Password", StringComparison.Ordinal) => passwordField,
+        "DuplicateUserName" or "InvalidUserName" => "username",
+        _ => "email",
+    };
+
+    private void CheckPassword(string? password, string? userName, string? email, string field, FieldErrors errors)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            errors.Add(field, "A password is required.");
+        }
+        else if (password.Length is < PasswordMinLength or > PasswordMaxLength)
+        {
+            errors.Add(field, $"A password has {PasswordMinLength} to {PasswordMaxLength} characters.");
+        }
+        else if (options.Value.RejectPasswordEqualToIdentity &&
+                 (string.Equals(password, userName, StringComparison.OrdinalIgnoreCase) || string.Equals(password, email, StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add(field, "The password must differ from the username and the email address.");
+        }
+    }
+
+    private void SpendHash(string password)
+    {
+        _dummyHash ??= hasher.HashPassword(new User(), Guid.NewGuid().ToString());
+        hasher.VerifyHashedPassword(new User(), _dummyHash, password);
+    }
+
+    internal static string? CleanEmail(string? raw, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return null;
+        }
+
+        var email = raw.Trim().Normalize(NormalizationForm.FormC);
+        if (HasHiddenCharacters(email))
+        {
+            errors.Add("email", "The email address contains control or invisible characters.");
+        }
+        else if (email.Length > UserConfiguration.EmailMaxLength || email.Any(char.IsWhiteSpace) ||
+                 !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email || !parsed.Host.Contains('.', StringComparison.Ordinal))
+        {
+            errors.Add("email", "Enter a valid email address.");
+        }
+
+        return email;
+    }
+
+    internal static string? CleanUserName(string? raw, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return null;
+        }
+
+        var name = raw.Trim().Normalize(NormalizationForm.FormC);
+        if (HasHiddenCharacters(name))
+        {
+            errors.Add("username", "The username contains control or invisible characters.");
+        }
+        else if (name.Length > UserConfiguration.UserNameMaxLength)
+        {
+            errors.Add("username", $"A username has at most {UserConfiguration.UserNameMaxLength} characters.");
+        }
+        else if (name.Contains('@', StringComparison.Ordinal))
+        {
+            errors.Add("username", "A username cannot contain '@'; that is how an email address is told apart.");
+        }
+
+        return name;
+    }
+
+    /// <summary>Control characters, and format characters: zero-width spaces and joiners, bidi overrides and isolates, BOM.</summary>
+    internal static bool HasHiddenCharacters(string value) =>
+        value.Any(c => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} registered with role {Role}")]
+    private partial void LogRegistered(long userId, string role);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Login succeeded for user {UserId}")]
+    private partial void LogLoggedIn(long userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Login failed ({Reason}) for user {UserId}")]
+    private partial void LogLoginFailed(string reason, long? userId);
+}
+
+/// <summary>
+/// Identity's own user validation requires a user name; AAP accounts need an e-mail or a user name. This checks
+/// that one is set and that both are unique, case-insensitively, on create and on update.
+/// </summary>
+internal sealed class AccountValidator : IUserValidator<User>
+{
+    public async Task<IdentityResult> ValidateAsync(UserManager<User> manager, User user)
+    {
+        if (string.IsNullOrEmpty(user.UserName) && string.IsNullOrEmpty(user.Email))
+        {
+            return IdentityResult.Failed(new IdentityError { Code = "InvalidEmail", Description = "Give an email address or a username." });
+        }
+
+        var errors = new List<IdentityError>();
+        if (!string.IsNullOrEmpty(user.UserName) && await manager.FindByNameAsync(user.UserName) is { } named && named.Id != user.Id)
+        {
+            errors.Add(new IdentityError { Code = "DuplicateUserName", Description = "This username is already taken." });
+        }
+
+        if (!string.IsNullOrEmpty(user.Email) && await manager.FindByEmailAsync(user.Email) is { } mailed && mailed.Id != user.Id)
+        {
+            errors.Add(new IdentityError { Code = "DuplicateEmail", Description = "This email address is already registered." });
+        }
+
+        return errors.Count == 0 ? IdentityResult.Success : IdentityResult.Failed([.. errors]);
+    }
+}

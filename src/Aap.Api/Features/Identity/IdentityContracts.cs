@@ -1,0 +1,36 @@
+namespace Aap.Api.Features.Identity;
+
+// Request records are public: the validation source generator only sees public types.
+
+/// <summary>A new account: an email, a username, or both, and a password of 8 to 128 characters.</summary>
+public sealed record RegisterRequest(string? Email, string? Username, string? Password);
+
+/// <summary><c>login</c> is an email or a username; <c>email</c> or <c>username</c> may be sent instead.</summary>
+public sealed record LoginRequest(string? Login, string? Email, string? Username, string? Password)
+{
+    public string? Identifier => Login ?? Email ?? Username;
+}
+
+/// <summary>The refresh token; the refresh cookie is used when the body has none.</summary>
+public sealed record RefreshRequest(string? RefreshToken);
+
+/// <summary><c>scope</c>: <c>current</c> (default) ends this session, <c>all</c> ends every session of the user.</summary>
+public sealed record LogoutRequest(string? RefreshToken, string? Scope);
+
+/// <summary>Fields left out (or null) are kept.</summary>
+public sealed record UpdateProfileRequest(string? Username, string? Email);
+
+public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+
+/// <summary>Tokens as RFC 6749 names them; <c>expires_in</c> is the access token's lifetime in seconds.</summary>
+internal sealed record TokenResponse(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn)
+{
+    public static TokenResponse From(TokenPair pair) => new(pair.AccessToken, pair.RefreshToken, "Bearer", pair.ExpiresIn);
+}
+
+internal sealed record MeResponse(long Id, string? Username, string? Email, string Role, DateTime CreatedAt, DateTime UpdatedAt)
+{
+    public static MeResponse From(User user) => new(user.Id, user.UserName, user.Email, user.Role, user.CreatedAt, user.UpdatedAt);
+}
+
+internal sealed record LogoutResponse(int SessionsEnded);

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Settings;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Features.Identity;
+
+internal static class AuthRateLimit
+{
+    public const string Policy = "auth";
+}
+
+internal static class IdentityFeature
+{
+    public const string AdminPolicy = "admin";
+
+    public static WebApplicationBuilder AddIdentityFeature(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptions<BootstrapAdminOptions>().BindConfiguration(BootstrapAdminOptions.SectionName);
+        var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+
+        // Identity's user validator insists on a user name; AAP's accepts an e-mail or a user name.
+        services.AddScoped<IUserValidator<User>, AccountValidator>();
+        services.AddIdentityCore<User>(identity =>
+            {
+                identity.User.RequireUniqueEmail = false;
+                identity.User.AllowedUserNameCharacters = "";
+                identity.Password.RequiredLength = AccountService.PasswordMinLength;
+                identity.Password.RequireDigit = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Password.RequiredUniqueChars = 1;
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAttempts;
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
+            })
+            .AddEntityFrameworkStores<Platform.Persistence.AppDbContext>();
+        // OWASP (2023): PBKDF2-HMAC-SHA512 with 210,000 iterations. Older hashes are upgraded at the next login.
+        services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = 210_000);
+
+        services.AddSingleton<SigningKeys>();
+        services.AddScoped<TokenService>();
+        services.AddScoped<AccountService>();
+        services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);
+        services.AddSingleton(AuthSettings.RefreshTokenLifetimeDays);
+        services.AddSingleton(AuthSettings.RefreshFamilyMaxDays);
+
+        services.AddAuthentication(AapAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AapAuthenticationHandler>(AapAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(AuthRateLimit.Policy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = auth.RateLimitPermits,
+                    Window = TimeSpan.FromSeconds(auth.RateLimitWindowSeconds),
+                    QueueLimit = 0,
+                }));
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var http = rejected.HttpContext;
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : auth.RateLimitWindowSeconds;
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                var problem = new ProblemDetails { Status = 429, Detail = $"Too many attempts from this address; retry in {retryAfter} s." };
+                problem.Extensions["code"] = ProblemCodes.RateLimited;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+            };
+        });
+        return builder;
+    }
+
+    public static WebApplication UseIdentityFeature(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseMiddleware<CrossSiteCookieGuard>();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Creates the configured first admin when no user has that name. Never with a built-in password.</summary>
+    public static async Task EnsureBootstrapAdminAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        var admin = app.Services.GetRequiredService<IOptions<BootstrapAdminOptions>>().Value;
+        if (string.IsNullOrWhiteSpace(admin.UserName) || string.IsNullOrEmpty(admin.Password))
+        {
+            return;
+        }
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<User>>();
+        if (await users.FindByNameAsync(admin.UserName.Trim()) is not null)
+        {
+            return;
+        }
+
+        var (created, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>()
+            .RegisterAsync(admin.Email, admin.UserName, admin.Password, Roles.Admin, cancellationToken);
+        if (created is null)
+        {
+            throw new OptionsValidationException(BootstrapAdminOptions.SectionName, typeof(BootstrapAdminOptions),
+                errors.Select(e => $"Bootstrap:Admin:{(e.Key == "username" ? "UserName" : e.Key == "email" ? "Email" : "Password")}: {string.Join(" ", e.Value)}"));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aap.Api.Platform.Configuration;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Aap.Api.Features.Identity;
+
+/// <summary>
+/// The HMAC keys access tokens are signed and validated with: the current key signs, previous keys still
+/// validate. In Development without a configured key, one is generated once into <c>$AAP_DATA_DIR/keys</c>.
+/// </summary>
+internal sealed class SigningKeys
+{
+    public SigningKeys(IOptions<AuthOptions> options, DataDirectory dataDirectory)
+    {
+        var auth = options.Value;
+        Current = string.IsNullOrWhiteSpace(auth.SigningKey)
+            ? LoadOrCreateDevelopmentKey(dataDirectory)
+            : Key(auth.SigningKeyId, auth.SigningKey);
+        All = [Current, .. auth.PreviousSigningKeys.Select(p => Key(p.Id, p.Key))];
+        SigningCredentials = new SigningCredentials(Current, SecurityAlgorithms.HmacSha256);
+    }
+
+    public SymmetricSecurityKey Current { get; }
+
+    public IReadOnlyList<SymmetricSecurityKey> All { get; }
+
+    public SigningCredentials SigningCredentials { get; }
+
+    public static bool TryDecode(string value, out byte[] bytes)
+    {
+        bytes = [];
+        try
+        {
+            bytes = Convert.FromBase64String(value);
+            return bytes.Length >= 32;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static SymmetricSecurityKey Key(string id, string base64) =>
+        TryDecode(base64, out var bytes) ? new SymmetricSecurityKey(bytes) { KeyId = id } : throw new InvalidOperationException($"Signing key '{id}' is not base64 of at least 32 bytes.");
+
+    private static SymmetricSecurityKey LoadOrCreateDevelopmentKey(DataDirectory dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory.Folder("keys"), "jwt-signing-key.json");
+        if (!File.Exists(path))
+        {
+            var created = new StoredKey($"dev-{Guid.NewGuid():N}"[..12], Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            try
+            {
+                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+                JsonSerializer.Serialize(file, created);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process created it first: use theirs.
+            }
+        }
+
+        var stored = JsonSerializer.Deserialize<StoredKey>(File.ReadAllText(path))!;
+        return Key(stored.Id, stored.Key);
+    }
+
+    private sealed record StoredKey(string Id, string Key);
+}

@@ -1,0 +1,91 @@
+using Aap.Api.Platform.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Aap.Api.Features.Identity;
+
+/// <summary>The roles of AAP. Anonymous callers are guests: they have no role claim.</summary>
+internal static class Roles
+{
+    public const string Admin = "Admin";
+    public const string User = "User";
+    public const string Guest = "Guest";
+
+    public static bool IsKnown(string role) => role is Admin or User;
+}
+
+/// <summary>An account. At least one of e-mail and user name is set; both are unique case-insensitively.</summary>
+internal sealed class User : IdentityUser<long>, ITimestamped
+{
+    public string Role { get; set; } = Roles.User;
+
+    /// <summary>A deactivated account cannot log in or refresh; its data is kept.</summary>
+    public bool IsActive { get; set; } = true;
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// A refresh token, kept only as the SHA-256 hash of its value. Tokens of one login form a family: each refresh
+/// consumes the presented token and issues its successor in the same family, which never outlives
+/// <see cref="FamilyExpiresAt"/>.
+/// </summary>
+internal sealed class RefreshToken
+{
+    public long Id { get; set; }
+
+    public long UserId { get; set; }
+
+    public Guid FamilyId { get; set; }
+
+    public required string TokenHash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    public DateTime FamilyExpiresAt { get; set; }
+
+    public DateTime? UsedAt { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
+
+    public string? RevokedReason { get; set; }
+
+    public long? ReplacedById { get; set; }
+}
+
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+{
+    public const int UserNameMaxLength = 150;
+    public const int EmailMaxLength = 254;
+
+    public void Configure(EntityTypeBuilder<User> user)
+    {
+        user.ToTable("users");
+        user.Property(u => u.UserName).HasMaxLength(UserNameMaxLength);
+        user.Property(u => u.NormalizedUserName).HasMaxLength(UserNameMaxLength);
+        user.Property(u => u.Email).HasMaxLength(EmailMaxLength);
+        user.Property(u => u.NormalizedEmail).HasMaxLength(EmailMaxLength);
+        user.Property(u => u.Role).HasMaxLength(20).IsRequired();
+        user.HasIndex(u => u.NormalizedUserName).HasDatabaseName("ix_users_normalized_user_name").IsUnique();
+        user.HasIndex(u => u.NormalizedEmail).HasDatabaseName("ix_users_normalized_email").IsUnique();
+    }
+}
+
+internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<RefreshToken>
+{
+    public void Configure(EntityTypeBuilder<RefreshToken> token)
+    {
+        token.ToTable("refresh_tokens");
+        token.Property(t => t.TokenHash).HasMaxLength(64).IsRequired();
+        token.Property(t => t.RevokedReason).HasMaxLength(50);
+        token.HasIndex(t => t.TokenHash).IsUnique();
+        token.HasIndex(t => t.FamilyId);
+        token.HasIndex(t => new { t.UserId, t.RevokedAt });
+        token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
