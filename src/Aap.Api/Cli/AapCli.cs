@@ -22,6 +22,7 @@ internal static class AapCli
             MigrateCommand(host),
             SeedCommand(host),
             DbCommand(host),
+            ToolkitCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync();
     }
