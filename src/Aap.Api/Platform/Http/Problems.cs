@@ -71,6 +71,8 @@ internal static partial class Problems
         var status = problem.Status ?? http.Response.StatusCode;
 
         problem.Instance ??= $"{http.Request.PathBase}{http.Request.Path}";
+        problem.Title ??= Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+        problem.Type ??= $"https://www.rfc-editor.org/rfc/rfc9110#status.{status}";
         // One correlation id, the request id that is also in X-Request-ID and in the logs, under the documented name.
         problem.Extensions.Remove("trace_id");
         problem.Extensions["traceId"] = http.TraceIdentifier;

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text;
+using Aap.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Tests.Platform;
+
+/// <summary>Bad request bodies get a 4xx problem that says what is wrong, and nothing is written.</summary>
+public abstract class RequestBodyTests(AapFactory factory)
+{
+    private const string Endpoint = "/api/v1/auth/register";
+    private readonly HttpClient _client = factory.Client();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("{\"email\": ", null)]
+    [InlineData("{\"email\": \"a@b.test\", }", null)]
+    [InlineData("not json at all", null)]
+    [InlineData("[1, 2, 3]", null)]
+    [InlineData("{\"email\": 123, \"password\": \"long enough\"}", "email")]
+    [InlineData("{\"email\": [\"a@b.test\"], \"password\": \"long enough\"}", "email")]
+    [InlineData("{\"email\": \"a@b.test\", \"password\": {\"nested\": true}}", "password")]
+    [InlineData("{\"email\": \"a@b.test\", \"password\": true}", "password")]
+    public async Task Malformed_or_mistyped_JSON_is_a_400_naming_the_field(string body, string? field)
+    {
+        var before = await UserCountAsync();
+
+        using var response = await PostAsync(body, "application/json");
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "invalid_json");
+        if (field is not null)
+        {
+            Problem.FieldErrors(problem, field).ShouldNotBeEmpty();
+        }
+
+        (await UserCountAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_missing_body_is_a_400()
+    {
+        using var response = await _client.PostAsync(Endpoint, content: null, Ct);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+    }
+
+    [Fact]
+    public async Task An_empty_object_is_a_validation_problem_listing_the_missing_fields()
+    {
+        using var response = await PostAsync("{}", "application/json");
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        Problem.FieldErrors(problem, "email").ShouldNotBeEmpty();
+        Problem.FieldErrors(problem, "password").ShouldNotBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task A_body_that_is_not_JSON_is_a_415(string contentType)
+    {
+        using var response = await PostAsync("{\"email\": \"a@b.test\", \"password\": \"long enough\"}", contentType);
+
+        await Problem.ReadAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+    }
+
+    [Fact]
+    public async Task Unknown_fields_are_ignored()
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+
+        using var response = await PostAsync($$"""{"email": "{{email}}", "password": "long enough", "favourite_colour": "blue"}""", "application/json");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_a_413_and_nothing_is_written()
+    {
+        await using var small = factory.Provider == Api.Platform.Persistence.DatabaseProvider.Postgres ? (AapFactory)new PostgresFactory() : new SqliteFactory();
+        small.With("Http:MaxRequestBodyBytes", "2048");
+        await small.InitializeAsync();
+        var padding = new string('x', 4096);
+
+        using var response = await small.Client().PostAsync(Endpoint, new StringContent(
+            $$"""{"email": "big@example.test", "password": "long enough", "padding": "{{padding}}"}""", Encoding.UTF8, "application/json"), Ct);
+
+        await Problem.ReadAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        (await small.DbAsync(db => db.Users.CountAsync(Ct))).ShouldBe(0);
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string body, string contentType) =>
+        _client.PostAsync(Endpoint, new StringContent(body, Encoding.UTF8, contentType), Ct);
+
+    private Task<int> UserCountAsync() => factory.DbAsync(db => db.Users.CountAsync(Ct));
+
+    public sealed class OnSqlite(SqliteFactory factory) : RequestBodyTests(factory), IClassFixture<SqliteFactory>;
+
+    public sealed class OnPostgres(PostgresFactory factory) : RequestBodyTests(factory), IClassFixture<PostgresFactory>;
+}
