@@ -23,8 +23,22 @@ internal static class AapCli
             SeedCommand(host),
             DbCommand(host),
             ToolkitCommand.Create(),
+            UsersCommand.Create(host.Services),
         };
-        return await root.Parse(args).InvokeAsync();
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"aap: configuration error: {string.Join(" ", ex.Failures)}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"aap: {ex.Message}");
+            return 1;
+        }
     }
 
     private static Command MigrateCommand(IHost host)

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Aap.Api.Features.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Cli;
+
+/// <summary><c>aap users create-admin</c> and <c>aap users list</c>.</summary>
+internal static class UsersCommand
+{
+    public static Command Create(IServiceProvider services, TextReader? input = null)
+    {
+        var userName = new Option<string>("--username") { Description = "The admin's username.", Required = true };
+        var email = new Option<string?>("--email") { Description = "The admin's email address." };
+        var createAdmin = new Command("create-admin", "Create an admin. The password is read from standard input (one line), never from the command line.")
+        {
+            userName,
+            email,
+        };
+        createAdmin.SetAction(async (parse, cancellationToken) =>
+        {
+            var password = (input ?? Console.In).ReadLine();
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Platform.Persistence.Migrations.DatabaseMigrator>().MigrateAsync(cancellationToken);
+            var (user, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>()
+                .RegisterAsync(parse.GetValue(email), parse.GetRequiredValue(userName), password, Roles.Admin, cancellationToken);
+            if (user is null)
+            {
+                foreach (var (field, messages) in errors)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {field}: {string.Join(" ", messages)}");
+                }
+
+                return 1;
+            }
+
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"Created admin {user.UserName} (id {user.Id}).");
+            return 0;
+        });
+
+        var list = new Command("list", "List accounts: id, role, state, username, email.");
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var users = await scope.ServiceProvider.GetRequiredService<UserManager<User>>().Users.AsNoTracking()
+                .OrderBy(u => u.Id)
+                .Select(u => new { u.Id, u.Role, u.IsActive, u.UserName, u.Email })
+                .ToListAsync(cancellationToken);
+            var output = parse.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"{"id",-8} {"role",-6} {"state",-8} {"username",-30} email");
+            foreach (var u in users)
+            {
+                await output.WriteLineAsync($"{u.Id,-8} {u.Role,-6} {(u.IsActive ? "active" : "inactive"),-8} {u.UserName ?? "",-30} {u.Email ?? ""}");
+            }
+
+            return 0;
+        });
+
+        return new Command("users", "Manage accounts.") { createAdmin, list };
+    }
+}
