@@ -39,6 +39,15 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
 
     public static JsonSerializerOptions Json { get; } = CreateJson();
 
+    private string _environment = "Testing";
+
+    /// <summary>The hosting environment the application starts in (default <c>Testing</c>).</summary>
+    public AapFactory UseEnvironment(string environment)
+    {
+        _environment = environment;
+        return this;
+    }
+
     /// <summary>Configuration the application starts with; set before the first request.</summary>
     public AapFactory With(string key, string? value)
     {
@@ -84,7 +93,7 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.UseSetting("AAP_DATA_DIR", DataDirectory);
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("Database:SeedProfile", "test");
