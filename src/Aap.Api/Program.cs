@@ -2,6 +2,7 @@ using Aap.Api.Cli;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Status;
+using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Persistence;
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
 builder.Services.AddRuntimeSettings();
 builder.AddIdentityFeature();
+builder.Services.AddTodosFeature();
 builder.Services.AddAppsFeature();
 
 var app = builder.Build();
@@ -24,6 +26,8 @@ app.MapStatusEndpoints();
 app.MapIdentityEndpoints();
 app.MapSeedAuthEndpoints();
 app.MapSettingsEndpoints();
+app.MapTodoEndpoints();
+app.MapSeedTaskEndpoints();
 app.MapAppsEndpoints();
 
 if (AapCli.IsCommand(args))

@@ -1,5 +1,6 @@
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -16,6 +17,8 @@ namespace Aap.Api.Platform.Persistence;
 internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeProvider clock) : IdentityUserContext<User, long>(options)
 {
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<TodoTask> TodoTasks => Set<TodoTask>();
 
     public DbSet<RuntimeSetting> RuntimeSettings => Set<RuntimeSetting>();
 
@@ -38,6 +41,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
         modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
         modelBuilder.ApplyConfiguration(new RuntimeSettingConfiguration());
         modelBuilder.ApplyConfiguration(new RuntimeSettingChangeConfiguration());
+        modelBuilder.ApplyConfiguration(new TodoTaskConfiguration());
         modelBuilder.ApplyConfiguration(new AppCategoryConfiguration());
         modelBuilder.ApplyConfiguration(new AppConfiguration());
 

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Security.Claims;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Todos;
+
+/// <summary>Seed 003's task API: a partial update of title, description and status.</summary>
+public sealed record SeedTaskUpdateRequest(string? Title, string? Description, TodoStatus? Status);
+
+internal sealed record SeedTaskMessage(string Message);
+
+/// <summary>
+/// Seed 003's task management API, exactly as its Postman guide describes: <c>/tasks</c> with bare JSON bodies and
+/// <c>{"message": ...}</c> answers, over the same service as <c>/api/v1/todos</c>. Lists are a JSON array, paged by
+/// <c>page</c> and <c>per_page</c> (default 20), oldest first, with <c>X-Total-Count</c> and <c>Link</c> headers.
+/// </summary>
+internal static class SeedTaskEndpoints
+{
+    public static IEndpointRouteBuilder MapSeedTaskEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var tasks = endpoints.MapGroup("/tasks").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(400).ProducesProblem(401);
+        tasks.MapPost("", Create).WithName("SeedCreateTask");
+        tasks.MapGet("", List).WithName("SeedListTasks");
+        tasks.MapGet("/{id}", Get).WithName("SeedGetTask").ProducesProblem(404);
+        tasks.MapPut("/{id}", Update).WithName("SeedUpdateTask").Accepts<SeedTaskUpdateRequest>("application/json").ProducesProblem(404);
+        tasks.MapDelete("/{id}", Delete).WithName("SeedDeleteTask").ProducesProblem(404);
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<SeedTaskMessage>, ProblemHttpResult>> Create(
+        TodoRequest request, ClaimsPrincipal caller, TodoService todos, CancellationToken cancellationToken)
+    {
+        var (task, errors) = await todos.CreateAsync(caller.UserId()!.Value, request, cancellationToken);
+        return task is null
+            ? TodoEndpoints.Invalid(errors)
+            : TypedResults.Created($"/tasks/{task.Id}", new SeedTaskMessage("Task created successfully"));
+    }
+
+    internal static async Task<Ok<List<TodoResponse>>> List(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
+    {
+        var query = todos.Owned(caller.UserId()!.Value).AsNoTracking().OrderBy(t => t.Id);
+        var page = await query.Select(TodoResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+        context.Response.Headers["X-Total-Count"] = page.Value!.Meta.Total.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(page.Value.Data.ToList());
+    }
+
+    internal static async Task<Results<Ok<TodoResponse>, ProblemHttpResult>> Get(
+        long id, ClaimsPrincipal caller, TodoService todos, CancellationToken cancellationToken) =>
+        await todos.Owned(caller.UserId()!.Value).AsNoTracking().Where(t => t.Id == id).Select(TodoResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
+            ? TypedResults.Ok(task)
+            : Problems.NotFound($"Task {id}");
+
+    internal static async Task<Results<Ok<SeedTaskMessage>, ProblemHttpResult>> Update(
+        long id, System.Text.Json.JsonElement request, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
+    {
+        var (outcome, _, errors) = await todos.PatchAsync(caller.UserId()!.Value, id, request, context.Request.Headers.IfMatch, cancellationToken);
+        return outcome switch
+        {
+            TodoWrite.Done => TypedResults.Ok(new SeedTaskMessage("Task updated successfully")),
+            TodoWrite.Invalid => TodoEndpoints.Invalid(errors),
+            TodoWrite.Stale => Problems.Create(412, ProblemCodes.PreconditionFailed, "The task changed since you read it."),
+            _ => Problems.NotFound($"Task {id}"),
+        };
+    }
+
+    internal static async Task<Results<Ok<SeedTaskMessage>, ProblemHttpResult>> Delete(
+        long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
+        await todos.DeleteAsync(caller.UserId()!.Value, id, context.Request.Headers.IfMatch, cancellationToken) switch
+        {
+            TodoWrite.Done => TypedResults.Ok(new SeedTaskMessage("Task deleted successfully")),
+            TodoWrite.Stale => Problems.Create(412, ProblemCodes.PreconditionFailed, "The task changed since you read it."),
+            _ => Problems.NotFound($"Task {id}"),
+        };
+}
