@@ -49,10 +49,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
     [Fact]
     public async Task A_simple_request_from_an_allowed_origin_exposes_the_useful_headers()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/apps");
-        request.Headers.Add("Origin", Allowed);
-
-        using var response = await _client.SendAsync(request, Ct);
+        using var response = await GetWithHeaderAsync(_client, "/api/v1/apps", "Origin", Allowed);
 
         Header(response, "Access-Control-Allow-Origin").ShouldBe(Allowed);
         Header(response, "Access-Control-Expose-Headers").ShouldContain("Link");
@@ -62,10 +59,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
     [Fact]
     public async Task A_simple_request_from_another_origin_gets_no_CORS_headers()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/apps");
-        request.Headers.Add("Origin", "https://evil.example");
-
-        using var response = await _client.SendAsync(request, Ct);
+        using var response = await GetWithHeaderAsync(_client, "/api/v1/apps", "Origin", "https://evil.example");
 
         response.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
     }
@@ -76,10 +70,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
         await using var proxied = new SqliteFactory();
         proxied.With("Http:TrustForwardedHeaders", "true");
         await proxied.InitializeAsync();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status");
-        request.Headers.Add("X-Forwarded-Proto", "https");
-
-        using var response = await proxied.Client().SendAsync(request, Ct);
+        using var response = await GetWithHeaderAsync(proxied.Client(), "/api/v1/status", "X-Forwarded-Proto", "https");
 
         Header(response, "Strict-Transport-Security").ShouldBe("max-age=31536000; includeSubDomains");
     }
@@ -87,10 +78,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
     [Fact]
     public async Task Forwarded_headers_are_ignored_unless_the_proxy_is_trusted()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status");
-        request.Headers.Add("X-Forwarded-Proto", "https");
-
-        using var response = await _client.SendAsync(request, Ct);
+        using var response = await GetWithHeaderAsync(_client, "/api/v1/status", "X-Forwarded-Proto", "https");
 
         response.Headers.Contains("Strict-Transport-Security").ShouldBeFalse();
     }
@@ -120,10 +108,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
         await using var broken = new SqliteFactory();
         await broken.InitializeAsync();
         await broken.DbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TABLE apps", Ct));
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/apps");
-        request.Headers.Add("X-Request-ID", "trace-me-500");
-
-        using var response = await broken.Client().SendAsync(request, Ct);
+        using var response = await GetWithHeaderAsync(broken.Client(), "/api/v1/apps", "X-Request-ID", "trace-me-500");
         response.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
         await broken.DisposeLoggingAsync();
 
@@ -146,6 +131,13 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
         var error = await Should.ThrowAsync<OptionsValidationException>(async () => await misconfigured.InitializeAsync());
 
         error.Message.ShouldContain(named);
+    }
+
+    private static async Task<HttpResponseMessage> GetWithHeaderAsync(HttpClient client, string path, string header, string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add(header, value);
+        return await client.SendAsync(request, Ct);
     }
 
     private static HttpRequestMessage Preflight(string origin, string method, string headers)
