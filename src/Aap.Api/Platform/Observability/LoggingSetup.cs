@@ -43,7 +43,8 @@ internal static class LoggingSetup
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<RequestIdEnricher>();
         var directory = options.FileDirectory ?? Path.Combine(DataDirectory.From(builder.Configuration).Path, "logs");
-        builder.Services.AddSerilog((services, logger) =>
+        // preserveStaticLogger: each host (several run in one test process) logs through its own pipeline.
+        builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
         {
             logger.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
@@ -92,6 +93,7 @@ internal static class LoggingSetup
     public static IApplicationBuilder UseAapRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
