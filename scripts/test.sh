@@ -3,8 +3,9 @@
 #   tests: N passed, N failed, N skipped
 #
 # It provisions what the tests need when it is missing and it may (root on Debian): a throwaway PostgreSQL
-# cluster on a free loopback port, stopped and removed at exit, even on failure. Set AAP_TEST_POSTGRES to an
-# admin connection string to use a server of your own instead.
+# cluster and an S3-compatible server (moto_server, from the Python package moto) on free loopback ports,
+# stopped and removed at exit, even on failure. Set AAP_TEST_POSTGRES to an admin connection string, or
+# AAP_TEST_S3 to the URL of an S3-compatible endpoint, to use servers of your own instead.
 #
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Apps]
 set -euo pipefail
@@ -14,11 +15,16 @@ work="$(mktemp -d -t aap-test-XXXXXX)"
 pg_data=""
 pg_ctl_bin=""
 pg_user=""
+s3_pid=""
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 
 cleanup() {
   local status=$?
+  if [[ -n "$s3_pid" ]]; then
+    kill "$s3_pid" >/dev/null 2>&1 || true
+    wait "$s3_pid" 2>/dev/null || true
+  fi
   if [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]]; then
     run_as_pg "$pg_ctl_bin" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
@@ -109,6 +115,27 @@ start_postgres() {
   log "PostgreSQL $("$pg_ctl_bin" --version | awk '{print $NF}') on 127.0.0.1:$port"
 }
 
+start_s3() {
+  command -v moto_server >/dev/null || return 1
+  local port tries
+  port="$(free_port)"
+  moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  s3_pid=$!
+  for tries in $(seq 1 100); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=1)" >/dev/null 2>&1; then
+      export AAP_TEST_S3="http://127.0.0.1:$port"
+      # moto accepts any credentials; the AWS SDK still wants some.
+      export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+      log "S3-compatible server (moto) on 127.0.0.1:$port"
+      return 0
+    fi
+    kill -0 "$s3_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/moto.log" >&2
+  return 1
+}
+
 if ! command -v dotnet >/dev/null; then
   log "the .NET 10 SDK is required (dotnet not found on PATH)"
   echo "tests: 0 passed, 1 failed, 0 skipped"
@@ -127,6 +154,17 @@ if [[ -z "${AAP_TEST_POSTGRES:-}" ]]; then
     exit 1
   else
     log "no PostgreSQL: its tests will fail with a message saying so"
+  fi
+fi
+if [[ -z "${AAP_TEST_S3:-}" ]]; then
+  if start_s3; then
+    required_servers=1
+  elif [[ "${CI:-}" == "true" ]]; then
+    log "could not start moto_server (Python package moto) for the S3 tests"
+    echo "tests: 0 passed, 1 failed, 0 skipped"
+    exit 1
+  else
+    log "no S3-compatible server: its tests will fail with a message saying so"
   fi
 fi
 export AAP_TEST_REQUIRE_SERVERS="$required_servers"

@@ -1,5 +1,6 @@
 using Aap.Api.Cli;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Status;
 using Aap.Api.Features.Todos;
@@ -16,6 +17,7 @@ builder.AddPlatform();
 builder.Services.AddRuntimeSettings();
 builder.AddIdentityFeature();
 builder.Services.AddTodosFeature();
+builder.AddFilesFeature();
 builder.Services.AddAppsFeature();
 
 var app = builder.Build();
@@ -28,6 +30,7 @@ app.MapSeedAuthEndpoints();
 app.MapSettingsEndpoints();
 app.MapTodoEndpoints();
 app.MapSeedTaskEndpoints();
+app.MapFileEndpoints();
 app.MapAppsEndpoints();
 
 if (AapCli.IsCommand(args))
@@ -37,6 +40,7 @@ if (AapCli.IsCommand(args))
 
 await app.PrepareDatabaseAsync();
 await app.EnsureBootstrapAdminAsync();
+await app.PrepareStorageAsync();
 await app.RunAsync();
 return 0;
 

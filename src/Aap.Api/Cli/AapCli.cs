@@ -24,6 +24,7 @@ internal static class AapCli
             DbCommand(host),
             ToolkitCommand.Create(),
             UsersCommand.Create(host.Services),
+            FilesCommand.Create(host.Services),
         };
         try
         {

@@ -183,3 +183,28 @@ internal static class HttpJson
     public static Task<HttpResponseMessage> PostJsonAsync<T>(this HttpClient client, string url, T body) =>
         client.PostAsJsonAsync(url, body, AapFactory.Json);
 }
+
+/// <summary>
+/// SQLite for data and the S3-compatible server named by <c>AAP_TEST_S3</c> (scripts/test.sh starts moto_server)
+/// for files, in a bucket of its own. Without the server the tests fail with a message that says so.
+/// </summary>
+public sealed class S3Factory : AapFactory
+{
+    public const string Variable = "AAP_TEST_S3";
+
+    internal override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    public string Bucket { get; } = $"aap-test-{Guid.NewGuid():N}";
+
+    public override ValueTask InitializeAsync()
+    {
+        var endpoint = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"S3 tests need a server: set {Variable} to an S3-compatible endpoint, or run scripts/test.sh, which starts one.");
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "test");
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "test");
+        With("Storage:Provider", "S3").With("Storage:S3:ServiceUrl", endpoint).With("Storage:S3:ForcePathStyle", "true")
+            .With("Storage:S3:CreateBucket", "true").With("Storage:S3:Bucket", Bucket);
+        return base.InitializeAsync();
+    }
+}

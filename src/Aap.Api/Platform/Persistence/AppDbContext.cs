@@ -1,4 +1,5 @@
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Settings;
@@ -19,6 +20,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
     public DbSet<TodoTask> TodoTasks => Set<TodoTask>();
+
+    public DbSet<StoredFile> StoredFiles => Set<StoredFile>();
 
     public DbSet<RuntimeSetting> RuntimeSettings => Set<RuntimeSetting>();
 
@@ -42,6 +45,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
         modelBuilder.ApplyConfiguration(new RuntimeSettingConfiguration());
         modelBuilder.ApplyConfiguration(new RuntimeSettingChangeConfiguration());
         modelBuilder.ApplyConfiguration(new TodoTaskConfiguration());
+        modelBuilder.ApplyConfiguration(new StoredFileConfiguration());
         modelBuilder.ApplyConfiguration(new AppCategoryConfiguration());
         modelBuilder.ApplyConfiguration(new AppConfiguration());
 

@@ -53,9 +53,13 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
     private void Apply(HttpContext context)
     {
         var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
-            ? _options.DocsContentSecurityPolicy
-            : _options.ContentSecurityPolicy;
+        // An endpoint may set a stricter policy of its own (file downloads add a sandbox); keep it.
+        if (!headers.ContainsKey("Content-Security-Policy"))
+        {
+            headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
+                ? _options.DocsContentSecurityPolicy
+                : _options.ContentSecurityPolicy;
+        }
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = _options.ReferrerPolicy;

@@ -1,0 +1,170 @@
+using System.Security.Claims;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Aap.Api.Features.Files;
+
+internal sealed record FileResponse(long Id, string Url, string ContentType, long Size, string Sha256, string OriginalName, string Category, DateTime CreatedAt)
+{
+    public static readonly System.Linq.Expressions.Expression<Func<StoredFile, FileResponse>> Projection = f =>
+        new FileResponse(f.Id, "/api/v1/files/" + f.Id, f.ContentType, f.Size, f.Sha256, f.OriginalName, f.Category, f.CreatedAt);
+
+    private static readonly Func<StoredFile, FileResponse> FromEntity = Projection.Compile();
+
+    public static FileResponse From(StoredFile file) => FromEntity(file);
+}
+
+internal sealed record FileLinkResponse(string Url, DateTime ExpiresAt);
+
+/// <summary>Uploads and downloads: <c>/api/v1/files</c> and seed 002's <c>POST /upload</c>.</summary>
+internal static class FileEndpoints
+{
+    public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var files = endpoints.MapGroup("/api/v1/files").WithTags("Files").ProducesProblem(401).ProducesProblem(404);
+        files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415)
+            .WithSummary("Upload a file (multipart field 'file', optional 'category'). The type is decided by its content.");
+        files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
+        files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()
+            .WithSummary("The content, to its owner or an admin. Range requests on the local store; ?inline=true shows images in the browser.");
+        files.MapGet("/{id}/link", Link).WithName("GetFileLink").RequireAuthorization()
+            .WithSummary("A URL that downloads the file without a token for Storage:LinkSeconds.");
+        files.MapGet("/{id}/content", SignedDownload).WithName("DownloadSignedFile").AllowAnonymous()
+            .WithSummary("The target of a signed local link (expires and signature in the query).");
+        files.MapDelete("/{id}", Delete).WithName("DeleteFile").RequireAuthorization()
+            .WithSummary("Soft-delete a file; its content is removed by the purge.");
+
+        endpoints.MapPost("/upload", Upload).WithName("SeedUpload").WithTags("Seed dialects").RequireAuthorization().DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<Envelope<FileResponse>>, ProblemHttpResult>> Upload(
+        HttpContext context, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType || !context.Request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.Create(415, ProblemCodes.UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var (file, rejection) = await files.UploadAsync(caller.UserId()!.Value, form.Files.GetFile("file"), form["category"], cancellationToken);
+        if (rejection is not null)
+        {
+            return Problems.Create(rejection.Status, rejection.Code, rejection.Detail,
+                new Dictionary<string, string[]> { [rejection.Field] = [rejection.Detail] });
+        }
+
+        return TypedResults.Created($"/api/v1/files/{file!.Id}", new Envelope<FileResponse>(FileResponse.From(file)));
+    }
+
+    internal static async Task<Ok<PagedEnvelope<FileResponse>>> List(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, Platform.Persistence.AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var owner = caller.UserId()!.Value;
+        return await db.StoredFiles.AsNoTracking().Where(f => f.OwnerId == owner)
+            .OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id)
+            .Select(FileResponse.Projection)
+            .ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
+        long id, bool? inline, ClaimsPrincipal caller, FileService files, HttpContext context, CancellationToken cancellationToken)
+    {
+        var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
+        return file is null ? Problems.NotFound($"File {id}") : await StreamAsync(file, inline == true, files, context, cancellationToken);
+    }
+
+    internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> SignedDownload(
+        long id, long? expires, string? signature, FileService files, Platform.Persistence.AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (expires is null || !files.IsValidLink(id, expires.Value, signature))
+        {
+            return Problems.Create(403, ProblemCodes.Forbidden, "The link is invalid or has expired; ask for a new one.");
+        }
+
+        var file = await db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
+        return file is null ? Problems.NotFound($"File {id}") : await StreamAsync(file, inline: false, files, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Ok<Envelope<FileLinkResponse>>, ProblemHttpResult>> Link(
+        long id, ClaimsPrincipal caller, FileService files, HttpContext context, CancellationToken cancellationToken)
+    {
+        var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
+        if (file is null)
+        {
+            return Problems.NotFound($"File {id}");
+        }
+
+        var (url, expiresAt) = await files.LinkAsync(file, new Uri($"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}"), cancellationToken);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new Envelope<FileLinkResponse>(new FileLinkResponse(url.ToString(), expiresAt)));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        long id, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken) =>
+        await files.DeleteAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.NotFound($"File {id}");
+
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> StreamAsync(
+        StoredFile file, bool inline, FileService files, HttpContext context, CancellationToken cancellationToken)
+    {
+        var content = await files.OpenAsync(file, cancellationToken);
+        if (content is null)
+        {
+            return Problems.NotFound($"The content of file {file.Id}");
+        }
+
+        // Served files never run: no sniffing, and a sandbox even when a browser renders them.
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+        headers.CacheControl = "private, no-cache";
+        var showInline = inline && file.ContentType.StartsWith("image/", StringComparison.Ordinal);
+        headers.ContentDisposition = new ContentDispositionHeaderValue(showInline ? "inline" : "attachment")
+        {
+            FileNameStar = file.OriginalName,
+        }.ToString();
+        return TypedResults.Stream(content.Content, file.ContentType, fileDownloadName: null,
+            entityTag: new EntityTagHeaderValue($"\"{file.Sha256}\""), enableRangeProcessing: content.Content.CanSeek);
+    }
+}
+
+internal static class FilesFeature
+{
+    public static WebApplicationBuilder AddFilesFeature(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IFileStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>();
+            return storage.Value.ProviderKind == StorageProvider.S3
+                ? new S3FileStore(S3FileStore.CreateClient(storage.Value.S3), storage)
+                : new LocalFileStore(storage.Value.LocalPath ?? sp.GetRequiredService<Platform.Configuration.DataDirectory>().Folder("files"));
+        });
+        services.AddScoped<FileService>();
+
+        // Multipart bodies up to the file limit, plus room for the form's other parts.
+        var maxFile = builder.Configuration.GetValue<long?>($"{StorageOptions.SectionName}:{nameof(StorageOptions.MaxFileBytes)}") ?? new StorageOptions().MaxFileBytes;
+        services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form => form.MultipartBodyLengthLimit = maxFile + (64 * 1024));
+        return builder;
+    }
+
+    /// <summary>Creates the S3 bucket at start when <c>Storage:S3:CreateBucket</c> asks for it.</summary>
+    public static async Task PrepareStorageAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        if (app.Services.GetRequiredService<IFileStore>() is S3FileStore s3)
+        {
+            await s3.EnsureBucketAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Features.Files;
+
+/// <summary>Why an upload was refused: the HTTP status, the problem code and what to tell the client.</summary>
+internal sealed record UploadRejection(int Status, string Code, string Detail, string Field = "file");
+
+/// <summary>
+/// Validated uploads: the type is decided by the file's leading bytes, which the declared content type and the
+/// extension must agree with; the whole content is checked for markup a browser could run; nothing is kept
+/// (no object, no row) unless every check passes. The content is spooled to a temporary file while it is
+/// hashed and checked, so memory stays flat whatever the size.
+/// </summary>
+internal sealed partial class FileService(
+    AppDbContext db,
+    IFileStore store,
+    IOptions<StorageOptions> options,
+    SigningKeys keys,
+    TimeProvider clock,
+    ILogger<FileService> logger)
+{
+    public const string DefaultCategory = "uploads";
+
+    public async Task<(StoredFile? File, UploadRejection? Rejection)> UploadAsync(
+        long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
+    {
+        var storage = options.Value;
+        category = string.IsNullOrWhiteSpace(category) ? DefaultCategory : category.Trim();
+        if (!storage.Categories.TryGetValue(category, out var allowedNames))
+        {
+            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, $"Unknown category '{category}'; use one of {string.Join(", ", storage.Categories.Keys)}.", "category"));
+        }
+
+        if (upload is null)
+        {
+            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, "Send the file as multipart/form-data in a field named 'file'."));
+        }
+
+        if (upload.Length > storage.MaxFileBytes)
+        {
+            return (null, new UploadRejection(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {storage.MaxFileBytes} bytes."));
+        }
+
+        if (upload.Length == 0)
+        {
+            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, "The file is empty."));
+        }
+
+        var name = SafeName(upload.FileName);
+        var spool = Path.Combine(Path.GetTempPath(), $"aap-upload-{Guid.NewGuid():N}");
+        try
+        {
+            var (type, sha256, size, rejection) = await SpoolAsync(upload, spool, allowedNames, name, cancellationToken);
+            if (rejection is not null)
+            {
+                LogRejected(ownerId, rejection.Detail);
+                return (null, rejection);
+            }
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            var key = string.Create(CultureInfo.InvariantCulture, $"{category}/{now:yyyy}/{now:MM}/{Guid.NewGuid():N}{type!.Extensions[0]}");
+            await store.PutAsync(key, spool, type.ContentType, cancellationToken);
+            var file = new StoredFile
+            {
+                OwnerId = ownerId,
+                Key = key,
+                Provider = store.Provider.ToString(),
+                Size = size,
+                ContentType = type.ContentType,
+                Sha256 = sha256,
+                OriginalName = name,
+                Category = category,
+            };
+            try
+            {
+                db.StoredFiles.Add(file);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch
+            {
+                // No row, no object: the upload leaves nothing behind.
+                await store.DeleteAsync(key, CancellationToken.None);
+                throw;
+            }
+
+            return (file, null);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+    }
+
+    /// <summary>A file the caller may read: their own, or any file for an admin.</summary>
+    public Task<StoredFile?> FindReadableAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken) =>
+        db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && (isAdmin || f.OwnerId == callerId), cancellationToken);
+
+    public Task<StoredObject?> OpenAsync(StoredFile file, CancellationToken cancellationToken) => store.OpenAsync(file.Key, cancellationToken);
+
+    /// <summary>A download URL that works without a token until it expires: presigned on S3, signed by AAP on the local store.</summary>
+    public async Task<(Uri Url, DateTime ExpiresAt)> LinkAsync(StoredFile file, Uri baseAddress, CancellationToken cancellationToken)
+    {
+        var expiresAt = clock.GetUtcNow().UtcDateTime.AddSeconds(options.Value.LinkSeconds);
+        var presigned = await store.PresignAsync(file.Key, file.ContentType, file.OriginalName, expiresAt, cancellationToken);
+        if (presigned is not null)
+        {
+            return (presigned, expiresAt);
+        }
+
+        var expires = new DateTimeOffset(expiresAt).ToUnixTimeSeconds();
+        return (new Uri(baseAddress, $"/api/v1/files/{file.Id}/content?expires={expires}&signature={Signature(file.Id, expires)}"), expiresAt);
+    }
+
+    /// <summary>Checks a signed local link: the signature is ours and the link has not expired.</summary>
+    public bool IsValidLink(long id, long expires, string? signature) =>
+        signature is not null &&
+        expires >= clock.GetUtcNow().ToUnixTimeSeconds() &&
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Signature(id, expires)), Encoding.ASCII.GetBytes(signature));
+
+    public async Task<bool> DeleteAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.StoredFiles.Where(f => f.Id == id && (isAdmin || f.OwnerId == callerId))
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, now).SetProperty(f => f.UpdatedAt, now), cancellationToken) == 1;
+    }
+
+    /// <summary>Removes the content and the row of files deleted at least <paramref name="olderThan"/> ago.</summary>
+    public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var cutoff = clock.GetUtcNow().UtcDateTime - olderThan;
+        var purged = 0;
+        while (true)
+        {
+            var batch = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
+                .Where(f => f.DeletedAt != null && f.DeletedAt <= cutoff)
+                .OrderBy(f => f.Id).Take(100).Select(f => new { f.Id, f.Key }).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                LogPurged(purged);
+                return purged;
+            }
+
+            foreach (var file in batch)
+            {
+                // The object first: a crash in between leaves a row that the next purge finishes.
+                await store.DeleteAsync(file.Key, cancellationToken);
+                await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
+                purged++;
+            }
+        }
+    }
+
+    private async Task<(FileType? Type, string Sha256, long Size, UploadRejection? Rejection)> SpoolAsync(
+        IFormFile upload, string spool, string[] allowedNames, string name, CancellationToken cancellationToken)
+    {
+        await using var source = upload.OpenReadStream();
+        var head = new byte[FileTypes.SniffLength];
+        var headLength = await source.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        var type = FileTypes.Sniff(head.AsSpan(0, headLength));
+        if (type is null || !allowedNames.Contains(type.Name))
+        {
+            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is not one of the accepted types ({string.Join(", ", allowedNames)})."));
+        }
+
+        var declared = upload.ContentType?.Split(';')[0].Trim();
+        if (!string.IsNullOrEmpty(declared) && !string.Equals(declared, type.ContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is {type.ContentType} but was declared as {declared}."));
+        }
+
+        var extension = Path.GetExtension(name).ToLowerInvariant();
+        if (extension.Length > 0 && !type.Extensions.Contains(extension))
+        {
+            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is {type.ContentType} but the file name ends in {extension}."));
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var scanner = new ActiveContentScanner();
+        long size = 0;
+        await using (var target = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            var buffer = new byte[81920];
+            head.AsSpan(0, headLength).CopyTo(buffer);
+            var read = headLength;
+            do
+            {
+                var chunk = buffer.AsMemory(0, read);
+                hash.AppendData(chunk.Span);
+                scanner.Scan(chunk.Span);
+                size += read;
+                if (size > options.Value.MaxFileBytes)
+                {
+                    return (null, "", 0, new UploadRejection(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {options.Value.MaxFileBytes} bytes."));
+                }
+
+                await target.WriteAsync(chunk, cancellationToken);
+                read = await source.ReadAsync(buffer, cancellationToken);
+            }
+            while (read > 0);
+        }
+
+        return scanner.Found is { } marker
+            ? (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker})."))
+            : (type, Convert.ToHexStringLower(hash.GetHashAndReset()), size, null);
+    }
+
+    /// <summary>The client's file name reduced to a harmless display name: no folders, no control characters, at most 255 characters.</summary>
+    internal static string SafeName(string? raw)
+    {
+        var name = Path.GetFileName((raw ?? "").Replace('\\', '/'));
+        name = new string(name.Where(c => !char.IsControl(c) && CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.Format).ToArray()).Trim().Trim('.');
+        if (name.Length == 0)
+        {
+            return "file";
+        }
+
+        if (name.Length > StoredFile.OriginalNameMaxLength)
+        {
+            var extension = Path.GetExtension(name);
+            extension = extension.Length <= 10 ? extension : "";
+            name = name[..(StoredFile.OriginalNameMaxLength - extension.Length)] + extension;
+        }
+
+        return name.Normalize(NormalizationForm.FormC);
+    }
+
+    private string Signature(long id, long expires)
+    {
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.Current.Key, 32, info: "aap file links"u8.ToArray());
+        var mac = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{expires}")));
+        return Convert.ToHexStringLower(mac);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload by user {UserId} refused: {Reason}")]
+    private partial void LogRejected(long userId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} deleted files")]
+    private partial void LogPurged(int count);
+}

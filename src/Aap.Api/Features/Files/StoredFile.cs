@@ -1,0 +1,60 @@
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Aap.Api.Features.Files;
+
+/// <summary>
+/// The metadata of an uploaded file. The content lives in the file store under <see cref="Key"/>, which AAP
+/// generates; the client's file name is kept only as <see cref="OriginalName"/>, for display.
+/// </summary>
+internal sealed class StoredFile : ITimestamped, ISoftDeletable
+{
+    public const int OriginalNameMaxLength = 255;
+
+    public long Id { get; set; }
+
+    public long OwnerId { get; set; }
+
+    public required string Key { get; set; }
+
+    public required string Provider { get; set; }
+
+    public long Size { get; set; }
+
+    public required string ContentType { get; set; }
+
+    /// <summary>Hex SHA-256 of the content: the same bytes uploaded twice are recognisable.</summary>
+    public required string Sha256 { get; set; }
+
+    public required string OriginalName { get; set; }
+
+    public required string Category { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Set by DELETE; the content is removed later by the purge.</summary>
+    public DateTime? DeletedAt { get; set; }
+}
+
+internal sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFile>
+{
+    public void Configure(EntityTypeBuilder<StoredFile> file)
+    {
+        file.ToTable("stored_files");
+        file.Property(f => f.Key).HasMaxLength(300);
+        file.Property(f => f.Provider).HasMaxLength(10);
+        file.Property(f => f.ContentType).HasMaxLength(100);
+        file.Property(f => f.Sha256).HasMaxLength(64);
+        file.Property(f => f.OriginalName).HasMaxLength(StoredFile.OriginalNameMaxLength);
+        file.Property(f => f.Category).HasMaxLength(50);
+        file.HasOne<User>().WithMany().HasForeignKey(f => f.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        file.HasIndex(f => f.Key).IsUnique();
+        file.HasIndex(f => new { f.OwnerId, f.CreatedAt });
+        file.HasIndex(f => f.Sha256);
+        file.HasIndex(f => f.DeletedAt);
+    }
+}

@@ -1,0 +1,97 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Platform.Storage;
+
+internal enum StorageProvider
+{
+    Local,
+    S3,
+}
+
+/// <summary>Where uploaded files are kept and what is accepted. Section <c>Storage</c>.</summary>
+internal sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    /// <summary><c>Local</c> (files under <c>$AAP_DATA_DIR/files</c>) or <c>S3</c> (any S3-compatible store).</summary>
+    public string Provider { get; set; } = nameof(StorageProvider.Local);
+
+    /// <summary>Largest upload accepted, in bytes (default 5 MB); larger ones get 413.</summary>
+    [Range(1, 5L * 1024 * 1024 * 1024)]
+    public long MaxFileBytes { get; set; } = 5 * 1024 * 1024;
+
+    /// <summary>How long a download link works without a token, in seconds.</summary>
+    [Range(10, 7 * 24 * 3600)]
+    public int LinkSeconds { get; set; } = 300;
+
+    /// <summary>Folder of the local store; defaults to <c>$AAP_DATA_DIR/files</c>.</summary>
+    public string? LocalPath { get; set; }
+
+    /// <summary>
+    /// The file types each category accepts (names from <see cref="FileTypes"/>); categories not listed accept
+    /// <see cref="DefaultTypes"/>.
+    /// </summary>
+    public Dictionary<string, string[]> Categories { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["uploads"] = ["png", "jpeg", "gif", "webp", "pdf"],
+        ["screenshots"] = ["png", "jpeg", "webp"],
+    };
+
+    public string[] DefaultTypes { get; set; } = ["png", "jpeg", "gif", "webp", "pdf"];
+
+    public S3Options S3 { get; set; } = new();
+
+    public StorageProvider ProviderKind =>
+        Enum.TryParse<StorageProvider>(Provider, ignoreCase: true, out var kind) ? kind : StorageProvider.Local;
+
+    internal sealed class S3Options
+    {
+        public string? Bucket { get; set; }
+
+        /// <summary>Endpoint of an S3-compatible store (MinIO, moto, ...); empty for AWS itself.</summary>
+        public string? ServiceUrl { get; set; }
+
+        public string Region { get; set; } = "us-east-1";
+
+        /// <summary>Address buckets as <c>host/bucket</c> rather than <c>bucket.host</c> (most S3-compatible stores need it).</summary>
+        public bool ForcePathStyle { get; set; }
+
+        /// <summary>Create the bucket at start when it does not exist.</summary>
+        public bool CreateBucket { get; set; }
+
+        /// <summary>Ask the store to encrypt objects at rest (SSE-S3, AES-256).</summary>
+        public bool ServerSideEncryption { get; set; } = true;
+    }
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var failures = new List<string>();
+        if (!Enum.TryParse<StorageProvider>(options.Provider, ignoreCase: true, out var provider) || !Enum.IsDefined(provider))
+        {
+            failures.Add($"Storage:Provider must be 'Local' or 'S3', not '{options.Provider}'.");
+        }
+        else if (provider == StorageProvider.S3 && string.IsNullOrWhiteSpace(options.S3.Bucket))
+        {
+            failures.Add("Storage:S3:Bucket is required when Storage:Provider is 'S3'.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.S3.ServiceUrl) && !Uri.TryCreate(options.S3.ServiceUrl, UriKind.Absolute, out _))
+        {
+            failures.Add("Storage:S3:ServiceUrl must be an absolute URL.");
+        }
+
+        foreach (var type in options.Categories.Values.SelectMany(t => t).Concat(options.DefaultTypes))
+        {
+            if (FileTypes.Find(type) is null)
+            {
+                failures.Add($"Storage:Categories names an unknown file type '{type}'; known: {string.Join(", ", FileTypes.All.Select(t => t.Name))}.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
