@@ -32,6 +32,7 @@ app.MapTodoEndpoints();
 app.MapSeedTaskEndpoints();
 app.MapFileEndpoints();
 app.MapAppsEndpoints();
+app.MapAppsAdminEndpoints();
 
 if (AapCli.IsCommand(args))
 {

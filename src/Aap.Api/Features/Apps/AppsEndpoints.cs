@@ -12,7 +12,9 @@ namespace Aap.Api.Features.Apps;
 internal static class AppsEndpoints
 {
     public static IServiceCollection AddAppsFeature(this IServiceCollection services) =>
-        services.AddScoped<ISeedContributor, AppsSeed>();
+        services.AddScoped<ISeedContributor, AppsSeed>()
+            .AddMemoryCache(cache => cache.SizeLimit = 10_000)
+            .AddSingleton<AppsCatalogCache>();
 
     public static IEndpointRouteBuilder MapAppsEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -41,12 +43,13 @@ internal static class AppsEndpoints
             ["created_at"] = a => a.CreatedAt,
         };
 
-    internal static async Task<Results<Ok<PagedEnvelope<AppResponse>>, ProblemHttpResult>> ListApps(
+    internal static async Task<Results<Ok<PagedEnvelope<AppResponse>>, StatusCodeHttpResult, ProblemHttpResult>> ListApps(
         [AsParameters] PageQuery paging,
         string? q,
         string? category,
         string? sort,
         AppDbContext db,
+        AppsCatalogCache cache,
         HttpContext context,
         CancellationToken cancellationToken)
     {
@@ -71,31 +74,41 @@ internal static class AppsEndpoints
         }
 
         var ordered = descending ? query.OrderByDescending(key).ThenByDescending(a => a.Id) : query.OrderBy(key).ThenBy(a => a.Id);
-        return await ordered.Select(ToResponse).ToPageAsync(paging, context, cancellationToken);
+        var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
+        var page = await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(ToResponse).ToPageDataAsync(paging, cancellationToken));
+        context.Response.Headers.Link = Paging.LinkHeader(context.Request, page.Meta);
+        return IsNotModified(context, new EntityTagHeaderValue(cache.ETag(cacheKey), isWeak: true))
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(page);
     }
 
     internal static async Task<Results<Ok<Envelope<AppResponse>>, StatusCodeHttpResult, ProblemHttpResult>> GetApp(
-        long id, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+        long id, AppDbContext db, AppsCatalogCache cache, HttpContext context, CancellationToken cancellationToken)
     {
-        var found = await db.Apps.AsNoTracking()
-            .Include(a => a.Category)
-            .FirstOrDefaultAsync(a => a.Id == id && a.IsActive, cancellationToken);
+        var found = await cache.GetOrCreateAsync($"detail:{id}", async () =>
+        {
+            var app = await db.Apps.AsNoTracking().Include(a => a.Category).FirstOrDefaultAsync(a => a.Id == id && a.IsActive, cancellationToken);
+            return app is null ? null : new CachedApp(ToResponseCompiled(app), app.Version);
+        });
         if (found is null)
         {
             return Problems.NotFound($"App {id}");
         }
 
-        var etag = new EntityTagHeaderValue($"\"app-{id}-v{found.Version}\"");
+        return IsNotModified(context, new EntityTagHeaderValue($"\"app-{id}-v{found.Version}\""))
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(new Envelope<AppResponse>(found.App));
+    }
+
+    /// <summary>Adds the validator and the cache policy; true when the client already has this version (304).</summary>
+    private static bool IsNotModified(HttpContext context, EntityTagHeaderValue etag)
+    {
         context.Response.Headers.ETag = etag.ToString();
         context.Response.Headers.CacheControl = "private, max-age=60";
-        var ifNoneMatch = context.Request.GetTypedHeaders().IfNoneMatch;
-        if (ifNoneMatch.Any(tag => tag.Compare(etag, useStrongComparison: false) || tag.Equals(EntityTagHeaderValue.Any)))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        return TypedResults.Ok(new Envelope<AppResponse>(ToResponseCompiled(found)));
+        return context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Compare(etag, useStrongComparison: false) || tag.Equals(EntityTagHeaderValue.Any));
     }
+
+    private sealed record CachedApp(AppResponse App, long Version);
 
     private static readonly Expression<Func<App, AppResponse>> ToResponse = a => new AppResponse(
         a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.CreatedAt, a.UpdatedAt);

@@ -53,13 +53,19 @@ internal static class Paging
     public static async Task<Ok<PagedEnvelope<T>>> ToPageAsync<T>(
         this IQueryable<T> query, PageQuery paging, HttpContext context, CancellationToken cancellationToken)
     {
+        var page = await query.ToPageDataAsync(paging, cancellationToken);
+        context.Response.Headers.Link = LinkHeader(context.Request, page.Meta);
+        return TypedResults.Ok(page);
+    }
+
+    /// <summary>Counts and reads one page of an ordered query.</summary>
+    public static async Task<PagedEnvelope<T>> ToPageDataAsync<T>(this IQueryable<T> query, PageQuery paging, CancellationToken cancellationToken)
+    {
         var total = await query.LongCountAsync(cancellationToken);
         var items = total <= (long)(paging.PageNumber - 1) * paging.PageSize
             ? []
             : await query.Skip((paging.PageNumber - 1) * paging.PageSize).Take(paging.PageSize).ToListAsync(cancellationToken);
-        var meta = new PageMeta(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize));
-        context.Response.Headers.Link = LinkHeader(context.Request, meta);
-        return TypedResults.Ok(new PagedEnvelope<T>(items, meta));
+        return new PagedEnvelope<T>(items, new PageMeta(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize)));
     }
 
     public static string LinkHeader(HttpRequest request, PageMeta meta)
