@@ -26,6 +26,9 @@ internal sealed record TodoFilter(string? Status, string? Priority, string? Q, s
 /// </summary>
 internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 {
+    /// <summary>PostgreSQL text cannot hold U+0000, so a NUL would be a 500 there and stored silently on SQLite.</summary>
+    private const string NoNul = "Text cannot contain the NUL character (U+0000).";
+
     public static readonly IReadOnlyDictionary<string, System.Linq.Expressions.Expression<Func<TodoTask, object?>>> SortFields =
         new Dictionary<string, System.Linq.Expressions.Expression<Func<TodoTask, object?>>>(StringComparer.Ordinal)
         {
@@ -67,7 +70,11 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(filter.Q))
+        if (filter.Q?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            errors.Add("q", NoNul);
+        }
+        else if (!string.IsNullOrWhiteSpace(filter.Q))
         {
             var term = filter.Q.Trim().ToUpperInvariant();
             query = query.Where(t => t.Title.ToUpper().Contains(term) || (t.Description != null && t.Description.ToUpper().Contains(term)));
@@ -214,21 +221,19 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         foreach (var field in patch.EnumerateObject())
         {
             var value = field.Value;
-            switch (field.Name)
+            var text = value.ValueKind == JsonValueKind.String ? Text(value.GetString) : null;
+            switch (Text(() => field.Name))
             {
                 case "title":
-                    title = value.ValueKind == JsonValueKind.String ? CleanTitle(value.GetString(), errors) : Invalid(errors, "title", "The title is a string of 1 to 200 characters.");
+                    title = text is not null ? CleanTitle(text, errors) : Invalid(errors, "title", "The title is a string of 1 to 200 characters.");
                     break;
                 case "description":
-                    description = value.ValueKind switch
-                    {
-                        JsonValueKind.Null => null,
-                        JsonValueKind.String => CleanDescription(value.GetString(), errors),
-                        _ => Invalid(errors, "description", "The description is a string or null."),
-                    };
+                    description = value.ValueKind == JsonValueKind.Null ? null
+                        : text is not null ? CleanDescription(text, errors)
+                        : Invalid(errors, "description", "The description is a string or null.");
                     break;
                 case "status":
-                    status = value.ValueKind == JsonValueKind.String ? ParseEnum<TodoStatus>(value.GetString()!) : null;
+                    status = text is null ? null : ParseEnum<TodoStatus>(text);
                     if (status is null)
                     {
                         errors.Add("status", "Use pending, in_progress or completed.");
@@ -236,7 +241,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 
                     break;
                 case "priority":
-                    priority = value.ValueKind == JsonValueKind.String ? ParseEnum<TodoPriority>(value.GetString()!) : null;
+                    priority = text is null ? null : ParseEnum<TodoPriority>(text);
                     if (priority is null)
                     {
                         errors.Add("priority", "Use low, normal or high.");
@@ -248,7 +253,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
                     {
                         dueDate = null;
                     }
-                    else if (value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                    else if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
                     {
                         dueDate = parsed;
                     }
@@ -289,6 +294,10 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         {
             errors.Add("title", $"A title has at most {TodoTask.TitleMaxLength} characters.");
         }
+        else if (title.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add("title", NoNul);
+        }
 
         return title;
     }
@@ -300,8 +309,29 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         {
             errors.Add("description", $"A description has at most {TodoTask.DescriptionMaxLength} characters.");
         }
+        else if (description?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            errors.Add("description", NoNul);
+        }
 
         return description;
+    }
+
+    /// <summary>
+    /// A string of the patch, or null when it is no text: JSON escapes can spell a lone surrogate (<c>"\ud800"</c>), on
+    /// which <see cref="JsonElement.GetString"/> and <see cref="JsonProperty.Name"/> throw. Such a field is invalid
+    /// (or, as a name, unknown and ignored) rather than a 500.
+    /// </summary>
+    private static string? Text(Func<string?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string? Invalid(FieldErrors errors, string field, string message)
