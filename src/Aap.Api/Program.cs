@@ -2,6 +2,7 @@ using Aap.Api.Cli;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Status;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
@@ -19,6 +20,7 @@ builder.AddIdentityFeature();
 builder.Services.AddTodosFeature();
 builder.AddFilesFeature();
 builder.Services.AddAppsFeature();
+builder.Services.AddRewardsFeature();
 
 var app = builder.Build();
 
@@ -33,6 +35,7 @@ app.MapSeedTaskEndpoints();
 app.MapFileEndpoints();
 app.MapAppsEndpoints();
 app.MapAppsAdminEndpoints();
+app.MapRewardsEndpoints();
 
 if (AapCli.IsCommand(args))
 {

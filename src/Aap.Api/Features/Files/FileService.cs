@@ -132,6 +132,13 @@ internal sealed partial class FileService(
             .ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, now).SetProperty(f => f.UpdatedAt, now), cancellationToken) == 1;
     }
 
+    /// <summary>Removes a file that was stored but turned out not to be wanted (its row and its content), at once.</summary>
+    public async Task DiscardAsync(StoredFile file, CancellationToken cancellationToken)
+    {
+        await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
+        await store.DeleteAsync(file.Key, cancellationToken);
+    }
+
     /// <summary>Removes the content and the row of files deleted at least <paramref name="olderThan"/> ago.</summary>
     public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {

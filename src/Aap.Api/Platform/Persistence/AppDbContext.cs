@@ -1,6 +1,7 @@
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
@@ -22,6 +23,14 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
     public DbSet<TodoTask> TodoTasks => Set<TodoTask>();
 
     public DbSet<StoredFile> StoredFiles => Set<StoredFile>();
+
+    public DbSet<AppCompletion> AppCompletions => Set<AppCompletion>();
+
+    public DbSet<PointEntry> PointLedger => Set<PointEntry>();
+
+    public DbSet<PointBalance> PointBalances => Set<PointBalance>();
+
+    public DbSet<PointTransfer> PointTransfers => Set<PointTransfer>();
 
     public DbSet<RuntimeSetting> RuntimeSettings => Set<RuntimeSetting>();
 
@@ -46,6 +55,11 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
         modelBuilder.ApplyConfiguration(new RuntimeSettingChangeConfiguration());
         modelBuilder.ApplyConfiguration(new TodoTaskConfiguration());
         modelBuilder.ApplyConfiguration(new StoredFileConfiguration());
+        var rewards = new RewardsConfiguration();
+        modelBuilder.ApplyConfiguration<AppCompletion>(rewards);
+        modelBuilder.ApplyConfiguration<PointEntry>(rewards);
+        modelBuilder.ApplyConfiguration<PointBalance>(rewards);
+        modelBuilder.ApplyConfiguration<PointTransfer>(rewards);
         modelBuilder.ApplyConfiguration(new AppCategoryConfiguration());
         modelBuilder.ApplyConfiguration(new AppConfiguration());
 

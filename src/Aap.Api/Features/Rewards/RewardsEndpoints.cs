@@ -1,0 +1,255 @@
+using System.Security.Claims;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+public sealed record TransferRequest(string? To, long? Amount);
+
+public sealed record RejectRequest(string? Reason);
+
+internal sealed record CompletionResponse(long Id, long UserId, long AppId, CompletionStatus Status, bool Flagged, int Points, string Screenshot, string? ReviewReason, DateTime? ReviewedAt, DateTime CreatedAt)
+{
+    public static readonly System.Linq.Expressions.Expression<Func<AppCompletion, CompletionResponse>> Projection = c =>
+        new CompletionResponse(c.Id, c.UserId, c.AppId, c.Status, c.Flagged, c.Points, "/api/v1/files/" + c.ScreenshotFileId, c.ReviewReason, c.ReviewedAt, c.CreatedAt);
+
+    private static readonly Func<AppCompletion, CompletionResponse> FromEntity = Projection.Compile();
+
+    public static CompletionResponse From(AppCompletion completion) => FromEntity(completion);
+}
+
+internal sealed record BalanceResponse(long Balance);
+
+internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt);
+
+internal sealed record TransferResponse(long Id, long From, long To, long Amount, DateTime CreatedAt)
+{
+    public static TransferResponse Of(PointTransfer t) => new(t.Id, t.FromUserId, t.ToUserId, t.Amount, t.CreatedAt);
+}
+
+internal sealed record LeaderboardEntry(int Rank, long UserId, string Username, long Points);
+
+internal sealed record AppStatsResponse(long AppId, string Name, int Pending, int Approved, int Rejected, long PointsAwarded);
+
+/// <summary>The points economy: completions with screenshot proof, reviews, balances, transfers, leaderboard, stats.</summary>
+internal static class RewardsEndpoints
+{
+    public static IServiceCollection AddRewardsFeature(this IServiceCollection services) =>
+        services.AddScoped<RewardsService>().AddSingleton(RewardsSettings.RequireReview);
+
+    public static IEndpointRouteBuilder MapRewardsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Rewards").RequireAuthorization().DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415)
+            .WithSummary("Complete an app's task with a screenshot (multipart field 'screenshot'); points are credited at once or after review.");
+
+        var me = endpoints.MapGroup("/api/v1/me").WithTags("Rewards").RequireAuthorization().ProducesProblem(401);
+        me.MapGet("/completions", MyCompletions).WithName("ListMyCompletions").WithSummary("The caller's completions, newest first.");
+        me.MapGet("/points", MyPoints).WithName("GetMyPoints").WithSummary("The caller's balance.");
+        me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").WithSummary("Every change of the caller's balance, newest first.");
+
+        endpoints.MapPost("/api/v1/points/transfers", Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409)
+            .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required; a replay returns the first result.");
+        endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
+            .WithSummary("Top users by points earned from completions in the period (week, month or all).");
+
+        var admin = endpoints.MapGroup("/api/v1/admin").WithTags("Admin: rewards").RequireAuthorization(IdentityFeature.AdminPolicy)
+            .ProducesProblem(401).ProducesProblem(403);
+        admin.MapGet("/completions", ListCompletions).WithName("ListCompletions").WithSummary("Completions; filters: status, user, app, flagged.");
+        admin.MapGet("/completions/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404);
+        admin.MapPost("/completions/{id}/approve", Approve).WithName("ApproveCompletion").ProducesProblem(404).ProducesProblem(409)
+            .WithSummary("Approve and credit the points (once, however often it is called).");
+        admin.MapPost("/completions/{id}/reject", Reject).WithName("RejectCompletion").ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        admin.MapDelete("/completions/{id}", DeleteCompletion).WithName("DeleteCompletion").ProducesProblem(404).ProducesProblem(409)
+            .WithSummary("Remove a completion and take back exactly the points it credited.");
+        admin.MapGet("/stats/apps", AppStats).WithName("AppStats").WithSummary("Per app: completions by status and points awarded, apps without any included.");
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<Envelope<CompletionResponse>>, ProblemHttpResult>> Complete(
+        long id, HttpContext context, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Problems.Create(415, ProblemCodes.UnsupportedMediaType, "Send the screenshot as multipart/form-data in a field named 'screenshot'.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
+        return error is not null
+            ? Problem(error)
+            : TypedResults.Created($"/api/v1/me/completions", new Envelope<CompletionResponse>(CompletionResponse.From(completion!)));
+    }
+
+    internal static Task<Ok<PagedEnvelope<CompletionResponse>>> MyCompletions(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        return db.AppCompletions.AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Ok<Envelope<BalanceResponse>>> MyPoints(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Envelope<BalanceResponse>(new BalanceResponse(await rewards.BalanceAsync(caller.UserId()!.Value, cancellationToken))));
+
+    internal static Task<Ok<PagedEnvelope<LedgerEntryResponse>>> MyLedger(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        return db.PointLedger.AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
+            .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
+            .ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(
+        TransferRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal caller,
+        RewardsService rewards, UserManager<User> users, HttpContext context, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var key = idempotencyKey?.Trim();
+        if (string.IsNullOrEmpty(key) || key.Length > 100)
+        {
+            errors.Add("idempotency_key", "Send an Idempotency-Key header of 1 to 100 characters, new for each transfer.");
+        }
+
+        if (request.Amount is not ( > 0 and <= 1_000_000_000))
+        {
+            errors.Add("amount", "The amount is a whole number of points above 0.");
+        }
+
+        var from = caller.UserId()!.Value;
+        User? to = null;
+        if (string.IsNullOrWhiteSpace(request.To))
+        {
+            errors.Add("to", "Name the recipient by username or email.");
+        }
+        else
+        {
+            var login = request.To.Trim();
+            to = login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
+            if (to is not { IsActive: true })
+            {
+                errors.Add("to", "No active user has this username or email.");
+            }
+            else if (to.Id == from)
+            {
+                errors.Add("to", "Points cannot be sent to yourself.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Create(400, ProblemCodes.ValidationFailed, "The transfer is not valid.", errors);
+        }
+
+        var (transfer, replayed, error) = await rewards.TransferAsync(from, to!.Id, request.Amount!.Value, key!, cancellationToken);
+        if (error is not null)
+        {
+            return Problem(error);
+        }
+
+        var body = new Envelope<TransferResponse>(TransferResponse.Of(transfer!));
+        if (replayed)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Ok(body);
+        }
+
+        return TypedResults.Created($"/api/v1/me/points/ledger", body);
+    }
+
+    internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(
+        string? period, int? size, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        DateTime? since = (period ?? "all") switch
+        {
+            "week" => now.AddDays(-7),
+            "month" => now.AddMonths(-1),
+            "all" => null,
+            _ => DateTime.MinValue,
+        };
+        if (since == DateTime.MinValue)
+        {
+            return Problems.Validation("period", "Use week, month or all.");
+        }
+
+        if (size is < 1 or > 100)
+        {
+            return Problems.Validation("size", "The size is 1 to 100.");
+        }
+
+        var earned = db.PointLedger.Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal);
+        if (since is { } start)
+        {
+            earned = earned.Where(e => e.CreatedAt >= start);
+        }
+
+        var top = await earned.GroupBy(e => e.UserId)
+            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
+            .Where(g => g.Points > 0)
+            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
+            .Take(size ?? 10)
+            .Join(db.Users, g => g.UserId, u => u.Id, (g, u) => new { g.UserId, g.Points, u.UserName, u.Email })
+            .ToListAsync(cancellationToken);
+        var ranked = top.OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
+            .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, t.UserName ?? t.Email!.Split('@')[0], t.Points)).ToList();
+        return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(ranked));
+    }
+
+    internal static Task<Ok<PagedEnvelope<CompletionResponse>>> ListCompletions(
+        [AsParameters] PageQuery paging, CompletionStatus? status, long? user, long? app, bool? flagged,
+        AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var query = db.AppCompletions.AsNoTracking();
+        query = status is { } s ? query.Where(c => c.Status == s) : query;
+        query = user is { } u ? query.Where(c => c.UserId == u) : query;
+        query = app is { } a ? query.Where(c => c.AppId == a) : query;
+        query = flagged is { } f ? query.Where(c => c.Flagged == f) : query;
+        return query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, AppDbContext db, CancellationToken cancellationToken) =>
+        await db.AppCompletions.AsNoTracking().Where(c => c.Id == id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } completion
+            ? TypedResults.Ok(new Envelope<CompletionResponse>(completion))
+            : Problems.NotFound($"Completion {id}");
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Approve(
+        long id, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
+        await rewards.ApproveAsync(id, caller.UserId()!.Value, cancellationToken) is { } error
+            ? Problem(error)
+            : await GetCompletion(id, db, cancellationToken);
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Reject(
+        long id, RejectRequest request, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
+        await rewards.RejectAsync(id, caller.UserId()!.Value, request.Reason, cancellationToken) is { } error
+            ? Problem(error)
+            : await GetCompletion(id, db, cancellationToken);
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } error ? Problem(error) : TypedResults.NoContent();
+
+    internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppDbContext db, CancellationToken cancellationToken)
+    {
+        var stats = await db.Apps.AsNoTracking()
+            .OrderBy(a => a.Id)
+            .Select(a => new AppStatsResponse(
+                a.Id,
+                a.Name,
+                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Pending),
+                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved),
+                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Rejected),
+                db.AppCompletions.Where(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved).Sum(c => (long?)c.Points) ?? 0))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Envelope<IReadOnlyList<AppStatsResponse>>(stats));
+    }
+
+    internal static ProblemHttpResult Problem(RewardsError error) =>
+        Problems.Create(error.Status, error.Code, error.Detail, error.Field is null ? null : new Dictionary<string, string[]> { [error.Field] = [error.Detail] });
+}

@@ -1,0 +1,157 @@
+using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Settings;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Aap.Api.Features.Rewards;
+
+public enum CompletionStatus
+{
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// <summary>A user's claim to have completed an app's task, with a screenshot as proof (the seeds' "user task").</summary>
+internal sealed class AppCompletion : ITimestamped
+{
+    public long Id { get; set; }
+
+    public long UserId { get; set; }
+
+    public long AppId { get; set; }
+
+    public long ScreenshotFileId { get; set; }
+
+    /// <summary>Copied from the screenshot, so that reused proof is found with one indexed lookup.</summary>
+    public required string ScreenshotSha256 { get; set; }
+
+    public CompletionStatus Status { get; set; }
+
+    /// <summary>The same image was already used by another user: accepted, but worth a look.</summary>
+    public bool Flagged { get; set; }
+
+    /// <summary>The app's points when the completion was made; what approval credits.</summary>
+    public int Points { get; set; }
+
+    public string? ReviewReason { get; set; }
+
+    public long? ReviewedBy { get; set; }
+
+    public DateTime? ReviewedAt { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>One change of a balance. Append-only: a balance is the sum of its user's entries.</summary>
+internal sealed class PointEntry
+{
+    public long Id { get; set; }
+
+    public long UserId { get; set; }
+
+    public long Amount { get; set; }
+
+    /// <summary><c>completion</c>, <c>reversal</c>, <c>transfer_out</c> or <c>transfer_in</c>.</summary>
+    public required string Reason { get; set; }
+
+    public long? CompletionId { get; set; }
+
+    public long? TransferId { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>The cached sum of a user's ledger, changed only in the transaction that appends the entry.</summary>
+internal sealed class PointBalance
+{
+    public long UserId { get; set; }
+
+    public long Balance { get; set; }
+}
+
+/// <summary>Points sent from one user to another, once per idempotency key of the sender.</summary>
+internal sealed class PointTransfer
+{
+    public long Id { get; set; }
+
+    public long FromUserId { get; set; }
+
+    public long ToUserId { get; set; }
+
+    public long Amount { get; set; }
+
+    public required string IdempotencyKey { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+internal static class LedgerReasons
+{
+    public const string Completion = "completion";
+    public const string Reversal = "reversal";
+    public const string TransferOut = "transfer_out";
+    public const string TransferIn = "transfer_in";
+}
+
+internal static class RewardsSettings
+{
+    public static readonly RuntimeSettingDefinition RequireReview =
+        new("rewards.require_review", 0, 0, 1, "1: completions wait for an admin's approval before points are credited; 0: credited at once.");
+}
+
+internal sealed class RewardsConfiguration :
+    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
+{
+    public void Configure(EntityTypeBuilder<AppCompletion> completion)
+    {
+        completion.ToTable("app_completions");
+        completion.Property(c => c.ScreenshotSha256).HasMaxLength(64);
+        completion.Property(c => c.Status).HasConversion<string>().HasMaxLength(20);
+        completion.Property(c => c.ReviewReason).HasMaxLength(500);
+        completion.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        completion.HasOne<App>().WithMany().HasForeignKey(c => c.AppId).OnDelete(DeleteBehavior.Restrict);
+        completion.HasOne<StoredFile>().WithMany().HasForeignKey(c => c.ScreenshotFileId).OnDelete(DeleteBehavior.Restrict);
+        // One completion per user and app, enforced by the database even under races.
+        completion.HasIndex(c => new { c.UserId, c.AppId }).IsUnique();
+        completion.HasIndex(c => new { c.Status, c.CreatedAt });
+        completion.HasIndex(c => c.AppId);
+        completion.HasIndex(c => c.ScreenshotSha256);
+    }
+
+    public void Configure(EntityTypeBuilder<PointEntry> entry)
+    {
+        entry.ToTable("point_ledger");
+        entry.Property(e => e.Reason).HasMaxLength(20);
+        entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        entry.HasIndex(e => new { e.UserId, e.CreatedAt });
+        entry.HasIndex(e => new { e.Reason, e.CreatedAt });
+        // A completion is credited once and reversed once, whatever retries and races do.
+        entry.HasIndex(e => new { e.CompletionId, e.Reason }).IsUnique().HasFilter("completion_id IS NOT NULL");
+        entry.HasIndex(e => e.TransferId);
+    }
+
+    public void Configure(EntityTypeBuilder<PointBalance> balance)
+    {
+        balance.ToTable("point_balances");
+        balance.HasKey(b => b.UserId);
+        balance.Property(b => b.UserId).ValueGeneratedNever();
+        balance.HasOne<User>().WithMany().HasForeignKey(b => b.UserId).OnDelete(DeleteBehavior.Cascade);
+        balance.ToTable(t => t.HasCheckConstraint("ck_point_balances_not_negative", "balance >= 0"));
+    }
+
+    public void Configure(EntityTypeBuilder<PointTransfer> transfer)
+    {
+        transfer.ToTable("point_transfers");
+        transfer.Property(t => t.IdempotencyKey).HasMaxLength(100);
+        transfer.HasOne<User>().WithMany().HasForeignKey(t => t.FromUserId).OnDelete(DeleteBehavior.Cascade);
+        transfer.HasOne<User>().WithMany().HasForeignKey(t => t.ToUserId).OnDelete(DeleteBehavior.Cascade);
+        transfer.HasIndex(t => new { t.FromUserId, t.IdempotencyKey }).IsUnique();
+        transfer.HasIndex(t => t.ToUserId);
+    }
+}
