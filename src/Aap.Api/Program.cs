@@ -36,6 +36,7 @@ app.MapFileEndpoints();
 app.MapAppsEndpoints();
 app.MapAppsAdminEndpoints();
 app.MapRewardsEndpoints();
+app.MapSeedRewardsEndpoints();
 
 if (AapCli.IsCommand(args))
 {

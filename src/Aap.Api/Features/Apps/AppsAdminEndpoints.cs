@@ -89,7 +89,7 @@ internal static class AppsAdminEndpoints
             : TypedResults.Ok(new Envelope<AdminAppResponse>(await ToResponseAsync(db, app, cancellationToken)));
     }
 
-    private static async Task<ProblemHttpResult?> ApplyAsync(App app, AppRequest request, AppDbContext db, CancellationToken cancellationToken)
+    internal static async Task<ProblemHttpResult?> ApplyAsync(App app, AppRequest request, AppDbContext db, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var name = request.Name?.Trim().Normalize(NormalizationForm.FormC);
@@ -150,7 +150,7 @@ internal static class AppsAdminEndpoints
     }
 
     /// <summary>Saves and evicts the catalog; a name already used by a live app is a 409.</summary>
-    private static async Task<ProblemHttpResult?> SaveAsync(AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
+    internal static async Task<ProblemHttpResult?> SaveAsync(AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
     {
         var names = db.ChangeTracker.Entries<App>().Where(e => e.State is EntityState.Added or EntityState.Modified)
             .Select(e => (e.Entity.Id, e.Entity.NormalizedName)).ToList();
@@ -179,7 +179,7 @@ internal static class AppsAdminEndpoints
     private static ProblemHttpResult Conflict() =>
         Problems.Create(409, ProblemCodes.Conflict, "Another app already has this name.", new FieldErrors { { "name", "This name is taken (names are compared ignoring case)." } });
 
-    private static async Task<AdminAppResponse> ToResponseAsync(AppDbContext db, App app, CancellationToken cancellationToken)
+    internal static async Task<AdminAppResponse> ToResponseAsync(AppDbContext db, App app, CancellationToken cancellationToken)
     {
         var category = app.CategoryId is { } categoryId
             ? await db.AppCategories.Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)

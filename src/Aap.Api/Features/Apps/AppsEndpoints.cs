@@ -75,7 +75,7 @@ internal static class AppsEndpoints
 
         var ordered = descending ? query.OrderByDescending(key).ThenByDescending(a => a.Id) : query.OrderBy(key).ThenBy(a => a.Id);
         var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
-        var page = await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(ToResponse).ToPageDataAsync(paging, cancellationToken));
+        var page = await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken));
         context.Response.Headers.Link = Paging.LinkHeader(context.Request, page.Meta);
         return IsNotModified(context, new EntityTagHeaderValue(cache.ETag(cacheKey), isWeak: true))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
@@ -110,8 +110,8 @@ internal static class AppsEndpoints
 
     private sealed record CachedApp(AppResponse App, long Version);
 
-    private static readonly Expression<Func<App, AppResponse>> ToResponse = a => new AppResponse(
+    internal static readonly Expression<Func<App, AppResponse>> Projection = a => new AppResponse(
         a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.CreatedAt, a.UpdatedAt);
 
-    private static readonly Func<App, AppResponse> ToResponseCompiled = ToResponse.Compile();
+    private static readonly Func<App, AppResponse> ToResponseCompiled = Projection.Compile();
 }

@@ -1,0 +1,176 @@
+using System.Security.Claims;
+using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+internal sealed record SeedProfile(long Id, string Username, string? Email, long TotalPoints);
+
+internal sealed record SeedTotalPoints(long TotalPoints);
+
+internal sealed record SeedDeleted(string Message);
+
+/// <summary>
+/// Seed 000's "Problem Set 2" user and admin endpoints, in the style of the Django REST framework it was written
+/// for: plain JSON, an object per item, an array per list, over the same services as the product API. Its admin
+/// endpoints answer 401 "Admin access required" to users who are not admins, as the seed lists.
+/// </summary>
+internal static class SeedRewardsEndpoints
+{
+    public static IEndpointRouteBuilder MapSeedRewardsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(401);
+        seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
+        seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
+        seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(404);
+        seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
+        seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
+        seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
+        seed.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp").ProducesProblem(400);
+        seed.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").ProducesProblem(400).ProducesProblem(404);
+        seed.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404);
+        seed.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
+        seed.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
+        return endpoints;
+    }
+
+    internal static async Task<Ok<List<AppResponse>>> ListApps(AppDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await db.Apps.AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(AppsEndpoints.Projection).ToListAsync(cancellationToken));
+
+    internal static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(long app_id, AppDbContext db, CancellationToken cancellationToken) =>
+        await db.Apps.AsNoTracking().Where(a => a.Id == app_id && a.IsActive).Select(AppsEndpoints.Projection).SingleOrDefaultAsync(cancellationToken) is { } app
+            ? TypedResults.Ok(app)
+            : Problems.NotFound($"App {app_id}");
+
+    internal static async Task<Results<Created<CompletionResponse>, ProblemHttpResult>> CompleteApp(
+        long app_id, HttpContext context, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Problems.Create(400, ProblemCodes.ValidationFailed, "Send app_id and screenshot as multipart/form-data.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        if (form.TryGetValue("app_id", out var bodyAppId) && bodyAppId.ToString() != app_id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return Problems.Validation("app_id", "app_id in the body does not match the app in the URL.");
+        }
+
+        var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
+        return error is not null
+            ? RewardsEndpoints.Problem(error with { Status = error.Status is 409 or 413 or 415 ? 400 : error.Status })
+            : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
+    }
+
+    internal static async Task<Results<Ok<SeedProfile>, ProblemHttpResult>> Profile(ClaimsPrincipal caller, AccountService accounts, RewardsService rewards, CancellationToken cancellationToken)
+    {
+        var user = await accounts.FindAsync(caller.UserId()!.Value, cancellationToken);
+        return user is null
+            ? IdentityEndpoints.NoSession()
+            : TypedResults.Ok(new SeedProfile(user.Id, user.UserName ?? "", user.Email, await rewards.BalanceAsync(user.Id, cancellationToken)));
+    }
+
+    internal static async Task<Ok<List<CompletionResponse>>> ListTasks(ClaimsPrincipal caller, AppDbContext db, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        return TypedResults.Ok(await db.AppCompletions.AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToListAsync(cancellationToken));
+    }
+
+    internal static async Task<Ok<SeedTotalPoints>> TotalPoints(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new SeedTotalPoints(await rewards.BalanceAsync(caller.UserId()!.Value, cancellationToken)));
+
+    internal static async Task<Results<Created<AdminAppResponse>, ProblemHttpResult>> CreateApp(
+        AppRequest request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin())
+        {
+            return AdminRequired();
+        }
+
+        var app = new App { Link = "" };
+        if ((await AppsAdminEndpoints.ApplyAsync(app, request, db, cancellationToken) ?? await SaveNewAsync(db, app, cache, cancellationToken)) is { } problem)
+        {
+            return AsBadRequest(problem);
+        }
+
+        return TypedResults.Created($"/api/apps/detail/{app.Id}/", await AppsAdminEndpoints.ToResponseAsync(db, app, cancellationToken));
+    }
+
+    internal static async Task<Results<Ok<AdminAppResponse>, ProblemHttpResult>> UpdateApp(
+        long app_id, AppRequest request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin())
+        {
+            return AdminRequired();
+        }
+
+        var app = await db.Apps.SingleOrDefaultAsync(a => a.Id == app_id, cancellationToken);
+        if (app is null)
+        {
+            return Problems.NotFound($"App {app_id}");
+        }
+
+        if ((await AppsAdminEndpoints.ApplyAsync(app, request, db, cancellationToken) ?? await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken)) is { } problem)
+        {
+            return AsBadRequest(problem);
+        }
+
+        return TypedResults.Ok(await AppsAdminEndpoints.ToResponseAsync(db, app, cancellationToken));
+    }
+
+    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteApp(
+        long app_id, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin())
+        {
+            return AdminRequired();
+        }
+
+        var result = await AppsAdminEndpoints.Delete(app_id, db, cache, clock, cancellationToken);
+        return result.Result is NoContent ? TypedResults.Ok(new SeedDeleted("App deleted successfully.")) : Problems.NotFound($"App {app_id}");
+    }
+
+    internal static async Task<Results<Ok<CompletionResponse>, ProblemHttpResult>> GetTask(long task_id, ClaimsPrincipal caller, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin())
+        {
+            return AdminRequired();
+        }
+
+        return await db.AppCompletions.AsNoTracking().Where(c => c.Id == task_id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
+            ? TypedResults.Ok(task)
+            : Problems.NotFound($"Task {task_id}");
+    }
+
+    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteTask(long task_id, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdmin())
+        {
+            return AdminRequired();
+        }
+
+        return await rewards.DeleteCompletionAsync(task_id, cancellationToken) is { } error
+            ? RewardsEndpoints.Problem(error)
+            : TypedResults.Ok(new SeedDeleted("Task deleted successfully."));
+    }
+
+    private static async Task<ProblemHttpResult?> SaveNewAsync(AppDbContext db, App app, AppsCatalogCache cache, CancellationToken cancellationToken)
+    {
+        db.Apps.Add(app);
+        return await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken);
+    }
+
+    /// <summary>The seed lists 400 for every invalid request parameter, a taken name included.</summary>
+    private static ProblemHttpResult AsBadRequest(ProblemHttpResult problem) =>
+        problem.StatusCode == 409 ? Problems.Create(400, ProblemCodes.ValidationFailed, problem.ProblemDetails.Detail ?? "Invalid request parameters.",
+            (problem.ProblemDetails.Extensions.TryGetValue("errors", out var errors) ? errors : null) as IDictionary<string, string[]>) : problem;
+
+    private static ProblemHttpResult AdminRequired() =>
+        Problems.Create(401, ProblemCodes.Unauthorized, "Admin access required.");
+}
