@@ -14,14 +14,19 @@ namespace Aap.Api.Features.Identity;
 /// <c>Authorization: Basic</c> (RFC 7617, user name or e-mail and password, with the same lockout as login) and
 /// the access-token cookie. Access tokens are validated without a database call.
 /// </summary>
+/// <remarks>
+/// The handler is created for every request, anonymous ones included, so it resolves the services it needs only
+/// when a credential is presented: building the account store (and its database context) for a request without
+/// credentials would cost more than the request itself.
+/// </remarks>
 internal sealed class AapAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    TokenService tokens,
-    AccountService accounts,
-    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    AccessTokenValidator tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
+    private AccountService Accounts => Context.RequestServices.GetRequiredService<AccountService>();
+
     public const string SchemeName = "aap";
     public const string ViaCookie = "Cookie";
 
@@ -30,7 +35,7 @@ internal sealed class AapAuthenticationHandler(
         var authorization = Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            var identity = await tokens.ValidateAccessTokenAsync(authorization["Bearer ".Length..].Trim());
+            var identity = await tokens.ValidateAsync(authorization["Bearer ".Length..].Trim());
             return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
         }
 
@@ -46,7 +51,7 @@ internal sealed class AapAuthenticationHandler(
 
         if (Request.Cookies.TryGetValue(AuthCookies.Access, out var cookie) && cookie.Length > 0)
         {
-            var identity = await tokens.ValidateAccessTokenAsync(cookie);
+            var identity = await tokens.ValidateAsync(cookie);
             return identity is null
                 ? AuthenticateResult.Fail("invalid_token")
                 : Success(new ClaimsIdentity(identity.Claims, ViaCookie, TokenService.SubjectClaim, TokenService.RoleClaim));
@@ -74,7 +79,7 @@ internal sealed class AapAuthenticationHandler(
             return AuthenticateResult.Fail("malformed_basic_credentials");
         }
 
-        var user = await accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
+        var user = await Accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
         if (user is null)
         {
             return AuthenticateResult.Fail("invalid_credentials");
@@ -115,7 +120,7 @@ internal sealed class AapAuthenticationHandler(
         Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Detail = detail };
         problem.Extensions["code"] = code;
-        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+        await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
     }
 }
 

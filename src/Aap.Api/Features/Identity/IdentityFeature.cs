@@ -47,6 +47,7 @@ internal static class IdentityFeature
         services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = 210_000);
 
         services.AddSingleton<SigningKeys>();
+        services.AddSingleton<AccessTokenValidator>();
         services.AddScoped<TokenService>();
         services.AddScoped<AccountService>();
         services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);

@@ -35,7 +35,7 @@ internal sealed partial class TokenService(
     public const string SubjectClaim = "sub";
     public const string RoleClaim = "role";
 
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+    internal static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>Starts a new session (a new refresh family) for a user who has just proved who they are.</summary>
     public async Task<TokenPair> IssueAsync(User user, CancellationToken cancellationToken)
@@ -138,39 +138,6 @@ internal sealed partial class TokenService(
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedReason, reason), cancellationToken);
     }
 
-    /// <summary>Validates an access token: pinned algorithm, signature by a known key id, issuer, audience and lifetime.</summary>
-    public async Task<ClaimsIdentity?> ValidateAccessTokenAsync(string token)
-    {
-        var result = await Handler.ValidateTokenAsync(token, ValidationParameters());
-        return result.IsValid ? result.ClaimsIdentity : null;
-    }
-
-    private TokenValidationParameters ValidationParameters()
-    {
-        var auth = options.Value;
-        var skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
-        return new TokenValidationParameters
-        {
-            ValidIssuer = auth.Issuer,
-            ValidAudience = auth.Audience,
-            IssuerSigningKeys = keys.All,
-            TryAllIssuerSigningKeys = false,
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidTypes = ["JWT"],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = skew,
-            LifetimeValidator = (notBefore, expires, _, _) =>
-            {
-                var now = clock.GetUtcNow().UtcDateTime;
-                return expires is { } exp && now < exp + skew && (notBefore is not { } nbf || nbf - skew <= now);
-            },
-            NameClaimType = SubjectClaim,
-            RoleClaimType = RoleClaim,
-            AuthenticationType = "Bearer",
-        };
-    }
-
     private async Task<(string Token, int ExpiresIn)> CreateAccessTokenAsync(User user, CancellationToken cancellationToken)
     {
         var lifetime = await settings.GetAsync(AuthSettings.AccessTokenLifetimeSeconds, cancellationToken);
@@ -240,4 +207,46 @@ internal sealed partial class TokenService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Security: a consumed refresh token of user {UserId} was presented again; family {FamilyId} revoked")]
     private partial void LogReuse(long userId, Guid familyId);
+}
+
+/// <summary>
+/// Validates access tokens without a database call: pinned algorithm, a signature by a known key id, issuer,
+/// audience and lifetime (with at most 5 s of tolerance, on the application's clock). A singleton: the
+/// validation parameters are built once.
+/// </summary>
+internal sealed class AccessTokenValidator
+{
+    private readonly TokenValidationParameters _parameters;
+
+    public AccessTokenValidator(SigningKeys keys, IOptions<AuthOptions> options, TimeProvider clock)
+    {
+        var auth = options.Value;
+        var skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
+        _parameters = new TokenValidationParameters
+        {
+            ValidIssuer = auth.Issuer,
+            ValidAudience = auth.Audience,
+            IssuerSigningKeys = keys.All,
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidTypes = ["JWT"],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = skew,
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = clock.GetUtcNow().UtcDateTime;
+                return expires is { } exp && now < exp + skew && (notBefore is not { } nbf || nbf - skew <= now);
+            },
+            NameClaimType = TokenService.SubjectClaim,
+            RoleClaimType = TokenService.RoleClaim,
+            AuthenticationType = "Bearer",
+        };
+    }
+
+    public async Task<ClaimsIdentity?> ValidateAsync(string token)
+    {
+        var result = await TokenService.Handler.ValidateTokenAsync(token, _parameters);
+        return result.IsValid ? result.ClaimsIdentity : null;
+    }
 }

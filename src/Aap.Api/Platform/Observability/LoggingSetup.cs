@@ -79,7 +79,9 @@ internal static class LoggingSetup
                     fileSizeLimitBytes: options.FileSizeLimitBytes,
                     rollOnFileSizeLimit: true,
                     retainedFileCountLimit: options.RetainedFileCount,
-                    shared: true,
+                    // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
+                    // A second process on the same folder (the CLI beside the server) rolls to its own file.
+                    buffered: true,
                     flushToDiskInterval: TimeSpan.FromSeconds(1));
             }
         });
