@@ -1,0 +1,14 @@
+-- 0006: to-do listing indexes that end in id (the ORDER BY tie-break) and carry deleted_at, so that the page and
+-- its COUNT are read from the index alone (docs/database.md has the plans and timings).
+
+CREATE INDEX ix_todo_tasks_owner_id_created_at_id ON todo_tasks (owner_id, created_at, id) INCLUDE (deleted_at);
+
+CREATE INDEX ix_todo_tasks_owner_id_status_created_at_id ON todo_tasks (owner_id, status, created_at, id) INCLUDE (deleted_at);
+
+CREATE INDEX ix_todo_tasks_owner_id_due_date_id ON todo_tasks (owner_id, due_date, id);
+
+DROP INDEX ix_todo_tasks_owner_id_created_at;
+
+DROP INDEX ix_todo_tasks_owner_id_status_created_at;
+
+DROP INDEX ix_todo_tasks_owner_id_due_date;
