@@ -1,6 +1,8 @@
+using System.Text.Json.Serialization;
+
 namespace Aap.Api.Features.Apps;
 
-/// <summary>An app as the catalog shows it.</summary>
+/// <summary>An app as the catalog shows it; <c>completed</c> tells a logged-in caller whether they completed it.</summary>
 internal sealed record AppResponse(
     long Id,
     string Name,
@@ -9,4 +11,5 @@ internal sealed record AppResponse(
     string? Description,
     string? Category,
     DateTime CreatedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Completed = null);

@@ -1,4 +1,7 @@
 using System.Linq.Expressions;
+using System.Security.Claims;
+using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Seeding;
@@ -26,7 +29,7 @@ internal static class AppsEndpoints
         apps.MapGet("/", ListApps)
             .WithName("ListApps")
             .WithSummary("The catalog of active apps, paged.")
-            .WithDescription("Filters: `q` (name or description, case-insensitive), `category` (slug). " +
+            .WithDescription("Filters: `q` (name or description, case-insensitive), `category` (slug), `completed` (true or false, for the logged-in caller). " +
                              "`sort`: name, points or created_at, `-` prefix for descending (default -created_at).");
         apps.MapGet("/{id}", GetApp)
             .WithName("GetApp")
@@ -48,11 +51,20 @@ internal static class AppsEndpoints
         string? q,
         string? category,
         string? sort,
+        bool? completed,
+        ClaimsPrincipal caller,
         AppDbContext db,
         AppsCatalogCache cache,
+        RewardsService rewards,
         HttpContext context,
         CancellationToken cancellationToken)
     {
+        var me = caller.UserId();
+        if (completed is not null && me is null)
+        {
+            return Problems.Create(401, ProblemCodes.Unauthorized, "The completed filter is about the caller: log in to use it.");
+        }
+
         sort = string.IsNullOrWhiteSpace(sort) ? "-created_at" : sort.Trim();
         var descending = sort.StartsWith('-');
         if (!SortFields.TryGetValue(descending ? sort[1..] : sort, out var key))
@@ -73,17 +85,34 @@ internal static class AppsEndpoints
             query = query.Where(a => a.Category != null && a.Category.Slug == slug);
         }
 
+        if (completed is { } onlyCompleted)
+        {
+            var mine = rewards.CompletedAppIds(me!.Value);
+            query = onlyCompleted ? query.Where(a => mine.Contains(a.Id)) : query.Where(a => !mine.Contains(a.Id));
+        }
+
         var ordered = descending ? query.OrderByDescending(key).ThenByDescending(a => a.Id) : query.OrderBy(key).ThenBy(a => a.Id);
+        // The shared catalog is cached; a page filtered by the caller's own completions is not.
         var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
-        var page = await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken));
+        var page = completed is null
+            ? await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken))
+            : await ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken);
+        var etag = cache.ETag(cacheKey);
+        if (me is { } userId)
+        {
+            var done = await rewards.CompletedAmongAsync(userId, [.. page.Data.Select(a => a.Id)], cancellationToken);
+            page = page with { Data = [.. page.Data.Select(a => a with { Completed = done.Contains(a.Id) })] };
+            etag = $"{etag[..^1]}-u{userId}-{completed}-{string.Join('.', done.Order())}\"";
+        }
+
         context.Response.Headers.Link = Paging.LinkHeader(context.Request, page.Meta);
-        return IsNotModified(context, new EntityTagHeaderValue(cache.ETag(cacheKey), isWeak: true))
+        return IsNotModified(context, new EntityTagHeaderValue(etag, isWeak: true))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(page);
     }
 
     internal static async Task<Results<Ok<Envelope<AppResponse>>, StatusCodeHttpResult, ProblemHttpResult>> GetApp(
-        long id, AppDbContext db, AppsCatalogCache cache, HttpContext context, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
     {
         var found = await cache.GetOrCreateAsync($"detail:{id}", async () =>
         {
@@ -95,9 +124,18 @@ internal static class AppsEndpoints
             return Problems.NotFound($"App {id}");
         }
 
-        return IsNotModified(context, new EntityTagHeaderValue($"\"app-{id}-v{found.Version}\""))
+        var app = found.App;
+        var etag = $"\"app-{id}-v{found.Version}\"";
+        if (caller.UserId() is { } userId)
+        {
+            var done = (await rewards.CompletedAmongAsync(userId, [id], cancellationToken)).Count == 1;
+            app = app with { Completed = done };
+            etag = $"\"app-{id}-v{found.Version}-u{userId}-{(done ? 1 : 0)}\"";
+        }
+
+        return IsNotModified(context, new EntityTagHeaderValue(etag))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
-            : TypedResults.Ok(new Envelope<AppResponse>(found.App));
+            : TypedResults.Ok(new Envelope<AppResponse>(app));
     }
 
     /// <summary>Adds the validator and the cache policy; true when the client already has this version (304).</summary>

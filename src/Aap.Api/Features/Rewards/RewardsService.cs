@@ -211,6 +211,13 @@ internal sealed partial class RewardsService(
         }
     }
 
+    /// <summary>The ids of the apps a user has completed (any status), as a query other queries can use.</summary>
+    public IQueryable<long> CompletedAppIds(long userId) => db.AppCompletions.Where(c => c.UserId == userId).Select(c => c.AppId);
+
+    /// <summary>Which of these apps the user has completed.</summary>
+    public async Task<HashSet<long>> CompletedAmongAsync(long userId, IReadOnlyCollection<long> appIds, CancellationToken cancellationToken) =>
+        [.. await CompletedAppIds(userId).Where(id => appIds.Contains(id)).ToListAsync(cancellationToken)];
+
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.PointBalances.Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
 

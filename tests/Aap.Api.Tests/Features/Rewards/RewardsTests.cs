@@ -272,6 +272,32 @@ public abstract class RewardsTests(AapFactory factory)
         rows[unused].GetProperty("points_awarded").GetInt64().ShouldBe(0);
     }
 
+    [Fact]
+    public async Task The_catalog_tells_a_logged_in_user_which_apps_they_completed()
+    {
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        var (done, open) = (await AddAppAsync(), await AddAppAsync());
+        using (var complete = await CompleteAsync(client, done, Screenshot()))
+        {
+            complete.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using var detail = await client.GetAsync($"/api/v1/apps/{done}", Ct);
+        using var completedList = await client.GetAsync("/api/v1/apps?completed=true&size=100", Ct);
+        using var openList = await client.GetAsync("/api/v1/apps?completed=false&size=100", Ct);
+        using var anonymousDetail = await factory.Client().GetAsync($"/api/v1/apps/{done}", Ct);
+        using var anonymousFilter = await factory.Client().GetAsync("/api/v1/apps?completed=true", Ct);
+
+        (await detail.JsonAsync()).GetProperty("data").GetProperty("completed").GetBoolean().ShouldBeTrue();
+        var completedIds = (await completedList.JsonAsync()).GetProperty("data").EnumerateArray().Select(a => a.GetProperty("id").GetInt64()).ToList();
+        completedIds.ShouldBe([done]);
+        var openIds = (await openList.JsonAsync()).GetProperty("data").EnumerateArray().Select(a => a.GetProperty("id").GetInt64()).ToList();
+        openIds.ShouldContain(open);
+        openIds.ShouldNotContain(done);
+        (await anonymousDetail.JsonAsync()).GetProperty("data").TryGetProperty("completed", out _).ShouldBeFalse();
+        await Problem.ReadAsync(anonymousFilter, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
     /// <summary>A valid PNG whose bytes (and so whose SHA-256) no other test shares.</summary>
     internal static byte[] Screenshot() => [.. FileTests.Png, .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)))];
 
