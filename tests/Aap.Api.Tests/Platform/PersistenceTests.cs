@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Rewards;
+using Aap.Api.Platform.Storage;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Migrations;
 using Aap.Api.Platform.Persistence.Seeding;
@@ -120,7 +122,8 @@ public abstract class PersistenceTests(AapFactory factory)
         await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
         await using var db = fresh.Context();
         await fresh.Migrator(db).MigrateAsync(Ct);
-        var seeder = new Seeder(db, [new AppsSeed()], NullLogger<Seeder>.Instance);
+        var files = Directory.CreateTempSubdirectory("aap-seed-files-");
+        var seeder = new Seeder(db, [new AppsSeed(), new RewardsSeed(new LocalFileStore(files.FullName), TimeProvider.System)], NullLogger<Seeder>.Instance);
 
         var inserted = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
         var again = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
@@ -129,6 +132,13 @@ public abstract class PersistenceTests(AapFactory factory)
         again.ShouldBe(0);
         (await db.Apps.CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
         (await db.Apps.Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
+        // Users, their completions (each with a stored screenshot), and balances equal to their ledgers.
+        (await db.AppCompletions.CountAsync(Ct)).ShouldBeGreaterThan(0);
+        (await db.AppCompletions.CountAsync(c => !db.StoredFiles.Any(f => f.Id == c.ScreenshotFileId), Ct)).ShouldBe(0);
+        Directory.GetFiles(files.FullName, "*.png", SearchOption.AllDirectories).Length.ShouldBe(await db.StoredFiles.CountAsync(Ct));
+        var ledger = await db.PointLedger.GroupBy(e => e.UserId).Select(g => new { g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.Key, g => g.Sum, Ct);
+        (await db.PointBalances.ToListAsync(Ct)).ShouldAllBe(b => b.Balance == ledger.GetValueOrDefault(b.UserId));
+        files.Delete(recursive: true);
     }
 
     [Fact]

@@ -40,7 +40,9 @@ internal sealed record AppStatsResponse(long AppId, string Name, int Pending, in
 internal static class RewardsEndpoints
 {
     public static IServiceCollection AddRewardsFeature(this IServiceCollection services) =>
-        services.AddScoped<RewardsService>().AddSingleton(RewardsSettings.RequireReview);
+        services.AddScoped<RewardsService>()
+            .AddSingleton(RewardsSettings.RequireReview)
+            .AddScoped<Platform.Persistence.Seeding.ISeedContributor, RewardsSeed>();
 
     public static IEndpointRouteBuilder MapRewardsEndpoints(this IEndpointRouteBuilder endpoints)
     {

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Persistence.Seeding;
+using Aap.Api.Platform.Storage;
+using Bogus;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+/// <summary>
+/// Demo users who have completed some of the demo apps, with their screenshots, ledger entries and balances, so
+/// that the leaderboard, the stats and the admin review queue have something to show. The data is generated with a
+/// fixed seed, so it is the same every time; users that already exist are left alone. Demo users have no password:
+/// they are data to look at, not accounts to log in with.
+/// </summary>
+internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedContributor
+{
+    private const int DemoUsers = 24;
+
+    public int Order => 200;
+
+    public async Task<int> SeedAsync(AppDbContext db, string profile, CancellationToken cancellationToken)
+    {
+        if (profile != SeedProfiles.Demo)
+        {
+            return 0;
+        }
+
+        var apps = await db.Apps.AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(a => new { a.Id, a.Points }).ToListAsync(cancellationToken);
+        if (apps.Count == 0)
+        {
+            return 0;
+        }
+
+        var faker = new Faker("en") { Random = new Randomizer(20_261_122) };
+        var now = clock.GetUtcNow().UtcDateTime;
+        var inserted = 0;
+        for (var i = 0; i < DemoUsers; i++)
+        {
+            var first = faker.Name.FirstName();
+            var last = faker.Name.LastName();
+            var userName = $"demo.{first}.{last}".ToLowerInvariant().Replace("'", "", StringComparison.Ordinal);
+            var picks = faker.PickRandom(apps, faker.Random.Int(1, Math.Min(4, apps.Count))).ToList();
+            var daysAgo = picks.Select(_ => faker.Random.Int(0, 40)).ToList();
+            if (await db.Users.AnyAsync(u => u.NormalizedUserName == userName.ToUpperInvariant(), cancellationToken))
+            {
+                continue;
+            }
+
+            var user = new User
+            {
+                UserName = userName,
+                NormalizedUserName = userName.ToUpperInvariant(),
+                Email = $"{userName}@demo.example",
+                NormalizedEmail = $"{userName}@demo.example".ToUpperInvariant(),
+                SecurityStamp = Guid.NewGuid().ToString("N"),
+                LockoutEnabled = true,
+            };
+            db.Users.Add(user);
+            await db.SaveChangesAsync(cancellationToken);
+            inserted++;
+
+            long balance = 0;
+            for (var p = 0; p < picks.Count; p++)
+            {
+                var app = picks[p];
+                var when = now.AddDays(-daysAgo[p]);
+                var screenshot = await StoreScreenshotAsync(db, user.Id, when, cancellationToken);
+                var completion = new AppCompletion
+                {
+                    UserId = user.Id,
+                    AppId = app.Id,
+                    ScreenshotFileId = screenshot.Id,
+                    ScreenshotSha256 = screenshot.Sha256,
+                    Points = app.Points,
+                    Status = p == picks.Count - 1 && i % 3 == 0 ? CompletionStatus.Pending : CompletionStatus.Approved,
+                };
+                db.AppCompletions.Add(completion);
+                await db.SaveChangesAsync(cancellationToken);
+                // Spread over the past weeks, so the leaderboard periods differ.
+                DateTime? reviewed = completion.Status == CompletionStatus.Approved ? when : null;
+                await db.AppCompletions.Where(c => c.Id == completion.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.CreatedAt, when).SetProperty(c => c.UpdatedAt, when).SetProperty(c => c.ReviewedAt, reviewed), cancellationToken);
+                if (completion.Status == CompletionStatus.Approved)
+                {
+                    db.PointLedger.Add(new PointEntry { UserId = user.Id, Amount = app.Points, Reason = LedgerReasons.Completion, CompletionId = completion.Id, CreatedAt = when });
+                    balance += app.Points;
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+                inserted += 2;
+            }
+
+            db.PointBalances.Add(new PointBalance { UserId = user.Id, Balance = balance });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return inserted;
+    }
+
+    /// <summary>A small PNG, unique per completion, stored like an upload.</summary>
+    private async Task<StoredFile> StoreScreenshotAsync(AppDbContext db, long userId, DateTime when, CancellationToken cancellationToken)
+    {
+        byte[] png = [.. Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="),
+            .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(8)))];
+        var key = string.Create(CultureInfo.InvariantCulture, $"screenshots/{when:yyyy}/{when:MM}/{Guid.NewGuid():N}.png");
+        var spool = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(spool, png, cancellationToken);
+            await store.PutAsync(key, spool, "image/png", cancellationToken);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+
+        var file = new StoredFile
+        {
+            OwnerId = userId,
+            Key = key,
+            Provider = store.Provider.ToString(),
+            Size = png.Length,
+            ContentType = "image/png",
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(png)),
+            OriginalName = "screenshot.png",
+            Category = "screenshots",
+        };
+        db.StoredFiles.Add(file);
+        await db.SaveChangesAsync(cancellationToken);
+        return file;
+    }
+}
