@@ -126,12 +126,12 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 # Uploads the big PDF $runs times to a running AAP; per upload: MB/s and the peak resident memory (VmHWM) of
 # the AAP process, with the peak reset just before the upload (clear_refs 5), beside the resident memory then.
 upload_runs() {
-  local store="$1" token run out code seconds before peak rates=() peaks=()
+  local store="$1" token run out code seconds before peak rates=() peaks=() growths=()
   token="$(new_user "files-$store@example.com")"
   curl -s --max-time 30 -o /dev/null -H "Authorization: Bearer $token" -F "file=@$work/small.pdf;type=application/pdf" "$aap/api/v1/files"
   echo
   echo "upload of $upload_mb MiB to the $store store, $runs runs"
-  printf '%-4s %10s %10s %18s %18s\n' run seconds "MB/s" "RSS before, MiB" "peak RSS, MiB"
+  printf '%-4s %10s %10s %18s %18s %14s\n' run seconds "MB/s" "RSS before, MiB" "peak RSS, MiB" "growth, MiB"
   for ((run = 1; run <= runs; run++)); do
     before="$(kib_of "$aap_pid" VmRSS)"
     echo 5 >"/proc/$aap_pid/clear_refs" 2>/dev/null || log "could not reset the peak (clear_refs): the peak includes what came before"
@@ -146,9 +146,10 @@ upload_runs() {
     peak="$(kib_of "$aap_pid" VmHWM)"
     rates+=("$(awk -v b="$(stat -c %s "$work/big.pdf")" -v s="$seconds" 'BEGIN { printf "%.1f", b / 1048576 / s }')")
     peaks+=("$(mib "$peak")")
-    printf '%-4s %10.2f %10s %18s %18s\n' "$run" "$seconds" "${rates[-1]}" "$(mib "$before")" "${peaks[-1]}"
+    growths+=("$(mib $((peak - before)))")
+    printf '%-4s %10.2f %10s %18s %18s %14s\n' "$run" "$seconds" "${rates[-1]}" "$(mib "$before")" "${peaks[-1]}" "${growths[-1]}"
   done
-  echo "MB/s, median (lowest–highest): $(spread "" "${rates[@]}"); peak RSS: $(spread " MiB" "${peaks[@]}") for a $upload_mb MiB file"
+  echo "MB/s, median (lowest–highest): $(spread "" "${rates[@]}"); peak RSS: $(spread " MiB" "${peaks[@]}"), growth over the RSS before: $(spread " MiB" "${growths[@]}") for a $upload_mb MiB file"
 }
 
 bench_files() {
