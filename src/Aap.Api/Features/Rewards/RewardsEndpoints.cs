@@ -205,16 +205,28 @@ internal static class RewardsEndpoints
         return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(ranked));
     }
 
-    internal static Task<Ok<PagedEnvelope<CompletionResponse>>> ListCompletions(
-        [AsParameters] PageQuery paging, CompletionStatus? status, long? user, long? app, bool? flagged,
+    internal static async Task<Results<Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> ListCompletions(
+        [AsParameters] PageQuery paging, string? status, long? user, long? app, bool? flagged,
         AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
         var query = db.AppCompletions.AsNoTracking();
-        query = status is { } s ? query.Where(c => c.Status == s) : query;
+        if (status is not null)
+        {
+            // The same spelling the responses use: pending, approved, rejected.
+            if (WireEnum.Parse<CompletionStatus>(status) is { } parsed)
+            {
+                query = query.Where(c => c.Status == parsed);
+            }
+            else
+            {
+                return Problems.Validation("status", "Use pending, approved or rejected.");
+            }
+        }
+
         query = user is { } u ? query.Where(c => c.UserId == u) : query;
         query = app is { } a ? query.Where(c => c.AppId == a) : query;
         query = flagged is { } f ? query.Where(c => c.Flagged == f) : query;
-        return query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+        return await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
     }
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, AppDbContext db, CancellationToken cancellationToken) =>

@@ -120,7 +120,8 @@ internal sealed class RewardsConfiguration :
         // One completion per user and app, enforced by the database even under races.
         completion.HasIndex(c => new { c.UserId, c.AppId }).IsUnique();
         completion.HasIndex(c => new { c.Status, c.CreatedAt });
-        completion.HasIndex(c => c.AppId);
+        // Per-app statistics read counts and points from this index alone (docs/database.md).
+        completion.HasIndex(c => new { c.AppId, c.Status }).IncludeProperties(c => new { c.Points });
         completion.HasIndex(c => c.ScreenshotSha256);
     }
 
@@ -129,7 +130,8 @@ internal sealed class RewardsConfiguration :
         entry.ToTable("point_ledger");
         entry.Property(e => e.Reason).HasMaxLength(20);
         entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
-        entry.HasIndex(e => new { e.UserId, e.CreatedAt });
+        // A user's ledger is read newest first by id.
+        entry.HasIndex(e => new { e.UserId, e.Id });
         entry.HasIndex(e => new { e.Reason, e.CreatedAt });
         // A completion is credited once and reversed once, whatever retries and races do.
         entry.HasIndex(e => new { e.CompletionId, e.Reason }).IsUnique().HasFilter("completion_id IS NOT NULL");

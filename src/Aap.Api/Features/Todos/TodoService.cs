@@ -48,7 +48,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         var query = Owned(ownerId, filter.IncludeDeleted).AsNoTracking();
         if (filter.Status is not null)
         {
-            if (ParseEnum<TodoStatus>(filter.Status) is { } status)
+            if (WireEnum.Parse<TodoStatus>(filter.Status) is { } status)
             {
                 query = query.Where(t => t.Status == status);
             }
@@ -60,7 +60,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 
         if (filter.Priority is not null)
         {
-            if (ParseEnum<TodoPriority>(filter.Priority) is { } priority)
+            if (WireEnum.Parse<TodoPriority>(filter.Priority) is { } priority)
             {
                 query = query.Where(t => t.Priority == priority);
             }
@@ -233,7 +233,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
                         : Invalid(errors, "description", "The description is a string or null.");
                     break;
                 case "status":
-                    status = text is null ? null : ParseEnum<TodoStatus>(text);
+                    status = text is null ? null : WireEnum.Parse<TodoStatus>(text);
                     if (status is null)
                     {
                         errors.Add("status", "Use pending, in_progress or completed.");
@@ -241,7 +241,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 
                     break;
                 case "priority":
-                    priority = text is null ? null : ParseEnum<TodoPriority>(text);
+                    priority = text is null ? null : WireEnum.Parse<TodoPriority>(text);
                     if (priority is null)
                     {
                         errors.Add("priority", "Use low, normal or high.");
@@ -340,7 +340,4 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         return null;
     }
 
-    /// <summary>Parses the wire name of an enum value (snake_case, e.g. <c>in_progress</c>).</summary>
-    internal static T? ParseEnum<T>(string value) where T : struct, Enum =>
-        Enum.GetValues<T>().Cast<T?>().FirstOrDefault(v => JsonNamingPolicy.SnakeCaseLower.ConvertName(v!.Value.ToString()) == value.Trim());
 }

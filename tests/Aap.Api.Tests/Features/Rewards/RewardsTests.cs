@@ -67,6 +67,10 @@ public abstract class RewardsTests(AapFactory factory)
             var id = (await complete.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
             (await complete.JsonAsync()).GetProperty("data").GetProperty("status").GetString().ShouldBe("pending");
             (await BalanceAsync(user)).ShouldBe(0);
+            using var queue = await admin.GetAsync("/api/v1/admin/completions?status=pending&size=100", Ct);
+            (await queue.JsonAsync()).GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetInt64()).ShouldContain(id);
+            using var badStatus = await admin.GetAsync("/api/v1/admin/completions?status=Waiting", Ct);
+            Problem.FieldErrors(await Problem.ReadAsync(badStatus, HttpStatusCode.BadRequest, "validation_failed"), "status").ShouldNotBeEmpty();
 
             var approvals = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
             {

@@ -1,0 +1,9 @@
+-- 0007: per-app statistics from one covering index, and a user's ledger read by id (docs/database.md).
+
+CREATE INDEX ix_app_completions_app_id_status ON app_completions (app_id, status) INCLUDE (points);
+
+DROP INDEX ix_app_completions_app_id;
+
+CREATE INDEX ix_point_ledger_user_id_id ON point_ledger (user_id, id);
+
+DROP INDEX ix_point_ledger_user_id_created_at;
