@@ -250,6 +250,24 @@ public abstract class RewardsTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task A_user_cannot_review_or_read_someone_elses_completion()
+    {
+        using var owner = await factory.ClientForAsync(await factory.RegisterAsync());
+        using var other = await factory.ClientForAsync(await factory.RegisterAsync());
+        using var complete = await CompleteAsync(owner, await AddAppAsync(points: 12), Screenshot());
+        var id = (await complete.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+
+        using var read = await other.GetAsync($"/api/v1/admin/completions/{id}", Ct);
+        using var delete = await other.DeleteAsync($"/api/v1/admin/completions/{id}", Ct);
+        using var mine = await other.GetAsync("/api/v1/me/completions", Ct);
+
+        await Problem.ReadAsync(read, HttpStatusCode.Forbidden, "forbidden");
+        await Problem.ReadAsync(delete, HttpStatusCode.Forbidden, "forbidden");
+        (await mine.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBe(0);
+        (await BalanceAsync(owner)).ShouldBe(12);
+    }
+
+    [Fact]
     public async Task The_leaderboard_ranks_points_earned_and_stats_count_every_app()
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
