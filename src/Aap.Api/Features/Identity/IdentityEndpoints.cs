@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Features.Identity;
 
@@ -103,11 +104,16 @@ internal static class IdentityEndpoints
         return TypedResults.Ok(new Envelope<LogoutResponse>(new LogoutResponse(ended)));
     }
 
+    // A read: one projected, untracked query, without building the account manager.
     internal static async Task<Results<Ok<Envelope<MeResponse>>, ProblemHttpResult>> GetMe(
-        ClaimsPrincipal caller, AccountService accounts, CancellationToken cancellationToken) =>
-        await accounts.FindAsync(caller.UserId() ?? 0, cancellationToken) is { } user
-            ? TypedResults.Ok(new Envelope<MeResponse>(MeResponse.From(user)))
-            : AccountGone();
+        ClaimsPrincipal caller, Platform.Persistence.AppDbContext db, CancellationToken cancellationToken)
+    {
+        var id = caller.UserId() ?? 0;
+        var me = await db.Users.AsNoTracking().Where(u => u.Id == id && u.IsActive)
+            .Select(u => new MeResponse(u.Id, u.UserName, u.Email, u.Role, u.CreatedAt, u.UpdatedAt))
+            .SingleOrDefaultAsync(cancellationToken);
+        return me is null ? AccountGone() : TypedResults.Ok(new Envelope<MeResponse>(me));
+    }
 
     internal static async Task<Results<Ok<Envelope<MeResponse>>, ProblemHttpResult>> UpdateMe(
         UpdateProfileRequest request, ClaimsPrincipal caller, AccountService accounts, CancellationToken cancellationToken)
