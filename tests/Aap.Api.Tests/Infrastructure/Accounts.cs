@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aap.Api.Tests.Infrastructure;

@@ -3,21 +3,10 @@ using System.Net.Mail;
 using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Aap.Api.Platform.Http;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Identity;
-
-/// <summary>Field errors keyed by the JSON name of the field.</summary>
-internal sealed class FieldErrors : Dictionary<string, string[]>
-{
-    public FieldErrors()
-        : base(StringComparer.Ordinal)
-    {
-    }
-
-    public void Add(string field, string message) =>
-        this[field] = TryGetValue(field, out var existing) ? [.. existing, message] : [message];
-}
 
 /// <summary>Accounts: registration, credential checks with lockout, profile and password changes.</summary>
 internal sealed partial class AccountService(
