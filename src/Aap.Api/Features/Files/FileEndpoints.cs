@@ -57,8 +57,7 @@ internal static class FileEndpoints
         var (file, rejection) = await files.UploadAsync(caller.UserId()!.Value, form.Files.GetFile("file"), form["category"], cancellationToken);
         if (rejection is not null)
         {
-            return Problems.Create(rejection.Status, rejection.Code, rejection.Detail,
-                new Dictionary<string, string[]> { [rejection.Field] = [rejection.Detail] });
+            return rejection.ToResult();
         }
 
         return TypedResults.Created($"/api/v1/files/{file!.Id}", new Envelope<FileResponse>(FileResponse.From(file)));

@@ -10,9 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Files;
 
-/// <summary>Why an upload was refused: the HTTP status, the problem code and what to tell the client.</summary>
-internal sealed record UploadRejection(int Status, string Code, string Detail, string Field = "file");
-
 /// <summary>
 /// Validated uploads: the type is decided by the file's leading bytes, which the declared content type and the
 /// extension must agree with; the whole content is checked for markup a browser could run; nothing is kept
@@ -29,29 +26,29 @@ internal sealed partial class FileService(
 {
     public const string DefaultCategory = "uploads";
 
-    public async Task<(StoredFile? File, UploadRejection? Rejection)> UploadAsync(
+    public async Task<(StoredFile? File, ServiceProblem? Rejection)> UploadAsync(
         long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
     {
         var storage = options.Value;
         category = string.IsNullOrWhiteSpace(category) ? DefaultCategory : category.Trim();
         if (!storage.Categories.TryGetValue(category, out var allowedNames))
         {
-            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, $"Unknown category '{category}'; use one of {string.Join(", ", storage.Categories.Keys)}.", "category"));
+            return (null, Rejected(400, ProblemCodes.ValidationFailed, $"Unknown category '{category}'; use one of {string.Join(", ", storage.Categories.Keys)}.", "category"));
         }
 
         if (upload is null)
         {
-            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, "Send the file as multipart/form-data in a field named 'file'."));
+            return (null, Rejected(400, ProblemCodes.ValidationFailed, "Send the file as multipart/form-data in a field named 'file'."));
         }
 
         if (upload.Length > storage.MaxFileBytes)
         {
-            return (null, new UploadRejection(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {storage.MaxFileBytes} bytes."));
+            return (null, TooLarge(storage.MaxFileBytes));
         }
 
         if (upload.Length == 0)
         {
-            return (null, new UploadRejection(400, ProblemCodes.ValidationFailed, "The file is empty."));
+            return (null, Rejected(400, ProblemCodes.ValidationFailed, "The file is empty."));
         }
 
         var name = SafeName(upload.FileName);
@@ -165,7 +162,7 @@ internal sealed partial class FileService(
         }
     }
 
-    private async Task<(FileType? Type, string Sha256, long Size, UploadRejection? Rejection)> SpoolAsync(
+    private async Task<(FileType? Type, string Sha256, long Size, ServiceProblem? Rejection)> SpoolAsync(
         IFormFile upload, string spool, string[] allowedNames, string name, CancellationToken cancellationToken)
     {
         await using var source = upload.OpenReadStream();
@@ -174,21 +171,21 @@ internal sealed partial class FileService(
         var type = FileTypes.Sniff(head.AsSpan(0, headLength));
         if (type is null || !allowedNames.Contains(type.Name))
         {
-            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
                 $"The content is not one of the accepted types ({string.Join(", ", allowedNames)})."));
         }
 
         var declared = upload.ContentType?.Split(';')[0].Trim();
         if (!string.IsNullOrEmpty(declared) && !string.Equals(declared, type.ContentType, StringComparison.OrdinalIgnoreCase))
         {
-            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
                 $"The content is {type.ContentType} but was declared as {declared}."));
         }
 
         var extension = Path.GetExtension(name).ToLowerInvariant();
         if (extension.Length > 0 && !type.Extensions.Contains(extension))
         {
-            return (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType,
+            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
                 $"The content is {type.ContentType} but the file name ends in {extension}."));
         }
 
@@ -208,7 +205,7 @@ internal sealed partial class FileService(
                 size += read;
                 if (size > options.Value.MaxFileBytes)
                 {
-                    return (null, "", 0, new UploadRejection(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {options.Value.MaxFileBytes} bytes."));
+                    return (null, "", 0, TooLarge(options.Value.MaxFileBytes));
                 }
 
                 await target.WriteAsync(chunk, cancellationToken);
@@ -218,9 +215,15 @@ internal sealed partial class FileService(
         }
 
         return scanner.Found is { } marker
-            ? (null, "", 0, new UploadRejection(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker})."))
+            ? (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker})."))
             : (type, Convert.ToHexStringLower(hash.GetHashAndReset()), size, null);
     }
+
+    /// <summary>An upload refused because of its file (or, given, another form field).</summary>
+    private static ServiceProblem Rejected(int status, string code, string detail, string field = "file") => new(status, code, detail, field);
+
+    private static ServiceProblem TooLarge(long limit) =>
+        Rejected(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {limit} bytes.");
 
     /// <summary>The client's file name reduced to a harmless display name: no folders, no control characters, at most 255 characters.</summary>
     internal static string SafeName(string? raw)

@@ -85,7 +85,7 @@ internal static class RewardsEndpoints
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? Problem(error)
+            ? error.ToResult()
             : TypedResults.Created($"/api/v1/me/completions", new Envelope<CompletionResponse>(CompletionResponse.From(completion!)));
     }
 
@@ -153,7 +153,7 @@ internal static class RewardsEndpoints
         var (transfer, replayed, error) = await rewards.TransferAsync(from, to!.Id, request.Amount!.Value, key!, cancellationToken);
         if (error is not null)
         {
-            return Problem(error);
+            return error.ToResult();
         }
 
         var body = new Envelope<TransferResponse>(TransferResponse.Of(transfer!));
@@ -237,17 +237,17 @@ internal static class RewardsEndpoints
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Approve(
         long id, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
         await rewards.ApproveAsync(id, caller.UserId()!.Value, cancellationToken) is { } error
-            ? Problem(error)
+            ? error.ToResult()
             : await GetCompletion(id, db, cancellationToken);
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Reject(
         long id, RejectRequest request, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
         await rewards.RejectAsync(id, caller.UserId()!.Value, request.Reason, cancellationToken) is { } error
-            ? Problem(error)
+            ? error.ToResult()
             : await GetCompletion(id, db, cancellationToken);
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
-        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } error ? Problem(error) : TypedResults.NoContent();
+        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } error ? error.ToResult() : TypedResults.NoContent();
 
     internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppDbContext db, CancellationToken cancellationToken)
     {
@@ -264,6 +264,4 @@ internal static class RewardsEndpoints
         return TypedResults.Ok(new Envelope<IReadOnlyList<AppStatsResponse>>(stats));
     }
 
-    internal static ProblemHttpResult Problem(RewardsError error) =>
-        Problems.Create(error.Status, error.Code, error.Detail, error.Field is null ? null : new Dictionary<string, string[]> { [error.Field] = [error.Detail] });
 }

@@ -8,9 +8,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Features.Rewards;
 
-/// <summary>What went wrong, as a problem: status, code, detail and the field it concerns.</summary>
-internal sealed record RewardsError(int Status, string Code, string Detail, string? Field = null);
-
 internal static class RewardsCodes
 {
     public const string AlreadyCompleted = "already_completed";
@@ -32,12 +29,12 @@ internal sealed partial class RewardsService(
     TimeProvider clock,
     ILogger<RewardsService> logger)
 {
-    public async Task<(AppCompletion? Completion, RewardsError? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    public async Task<(AppCompletion? Completion, ServiceProblem? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
         var app = await db.Apps.AsNoTracking().Where(a => a.Id == appId && a.IsActive).Select(a => new { a.Id, a.Points }).SingleOrDefaultAsync(cancellationToken);
         if (app is null)
         {
-            return (null, new RewardsError(404, ProblemCodes.NotFound, $"App {appId} was not found."));
+            return (null, new ServiceProblem(404, ProblemCodes.NotFound, $"App {appId} was not found."));
         }
 
         if (await db.AppCompletions.AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
@@ -47,13 +44,13 @@ internal sealed partial class RewardsService(
 
         if (screenshot is null)
         {
-            return (null, new RewardsError(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot"));
+            return (null, new ServiceProblem(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot"));
         }
 
         var (file, rejection) = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
         if (rejection is not null)
         {
-            return (null, new RewardsError(rejection.Status, rejection.Code, rejection.Detail, "screenshot"));
+            return (null, rejection with { Field = "screenshot" });
         }
 
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
@@ -61,7 +58,7 @@ internal sealed partial class RewardsService(
         if (reuses.Contains(userId))
         {
             await files.DiscardAsync(file!, cancellationToken);
-            return (null, new RewardsError(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
+            return (null, new ServiceProblem(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
         }
 
         var requireReview = await settings.GetAsync(RewardsSettings.RequireReview, cancellationToken) == 1;
@@ -103,7 +100,7 @@ internal sealed partial class RewardsService(
     }
 
     /// <summary>Approves a pending completion and credits its points, once: approving again changes nothing.</summary>
-    public async Task<RewardsError?> ApproveAsync(long completionId, long adminId, CancellationToken cancellationToken)
+    public async Task<ServiceProblem?> ApproveAsync(long completionId, long adminId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
@@ -115,9 +112,9 @@ internal sealed partial class RewardsService(
             var status = await db.AppCompletions.Where(c => c.Id == completionId).Select(c => (CompletionStatus?)c.Status).SingleOrDefaultAsync(cancellationToken);
             return status switch
             {
-                null => new RewardsError(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
+                null => new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
                 CompletionStatus.Approved => null,
-                _ => new RewardsError(409, RewardsCodes.AlreadyReviewed, "A rejected completion cannot be approved."),
+                _ => new ServiceProblem(409, RewardsCodes.AlreadyReviewed, "A rejected completion cannot be approved."),
             };
         }
 
@@ -127,12 +124,12 @@ internal sealed partial class RewardsService(
         return null;
     }
 
-    public async Task<RewardsError?> RejectAsync(long completionId, long adminId, string? reason, CancellationToken cancellationToken)
+    public async Task<ServiceProblem?> RejectAsync(long completionId, long adminId, string? reason, CancellationToken cancellationToken)
     {
         reason = reason?.Trim();
         if (string.IsNullOrEmpty(reason) || reason.Length > 500)
         {
-            return new RewardsError(400, ProblemCodes.ValidationFailed, "A reason of 1 to 500 characters is required.", "reason");
+            return new ServiceProblem(400, ProblemCodes.ValidationFailed, "A reason of 1 to 500 characters is required.", "reason");
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -145,24 +142,24 @@ internal sealed partial class RewardsService(
         }
 
         return await db.AppCompletions.AnyAsync(c => c.Id == completionId, cancellationToken)
-            ? new RewardsError(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
-            : new RewardsError(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            ? new ServiceProblem(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
+            : new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
     }
 
     /// <summary>Removes a completion and takes back exactly the points it credited.</summary>
-    public async Task<RewardsError?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
+    public async Task<ServiceProblem?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var completion = await db.AppCompletions.AsNoTracking().SingleOrDefaultAsync(c => c.Id == completionId, cancellationToken);
         if (completion is null)
         {
-            return new RewardsError(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            return new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
         }
 
         var credited = await db.PointLedger.Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
         if (credited > 0 && !await DebitAsync(completion.UserId, credited, LedgerReasons.Reversal, completionId, null, cancellationToken))
         {
-            return new RewardsError(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
+            return new ServiceProblem(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
         }
 
         await db.AppCompletions.Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
@@ -171,7 +168,7 @@ internal sealed partial class RewardsService(
     }
 
     /// <summary>Sends points to another user, atomically, once per idempotency key.</summary>
-    public async Task<(PointTransfer? Transfer, bool Replayed, RewardsError? Error)> TransferAsync(
+    public async Task<(PointTransfer? Transfer, bool Replayed, ServiceProblem? Error)> TransferAsync(
         long fromUserId, long toUserId, long amount, string key, CancellationToken cancellationToken)
     {
         if (await FindTransferAsync(fromUserId, key, cancellationToken) is { } earlier)
@@ -194,7 +191,7 @@ internal sealed partial class RewardsService(
             await db.SaveChangesAsync(cancellationToken);
             if (!await DebitAsync(fromUserId, amount, LedgerReasons.TransferOut, null, transfer.Id, cancellationToken))
             {
-                return (null, false, new RewardsError(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount"));
+                return (null, false, new ServiceProblem(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount"));
             }
 
             await CreditAsync(toUserId, amount, LedgerReasons.TransferIn, null, transfer.Id, cancellationToken);
@@ -260,7 +257,7 @@ internal sealed partial class RewardsService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static RewardsError AlreadyCompleted() =>
+    private static ServiceProblem AlreadyCompleted() =>
         new(409, RewardsCodes.AlreadyCompleted, "You have already completed this app.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} completed app {AppId}: {Status}, flagged {Flagged}")]

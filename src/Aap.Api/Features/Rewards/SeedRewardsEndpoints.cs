@@ -63,7 +63,7 @@ internal static class SeedRewardsEndpoints
 
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? RewardsEndpoints.Problem(error with { Status = error.Status is 409 or 413 or 415 ? 400 : error.Status })
+            ? (error with { Status = error.Status is 409 or 413 or 415 ? 400 : error.Status }).ToResult()
             : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
     }
 
@@ -156,7 +156,7 @@ internal static class SeedRewardsEndpoints
         }
 
         return await rewards.DeleteCompletionAsync(task_id, cancellationToken) is { } error
-            ? RewardsEndpoints.Problem(error)
+            ? error.ToResult()
             : TypedResults.Ok(new SeedDeleted("Task deleted successfully."));
     }
 

@@ -44,6 +44,16 @@ internal static class ProblemCodes
     };
 }
 
+/// <summary>
+/// An expected failure of a service call, as the problem it becomes: the status, the code, what to tell the client
+/// and, when one field is to blame, its name.
+/// </summary>
+internal sealed record ServiceProblem(int Status, string Code, string Detail, string? Field = null)
+{
+    public ProblemHttpResult ToResult() =>
+        Problems.Create(Status, Code, Detail, Field is null ? null : new Dictionary<string, string[]> { [Field] = [Detail] });
+}
+
 /// <summary>Builds RFC 9457 problem results for the expected outcomes of handlers.</summary>
 internal static partial class Problems
 {
@@ -61,7 +71,7 @@ internal static partial class Problems
     public static ProblemHttpResult NotFound(string what) => Create(StatusCodes.Status404NotFound, ProblemCodes.NotFound, $"{what} was not found.");
 
     public static ProblemHttpResult Validation(string field, string message) =>
-        Create(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "One or more fields are invalid.", new Dictionary<string, string[]> { [field] = [message] });
+        Create(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "One or more fields are invalid.", new FieldErrors { { field, message } });
 
     /// <summary>Fills in what every problem carries: <c>code</c>, <c>instance</c>, <c>traceId</c> and a useful <c>detail</c>.</summary>
     public static void Customize(ProblemDetailsContext context)
