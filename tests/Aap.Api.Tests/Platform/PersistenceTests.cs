@@ -348,8 +348,8 @@ internal sealed class FreshDatabase : IAsyncDisposable
     public AppDbContext Context()
     {
         var builder = new DbContextOptionsBuilder<AppDbContext>();
-        PersistenceExtensions.Configure(builder, _options);
-        return new AppDbContext(builder.Options, TimeProvider.System);
+        PersistenceExtensions.Configure(builder, _options, [new TimestampInterceptor(TimeProvider.System)]);
+        return new AppDbContext(builder.Options);
     }
 
     public DatabaseMigrator Migrator(AppDbContext db) =>

@@ -14,9 +14,11 @@ namespace Aap.Api.Platform.Persistence;
 /// <summary>
 /// The one EF Core context of AAP. Features add their sets and configurations here; endpoints use it directly
 /// (no repositories). Table and column names are snake_case on both providers. It is an Identity user context
-/// (users and their claims, logins and tokens); roles are a column of the user, not tables.
+/// (users and their claims, logins and tokens); roles are a column of the user, not tables. Instances are pooled
+/// and reused across requests, so the context keeps no state of its own: timestamps and versions are stamped by
+/// <see cref="TimestampInterceptor"/> as changes are saved.
 /// </summary>
-internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeProvider clock) : IdentityUserContext<User, long>(options)
+internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityUserContext<User, long>(options)
 {
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
@@ -71,18 +73,6 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, TimeP
         // Every timestamp is UTC. SQLite hands DateTime back without a kind; this puts it back.
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
-    }
-
-    public override int SaveChanges(bool acceptAllChangesOnSuccess)
-    {
-        EntityConventions.Stamp(ChangeTracker, clock.GetUtcNow().UtcDateTime);
-        return base.SaveChanges(acceptAllChangesOnSuccess);
-    }
-
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
-    {
-        EntityConventions.Stamp(ChangeTracker, clock.GetUtcNow().UtcDateTime);
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -3,6 +3,7 @@ using Aap.Api.Platform.Persistence.Migrations;
 using Aap.Api.Platform.Persistence.Seeding;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Platform.Persistence;
@@ -22,8 +23,11 @@ internal static class PersistenceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
-        builder.Services.AddDbContext<AppDbContext>((services, options) =>
-            Configure(options, services.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+        // Interceptors are singletons registered as IInterceptor, by the platform and by features.
+        builder.Services.AddSingleton<IInterceptor, TimestampInterceptor>();
+        // Pooled: a request rents a context whose EF services are already built, instead of building them anew.
+        builder.Services.AddDbContextPool<AppDbContext>((services, options) => Configure(
+            options, services.GetRequiredService<IOptions<DatabaseOptions>>().Value, services.GetServices<IInterceptor>()));
 
         builder.Services.AddScoped<DatabaseMigrator>();
         builder.Services.AddScoped<Seeder>();
@@ -31,7 +35,7 @@ internal static class PersistenceExtensions
         return builder;
     }
 
-    public static void Configure(DbContextOptionsBuilder options, DatabaseOptions database)
+    public static void Configure(DbContextOptionsBuilder options, DatabaseOptions database, IEnumerable<IInterceptor> interceptors)
     {
         switch (database.ProviderKind)
         {
@@ -44,6 +48,7 @@ internal static class PersistenceExtensions
         }
 
         options.UseSnakeCaseNamingConvention();
+        options.AddInterceptors(interceptors);
     }
 
     /// <summary>Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile.</summary>
