@@ -152,14 +152,31 @@ public sealed class SqliteFactory : AapFactory
 public sealed class PostgresFactory : AapFactory
 {
     private readonly string _database = $"aap_test_{Guid.NewGuid():N}";
+    private readonly PostgresFactory? _first;
+
+    public PostgresFactory()
+    {
+    }
+
+    private PostgresFactory(PostgresFactory first)
+    {
+        _first = first;
+        With("Auth:SigningKey", first.SigningKey);
+    }
 
     internal override DatabaseProvider Provider => DatabaseProvider.Postgres;
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>
+    /// Another node of the same deployment: its own process state (caches, clock, data folder) on the database of
+    /// <paramref name="first"/>, signing with the same key. Initialize it after the first; the first owns the database.
+    /// </summary>
+    public static PostgresFactory AnotherNodeOf(PostgresFactory first) => new(first);
+
     public override async ValueTask InitializeAsync()
     {
-        ConnectionString = await PostgresServer.CreateDatabaseAsync(_database);
+        ConnectionString = _first?.ConnectionString ?? await PostgresServer.CreateDatabaseAsync(_database);
         With("ConnectionStrings:Default", ConnectionString);
         await base.InitializeAsync();
     }
@@ -167,8 +184,11 @@ public sealed class PostgresFactory : AapFactory
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        Npgsql.NpgsqlConnection.ClearAllPools();
-        await PostgresServer.DropDatabaseAsync(_database);
+        if (_first is null)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(_database);
+        }
     }
 }
 

@@ -104,14 +104,11 @@ internal static class IdentityEndpoints
         return TypedResults.Ok(new Envelope<LogoutResponse>(new LogoutResponse(ended)));
     }
 
-    // A read: one projected, untracked query, without building the account manager.
+    // A read from the account cache; a database context is rented only when the account is not in it.
     internal static async Task<Results<Ok<Envelope<MeResponse>>, ProblemHttpResult>> GetMe(
-        ClaimsPrincipal caller, Platform.Persistence.AppDbContext db, CancellationToken cancellationToken)
+        ClaimsPrincipal caller, ProfileCache profiles, HttpContext context, CancellationToken cancellationToken)
     {
-        var id = caller.UserId() ?? 0;
-        var me = await db.Users.AsNoTracking().Where(u => u.Id == id && u.IsActive)
-            .Select(u => new MeResponse(u.Id, u.UserName, u.Email, u.Role, u.CreatedAt, u.UpdatedAt))
-            .SingleOrDefaultAsync(cancellationToken);
+        var me = await profiles.FindActiveAsync(context.RequestServices, caller.UserId() ?? 0, cancellationToken);
         return me is null ? AccountGone() : TypedResults.Ok(new Envelope<MeResponse>(me));
     }
 

@@ -48,6 +48,9 @@ internal static class IdentityFeature
 
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<ProfileCache>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ProfileCacheInvalidator>();
+        services.AddHostedService<ProfileChangesListener>();
         services.AddScoped<TokenService>();
         services.AddScoped<AccountService>();
         services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -212,16 +213,26 @@ internal sealed partial class TokenService(
 /// <summary>
 /// Validates access tokens without a database call: pinned algorithm, a signature by a known key id, issuer,
 /// audience and lifetime (with at most 5 s of tolerance, on the application's clock). A singleton: the
-/// validation parameters are built once.
+/// validation parameters are built once. A client presents the same token on every request until it expires, so
+/// the outcome of a successful validation is remembered by the token's exact text and reused while the token is
+/// within its lifetime: parsing and the signature check happen once per token, not once per request. Failures are
+/// not remembered, and at most <see cref="Capacity"/> tokens are.
 /// </summary>
 internal sealed class AccessTokenValidator
 {
+    public const int Capacity = 10_000;
+
     private readonly TokenValidationParameters _parameters;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _skew;
+    private readonly ConcurrentDictionary<string, ValidatedToken> _validated = new(StringComparer.Ordinal);
+    private int _count;
 
     public AccessTokenValidator(SigningKeys keys, IOptions<AuthOptions> options, TimeProvider clock)
     {
         var auth = options.Value;
-        var skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
+        _clock = clock;
+        _skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
         _parameters = new TokenValidationParameters
         {
             ValidIssuer = auth.Issuer,
@@ -232,21 +243,80 @@ internal sealed class AccessTokenValidator
             ValidTypes = ["JWT"],
             RequireSignedTokens = true,
             RequireExpirationTime = true,
-            ClockSkew = skew,
-            LifetimeValidator = (notBefore, expires, _, _) =>
-            {
-                var now = clock.GetUtcNow().UtcDateTime;
-                return expires is { } exp && now < exp + skew && (notBefore is not { } nbf || nbf - skew <= now);
-            },
+            ClockSkew = _skew,
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
             NameClaimType = TokenService.SubjectClaim,
             RoleClaimType = TokenService.RoleClaim,
             AuthenticationType = "Bearer",
         };
     }
 
+    /// <summary>The caller's identity, a copy of its own; null when the token is not valid now.</summary>
     public async Task<ClaimsIdentity?> ValidateAsync(string token)
     {
+        if (_validated.TryGetValue(token, out var known))
+        {
+            if (IsWithinLifetime(known.NotBefore, known.Expires))
+            {
+                return known.Identity.Clone();
+            }
+
+            Forget(token);
+            return null;
+        }
+
         var result = await TokenService.Handler.ValidateTokenAsync(token, _parameters);
-        return result.IsValid ? result.ClaimsIdentity : null;
+        if (!result.IsValid)
+        {
+            return null;
+        }
+
+        var validated = result.SecurityToken;
+        Remember(token, new ValidatedToken(result.ClaimsIdentity.Clone(), validated.ValidFrom, validated.ValidTo));
+        return result.ClaimsIdentity;
     }
+
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        // JWT times have whole seconds; DateTime.MinValue is how a missing "nbf" reads.
+        return expires is { } exp && now < exp + _skew &&
+            (notBefore is not { } nbf || nbf == DateTime.MinValue || nbf - _skew <= now);
+    }
+
+    private void Remember(string token, ValidatedToken validated)
+    {
+        if (Interlocked.Increment(ref _count) > Capacity)
+        {
+            // Full: drop the expired, and if that is not enough, everything (each is validated again once).
+            foreach (var (key, value) in _validated)
+            {
+                if (!IsWithinLifetime(value.NotBefore, value.Expires))
+                {
+                    Forget(key);
+                }
+            }
+
+            if (Volatile.Read(ref _count) > Capacity)
+            {
+                _validated.Clear();
+                Volatile.Write(ref _count, 1);
+            }
+        }
+
+        if (!_validated.TryAdd(token, validated))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private void Forget(string token)
+    {
+        if (_validated.TryRemove(token, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private sealed record ValidatedToken(ClaimsIdentity Identity, DateTime NotBefore, DateTime Expires);
 }
