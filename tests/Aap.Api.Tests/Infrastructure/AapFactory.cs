@@ -19,6 +19,7 @@ namespace Aap.Api.Tests.Infrastructure;
 public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     protected AapFactory()
     {
@@ -52,6 +53,13 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
     public AapFactory With(string key, string? value)
     {
         _settings[key] = value;
+        return this;
+    }
+
+    /// <summary>Services added to the application's own (a test's EF interceptor, say); set before the first request.</summary>
+    public AapFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
         return this;
     }
 
@@ -107,7 +115,14 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
+        });
     }
 
     /// <summary>Stops the host so that its log files are flushed and complete.</summary>

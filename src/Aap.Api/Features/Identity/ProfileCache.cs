@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Aap.Api.Platform.Persistence;
@@ -13,17 +14,22 @@ namespace Aap.Api.Features.Identity;
 /// The accounts <c>GET /api/v1/me</c> answered recently, by user id: the most frequent call of a signed-in client
 /// then costs no query. It is kept coherent, not merely short-lived:
 /// <list type="bullet">
-/// <item>every save of a user through EF evicts it, before and after the save (<see cref="ProfileCacheInvalidator"/>);</item>
+/// <item>every save of a user through EF evicts it, before the save and once it has committed
+/// (<see cref="ProfileCacheInvalidator"/>);</item>
 /// <item>a read that raced with an eviction does not store what it read;</item>
-/// <item>on PostgreSQL, where several nodes share the database, the save is announced with <c>NOTIFY</c> and every
-/// node evicts it (<see cref="ProfileChangesListener"/>); a node that is not listening does not use the cache.</item>
+/// <item>on PostgreSQL, where several nodes share the database, a trigger announces every committed change of a
+/// user row with <c>NOTIFY</c>, and every node evicts it (<see cref="ProfileChangesListener"/>); a node that is not
+/// listening does not use the cache.</item>
 /// </list>
-/// Entries also expire after a minute, which bounds how long a change made outside AAP (SQL by hand) goes unseen.
-/// Bulk updates of users (<c>ExecuteUpdate</c>) bypass EF's change tracking and must call <see cref="Evict"/>.
+/// Entries also expire after a minute, which bounds how long a change that none of this sees stays unseen: on
+/// SQLite, an edit by another program, or a bulk update (<c>ExecuteUpdate</c>) that does not call <see cref="Evict"/>.
 /// </summary>
 internal sealed class ProfileCache : IDisposable
 {
-    /// <summary>The PostgreSQL notification channel; the payload is a comma-separated list of user ids, or <c>*</c>.</summary>
+    /// <summary>
+    /// The PostgreSQL notification channel, named by migration 0008's trigger too; the payload is a comma-separated
+    /// list of user ids, or <c>*</c> for any.
+    /// </summary>
     public const string Channel = "aap_profile_changes";
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
@@ -116,86 +122,71 @@ internal sealed class ProfileCache : IDisposable
 }
 
 /// <summary>
-/// Evicts the users a save changes from <see cref="ProfileCache"/>, and on PostgreSQL announces them to the other
-/// nodes once the save has committed. A save inside an explicit transaction is announced when the save returns.
+/// Evicts the users a save changes from this node's <see cref="ProfileCache"/>: before the save, and again once it
+/// has committed (when <c>SaveChanges</c> returns, or when the transaction around it commits), so that a read that
+/// ran in between cannot keep what it read. On PostgreSQL a trigger also announces every committed change of
+/// <c>users</c> to every node, this one included (migration 0008, <see cref="ProfileChangesListener"/>).
 /// </summary>
-internal sealed partial class ProfileCacheInvalidator(
-    ProfileCache cache, IOptions<DatabaseOptions> database, ILogger<ProfileCacheInvalidator> logger) : SaveChangesInterceptor
+internal sealed class ProfileCacheInvalidator(ProfileCache cache) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
-    // More ids than this in one save are announced as "everyone", which keeps the payload far below PostgreSQL's limit.
-    private const int MaxAnnouncedIds = 200;
+    // Users saved by a context and not yet known to be committed.
+    private readonly ConditionalWeakTable<DbContext, HashSet<long>> _pending = [];
 
-    private readonly ConditionalWeakTable<DbContext, long[]> _saving = [];
-
-    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         Saving(eventData.Context);
         return result;
     }
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
+    public ValueTask<InterceptionResult<int>> SavingChangesAsync(
         DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
         Saving(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
-    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        if (Saved(eventData.Context) is { } payload)
-        {
-            try
-            {
-                using var connection = new NpgsqlConnection(database.Value.ConnectionString);
-                connection.Open();
-                using var notify = Notify(connection, payload);
-                notify.ExecuteNonQuery();
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                LogNotAnnounced(logger, error, payload);
-            }
-        }
-
+        EndOfSave(eventData.Context);
         return result;
     }
 
-    public override async ValueTask<int> SavedChangesAsync(
-        SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (Saved(eventData.Context) is { } payload)
-        {
-            // Not cancellable: the change is committed, and the other nodes must hear of it.
-            try
-            {
-                await using var connection = new NpgsqlConnection(database.Value.ConnectionString);
-                await connection.OpenAsync(CancellationToken.None);
-                await using var notify = Notify(connection, payload);
-                await notify.ExecuteNonQueryAsync(CancellationToken.None);
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                // The change itself is saved: the request succeeds, and other nodes catch up within a minute.
-                LogNotAnnounced(logger, error, payload);
-            }
-        }
-
-        return result;
+        EndOfSave(eventData.Context);
+        return ValueTask.FromResult(result);
     }
 
-    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Forget(eventData.Context);
+    // A failed or cancelled save may still have committed (a connection lost during the commit): evict again.
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => EndOfSave(eventData.Context);
 
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(eventData.Context);
+        EndOfSave(eventData.Context);
         return Task.CompletedTask;
     }
 
-    public override void SaveChangesCanceled(DbContextEventData eventData) => Forget(eventData.Context);
+    public void SaveChangesCanceled(DbContextEventData eventData) => EndOfSave(eventData.Context);
 
-    public override Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default)
+    public Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(eventData.Context);
+        EndOfSave(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => EndOfTransaction(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        EndOfTransaction(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => EndOfTransaction(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        EndOfTransaction(eventData.Context);
         return Task.CompletedTask;
     }
 
@@ -209,59 +200,73 @@ internal sealed partial class ProfileCacheInvalidator(
         var ids = context.ChangeTracker.Entries<User>()
             .Where(e => e.State is EntityState.Modified or EntityState.Deleted)
             .Select(e => e.Entity.Id)
-            .ToArray();
-        if (ids.Length > 0)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        cache.Evict(ids);
+        lock (_pending)
+        {
+            _pending.GetOrCreateValue(context).UnionWith(ids);
+        }
+    }
+
+    private void EndOfSave(DbContext? context)
+    {
+        // Inside a transaction of the caller's, the save commits with that transaction, not now.
+        if (context?.Database.CurrentTransaction is null)
+        {
+            EndOfTransaction(context);
+        }
+        else if (Pending(context, remove: false) is { } ids)
         {
             cache.Evict(ids);
-            _saving.AddOrUpdate(context, ids);
         }
     }
 
-    /// <summary>Evicts again, now that the save has committed; returns what to announce, if anything.</summary>
-    private string? Saved(DbContext? context)
+    private void EndOfTransaction(DbContext? context)
     {
-        if (context is null || !_saving.TryGetValue(context, out var ids))
+        if (Pending(context, remove: true) is { } ids)
+        {
+            cache.Evict(ids);
+        }
+    }
+
+    private long[]? Pending(DbContext? context, bool remove)
+    {
+        if (context is null)
         {
             return null;
         }
 
-        _saving.Remove(context);
-        cache.Evict(ids);
-        if (database.Value.ProviderKind != DatabaseProvider.Postgres)
+        lock (_pending)
         {
-            return null;
-        }
+            if (!_pending.TryGetValue(context, out var ids))
+            {
+                return null;
+            }
 
-        return ids.Length > MaxAnnouncedIds ? "*" : string.Join(',', ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
-    }
+            if (remove)
+            {
+                _pending.Remove(context);
+            }
 
-    private void Forget(DbContext? context)
-    {
-        if (context is not null)
-        {
-            _saving.Remove(context);
+            return [.. ids];
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Saved accounts {UserIds} could not be announced to the other nodes; they may show the old accounts for up to a minute")]
-    private static partial void LogNotAnnounced(ILogger logger, Exception error, string userIds);
-
-    private static NpgsqlCommand Notify(NpgsqlConnection connection, string payload) =>
-        new("SELECT pg_notify(@channel, @payload)", connection)
-        {
-            Parameters = { new("channel", ProfileCache.Channel), new("payload", payload) },
-        };
 }
 
 /// <summary>
 /// On PostgreSQL, listens on <see cref="ProfileCache.Channel"/> over a connection of its own and evicts the users
-/// other nodes changed. While the connection is down, notifications may be missed: the cache is emptied and unused
+/// whose rows changed, announced by a trigger when the change commits, whichever node or tool made it. While the connection is down, notifications may be missed: the cache is emptied and unused
 /// until it is back, retried every few seconds.
 /// </summary>
 internal sealed partial class ProfileChangesListener(
     ProfileCache cache, IOptions<DatabaseOptions> database, ILogger<ProfileChangesListener> logger) : BackgroundService
 {
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(3);
+    private TimeSpan RetryDelay => TimeSpan.FromSeconds(database.Value.ListenRetrySeconds);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -22,6 +22,10 @@ internal sealed class DatabaseOptions
     /// <summary>Seed profile applied at start (<c>demo</c> or <c>test</c>); empty seeds nothing.</summary>
     public string? SeedProfile { get; set; }
 
+    /// <summary>On PostgreSQL, seconds between attempts to listen again for change notifications after losing them.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int ListenRetrySeconds { get; set; } = 3;
+
     /// <summary>Resolved from <c>ConnectionStrings:Default</c>, or the data folder's <c>aap.db</c> for SQLite.</summary>
     public string ConnectionString { get; set; } = "";
 

@@ -20,6 +20,7 @@ internal static class PersistenceExtensions
                 options.ConnectionString = configuration.GetConnectionString("Default") is { Length: > 0 } configured
                     ? configured
                     : options.ProviderKind == DatabaseProvider.Sqlite ? DefaultSqlite(dataDirectory) : "")
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
