@@ -40,7 +40,11 @@ app.MapSeedRewardsEndpoints();
 
 if (AapCli.IsCommand(args))
 {
-    return await AapCli.RunAsync(app, args);
+    // Disposing the application is what flushes the log sinks before the command's process exits.
+    await using (app)
+    {
+        return await AapCli.RunAsync(app, args);
+    }
 }
 
 await app.PrepareDatabaseAsync();

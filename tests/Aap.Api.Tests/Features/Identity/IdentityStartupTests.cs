@@ -147,7 +147,7 @@ public sealed class IdentityStartupTests
         log.ShouldNotContain(tokens.RefreshToken);
         log.ShouldNotContain(tokens.AccessToken.Split('.')[2]);
         var requests = LogFiles.ReadAll(host.DataDirectory).Where(l => l.Contains("\"RequestPath\":\"/api/v1/me\"", StringComparison.Ordinal)).ToList();
-        var meEvent = requests.ShouldHaveSingleItem();
+        var meEvent = requests.ShouldHaveSingleItem(log);
         meEvent.ShouldContain("\"StatusCode\":200");
         meEvent.ShouldContain("\"Elapsed\":");
         meEvent.ShouldContain($"\"UserId\":\"{account.Id}\"");
