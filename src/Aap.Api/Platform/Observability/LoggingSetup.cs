@@ -55,42 +55,35 @@ internal static class LoggingSetup
                 .Enrich.With(services.GetRequiredService<RequestIdEnricher>())
                 .Enrich.WithProperty("Application", "aap");
 
-            // Sinks run on a background thread: a request hands its event over and moves on, instead of waiting
-            // for the formatting and the lock of a file or the console. Should 10,000 events queue up, newer
-            // ones are dropped (and counted in Serilog's self-log) rather than stall requests.
-            logger.WriteTo.Async(sinks =>
+            if (options.ConsoleEnabled)
             {
-                if (options.ConsoleEnabled)
+                if (format == "json")
                 {
-                    if (format == "json")
-                    {
-                        sinks.Console(new RenderedCompactJsonFormatter());
-                    }
-                    else
-                    {
-                        sinks.Console(
-                            outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {RequestId}{NewLine}{Exception}",
-                            formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-                    }
+                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
                 }
+                else
+                {
+                    logger.WriteTo.Console(
+                        outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {RequestId}{NewLine}{Exception}",
+                        formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
 
-                if (options.FileEnabled)
-                {
-                    Directory.CreateDirectory(directory);
-                    sinks.File(
-                        new CompactJsonFormatter(),
-                        Path.Combine(directory, "aap-.json"),
-                        rollingInterval: RollingInterval.Day,
-                        fileSizeLimitBytes: options.FileSizeLimitBytes,
-                        rollOnFileSizeLimit: true,
-                        retainedFileCountLimit: options.RetainedFileCount,
-                        // Buffered, flushed every second: a write per event is what the per-request log would
-                        // cost otherwise. A second process on the same folder (the CLI beside the server) rolls to
-                        // its own file.
-                        buffered: true,
-                        flushToDiskInterval: TimeSpan.FromSeconds(1));
-                }
-            });
+            if (options.FileEnabled)
+            {
+                Directory.CreateDirectory(directory);
+                logger.WriteTo.File(
+                    new CompactJsonFormatter(),
+                    Path.Combine(directory, "aap-.json"),
+                    rollingInterval: RollingInterval.Day,
+                    fileSizeLimitBytes: options.FileSizeLimitBytes,
+                    rollOnFileSizeLimit: true,
+                    retainedFileCountLimit: options.RetainedFileCount,
+                    // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
+                    // A second process on the same folder (the CLI beside the server) rolls to its own file.
+                    buffered: true,
+                    flushToDiskInterval: TimeSpan.FromSeconds(1));
+            }
         });
         return builder;
     }
