@@ -109,12 +109,8 @@ internal sealed class ProfileCache : IDisposable
         get => _coherent;
         set
         {
-            lock (_gate)
-            {
-                _coherent = value;
-                _generation++;
-                _entries.Clear();
-            }
+            _coherent = value;
+            Clear();
         }
     }
 
@@ -215,45 +211,32 @@ internal sealed class ProfileCacheInvalidator(ProfileCache cache) : ISaveChanges
 
     private void EndOfSave(DbContext? context)
     {
-        // Inside a transaction of the caller's, the save commits with that transaction, not now.
+        // Inside a transaction of the caller's, the save commits (or not) with that transaction, not now.
         if (context?.Database.CurrentTransaction is null)
         {
             EndOfTransaction(context);
-        }
-        else if (Pending(context, remove: false) is { } ids)
-        {
-            cache.Evict(ids);
         }
     }
 
     private void EndOfTransaction(DbContext? context)
     {
-        if (Pending(context, remove: true) is { } ids)
-        {
-            cache.Evict(ids);
-        }
-    }
-
-    private long[]? Pending(DbContext? context, bool remove)
-    {
         if (context is null)
         {
-            return null;
+            return;
         }
 
+        HashSet<long>? ids;
         lock (_pending)
         {
-            if (!_pending.TryGetValue(context, out var ids))
-            {
-                return null;
-            }
-
-            if (remove)
+            if (_pending.TryGetValue(context, out ids))
             {
                 _pending.Remove(context);
             }
+        }
 
-            return [.. ids];
+        if (ids is not null)
+        {
+            cache.Evict(ids);
         }
     }
 }
