@@ -5,8 +5,6 @@ using Aap.Api.Platform.Configuration;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Aap.Benchmarks;
 
@@ -63,21 +61,9 @@ public class AccessTokenBenchmarks
         var keys = new SigningKeys(auth, new DataDirectory(Path.GetTempPath()));
         _validator = new AccessTokenValidator(keys, auth, TimeProvider.System);
         var now = DateTime.UtcNow;
-        _tokens = Enumerable.Range(0, Tokens).Select(i => TokenService.Handler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = auth.Value.Issuer,
-            Audience = auth.Value.Audience,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddHours(1),
-            SigningCredentials = keys.SigningCredentials,
-            Claims = new Dictionary<string, object>
-            {
-                [TokenService.SubjectClaim] = (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [TokenService.RoleClaim] = "User",
-                ["jti"] = Guid.NewGuid().ToString("N"),
-            },
-        })).ToArray();
+        _tokens = Enumerable.Range(1, Tokens)
+            .Select(userId => TokenService.CreateAccessToken(auth.Value, keys, userId, "User", now, lifetimeSeconds: 3600))
+            .ToArray();
     }
 
     [Benchmark(Baseline = true)]

@@ -142,25 +142,26 @@ internal sealed partial class TokenService(
     private async Task<(string Token, int ExpiresIn)> CreateAccessTokenAsync(User user, CancellationToken cancellationToken)
     {
         var lifetime = await settings.GetAsync(AuthSettings.AccessTokenLifetimeSeconds, cancellationToken);
-        var now = Now;
-        var auth = options.Value;
-        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        return (CreateAccessToken(options.Value, keys, user.Id, user.Role, Now, lifetime), lifetime);
+    }
+
+    /// <summary>An access token of AAP's shape: issuer, audience, <c>iat</c>/<c>nbf</c>/<c>exp</c>, <c>sub</c>, <c>role</c>, <c>jti</c>.</summary>
+    internal static string CreateAccessToken(AuthOptions auth, SigningKeys keys, long userId, string role, DateTime now, int lifetimeSeconds) =>
+        Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = auth.Issuer,
             Audience = auth.Audience,
             IssuedAt = now,
             NotBefore = now,
-            Expires = now.AddSeconds(lifetime),
+            Expires = now.AddSeconds(lifetimeSeconds),
             SigningCredentials = keys.SigningCredentials,
             Claims = new Dictionary<string, object>
             {
-                [SubjectClaim] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [RoleClaim] = user.Role,
+                [SubjectClaim] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [RoleClaim] = role,
                 ["jti"] = Guid.NewGuid().ToString("N"),
             },
         });
-        return (token, lifetime);
-    }
 
     private async Task<(RefreshToken Token, string Value)> NewRefreshTokenAsync(long userId, Guid familyId, DateTime familyExpiresAt, CancellationToken cancellationToken)
     {
@@ -279,7 +280,7 @@ internal sealed class AccessTokenValidator
     private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
     {
         var now = _clock.GetUtcNow().UtcDateTime;
-        // JWT times have whole seconds; DateTime.MinValue is how a missing "nbf" reads.
+        // A validated token without "nbf" reads it as DateTime.MinValue, which must not have the skew subtracted.
         return expires is { } exp && now < exp + _skew &&
             (notBefore is not { } nbf || nbf == DateTime.MinValue || nbf - _skew <= now);
     }
