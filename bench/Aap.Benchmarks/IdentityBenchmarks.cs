@@ -59,10 +59,18 @@ public class AccessTokenBenchmarks
             SigningKeyId = "primary",
         });
         var keys = new SigningKeys(auth, new DataDirectory(Path.GetTempPath()));
-        _validator = new AccessTokenValidator(keys, auth, TimeProvider.System);
+        // Ended sessions are consulted on every presentation; a few thousand of them, as a busy day leaves behind.
+        var ended = new EndedSessions(TimeProvider.System);
+        var endedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < 5_000; i++)
+        {
+            ended.Add(Guid.NewGuid(), i % 10 == 0 ? Tokens + i : null, endedAt);
+        }
+
+        _validator = new AccessTokenValidator(keys, ended, auth, TimeProvider.System);
         var now = DateTime.UtcNow;
         _tokens = Enumerable.Range(1, Tokens)
-            .Select(userId => TokenService.CreateAccessToken(auth.Value, keys, userId, "User", now, lifetimeSeconds: 3600))
+            .Select(userId => TokenService.CreateAccessToken(auth.Value, keys, userId, "User", Guid.NewGuid(), now, lifetimeSeconds: 3600))
             .ToArray();
     }
 

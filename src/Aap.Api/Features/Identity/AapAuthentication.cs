@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Aap.Api.Platform.Http;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,8 @@ namespace Aap.Api.Features.Identity;
 
 /// <summary>
 /// One scheme for the three ways a caller proves who they are: <c>Authorization: Bearer</c> (an access token),
-/// <c>Authorization: Basic</c> (RFC 7617, user name or e-mail and password, with the same lockout as login) and
+/// <c>Authorization: Basic</c> (RFC 7617, user name or e-mail and password, under the same limits as login, checked
+/// only on routes that need a caller) and
 /// the access-token cookie. Access tokens are validated without a database call.
 /// </summary>
 /// <remarks>
@@ -30,6 +32,8 @@ internal sealed class AapAuthenticationHandler(
     public const string SchemeName = "aap";
     public const string ViaCookie = "Cookie";
 
+    private const string RetryAfterItem = "aap.auth.retry_after";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var authorization = Request.Headers.Authorization.ToString();
@@ -41,7 +45,11 @@ internal sealed class AapAuthenticationHandler(
 
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
-            return await BasicAsync(authorization["Basic ".Length..].Trim());
+            // A password costs a hash and a counted attempt: it is checked only where a route needs a caller, never
+            // on a public route that merely receives it (a health probe, the catalog).
+            return RequiresCaller(Context.GetEndpoint())
+                ? await BasicAsync(authorization["Basic ".Length..].Trim())
+                : AuthenticateResult.NoResult();
         }
 
         if (authorization.Length > 0)
@@ -79,8 +87,14 @@ internal sealed class AapAuthenticationHandler(
             return AuthenticateResult.Fail("malformed_basic_credentials");
         }
 
-        var user = await Accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
-        if (user is null)
+        var check = await Accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.Connection.RemoteIpAddress, Context.RequestAborted);
+        if (check.RetryAfter is { } wait)
+        {
+            Context.Items[RetryAfterItem] = wait;
+            return AuthenticateResult.Fail("too_many_attempts");
+        }
+
+        if (check.User is not { } user)
         {
             return AuthenticateResult.Fail("invalid_credentials");
         }
@@ -95,12 +109,23 @@ internal sealed class AapAuthenticationHandler(
             TokenService.RoleClaim));
     }
 
+    private static bool RequiresCaller(Endpoint? endpoint) =>
+        endpoint?.Metadata.GetMetadata<IAuthorizeData>() is not null && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null;
+
     private static AuthenticateResult Success(ClaimsIdentity identity) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        if (failure == "too_many_attempts" && Context.Items[RetryAfterItem] is TimeSpan wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            await WriteProblemAsync(StatusCodes.Status429TooManyRequests, AuthProblemCodes.TooManyAttempts, $"Too many password attempts; retry in {seconds} s.");
+            return;
+        }
+
         var bearer = failure == "invalid_token" ? "Bearer realm=\"aap\", error=\"invalid_token\"" : "Bearer realm=\"aap\"";
         Response.Headers.WWWAuthenticate = new[] { bearer, "Basic realm=\"aap\", charset=\"UTF-8\"" };
         await WriteProblemAsync(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, failure switch

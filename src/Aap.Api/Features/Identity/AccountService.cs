@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Mail;
 using System.Text;
 using Microsoft.AspNetCore.Identity;
@@ -12,6 +13,7 @@ namespace Aap.Api.Features.Identity;
 internal sealed partial class AccountService(
     UserManager<User> users,
     IPasswordHasher<User> hasher,
+    CredentialThrottle throttle,
     IOptions<AuthOptions> options,
     ILogger<AccountService> logger)
 {
@@ -49,56 +51,60 @@ internal sealed partial class AccountService(
     }
 
     /// <summary>
-    /// The user whose login (e-mail or user name) and password match, or null. Unknown users, wrong passwords,
-    /// locked and deactivated accounts are indistinguishable to the caller; each failure counts toward lockout.
+    /// The user whose login (e-mail or user name) and password match, or no user; or, past the limits of
+    /// <see cref="CredentialThrottle"/>, how long the caller must wait (then no password is hashed). Unknown users,
+    /// wrong passwords and deactivated accounts are indistinguishable to the caller, and cost the same work: one
+    /// look-up, one counted attempt, one password hash.
     /// </summary>
-    public async Task<User?> AuthenticateAsync(string? login, string? password, CancellationToken cancellationToken)
+    public async Task<CredentialCheck> AuthenticateAsync(string? login, string? password, IPAddress? address, CancellationToken cancellationToken)
     {
+        var byAddress = throttle.TryAddress(address);
+        if (!byAddress.Allowed)
+        {
+            LogThrottled("address", null);
+            return CredentialCheck.Throttled(byAddress);
+        }
+
         login = login?.Trim();
         if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) || password.Length > PasswordMaxLength || login.Length > UserConfiguration.EmailMaxLength)
         {
             SpendHash(password ?? "");
-            return null;
+            return CredentialCheck.Failed;
         }
 
         var user = login.Contains('@', StringComparison.Ordinal)
             ? await users.FindByEmailAsync(login) ?? await users.FindByNameAsync(login)
             : await users.FindByNameAsync(login) ?? await users.FindByEmailAsync(login);
+        var key = user is null ? CredentialThrottle.UnknownLoginKey(login) : CredentialThrottle.AccountKey(user.Id);
+        var attempt = await throttle.TryTakeAsync(key, address, cancellationToken);
+        if (!attempt.Allowed)
+        {
+            LogThrottled("account", user?.Id);
+            return CredentialCheck.Throttled(attempt);
+        }
+
         if (user is null)
         {
             SpendHash(password);
             LogLoginFailed("unknown user", null);
-            return null;
-        }
-
-        if (await users.IsLockedOutAsync(user))
-        {
-            SpendHash(password);
-            LogLoginFailed("locked out", user.Id);
-            return null;
+            return CredentialCheck.Failed;
         }
 
         if (!await users.CheckPasswordAsync(user, password))
         {
-            await users.AccessFailedAsync(user);
-            var locked = await users.IsLockedOutAsync(user);
-            LogLoginFailed(locked ? "wrong password; now locked out" : "wrong password", user.Id);
-            return null;
+            LogLoginFailed("wrong password", user.Id);
+            return CredentialCheck.Failed;
         }
 
+        await throttle.ForgiveAsync(key, address, cancellationToken);
         if (!user.IsActive)
         {
             LogLoginFailed("deactivated", user.Id);
-            return null;
-        }
-
-        if (user.AccessFailedCount > 0)
-        {
-            await users.ResetAccessFailedCountAsync(user);
+            return CredentialCheck.Failed;
         }
 
         LogLoggedIn(user.Id);
-        return user;
+        return new CredentialCheck(user, null);
     }
 
     public Task<User?> FindAsync(long id, CancellationToken cancellationToken) =>
@@ -127,22 +133,38 @@ internal sealed partial class AccountService(
         return errors;
     }
 
-    public async Task<FieldErrors> ChangePasswordAsync(User user, string? currentPassword, string? newPassword, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the password of a user who proves the current one. A wrong current password counts as a failed
+    /// attempt of the account (<see cref="CredentialThrottle"/>); past the limit the answer is the wait, and no
+    /// password is hashed.
+    /// </summary>
+    public async Task<(FieldErrors Errors, TimeSpan? RetryAfter)> ChangePasswordAsync(
+        User user, string? currentPassword, string? newPassword, IPAddress? address, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
-        if (string.IsNullOrEmpty(currentPassword) || !await users.CheckPasswordAsync(user, currentPassword))
+        var key = CredentialThrottle.AccountKey(user.Id);
+        var attempt = throttle.TryAddress(address) is { Allowed: false } byAddress ? byAddress : await throttle.TryTakeAsync(key, address, cancellationToken);
+        if (!attempt.Allowed)
         {
-            errors.Add("current_password", "The current password is not correct.");
-            return errors;
+            LogThrottled("password change", user.Id);
+            return (errors, attempt.RetryAfter);
         }
 
+        if (string.IsNullOrEmpty(currentPassword) || currentPassword.Length > PasswordMaxLength || !await users.CheckPasswordAsync(user, currentPassword))
+        {
+            LogLoginFailed("wrong current password on password change", user.Id);
+            errors.Add("current_password", "The current password is not correct.");
+            return (errors, null);
+        }
+
+        await throttle.ForgiveAsync(key, address, cancellationToken);
         CheckPassword(newPassword, user.UserName, user.Email, "new_password", errors);
         if (errors.Count == 0)
         {
             await SaveAsync(() => users.ChangePasswordAsync(user, currentPassword, newPassword!), errors, "new_password");
         }
 
-        return errors;
+        return (errors, null);
     }
 
     private async Task<bool> CreateAsync(User user, string password, FieldErrors errors) =>
@@ -253,8 +275,19 @@ internal sealed partial class AccountService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Login succeeded for user {UserId}")]
     private partial void LogLoggedIn(long userId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Password attempt refused before checking: too many attempts by {Limit} (user {UserId})")]
+    private partial void LogThrottled(string limit, long? userId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Login failed ({Reason}) for user {UserId}")]
     private partial void LogLoginFailed(string reason, long? userId);
+}
+
+/// <summary>The outcome of a credential check: the user, no user, or how long to wait before trying again.</summary>
+internal readonly record struct CredentialCheck(User? User, TimeSpan? RetryAfter)
+{
+    public static readonly CredentialCheck Failed = new(null, null);
+
+    public static CredentialCheck Throttled(AttemptDecision decision) => new(null, decision.RetryAfter);
 }
 
 /// <summary>

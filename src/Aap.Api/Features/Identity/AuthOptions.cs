@@ -33,13 +33,22 @@ internal sealed class AuthOptions
     [RegularExpression("^(Strict|Lax|None)$")]
     public string CookieSameSite { get; set; } = "Strict";
 
+    /// <summary>Password attempts per account and client address in <see cref="LockoutMinutes"/>; more get 429 unchecked.</summary>
     [Range(1, 1000)]
     public int MaxFailedAttempts { get; set; } = 5;
 
+    /// <summary>The window of <see cref="MaxFailedAttempts"/>, in minutes.</summary>
     [Range(1, 1440)]
     public int LockoutMinutes { get; set; } = 5;
 
-    /// <summary>Requests per client IP and window on login, register and refresh.</summary>
+    /// <summary>Password attempts per account per hour over all client addresses: the ceiling for distributed guessing.</summary>
+    [Range(1, 100_000)]
+    public int MaxAccountAttemptsPerHour { get; set; } = 100;
+
+    /// <summary>
+    /// Requests per client IP and window on login, register and refresh; also the password checks per client IP
+    /// (Basic credentials included) in that window.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int RateLimitPermits { get; set; } = 20;
 

@@ -18,13 +18,13 @@ internal static class IdentityEndpoints
         auth.MapPost("/refresh", Refresh).WithName("Refresh").RequireRateLimiting(AuthRateLimit.Policy)
             .WithSummary("Exchange a refresh token (body or cookie) for a new pair; the old one is consumed.").ProducesProblem(401).ProducesProblem(429);
         auth.MapPost("/logout", Logout).WithName("Logout")
-            .WithSummary("End this session (scope=current) or every session of the user (scope=all).").ProducesProblem(401);
+            .WithSummary("End this session (scope=current: the refresh token's, else the bearer token's) or every session of the user (scope=all).").ProducesProblem(401);
 
         var me = endpoints.MapGroup("/api/v1/me").WithTags("Me").RequireAuthorization().ProducesProblem(401);
         me.MapGet("", GetMe).WithName("GetMe").WithSummary("The caller's account.");
         me.MapPut("", UpdateMe).WithName("ReplaceMe").WithSummary("Change the username and/or email.").ProducesProblem(400);
         me.MapPatch("", UpdateMe).WithName("UpdateMe").WithSummary("Change the username and/or email.").ProducesProblem(400);
-        me.MapPost("/password", ChangePassword).WithName("ChangePassword").ProducesProblem(400)
+        me.MapPost("/password", ChangePassword).WithName("ChangePassword").ProducesProblem(400).ProducesProblem(429)
             .WithSummary("Change the password (needs the current one); ends every other session and returns a new pair.");
         return endpoints;
     }
@@ -41,13 +41,13 @@ internal static class IdentityEndpoints
     internal static async Task<Results<Ok<Envelope<TokenResponse>>, ProblemHttpResult>> Login(
         LoginRequest request, AccountService accounts, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
-        var user = await accounts.AuthenticateAsync(request.Identifier, request.Password, cancellationToken);
-        if (user is null)
+        var check = await accounts.AuthenticateAsync(request.Identifier, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.User is not { } user)
         {
-            return InvalidCredentials(context);
+            return check.RetryAfter is { } wait ? TooManyAttempts(context, wait) : InvalidCredentials(context);
         }
 
-        var pair = await tokens.IssueAsync(user, cancellationToken);
+        var pair = await tokens.IssueAsync(user, TokenDialects.V1, cancellationToken);
         NoStore(context);
         return TypedResults.Ok(new Envelope<TokenResponse>(TokenResponse.From(pair)));
     }
@@ -55,7 +55,7 @@ internal static class IdentityEndpoints
     internal static async Task<Results<Ok<Envelope<TokenResponse>>, ProblemHttpResult>> Refresh(
         RefreshRequest? request, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
-        var (outcome, pair) = await tokens.RefreshAsync(request?.RefreshToken ?? AuthCookies.RefreshFrom(context.Request), cancellationToken);
+        var (outcome, pair) = await tokens.RefreshAsync(request?.RefreshToken ?? AuthCookies.RefreshFrom(context.Request), TokenDialects.V1, cancellationToken);
         if (pair is null)
         {
             return InvalidRefresh(outcome);
@@ -89,9 +89,9 @@ internal static class IdentityEndpoints
                 return NoSession();
             }
 
-            ended = await tokens.RevokeAllAsync(userId.Value, "logout_all", cancellationToken);
+            ended = await tokens.EndAllSessionsAsync(userId.Value, "logout_all", cancellationToken);
         }
-        else if (await tokens.RevokeSessionAsync(refresh, cancellationToken))
+        else if (refresh is not null ? await tokens.EndSessionAsync(refresh, cancellationToken) : await EndCallerSessionAsync(caller, tokens, cancellationToken))
         {
             ended = 1;
         }
@@ -134,14 +134,20 @@ internal static class IdentityEndpoints
             return AccountGone();
         }
 
-        var errors = await accounts.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword, cancellationToken);
+        var (errors, retryAfter) = await accounts.ChangePasswordAsync(
+            user, request.CurrentPassword, request.NewPassword, context.Connection.RemoteIpAddress, cancellationToken);
+        if (retryAfter is { } wait)
+        {
+            return TooManyAttempts(context, wait);
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Create(400, ProblemCodes.ValidationFailed, "The password cannot be changed.", errors);
         }
 
-        await tokens.RevokeAllAsync(user.Id, "password_changed", cancellationToken);
-        var pair = await tokens.IssueAsync(user, cancellationToken);
+        await tokens.EndAllSessionsAsync(user.Id, "password_changed", cancellationToken);
+        var pair = await tokens.IssueAsync(user, TokenDialects.V1, cancellationToken);
         NoStore(context);
         return TypedResults.Ok(new Envelope<TokenResponse>(TokenResponse.From(pair)));
     }
@@ -150,6 +156,29 @@ internal static class IdentityEndpoints
     {
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"aap\"";
         return Problems.Create(401, AuthProblemCodes.InvalidCredentials, "Invalid credentials.");
+    }
+
+    /// <summary>
+    /// Ends the session of the access token the caller presented (its <c>sid</c>): a logout that sends a bearer
+    /// token and no refresh token. False when the caller presented none.
+    /// </summary>
+    internal static async Task<bool> EndCallerSessionAsync(ClaimsPrincipal caller, TokenService tokens, CancellationToken cancellationToken)
+    {
+        if (caller.UserId() is not { } userId || !Guid.TryParse(caller.FindFirst(TokenService.SessionClaim)?.Value, out var sessionId))
+        {
+            return false;
+        }
+
+        await tokens.EndSessionAsync(sessionId, userId, "logout", cancellationToken);
+        return true;
+    }
+
+    /// <summary>429 for a password check refused by <see cref="CredentialThrottle"/>: nothing was checked.</summary>
+    internal static ProblemHttpResult TooManyAttempts(HttpContext context, TimeSpan wait)
+    {
+        var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Create(429, AuthProblemCodes.TooManyAttempts, $"Too many password attempts; retry in {seconds} s.");
     }
 
     internal static ProblemHttpResult InvalidRefresh(RefreshOutcome outcome) =>
@@ -174,4 +203,5 @@ internal static class AuthProblemCodes
 {
     public const string InvalidCredentials = "invalid_credentials";
     public const string InvalidRefreshToken = "invalid_refresh_token";
+    public const string TooManyAttempts = "too_many_attempts";
 }

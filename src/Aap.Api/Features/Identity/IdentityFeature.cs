@@ -38,9 +38,8 @@ internal static class IdentityFeature
                 identity.Password.RequireUppercase = false;
                 identity.Password.RequireNonAlphanumeric = false;
                 identity.Password.RequiredUniqueChars = 1;
-                identity.Lockout.AllowedForNewUsers = true;
-                identity.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAttempts;
-                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
+                // Identity's lock-out is per account: anyone could lock anyone out. CredentialThrottle replaces it.
+                identity.Lockout.AllowedForNewUsers = false;
             })
             .AddEntityFrameworkStores<Platform.Persistence.AppDbContext>();
         // OWASP (2023): PBKDF2-HMAC-SHA512 with 210,000 iterations. Older hashes are upgraded at the next login.
@@ -49,8 +48,14 @@ internal static class IdentityFeature
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<ProfileCache>();
+        services.AddSingleton<EndedSessions>();
+        services.AddSingleton<EndedSessionsSync>();
+        services.AddSingleton<Platform.Persistence.IDatabaseChannel>(sp => sp.GetRequiredService<EndedSessionsSync>());
+        services.AddHostedService(sp => sp.GetRequiredService<EndedSessionsSync>());
+        services.AddSingleton<AddressAttemptLimiter>();
+        services.AddScoped<CredentialThrottle>();
         services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ProfileCacheInvalidator>();
-        services.AddHostedService<ProfileChangesListener>();
+        services.AddSingleton<Platform.Persistence.IDatabaseChannel, ProfileChanges>();
         services.AddScoped<TokenService>();
         services.AddScoped<AccountService>();
         services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);

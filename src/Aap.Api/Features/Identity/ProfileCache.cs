@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Aap.Api.Features.Identity;
 
@@ -18,7 +17,7 @@ namespace Aap.Api.Features.Identity;
 /// (<see cref="ProfileCacheInvalidator"/>);</item>
 /// <item>a read that raced with an eviction does not store what it read;</item>
 /// <item>on PostgreSQL, where several nodes share the database, a trigger announces every committed change of a
-/// user row with <c>NOTIFY</c>, and every node evicts it (<see cref="ProfileChangesListener"/>); a node that is not
+/// user row with <c>NOTIFY</c>, and every node evicts it (<see cref="ProfileChanges"/>); a node that is not
 /// listening does not use the cache.</item>
 /// </list>
 /// Entries also expire after a minute, which bounds how long a change that none of this sees stays unseen: on
@@ -121,7 +120,7 @@ internal sealed class ProfileCache : IDisposable
 /// Evicts the users a save changes from this node's <see cref="ProfileCache"/>: before the save, and again once it
 /// has committed (when <c>SaveChanges</c> returns, or when the transaction around it commits), so that a read that
 /// ran in between cannot keep what it read. On PostgreSQL a trigger also announces every committed change of
-/// <c>users</c> to every node, this one included (migration 0008, <see cref="ProfileChangesListener"/>).
+/// <c>users</c> to every node, this one included (migration 0008, <see cref="ProfileChanges"/>).
 /// </summary>
 internal sealed class ProfileCacheInvalidator(ProfileCache cache) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
@@ -242,71 +241,21 @@ internal sealed class ProfileCacheInvalidator(ProfileCache cache) : ISaveChanges
 }
 
 /// <summary>
-/// On PostgreSQL, listens on <see cref="ProfileCache.Channel"/> over a connection of its own and evicts the users
-/// whose rows changed, announced by a trigger when the change commits, whichever node or tool made it. While the connection is down, notifications may be missed: the cache is emptied and unused
-/// until it is back, retried every few seconds.
+/// On PostgreSQL, the channel on which a trigger announces every committed change of a user row, whichever node or
+/// tool made it (migration 0008): this node evicts those users. While the node is not listening, notifications may
+/// be missed: the cache is emptied and unused until it listens again.
 /// </summary>
-internal sealed partial class ProfileChangesListener(
-    ProfileCache cache, IOptions<DatabaseOptions> database, ILogger<ProfileChangesListener> logger) : BackgroundService
+internal sealed class ProfileChanges(ProfileCache cache) : IDatabaseChannel
 {
-    private TimeSpan RetryDelay => TimeSpan.FromSeconds(database.Value.ListenRetrySeconds);
+    public string Name => ProfileCache.Channel;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task OnListeningChangedAsync(bool listening, CancellationToken cancellationToken)
     {
-        if (database.Value.ProviderKind != DatabaseProvider.Postgres)
-        {
-            return;
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(database.Value.ConnectionString)
-        {
-            // A connection of its own, probed so that a silently dropped one is noticed.
-            Pooling = false,
-            KeepAlive = 15,
-        }.ConnectionString;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(connectionString);
-                connection.Notification += (_, notification) => OnNotification(notification.Payload);
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ProfileCache.Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                cache.Coherent = true;
-                LogListening(logger);
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception error) when (error is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
-            {
-                cache.Coherent = false;
-                LogLost(logger, error, RetryDelay.TotalSeconds);
-            }
-
-            try
-            {
-                await Task.Delay(RetryDelay, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        cache.Coherent = false;
+        cache.Coherent = listening;
+        return Task.CompletedTask;
     }
 
-    private void OnNotification(string payload)
+    public void OnNotification(string payload)
     {
         if (payload == "*")
         {
@@ -331,10 +280,4 @@ internal sealed partial class ProfileChangesListener(
 
         cache.Evict(ids);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for account changes of other nodes")]
-    private static partial void LogListening(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the account-change notifications; the account cache is off until they are back (retry in {Seconds} s)")]
-    private static partial void LogLost(ILogger logger, Exception error, double seconds);
 }

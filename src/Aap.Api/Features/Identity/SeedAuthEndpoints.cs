@@ -17,7 +17,7 @@ internal sealed record SeedTokens(string AccessToken, string RefreshToken);
 
 internal sealed record SeedAccessToken(string AccessToken);
 
-internal sealed record SeedAccess(string Access);
+internal sealed record SeedAccess(string Access, string Refresh);
 
 internal sealed record SeedRegistered(long Id, string? Email);
 
@@ -88,13 +88,13 @@ internal static class SeedAuthEndpoints
     internal static async Task<Results<Ok<SeedTokens>, ProblemHttpResult>> Login(
         SeedLoginRequest request, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
-        var user = await accounts.AuthenticateAsync(request.Email ?? request.Username, request.Password, cancellationToken);
-        if (user is null)
+        var check = await accounts.AuthenticateAsync(request.Email ?? request.Username, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.User is not { } user)
         {
-            return IdentityEndpoints.InvalidCredentials(context);
+            return check.RetryAfter is { } wait ? IdentityEndpoints.TooManyAttempts(context, wait) : IdentityEndpoints.InvalidCredentials(context);
         }
 
-        var pair = await tokens.IssueAsync(user, cancellationToken);
+        var pair = await tokens.IssueAsync(user, TokenDialects.Seed, cancellationToken);
         AuthCookies.Write(context, pair, clock);
         IdentityEndpoints.NoStore(context);
         return TypedResults.Ok(new SeedTokens(pair.AccessToken, pair.RefreshToken));
@@ -105,7 +105,7 @@ internal static class SeedAuthEndpoints
         SeedLogoutRequest? request, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
         var fromCookie = AuthCookies.RefreshFrom(context.Request);
-        var (outcome, pair) = await tokens.RefreshAsync(request?.RefreshToken ?? fromCookie, cancellationToken);
+        var (outcome, pair) = await tokens.RefreshAsync(request?.RefreshToken ?? fromCookie, TokenDialects.Seed, cancellationToken);
         if (pair is null)
         {
             return IdentityEndpoints.InvalidRefresh(outcome);
@@ -120,11 +120,14 @@ internal static class SeedAuthEndpoints
         return TypedResults.Ok(new SeedTokens(pair.AccessToken, pair.RefreshToken));
     }
 
-    // Seed 004: {"refresh_token"} -> {"success": "User logged out."}; seed 000: the same from the cookies alone.
+    // Seed 004: {"refresh_token"} -> {"success": "User logged out."}; seed 000: the same from the cookies alone, or
+    // for the session of the bearer token when no refresh token is sent.
     internal static async Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> Logout(
-        SeedLogoutRequest? request, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
+        SeedLogoutRequest? request, ClaimsPrincipal caller, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!await tokens.RevokeSessionAsync(request?.RefreshToken ?? AuthCookies.RefreshFrom(context.Request), cancellationToken))
+        var refresh = request?.RefreshToken ?? AuthCookies.RefreshFrom(context.Request);
+        if (!(refresh is not null && await tokens.EndSessionAsync(refresh, cancellationToken)) &&
+            !await IdentityEndpoints.EndCallerSessionAsync(caller, tokens, cancellationToken))
         {
             return IdentityEndpoints.NoSession();
         }
@@ -163,18 +166,20 @@ internal static class SeedAuthEndpoints
         SeedLoginRequest request, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken) =>
         CookieTokensAsync(request, requireAdmin: true, accounts, tokens, clock, context, cancellationToken);
 
-    // Seed 000: {"refresh"} -> {"access"}. This dialect does not rotate: the refresh token stays valid.
+    // Seed 000: {"refresh"} -> {"access"}, and the successor {"refresh"} as a rotating Simple JWT answers: the
+    // presented token is consumed, so that a stolen one is caught when it is used twice. Cookies are renewed too.
     internal static async Task<Results<Ok<SeedAccess>, ProblemHttpResult>> TokenRefresh(
-        SeedTokenRefreshRequest request, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
+        SeedTokenRefreshRequest? request, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
-        if (await tokens.AccessFromRefreshAsync(request.Refresh, cancellationToken) is not { } access)
+        var (_, pair) = await tokens.RefreshAsync(request?.Refresh ?? AuthCookies.RefreshFrom(context.Request), TokenDialects.Seed, cancellationToken);
+        if (pair is null)
         {
             return Problems.Create(400, AuthProblemCodes.InvalidRefreshToken, "Invalid refresh token.");
         }
 
-        AuthCookies.WriteAccess(context, access.AccessToken, access.ExpiresIn);
+        AuthCookies.Write(context, pair, clock);
         IdentityEndpoints.NoStore(context);
-        return TypedResults.Ok(new SeedAccess(access.AccessToken));
+        return TypedResults.Ok(new SeedAccess(pair.AccessToken, pair.RefreshToken));
     }
 
     // Seed 003: {"username","password"} -> 201 {"message": "User created successfully"}.
@@ -191,27 +196,33 @@ internal static class SeedAuthEndpoints
     internal static async Task<Results<Ok<SeedAccessToken>, ProblemHttpResult>> TaskApiLogin(
         SeedLoginRequest request, AccountService accounts, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
-        var user = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, cancellationToken);
-        if (user is null)
+        var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.User is not { } user)
         {
-            return IdentityEndpoints.InvalidCredentials(context);
+            return check.RetryAfter is { } wait ? IdentityEndpoints.TooManyAttempts(context, wait) : IdentityEndpoints.InvalidCredentials(context);
         }
 
-        var pair = await tokens.IssueAsync(user, cancellationToken);
+        // This dialect has no refresh token: none is stored that no client could ever use or revoke.
+        var (access, _) = await tokens.IssueAccessOnlyAsync(user, TokenDialects.Seed, cancellationToken);
         IdentityEndpoints.NoStore(context);
-        return TypedResults.Ok(new SeedAccessToken(pair.AccessToken));
+        return TypedResults.Ok(new SeedAccessToken(access));
     }
 
     private static async Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> CookieTokensAsync(
         SeedLoginRequest request, bool requireAdmin, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
-        var user = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, cancellationToken);
-        if (user is null || (requireAdmin && user.Role != Roles.Admin))
+        var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.RetryAfter is { } wait)
+        {
+            return IdentityEndpoints.TooManyAttempts(context, wait);
+        }
+
+        if (check.User is not { } user || (requireAdmin && user.Role != Roles.Admin))
         {
             return Problems.Create(400, AuthProblemCodes.InvalidCredentials, "invalid credentials");
         }
 
-        var pair = await tokens.IssueAsync(user, cancellationToken);
+        var pair = await tokens.IssueAsync(user, TokenDialects.Seed, cancellationToken);
         AuthCookies.Write(context, pair, clock);
         IdentityEndpoints.NoStore(context);
         return TypedResults.Ok(new SeedSuccess("Tokens set as cookies."));

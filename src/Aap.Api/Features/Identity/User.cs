@@ -56,6 +56,22 @@ internal sealed class RefreshToken
     public string? RevokedReason { get; set; }
 
     public long? ReplacedById { get; set; }
+
+    /// <summary>Which routes issued the token (<see cref="TokenDialects"/>); only their refresh route accepts it.</summary>
+    public string Dialect { get; set; } = TokenDialects.V1;
+}
+
+/// <summary>
+/// The families of routes that issue refresh tokens. A token is refreshed only by a route of the dialect that
+/// issued it, so that a token obtained through one contract cannot be replayed through another's rules.
+/// </summary>
+internal static class TokenDialects
+{
+    /// <summary><c>/api/v1/auth/*</c> and the password change.</summary>
+    public const string V1 = "v1";
+
+    /// <summary>The seed documents' routes (<c>/api/login/</c>, <c>/api/token/user|admin/</c>, their refresh routes).</summary>
+    public const string Seed = "seed";
 }
 
 internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
@@ -83,6 +99,7 @@ internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<Refre
         token.ToTable("refresh_tokens");
         token.Property(t => t.TokenHash).HasMaxLength(64).IsRequired();
         token.Property(t => t.RevokedReason).HasMaxLength(50);
+        token.Property(t => t.Dialect).HasMaxLength(10);
         token.HasIndex(t => t.TokenHash).IsUnique();
         token.HasIndex(t => t.FamilyId);
         token.HasIndex(t => new { t.UserId, t.RevokedAt });

@@ -22,6 +22,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ide
 {
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
+    public DbSet<EndedSession> EndedSessions => Set<EndedSession>();
+
     public DbSet<TodoTask> TodoTasks => Set<TodoTask>();
 
     public DbSet<StoredFile> StoredFiles => Set<StoredFile>();
@@ -53,6 +55,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ide
         modelBuilder.Entity<IdentityUserLogin<long>>().ToTable("user_logins");
         modelBuilder.Entity<IdentityUserToken<long>>().ToTable("user_tokens");
         modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new EndedSessionConfiguration());
+        modelBuilder.ApplyConfiguration(new LoginAttemptConfiguration());
         modelBuilder.ApplyConfiguration(new RuntimeSettingConfiguration());
         modelBuilder.ApplyConfiguration(new RuntimeSettingChangeConfiguration());
         modelBuilder.ApplyConfiguration(new TodoTaskConfiguration());

@@ -32,6 +32,8 @@ internal static class PersistenceExtensions
 
         builder.Services.AddScoped<DatabaseMigrator>();
         builder.Services.AddScoped<Seeder>();
+        // Features register IDatabaseChannel singletons; one connection listens for all of them (PostgreSQL only).
+        builder.Services.AddHostedService<DatabaseNotificationListener>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [DatabaseHealthCheck.ReadyTag]);
         return builder;
     }
