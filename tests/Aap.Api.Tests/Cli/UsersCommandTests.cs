@@ -13,14 +13,14 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
     {
         var name = $"ops_{Guid.NewGuid():N}"[..14];
 
-        var (exitCode, output, error) = await RunAsync("a long admin secret\n", "create-admin", "--username", name, "--email", $"{name}@example.test");
+        var (exitCode, output, error) = await RunAsync(Accounts.Password + "\n", "create-admin", "--username", name, "--email", $"{name}@example.test");
 
         error.ShouldBeEmpty();
         exitCode.ShouldBe(0);
         output.ShouldContain($"Created admin {name}");
         var user = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == name));
         user.Role.ShouldBe(Roles.Admin);
-        (await factory.LoginAsync(new TestAccount(user.Id, name, null, "a long admin secret"))).AccessToken.ShouldNotBeEmpty();
+        (await factory.LoginAsync(new TestAccount(user.Id, name, null, Accounts.Password))).AccessToken.ShouldNotBeEmpty();
     }
 
     [Fact]

@@ -61,10 +61,10 @@ public abstract class AuthFlowTests(AapFactory factory)
     {
         var name = $"u{Guid.NewGuid():N}"[..16];
 
-        using var signup = await PostRawAsync("/api/signup/", $$"""{"username": "{{name}}", "password": "password123", "email": "{{name}}@example.com"}""");
+        using var signup = await PostRawAsync("/api/signup/", $$"""{"username": "{{name}}", "password": "{{Accounts.Password}}", "email": "{{name}}@example.com"}""");
         signup.StatusCode.ShouldBe(HttpStatusCode.Created);
 
-        using var login = await PostRawAsync("/api/login/", $$"""{"username": "{{name}}", "password": "password123"}""");
+        using var login = await PostRawAsync("/api/login/", $$"""{"username": "{{name}}", "password": "{{Accounts.Password}}"}""");
         login.StatusCode.ShouldBe(HttpStatusCode.OK);
         var cookies = Cookies(login);
         cookies.ShouldContainKey("aap_access");
@@ -144,7 +144,7 @@ public abstract class AuthFlowTests(AapFactory factory)
     [InlineData("/api/register/")]
     public async Task Seed_routes_answer_with_and_without_the_trailing_slash(string path)
     {
-        using var response = await PostRawAsync(path, $$"""{"password": "password", "email": "{{Guid.NewGuid():N}}@example.com"}""");
+        using var response = await PostRawAsync(path, $$"""{"password": "{{Accounts.Password}}", "email": "{{Guid.NewGuid():N}}@example.com"}""");
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
     }
