@@ -34,6 +34,19 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
     }
 
     [Fact]
+    public async Task Create_admin_with_a_common_password_fails_saying_why_and_creates_nobody()
+    {
+        var name = $"ops_{Guid.NewGuid():N}"[..14];
+
+        var (exitCode, output, error) = await RunAsync("securepassword\n", "create-admin", "--username", name);
+
+        exitCode.ShouldBe(1);
+        output.ShouldBeEmpty();
+        error.ShouldStartWith($"error: password: {CommonPasswords.Explanation}");
+        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.UserName == name))).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task List_shows_every_account_with_its_role()
     {
         var account = await factory.RegisterAsync();

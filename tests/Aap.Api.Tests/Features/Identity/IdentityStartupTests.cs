@@ -40,6 +40,17 @@ public sealed class IdentityStartupTests
     }
 
     [Fact]
+    public async Task A_first_admin_with_a_common_password_stops_start_up_saying_why()
+    {
+        await using var host = new SqliteFactory();
+        host.With("Bootstrap:Admin:UserName", "root").With("Bootstrap:Admin:Password", "password123");
+
+        var error = await Should.ThrowAsync<OptionsValidationException>(async () => await host.InitializeAsync());
+
+        error.Message.ShouldContain($"Bootstrap:Admin:Password: {CommonPasswords.Explanation}");
+    }
+
+    [Fact]
     public async Task Outside_Development_a_missing_signing_key_stops_start_up_naming_the_setting()
     {
         await using var host = new SqliteFactory();
