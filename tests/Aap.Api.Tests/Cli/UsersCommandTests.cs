@@ -13,14 +13,14 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
     {
         var name = $"ops_{Guid.NewGuid():N}"[..14];
 
-        var (exitCode, output, error) = await RunAsync("a long admin secret\n", "create-admin", "--username", name, "--email", $"{name}@example.test");
+        var (exitCode, output, error) = await RunAsync(Accounts.Password + "\n", "create-admin", "--username", name, "--email", $"{name}@example.test");
 
         error.ShouldBeEmpty();
         exitCode.ShouldBe(0);
         output.ShouldContain($"Created admin {name}");
         var user = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == name));
         user.Role.ShouldBe(Roles.Admin);
-        (await factory.LoginAsync(new TestAccount(user.Id, name, null, "a long admin secret"))).AccessToken.ShouldNotBeEmpty();
+        (await factory.LoginAsync(new TestAccount(user.Id, name, null, Accounts.Password))).AccessToken.ShouldNotBeEmpty();
     }
 
     [Fact]
@@ -31,6 +31,19 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
         exitCode.ShouldBe(1);
         output.ShouldBeEmpty();
         error.ShouldStartWith("error: password:");
+    }
+
+    [Fact]
+    public async Task Create_admin_with_a_common_password_fails_saying_why_and_creates_nobody()
+    {
+        var name = $"ops_{Guid.NewGuid():N}"[..14];
+
+        var (exitCode, output, error) = await RunAsync("securepassword\n", "create-admin", "--username", name);
+
+        exitCode.ShouldBe(1);
+        output.ShouldBeEmpty();
+        error.ShouldStartWith($"error: password: {CommonPasswords.Explanation}");
+        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.UserName == name))).ShouldBeFalse();
     }
 
     [Fact]

@@ -15,6 +15,11 @@ public sealed record TestTokens(string AccessToken, string RefreshToken);
 /// <summary>Creates accounts through the real API (or, for admins, through the account service) and logs them in.</summary>
 public static class Accounts
 {
+    /// <summary>
+    /// The password test accounts use, and the one to use wherever a test needs a valid password: long, and in no
+    /// common-password list, so it passes every password rule. Tests that replay a seed's walkthrough verbatim keep
+    /// the seed's own example password instead.
+    /// </summary>
     public const string Password = "correct horse battery";
 
     /// <summary>A new user with a unique username and email, registered through <c>POST /api/v1/auth/register</c>.</summary>

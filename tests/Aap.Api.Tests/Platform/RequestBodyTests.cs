@@ -17,8 +17,8 @@ public abstract class RequestBodyTests(AapFactory factory)
     [InlineData("{\"email\": \"a@b.test\", }", null)]
     [InlineData("not json at all", null)]
     [InlineData("[1, 2, 3]", null)]
-    [InlineData("{\"email\": 123, \"password\": \"long enough\"}", "email")]
-    [InlineData("{\"email\": [\"a@b.test\"], \"password\": \"long enough\"}", "email")]
+    [InlineData("{\"email\": 123, \"password\": \"" + Accounts.Password + "\"}", "email")]
+    [InlineData("{\"email\": [\"a@b.test\"], \"password\": \"" + Accounts.Password + "\"}", "email")]
     [InlineData("{\"email\": \"a@b.test\", \"password\": {\"nested\": true}}", "password")]
     [InlineData("{\"email\": \"a@b.test\", \"password\": true}", "password")]
     public async Task Malformed_or_mistyped_JSON_is_a_400_naming_the_field(string body, string? field)
@@ -61,7 +61,7 @@ public abstract class RequestBodyTests(AapFactory factory)
     [InlineData("application/x-www-form-urlencoded")]
     public async Task A_body_that_is_not_JSON_is_a_415(string contentType)
     {
-        using var response = await PostAsync("{\"email\": \"a@b.test\", \"password\": \"long enough\"}", contentType);
+        using var response = await PostAsync($$"""{"email": "a@b.test", "password": "{{Accounts.Password}}"}""", contentType);
 
         await Problem.ReadAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
     }
@@ -71,7 +71,7 @@ public abstract class RequestBodyTests(AapFactory factory)
     {
         var email = $"{Guid.NewGuid():N}@example.test";
 
-        using var response = await PostAsync($$"""{"email": "{{email}}", "password": "long enough", "favourite_colour": "blue"}""", "application/json");
+        using var response = await PostAsync($$"""{"email": "{{email}}", "password": "{{Accounts.Password}}", "favourite_colour": "blue"}""", "application/json");
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
     }
@@ -85,7 +85,7 @@ public abstract class RequestBodyTests(AapFactory factory)
         var padding = new string('x', 4096);
 
         using var response = await small.Client().PostAsync(Endpoint, new StringContent(
-            $$"""{"email": "big@example.test", "password": "long enough", "padding": "{{padding}}"}""", Encoding.UTF8, "application/json"), Ct);
+            $$"""{"email": "big@example.test", "password": "{{Accounts.Password}}", "padding": "{{padding}}"}""", Encoding.UTF8, "application/json"), Ct);
 
         await Problem.ReadAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
         (await small.DbAsync(db => db.Users.CountAsync(Ct))).ShouldBe(0);

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Settings;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Identity;
@@ -15,6 +16,7 @@ internal sealed partial class AccountService(
     IPasswordHasher<User> hasher,
     CredentialThrottle throttle,
     IOptions<AuthOptions> options,
+    RuntimeSettings settings,
     ILogger<AccountService> logger)
 {
     public const int PasswordMinLength = 8;
@@ -33,7 +35,7 @@ internal sealed partial class AccountService(
             errors.Add("email", "Give an email address or a username.");
         }
 
-        CheckPassword(password, cleanName, cleanEmail, "password", errors);
+        await CheckPasswordAsync(password, cleanName, cleanEmail, "password", errors, cancellationToken);
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -158,7 +160,7 @@ internal sealed partial class AccountService(
         }
 
         await throttle.ForgiveAsync(key, address, cancellationToken);
-        CheckPassword(newPassword, user.UserName, user.Email, "new_password", errors);
+        await CheckPasswordAsync(newPassword, user.UserName, user.Email, "new_password", errors, cancellationToken);
         if (errors.Count == 0)
         {
             await SaveAsync(() => users.ChangePasswordAsync(user, currentPassword, newPassword!), errors, "new_password");
@@ -197,7 +199,11 @@ internal sealed partial class AccountService(
         _ => "email",
     };
 
-    private void CheckPassword(string? password, string? userName, string? email, string field, FieldErrors errors)
+    /// <summary>
+    /// Length (8 to 128, no composition rules), not the user name or e-mail, and not a common or breached password
+    /// (OWASP ASVS 5.0 V6.2): the checks are in that order and the first failure is the one reported.
+    /// </summary>
+    private async Task CheckPasswordAsync(string? password, string? userName, string? email, string field, FieldErrors errors, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(password))
         {
@@ -211,6 +217,10 @@ internal sealed partial class AccountService(
                  (string.Equals(password, userName, StringComparison.OrdinalIgnoreCase) || string.Equals(password, email, StringComparison.OrdinalIgnoreCase)))
         {
             errors.Add(field, "The password must differ from the username and the email address.");
+        }
+        else if (await settings.GetAsync(AuthSettings.RefuseCommonPasswords, cancellationToken) == 1 && CommonPasswords.IsCommon(password, userName, email))
+        {
+            errors.Add(field, CommonPasswords.Explanation);
         }
     }
 

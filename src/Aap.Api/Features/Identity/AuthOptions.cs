@@ -107,7 +107,7 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
     }
 }
 
-/// <summary>The token lifetimes admins change at run time.</summary>
+/// <summary>The token lifetimes and password rules admins change at run time.</summary>
 internal static class AuthSettings
 {
     public static readonly RuntimeSettingDefinition AccessTokenLifetimeSeconds =
@@ -118,4 +118,12 @@ internal static class AuthSettings
 
     public static readonly RuntimeSettingDefinition RefreshFamilyMaxDays =
         new("auth.refresh_family_max_days", 90, 1, 3650, "Absolute lifetime of a login's chain of refresh tokens, in days; refreshing never extends it.");
+
+    /// <summary>
+    /// 1 refuses common and breached passwords (and small variations of them) wherever a password is set. 0 is for
+    /// replaying the seeds' walkthroughs verbatim, whose example passwords (<c>password</c>, <c>securepassword</c>)
+    /// are exactly what this refuses.
+    /// </summary>
+    public static readonly RuntimeSettingDefinition RefuseCommonPasswords =
+        new("auth.refuse_common_passwords", 1, 0, 1, "1 refuses common and breached passwords, and small variations of them, on registration, password change and admin creation; 0 accepts them (only to replay the seeds' example walkthroughs).");
 }

@@ -61,6 +61,7 @@ internal static class IdentityFeature
         services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);
         services.AddSingleton(AuthSettings.RefreshTokenLifetimeDays);
         services.AddSingleton(AuthSettings.RefreshFamilyMaxDays);
+        services.AddSingleton(AuthSettings.RefuseCommonPasswords);
 
         services.AddAuthentication(AapAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AapAuthenticationHandler>(AapAuthenticationHandler.SchemeName, null);

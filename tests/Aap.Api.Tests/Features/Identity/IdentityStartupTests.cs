@@ -16,15 +16,15 @@ public sealed class IdentityStartupTests
     public async Task The_configured_first_admin_is_created_once_on_start()
     {
         await using var host = new SqliteFactory();
-        host.With("Bootstrap:Admin:UserName", "root").With("Bootstrap:Admin:Email", "root@example.test").With("Bootstrap:Admin:Password", "a long admin secret");
+        host.With("Bootstrap:Admin:UserName", "root").With("Bootstrap:Admin:Email", "root@example.test").With("Bootstrap:Admin:Password", Accounts.Password);
         await host.InitializeAsync();
 
         var admin = await host.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == "root", Ct));
         admin.Role.ShouldBe(Roles.Admin);
         admin.PasswordHash.ShouldNotBeNullOrEmpty();
-        admin.PasswordHash.ShouldNotContain("a long admin secret");
+        admin.PasswordHash.ShouldNotContain(Accounts.Password);
 
-        using var settings = await (await host.ClientForAsync(new TestAccount(admin.Id, "root", "root@example.test", "a long admin secret"))).GetAsync("/api/v1/admin/settings", Ct);
+        using var settings = await (await host.ClientForAsync(new TestAccount(admin.Id, "root", "root@example.test", Accounts.Password))).GetAsync("/api/v1/admin/settings", Ct);
         settings.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
@@ -37,6 +37,17 @@ public sealed class IdentityStartupTests
         var error = await Should.ThrowAsync<OptionsValidationException>(async () => await host.InitializeAsync());
 
         error.Message.ShouldContain("Bootstrap:Admin:Password");
+    }
+
+    [Fact]
+    public async Task A_first_admin_with_a_common_password_stops_start_up_saying_why()
+    {
+        await using var host = new SqliteFactory();
+        host.With("Bootstrap:Admin:UserName", "root").With("Bootstrap:Admin:Password", "password123");
+
+        var error = await Should.ThrowAsync<OptionsValidationException>(async () => await host.InitializeAsync());
+
+        error.Message.ShouldContain($"Bootstrap:Admin:Password: {CommonPasswords.Explanation}");
     }
 
     [Fact]

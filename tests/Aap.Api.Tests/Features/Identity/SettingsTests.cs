@@ -23,7 +23,7 @@ public abstract class SettingsTests(AapFactory factory)
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var settings = (await response.JsonAsync()).GetProperty("data").EnumerateArray().ToDictionary(s => s.GetProperty("key").GetString()!);
-        settings.Keys.ShouldBe(["auth.access_token_lifetime_seconds", "auth.refresh_family_max_days", "auth.refresh_token_lifetime_days", "rewards.require_review"], ignoreOrder: true);
+        settings.Keys.ShouldBe(["auth.access_token_lifetime_seconds", "auth.refresh_family_max_days", "auth.refresh_token_lifetime_days", "auth.refuse_common_passwords", "rewards.require_review"], ignoreOrder: true);
         var access = settings[AccessLifetime];
         (access.GetProperty("default").GetInt32(), access.GetProperty("min").GetInt32(), access.GetProperty("max").GetInt32()).ShouldBe((30, 5, 86_400));
         settings["auth.refresh_token_lifetime_days"].GetProperty("max").GetInt32().ShouldBe(365);
