@@ -171,7 +171,6 @@ public abstract class RewardsTests(AapFactory factory)
 
     [Theory]
     [InlineData(null, 5, "k", "to")]
-    [InlineData("nobody-has-this-name", 5, "k", "to")]
     [InlineData("self", 5, "k", "to")]
     [InlineData("other", 0, "k", "amount")]
     [InlineData("other", -5, "k", "amount")]
