@@ -61,7 +61,9 @@ internal sealed partial class RewardsService(
             return (null, new ServiceProblem(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
         }
 
-        var requireReview = await settings.GetAsync(RewardsSettings.RequireReview, cancellationToken) == 1;
+        // Proof another user already sent always waits for an admin, whatever the review setting: paying it at once
+        // would pay for a copied screenshot.
+        var requireReview = reuses.Count > 0 || await settings.GetAsync(RewardsSettings.RequireReview, cancellationToken) == 1;
         var now = clock.GetUtcNow().UtcDateTime;
         var completion = new AppCompletion
         {
