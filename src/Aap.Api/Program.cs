@@ -12,7 +12,7 @@ using Aap.Api.Platform.Settings;
 
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot(args) });
 
 builder.AddPlatform();
 builder.Services.AddRuntimeSettings();

@@ -29,11 +29,22 @@ internal static class PlatformExtensions
         });
         if (http.TrustForwardedHeaders)
         {
-            services.Configure<ForwardedHeadersOptions>(forwarded =>
+            services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<HttpOptions>>((forwarded, validated) =>
             {
+                // Only the configured proxies (not the loopback defaults, not everyone): HttpOptions refuses to start
+                // with the flag on and no proxy listed.
                 forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
                 forwarded.KnownIPNetworks.Clear();
                 forwarded.KnownProxies.Clear();
+                foreach (var proxy in validated.Value.ProxyAddresses())
+                {
+                    forwarded.KnownProxies.Add(proxy);
+                }
+
+                foreach (var network in validated.Value.ProxyNetworks())
+                {
+                    forwarded.KnownIPNetworks.Add(network);
+                }
             });
         }
 
@@ -42,6 +53,7 @@ internal static class PlatformExtensions
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddValidation();
+        services.AddScoped<IdempotencyStore>();
 
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddAapCors();

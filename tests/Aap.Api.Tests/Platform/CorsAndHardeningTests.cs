@@ -68,7 +68,7 @@ public sealed class CorsAndHardeningTests(SqliteFactory factory) : IClassFixture
     public async Task HSTS_is_sent_for_HTTPS_behind_a_trusted_proxy()
     {
         await using var proxied = new SqliteFactory();
-        proxied.With("Http:TrustForwardedHeaders", "true");
+        proxied.With("Http:TrustForwardedHeaders", "true").With("Http:KnownNetworks:0", "127.0.0.0/8").With("Http:KnownNetworks:1", "::1/128");
         await proxied.InitializeAsync();
         using var response = await GetWithHeaderAsync(proxied.Client(), "/api/v1/status", "X-Forwarded-Proto", "https");
 

@@ -1,9 +1,12 @@
 using System.Text;
+using System.Text.Json;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Apps;
 
@@ -13,7 +16,7 @@ public sealed record AppRequest(string? Name, string? Link, int? Points, string?
 /// <summary>An app as admins see it: the catalog fields plus its state.</summary>
 internal sealed record AdminAppResponse(long Id, string Name, string Link, int Points, string? Description, string? Category, bool IsActive, DateTime CreatedAt, DateTime UpdatedAt, DateTime? DeletedAt);
 
-/// <summary>Admins publish and manage apps: <c>POST/PUT/DELETE /api/v1/apps</c>. Every write evicts the catalog cache.</summary>
+/// <summary>Admins publish and manage apps: <c>POST/PUT/PATCH/DELETE /api/v1/apps</c>. Every write evicts the catalog cache.</summary>
 internal static class AppsAdminEndpoints
 {
     public static IEndpointRouteBuilder MapAppsAdminEndpoints(this IEndpointRouteBuilder endpoints)
@@ -22,6 +25,8 @@ internal static class AppsAdminEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
         apps.MapPost("", Create).WithName("CreateApp").WithSummary("Publish an app (admin).").ProducesProblem(409);
         apps.MapPut("/{id}", Replace).WithName("ReplaceApp").WithSummary("Replace an app's fields (admin).").ProducesProblem(404).ProducesProblem(409);
+        apps.MapPatch("/{id}", Patch).WithName("PatchApp").Accepts<JsonElement>(MergePatch.MediaType, "application/json")
+            .WithSummary("Change the fields sent (JSON merge patch, RFC 7396); null clears description or category (admin).").ProducesProblem(404).ProducesProblem(409);
         apps.MapDelete("/{id}", Delete).WithName("DeleteApp").WithSummary("Soft-delete an app (admin).").ProducesProblem(404);
         apps.MapPost("/{id}/restore", Restore).WithName("RestoreApp").WithSummary("Bring back a deleted app (admin).").ProducesProblem(404).ProducesProblem(409);
         return endpoints;
@@ -62,6 +67,41 @@ internal static class AppsAdminEndpoints
         return await SaveAsync(db, cache, cancellationToken) is { } conflict
             ? conflict
             : TypedResults.Ok(new Envelope<AdminAppResponse>(await ToResponseAsync(db, app, cancellationToken)));
+    }
+
+    internal static async Task<Results<Ok<Envelope<AdminAppResponse>>, ProblemHttpResult>> Patch(
+        long id, JsonElement patch, AppDbContext db, AppsCatalogCache cache, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var app = await db.Apps.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (app is null)
+        {
+            return Problems.NotFound($"App {id}");
+        }
+
+        if (await MergeAsync(app, patch, db, json.Value.SerializerOptions, cancellationToken) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await SaveAsync(db, cache, cancellationToken) is { } conflict
+            ? conflict
+            : TypedResults.Ok(new Envelope<AdminAppResponse>(await ToResponseAsync(db, app, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Applies a merge patch: the app's current fields with the patch over them, validated as a full replacement.
+    /// Fields the body leaves out keep their values.
+    /// </summary>
+    internal static async Task<ProblemHttpResult?> MergeAsync(App app, JsonElement patch, AppDbContext db, JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        var category = app.CategoryId is { } categoryId
+            ? await db.AppCategories.Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
+            : null;
+        var current = new AppRequest(app.Name, app.Link, app.Points, app.Description, category, app.IsActive);
+        var (merged, errors) = MergePatch.Apply(current, patch, json);
+        return merged is null
+            ? Problems.Create(400, ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors)
+            : await ApplyAsync(app, merged, db, cancellationToken);
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(

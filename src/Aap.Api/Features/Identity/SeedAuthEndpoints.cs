@@ -71,10 +71,21 @@ internal static class SeedAuthEndpoints
     internal static async Task<Results<Created<SeedUser>, ProblemHttpResult>> Signup(
         SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
+        // Seed 000 lists username, password and email as the signup's fields: all three are required here, even
+        // though the product API's register takes either a username or an email.
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(request.Username))
         {
             errors.Add("username", "A username is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Email))
+        {
+            errors.Add("email", "An email address is required.");
+        }
+
+        if (errors.Count > 0)
+        {
             return Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors);
         }
 

@@ -39,6 +39,8 @@ internal sealed record AppStatsResponse(long AppId, string Name, int Pending, in
 /// <summary>The points economy: completions with screenshot proof, reviews, balances, transfers, leaderboard, stats.</summary>
 internal static class RewardsEndpoints
 {
+    private const string TransferRoute = "/api/v1/points/transfers";
+
     public static IServiceCollection AddRewardsFeature(this IServiceCollection services) =>
         services.AddScoped<RewardsService>()
             .AddSingleton(RewardsSettings.RequireReview)
@@ -55,9 +57,9 @@ internal static class RewardsEndpoints
         me.MapGet("/points", MyPoints).WithName("GetMyPoints").WithSummary("The caller's balance.");
         me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").WithSummary("Every change of the caller's balance, newest first.");
 
-        endpoints.MapPost("/api/v1/points/transfers", Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409)
-            .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required; a replay returns the first result.");
+        endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422)
+            .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required: the same request again returns the first outcome; the key with another body is a 422, while the first still runs a 409.");
         endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
             .WithSummary("Top users by points earned from completions in the period (week, month or all).");
 
@@ -111,7 +113,7 @@ internal static class RewardsEndpoints
 
     internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(
         TransferRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal caller,
-        RewardsService rewards, UserManager<User> users, HttpContext context, CancellationToken cancellationToken)
+        RewardsService rewards, IdempotencyStore idempotency, UserManager<User> users, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var key = idempotencyKey?.Trim();
@@ -126,23 +128,10 @@ internal static class RewardsEndpoints
         }
 
         var from = caller.UserId()!.Value;
-        User? to = null;
-        if (string.IsNullOrWhiteSpace(request.To))
+        var login = request.To?.Trim();
+        if (string.IsNullOrEmpty(login))
         {
             errors.Add("to", "Name the recipient by username or email.");
-        }
-        else
-        {
-            var login = request.To.Trim();
-            to = login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
-            if (to is not { IsActive: true })
-            {
-                errors.Add("to", "No active user has this username or email.");
-            }
-            else if (to.Id == from)
-            {
-                errors.Add("to", "Points cannot be sent to yourself.");
-            }
         }
 
         if (errors.Count > 0)
@@ -150,20 +139,41 @@ internal static class RewardsEndpoints
             return Problems.Create(400, ProblemCodes.ValidationFailed, "The transfer is not valid.", errors);
         }
 
-        var (transfer, replayed, error) = await rewards.TransferAsync(from, to!.Id, request.Amount!.Value, key!, cancellationToken);
-        if (error is not null)
+        var fingerprint = IdempotencyStore.Fingerprint(HttpMethods.Post, TransferRoute, from, idempotency.NormalizedBody(request with { To = login }));
+        var start = await idempotency.BeginAsync(from, key!, fingerprint, cancellationToken);
+        if (start.Refusal is { } refusal)
         {
-            return error.ToResult();
+            return refusal;
         }
 
-        var body = new Envelope<TransferResponse>(TransferResponse.Of(transfer!));
-        if (replayed)
+        if (start.Claim is not { } claim)
         {
             context.Response.Headers["Idempotent-Replayed"] = "true";
-            return TypedResults.Ok(body);
+            return start.ReplayStatus == StatusCodes.Status201Created
+                ? TypedResults.Ok(new Envelope<TransferResponse>(idempotency.Read<TransferResponse>(start.ReplayBody!)))
+                : idempotency.Read<ServiceProblem>(start.ReplayBody!).ToResult();
         }
 
-        return TypedResults.Created($"/api/v1/me/points/ledger", body);
+        try
+        {
+            // The recipient is looked up on every path, and only judged after the balance (RewardsService.TransferAsync).
+            var to = login!.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
+            if (to?.Id == from)
+            {
+                await idempotency.ReleaseAsync(claim);
+                return Problems.Validation("to", "Points cannot be sent to yourself.");
+            }
+
+            var (transfer, error) = await rewards.TransferAsync(from, to is { IsActive: true } ? to.Id : null, request.Amount!.Value, claim, idempotency, cancellationToken);
+            return error is not null
+                ? error.ToResult()
+                : TypedResults.Created($"/api/v1/me/points/ledger", new Envelope<TransferResponse>(TransferResponse.Of(transfer!)));
+        }
+        catch
+        {
+            await idempotency.ReleaseAsync(claim);
+            throw;
+        }
     }
 
     internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(

@@ -75,7 +75,7 @@ internal sealed class PointBalance
     public long Balance { get; set; }
 }
 
-/// <summary>Points sent from one user to another, once per idempotency key of the sender.</summary>
+/// <summary>Points sent from one user to another; the sender's idempotency key is kept for reference.</summary>
 internal sealed class PointTransfer
 {
     public long Id { get; set; }
@@ -153,7 +153,9 @@ internal sealed class RewardsConfiguration :
         transfer.Property(t => t.IdempotencyKey).HasMaxLength(100);
         transfer.HasOne<User>().WithMany().HasForeignKey(t => t.FromUserId).OnDelete(DeleteBehavior.Cascade);
         transfer.HasOne<User>().WithMany().HasForeignKey(t => t.ToUserId).OnDelete(DeleteBehavior.Cascade);
-        transfer.HasIndex(t => new { t.FromUserId, t.IdempotencyKey }).IsUnique();
+        // Not unique: the key is the client's, kept for a day in idempotency_records (docs/api/rewards.md); after that
+        // the same key may start a new transfer, as with Stripe.
+        transfer.HasIndex(t => new { t.FromUserId, t.IdempotencyKey });
         transfer.HasIndex(t => t.ToUserId);
     }
 }

@@ -61,7 +61,9 @@ internal sealed partial class RewardsService(
             return (null, new ServiceProblem(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
         }
 
-        var requireReview = await settings.GetAsync(RewardsSettings.RequireReview, cancellationToken) == 1;
+        // Proof another user already sent always waits for an admin, whatever the review setting: paying it at once
+        // would pay for a copied screenshot.
+        var requireReview = reuses.Count > 0 || await settings.GetAsync(RewardsSettings.RequireReview, cancellationToken) == 1;
         var now = clock.GetUtcNow().UtcDateTime;
         var completion = new AppCompletion
         {
@@ -167,46 +169,45 @@ internal sealed partial class RewardsService(
         return null;
     }
 
-    /// <summary>Sends points to another user, atomically, once per idempotency key.</summary>
-    public async Task<(PointTransfer? Transfer, bool Replayed, ServiceProblem? Error)> TransferAsync(
-        long fromUserId, long toUserId, long amount, string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends points to another user, atomically, and stores the outcome in the idempotency claim in the same
+    /// transaction. The balance is checked before the recipient, and both paths run the same statements, so a
+    /// caller who cannot cover the amount learns nothing about whether the recipient exists.
+    /// </summary>
+    public async Task<(PointTransfer? Transfer, ServiceProblem? Error)> TransferAsync(
+        long fromUserId, long? toUserId, long amount, IdempotencyRecord claim, IdempotencyStore idempotency, CancellationToken cancellationToken)
     {
-        if (await FindTransferAsync(fromUserId, key, cancellationToken) is { } earlier)
+        var now = clock.GetUtcNow().UtcDateTime;
+        ServiceProblem? refusal;
+        await using (var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken))
         {
-            return (earlier, true, null);
-        }
-
-        try
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var transfer = new PointTransfer
+            var debited = await db.PointBalances.Where(b => b.UserId == fromUserId && b.Balance >= amount)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.Balance, b => b.Balance - amount), cancellationToken);
+            refusal = debited == 0
+                ? new ServiceProblem(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount")
+                : toUserId is null ? UnknownRecipient() : null;
+            if (refusal is null)
             {
-                FromUserId = fromUserId,
-                ToUserId = toUserId,
-                Amount = amount,
-                IdempotencyKey = key,
-                CreatedAt = clock.GetUtcNow().UtcDateTime,
-            };
-            db.PointTransfers.Add(transfer);
-            await db.SaveChangesAsync(cancellationToken);
-            if (!await DebitAsync(fromUserId, amount, LedgerReasons.TransferOut, null, transfer.Id, cancellationToken))
-            {
-                return (null, false, new ServiceProblem(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount"));
+                var transfer = new PointTransfer { FromUserId = fromUserId, ToUserId = toUserId!.Value, Amount = amount, IdempotencyKey = claim.IdempotencyKey, CreatedAt = now };
+                db.PointTransfers.Add(transfer);
+                await db.SaveChangesAsync(cancellationToken);
+                await AppendAsync(fromUserId, -amount, LedgerReasons.TransferOut, null, transfer.Id, cancellationToken);
+                await CreditAsync(toUserId.Value, amount, LedgerReasons.TransferIn, null, transfer.Id, cancellationToken);
+                await idempotency.CompleteAsync(claim, StatusCodes.Status201Created, TransferResponse.Of(transfer), cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return (transfer, null);
             }
 
-            await CreditAsync(toUserId, amount, LedgerReasons.TransferIn, null, transfer.Id, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return (transfer, false, null);
+            await transaction.RollbackAsync(cancellationToken);
         }
-        catch (DbUpdateException)
-        {
-            // The same key raced itself: the first one is the answer.
-            db.ChangeTracker.Clear();
-            return await FindTransferAsync(fromUserId, key, cancellationToken) is { } first
-                ? (first, true, null)
-                : throw new InvalidOperationException("A transfer failed to save and no earlier transfer holds its key.");
-        }
+
+        // A refusal is an outcome too: the same request with the same key gets it again, even if the balance has grown since.
+        await idempotency.CompleteAsync(claim, refusal.Status, refusal, cancellationToken);
+        return (null, refusal);
     }
+
+    /// <summary>The same words whether the name is unknown, inactive or never existed.</summary>
+    public static ServiceProblem UnknownRecipient() => new(400, ProblemCodes.ValidationFailed, "No active user has this username or email.", "to");
 
     /// <summary>The ids of the apps a user has completed (any status), as a query other queries can use.</summary>
     public IQueryable<long> CompletedAppIds(long userId) => db.AppCompletions.Where(c => c.UserId == userId).Select(c => c.AppId);
@@ -217,9 +218,6 @@ internal sealed partial class RewardsService(
 
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.PointBalances.Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
-
-    private Task<PointTransfer?> FindTransferAsync(long fromUserId, string key, CancellationToken cancellationToken) =>
-        db.PointTransfers.AsNoTracking().SingleOrDefaultAsync(t => t.FromUserId == fromUserId && t.IdempotencyKey == key, cancellationToken);
 
     private async Task CreditAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {

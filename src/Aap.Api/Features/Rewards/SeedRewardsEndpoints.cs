@@ -1,10 +1,15 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Rewards;
 
@@ -26,13 +31,15 @@ internal static class SeedRewardsEndpoints
         var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(401);
         seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
         seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
+        // No Accepts(): its content-type check would answer 415 before the handler, and the seed lists 400 for any
+        // invalid request. The multipart body is described to OpenAPI by hand instead.
         seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(404);
+            .AddOpenApiOperationTransformer(DescribeScreenshotBody).ProducesProblem(400).ProducesProblem(404);
         seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
         seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
         seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
         seed.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp").ProducesProblem(400);
-        seed.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").ProducesProblem(400).ProducesProblem(404);
+        seed.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").Accepts<AppRequest>("application/json").ProducesProblem(400).ProducesProblem(404);
         seed.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404);
         seed.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
         seed.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
@@ -47,12 +54,39 @@ internal static class SeedRewardsEndpoints
             ? TypedResults.Ok(app)
             : Problems.NotFound($"App {app_id}");
 
+    private const string ExpectedBody = "A multipart/form-data body with the proof image as a file in a field named 'screenshot' (and optionally app_id) is expected.";
+
+    private static Task DescribeScreenshotBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["multipart/form-data"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { "screenshot" },
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["screenshot"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                            ["app_id"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+                        },
+                    },
+                },
+            },
+        };
+        return Task.CompletedTask;
+    }
+
     internal static async Task<Results<Created<CompletionResponse>, ProblemHttpResult>> CompleteApp(
         long app_id, HttpContext context, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
     {
         if (!context.Request.HasFormContentType)
         {
-            return Problems.Create(400, ProblemCodes.ValidationFailed, "Send app_id and screenshot as multipart/form-data.");
+            return Problems.Create(400, ProblemCodes.ValidationFailed, ExpectedBody, new FieldErrors { { "screenshot", ExpectedBody } });
         }
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
@@ -102,8 +136,12 @@ internal static class SeedRewardsEndpoints
         return TypedResults.Created($"/api/apps/detail/{app.Id}/", await AppsAdminEndpoints.ToResponseAsync(db, app, cancellationToken));
     }
 
+    /// <summary>
+    /// A Django REST framework update: the fields sent replace the app's, the fields left out keep their values (a
+    /// name, link and points alone do not erase the description and category).
+    /// </summary>
     internal static async Task<Results<Ok<AdminAppResponse>, ProblemHttpResult>> UpdateApp(
-        long app_id, AppRequest request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
+        long app_id, JsonElement request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         if (!caller.IsAdmin())
         {
@@ -116,7 +154,7 @@ internal static class SeedRewardsEndpoints
             return Problems.NotFound($"App {app_id}");
         }
 
-        if ((await AppsAdminEndpoints.ApplyAsync(app, request, db, cancellationToken) ?? await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken)) is { } problem)
+        if ((await AppsAdminEndpoints.MergeAsync(app, request, db, json.Value.SerializerOptions, cancellationToken) ?? await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken)) is { } problem)
         {
             return AsBadRequest(problem);
         }

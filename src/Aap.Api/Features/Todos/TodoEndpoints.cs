@@ -33,7 +33,7 @@ internal static class TodoEndpoints
         todos.MapPost("", Create).WithName("CreateTodo").WithSummary("Create a task.");
         todos.MapGet("/{id}", Get).WithName("GetTodo").WithSummary("One task, with an ETag.").ProducesProblem(404);
         todos.MapPut("/{id}", Replace).WithName("ReplaceTodo").WithSummary("Replace a task; If-Match is honoured.").ProducesProblem(404).ProducesProblem(412);
-        todos.MapPatch("/{id}", Patch).WithName("PatchTodo").Accepts<JsonElement>("application/merge-patch+json", "application/json")
+        todos.MapPatch("/{id}", Patch).WithName("PatchTodo").Accepts<JsonElement>(MergePatch.MediaType, "application/json")
             .WithSummary("Change the fields sent (JSON merge patch); If-Match is honoured.").ProducesProblem(404).ProducesProblem(412);
         todos.MapDelete("/{id}", Delete).WithName("DeleteTodo").WithSummary("Soft-delete a task; If-Match is honoured.").ProducesProblem(404).ProducesProblem(412);
         todos.MapPost("/{id}/restore", Restore).WithName("RestoreTodo").WithSummary("Bring back a deleted task.").ProducesProblem(404);

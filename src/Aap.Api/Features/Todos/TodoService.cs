@@ -210,7 +210,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         var errors = new FieldErrors();
         if (patch.ValueKind != JsonValueKind.Object)
         {
-            errors.Add("body", "A merge patch is a JSON object of the fields to change.");
+            errors.Add("body", MergePatch.NotAnObject);
             return errors;
         }
 
@@ -221,8 +221,8 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         foreach (var field in patch.EnumerateObject())
         {
             var value = field.Value;
-            var text = value.ValueKind == JsonValueKind.String ? Text(value.GetString) : null;
-            switch (Text(() => field.Name))
+            var text = value.ValueKind == JsonValueKind.String ? MergePatch.Text(value.GetString) : null;
+            switch (MergePatch.Text(() => field.Name))
             {
                 case "title":
                     title = text is not null ? CleanTitle(text, errors) : Invalid(errors, "title", "The title is a string of 1 to 200 characters.");
@@ -315,23 +315,6 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         }
 
         return description;
-    }
-
-    /// <summary>
-    /// A string of the patch, or null when it is no text: JSON escapes can spell a lone surrogate (<c>"\ud800"</c>), on
-    /// which <see cref="JsonElement.GetString"/> and <see cref="JsonProperty.Name"/> throw. Such a field is invalid
-    /// (or, as a name, unknown and ignored) rather than a 500.
-    /// </summary>
-    private static string? Text(Func<string?> read)
-    {
-        try
-        {
-            return read();
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
     }
 
     private static string? Invalid(FieldErrors errors, string field, string message)

@@ -1,30 +1,50 @@
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Aap.Api.Platform.OpenApi;
+
+/// <summary>Whether the API describes itself. Section <c>OpenApi</c>.</summary>
+internal sealed class ApiDocsOptions
+{
+    public const string SectionName = "OpenApi";
+
+    /// <summary>Serve the OpenAPI document (<c>/openapi/v1.json</c>) and Swagger UI (<c>/docs</c>); on by default, in every environment.</summary>
+    public bool Enabled { get; set; } = true;
+}
 
 internal static class OpenApiSetup
 {
     public const string DocumentPath = "/openapi/v1.json";
 
-    public static IServiceCollection AddAapOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info = new OpenApiInfo
+    public static IServiceCollection AddAapOpenApi(this IServiceCollection services)
+    {
+        services.AddOptions<ApiDocsOptions>().BindConfiguration(ApiDocsOptions.SectionName);
+        return services.AddOpenApi("v1", options => options
+            .AddDocumentTransformer((document, _, _) =>
             {
-                Title = "AAP — Admin and User Portal",
-                Version = typeof(OpenApiSetup).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
-                Description =
-                    "Product API under /api/v1. Success bodies are {\"data\": ..., \"meta\": ...}; errors are RFC 9457 " +
-                    "application/problem+json with a stable `code`, a `traceId` (the X-Request-ID) and, for validation, " +
-                    "`errors` by field. Lists take ?page=1&size=20 (per_page is an alias of size) and return a Link header.",
-            };
-            return Task.CompletedTask;
-        }));
+                document.Info = new OpenApiInfo
+                {
+                    Title = "AAP — Admin and User Portal",
+                    Version = typeof(OpenApiSetup).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+                    Description =
+                        "Product API under /api/v1. Success bodies are {\"data\": ..., \"meta\": ...}; errors are RFC 9457 " +
+                        "application/problem+json with a stable `code`, a `traceId` (the X-Request-ID) and, for validation, " +
+                        "`errors` by field. Lists take ?page=1&size=20 (per_page is an alias of size) and return a Link header.",
+                };
+                return Task.CompletedTask;
+            })
+            .AddDocumentTransformer(KeepTrailingSlashes));
+    }
 
-    /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and Swagger UI at <c>/docs</c>.</summary>
+    /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and Swagger UI at <c>/docs</c>, unless <c>OpenApi:Enabled</c> is false.</summary>
     public static WebApplication MapAapOpenApi(this WebApplication app)
     {
+        if (!app.Services.GetRequiredService<IOptions<ApiDocsOptions>>().Value.Enabled)
+        {
+            return app;
+        }
+
         app.MapOpenApi("/openapi/{documentName}.json");
         app.UseSwaggerUI(options =>
         {
@@ -33,5 +53,52 @@ internal static class OpenApiSetup
             options.SwaggerEndpoint(DocumentPath, "AAP v1");
         });
         return app;
+    }
+
+    /// <summary>
+    /// The generator drops a route's trailing slash (<c>/api/apps/create/</c> becomes <c>/api/apps/create</c>), but the
+    /// seed routes are called with it: each operation of an endpoint mapped with one is moved back to the path its
+    /// clients call. Operations are matched through their operation id (every endpoint has a name).
+    /// </summary>
+    internal static Task KeepTrailingSlashes(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        var slashed = context.ApplicationServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.EndsWith('/') == true && e.RoutePattern.RawText != "/")
+            .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        if (document.Paths is null || slashed.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        foreach (var (path, item) in document.Paths.Where(p => !p.Key.EndsWith('/')).ToList())
+        {
+            var moving = item.Operations?.Where(o => o.Value.OperationId is { } id && slashed.Contains(id)).ToList() ?? [];
+            if (moving.Count == 0 || item is not OpenApiPathItem source)
+            {
+                continue;
+            }
+
+            if (!document.Paths.TryGetValue(path + "/", out var existing) || existing is not OpenApiPathItem target)
+            {
+                target = new OpenApiPathItem { Parameters = source.Parameters, Summary = source.Summary, Description = source.Description };
+                document.Paths[path + "/"] = target;
+            }
+
+            target.Operations ??= [];
+            foreach (var (method, operation) in moving)
+            {
+                target.Operations[method] = operation;
+                source.Operations!.Remove(method);
+            }
+
+            if (source.Operations!.Count == 0)
+            {
+                document.Paths.Remove(path);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 }

@@ -3,6 +3,7 @@ using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Todos;
+using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -68,6 +69,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ide
         modelBuilder.ApplyConfiguration<PointTransfer>(rewards);
         modelBuilder.ApplyConfiguration(new AppCategoryConfiguration());
         modelBuilder.ApplyConfiguration(new AppConfiguration());
+        modelBuilder.ApplyConfiguration(new IdempotencyRecordConfiguration());
 
         EntityConventions.Apply(modelBuilder);
     }

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using Aap.Api.Tests.Infrastructure;
+
+namespace Aap.Api.Tests.Platform;
+
+/// <summary>The built application reads its appsettings*.json from its own folder, wherever it is started from.</summary>
+public sealed partial class AppFolderTests : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly DirectoryInfo _elsewhere = Directory.CreateTempSubdirectory("aap-elsewhere-");
+
+    public void Dispose() => _elsewhere.Delete(recursive: true);
+
+    [Fact]
+    public async Task Started_from_another_folder_the_app_reads_its_own_settings_files()
+    {
+        // appsettings.Development.json (next to aap.dll) seeds the demo catalog and allows http://localhost:5173;
+        // neither is a default in code, so both show whether the file was read.
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var process = Start(listening);
+        try
+        {
+            var address = await listening.Task.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            using var client = new HttpClient { BaseAddress = address };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/apps?size=5");
+            request.Headers.Add("Origin", "http://localhost:5173");
+
+            using var response = await client.SendAsync(request, Ct);
+
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await response.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBeGreaterThan(0, "the demo seed profile of appsettings.Development.json ran");
+            response.Headers.GetValues("Access-Control-Allow-Origin").ShouldBe(["http://localhost:5173"]);
+            File.Exists(Path.Combine(_elsewhere.FullName, "appsettings.json")).ShouldBeFalse();
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private Process Start(TaskCompletionSource<Uri> listening)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = _elsewhere.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["AAP_DATA_DIR"] = Path.Combine(_elsewhere.FullName, "data");
+        start.Environment["Log__ConsoleFormat"] = "text";
+        start.Environment.Remove("ASPNETCORE_CONTENTROOT");
+        start.Environment.Remove("DOTNET_CONTENTROOT");
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null && Listening().Match(line.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Value));
+            }
+        };
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"aap exited with {process.ExitCode} before listening."));
+        process.EnableRaisingEvents = true;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:[0-9]+")]
+    private static partial Regex Listening();
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using Aap.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aap.Api.Tests.Platform;
+
+/// <summary>The OpenAPI document shows the paths clients call, and the docs can be switched off.</summary>
+public sealed class OpenApiDocumentTests(SqliteFactory factory) : IClassFixture<SqliteFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_route_mapped_with_a_trailing_slash_is_listed_with_it()
+    {
+        using var response = await factory.Client().GetAsync("/openapi/v1.json", Ct);
+        var paths = (await response.JsonAsync()).GetProperty("paths");
+        var operationsByPath = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject()
+                .Where(o => o.Value.TryGetProperty("operationId", out _))
+                .Select(o => (Path: p.Name, Id: o.Value.GetProperty("operationId").GetString()!)))
+            .ToList();
+        var slashed = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.Length > 1 && e.RoutePattern.RawText.EndsWith('/'))
+            .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
+            .OfType<string>()
+            .ToList();
+
+        slashed.ShouldContain("ProblemSet2CreateApp");
+        foreach (var name in slashed)
+        {
+            operationsByPath.Where(o => o.Id == name).Select(o => o.Path).ShouldAllBe(p => p.EndsWith('/'), name);
+            operationsByPath.ShouldContain(o => o.Id == name, name);
+        }
+
+        paths.TryGetProperty("/api/apps/create/", out _).ShouldBeTrue();
+        paths.TryGetProperty("/api/apps/create", out _).ShouldBeFalse();
+        var detail = paths.GetProperty("/api/apps/detail/{app_id}/");
+        detail.TryGetProperty("get", out _).ShouldBeTrue();
+        detail.GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data")
+            .GetProperty("schema").GetProperty("properties").TryGetProperty("screenshot", out _).ShouldBeTrue();
+        paths.TryGetProperty("/api/v1/status", out _).ShouldBeTrue("routes without a slash keep their path");
+    }
+
+    [Fact]
+    public async Task The_docs_are_served_in_Production_unless_switched_off()
+    {
+        await using var production = new SqliteFactory();
+        production.UseEnvironment("Production");
+        await production.InitializeAsync();
+        await using var hidden = new SqliteFactory();
+        hidden.UseEnvironment("Production").With("OpenApi:Enabled", "false");
+        await hidden.InitializeAsync();
+
+        using var document = await production.Client().GetAsync("/openapi/v1.json", Ct);
+        using var ui = await production.Client().GetAsync("/docs/index.html", Ct);
+        using var hiddenDocument = await hidden.Client().GetAsync("/openapi/v1.json", Ct);
+        using var hiddenUi = await hidden.Client().GetAsync("/docs/index.html", Ct);
+        using var status = await hidden.Client().GetAsync("/api/v1/status", Ct);
+
+        document.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ui.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await Problem.ReadAsync(hiddenDocument, HttpStatusCode.NotFound, "not_found");
+        await Problem.ReadAsync(hiddenUi, HttpStatusCode.NotFound, "not_found");
+        status.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
