@@ -189,9 +189,20 @@ public sealed class PostgresFactory : AapFactory
     /// </summary>
     public static PostgresFactory AnotherNodeOf(PostgresFactory first) => new(first);
 
+    /// <summary>
+    /// Creates this factory's database without starting the application, so that nodes made with
+    /// <see cref="AnotherNodeOf"/> can be initialized at the same moment as this one.
+    /// </summary>
+    public async Task CreateDatabaseAsync() => ConnectionString = await PostgresServer.CreateDatabaseAsync(_database);
+
     public override async ValueTask InitializeAsync()
     {
-        ConnectionString = _first?.ConnectionString ?? await PostgresServer.CreateDatabaseAsync(_database);
+        if (_first is null && ConnectionString.Length == 0)
+        {
+            await CreateDatabaseAsync();
+        }
+
+        ConnectionString = _first?.ConnectionString ?? ConnectionString;
         With("ConnectionStrings:Default", ConnectionString);
         await base.InitializeAsync();
     }

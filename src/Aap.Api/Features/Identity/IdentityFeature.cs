@@ -121,6 +121,13 @@ internal static class IdentityFeature
             .RegisterAsync(admin.Email, admin.UserName, admin.Password, Roles.Admin, cancellationToken);
         if (created is null)
         {
+            // Nodes started together race here: the unique index lets one create the admin, and the others are done.
+            await using var check = app.Services.CreateAsyncScope();
+            if (await check.ServiceProvider.GetRequiredService<UserManager<User>>().FindByNameAsync(admin.UserName.Trim()) is not null)
+            {
+                return;
+            }
+
             throw new OptionsValidationException(BootstrapAdminOptions.SectionName, typeof(BootstrapAdminOptions),
                 errors.Select(e => $"Bootstrap:Admin:{(e.Key == "username" ? "UserName" : e.Key == "email" ? "Email" : "Password")}: {string.Join(" ", e.Value)}"));
         }

@@ -29,7 +29,8 @@ internal sealed record MigrationStatus(
 /// </summary>
 internal sealed partial class DatabaseMigrator(AppDbContext db, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<DatabaseMigrator> logger)
 {
-    private const long PostgresLockKey = 0x4141505F4D494752; // "AAP_MIGR"
+    /// <summary>The advisory lock nodes take turns on to change the schema or seed it.</summary>
+    internal const long PostgresLockKey = 0x4141505F4D494752; // "AAP_MIGR"
 
     private DatabaseProvider Provider => options.Value.ProviderKind;
 

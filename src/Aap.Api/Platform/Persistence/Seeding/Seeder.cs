@@ -1,3 +1,4 @@
+using Aap.Api.Platform.Persistence.Migrations;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Platform.Persistence.Seeding;
@@ -42,6 +43,14 @@ internal sealed partial class Seeder(AppDbContext db, IEnumerable<ISeedContribut
         var inserted = await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Nodes that start together seed together. Contributors insert what they do not find, so they must take
+            // turns: on PostgreSQL the migration lock, held until this transaction ends (the next node then reads
+            // what this one committed); on SQLite the transaction itself is BEGIN IMMEDIATE, one writer at a time.
+            if (db.Database.IsNpgsql())
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DatabaseMigrator.PostgresLockKey})", cancellationToken);
+            }
+
             var total = 0;
             foreach (var contributor in contributors.OrderBy(c => c.Order))
             {
