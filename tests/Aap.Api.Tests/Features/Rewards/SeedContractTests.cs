@@ -14,9 +14,9 @@ public abstract class SeedContractTests(AapFactory factory)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("""{"username": "{0}", "password": "password123"}""")]
-    [InlineData("""{"username": "{0}", "password": "password123", "email": null}""")]
-    [InlineData("""{"username": "{0}", "password": "password123", "email": "  "}""")]
+    [InlineData("""{"username": "{0}", "password": "correct horse battery"}""")]
+    [InlineData("""{"username": "{0}", "password": "correct horse battery", "email": null}""")]
+    [InlineData("""{"username": "{0}", "password": "correct horse battery", "email": "  "}""")]
     public async Task Signup_without_an_email_is_a_400_naming_the_field_and_creates_no_account(string template)
     {
         var name = $"nomail_{Guid.NewGuid():N}"[..20];
@@ -34,7 +34,7 @@ public abstract class SeedContractTests(AapFactory factory)
         var name = $"withmail_{Guid.NewGuid():N}"[..20];
         using var client = factory.Client();
 
-        using var response = await client.PostAsync("/api/signup/", Json($$"""{"username": "{{name}}", "password": "password123", "email": "{{name}}@example.com"}"""), Ct);
+        using var response = await client.PostAsync("/api/signup/", Json($$"""{"username": "{{name}}", "password": "{{Accounts.Password}}", "email": "{{name}}@example.com"}"""), Ct);
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
         (await response.JsonAsync()).GetProperty("email").GetString().ShouldBe($"{name}@example.com");
