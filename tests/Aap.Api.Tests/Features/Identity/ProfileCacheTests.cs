@@ -228,7 +228,7 @@ public abstract class ProfileCacheTests(AapFactory factory)
 
         // Ends the listening connections of every node on this database, as a database restart would.
         private async Task<object?> KillListenersAsync() => await SqlAsync(
-            $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %{ProfileCache.Channel};%'");
+            $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'");
 
         private async Task<object?> SqlAsync(string sql, long? id = null)
         {
