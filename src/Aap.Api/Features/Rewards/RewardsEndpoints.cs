@@ -41,6 +41,7 @@ internal static class RewardsEndpoints
 {
     public static IServiceCollection AddRewardsFeature(this IServiceCollection services) =>
         services.AddScoped<RewardsService>()
+            .AddScoped<Files.IFileReferences, CompletionProofs>()
             .AddSingleton(RewardsSettings.RequireReview)
             .AddScoped<Platform.Persistence.Seeding.ISeedContributor, RewardsSeed>();
 
