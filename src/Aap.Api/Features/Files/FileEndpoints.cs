@@ -34,7 +34,7 @@ internal static class FileEndpoints
     {
         var files = endpoints.MapGroup("/api/v1/files").WithTags("Files").ProducesProblem(401).ProducesProblem(404);
         files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415)
+            .AcceptsMultipartUpload().ProducesProblem(415)
             .WithSummary("Upload a file (multipart field 'file', optional 'category'). The type is decided by its content.");
         files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
         files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()
@@ -47,7 +47,7 @@ internal static class FileEndpoints
             .WithSummary("Soft-delete a file; its content is removed by the purge. A completion's proof is refused (409, used_by names the completion).");
 
         endpoints.MapPost("/upload", Upload).WithName("SeedUpload").WithTags("Seed dialects").RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
+            .AcceptsMultipartUpload().ProducesProblem(415);
         return endpoints;
     }
 

@@ -27,7 +27,7 @@ internal static class SeedRewardsEndpoints
         seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
         seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
         seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(404);
+            .AcceptsMultipartUpload().ProducesProblem(404);
         seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
         seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
         seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
@@ -63,7 +63,7 @@ internal static class SeedRewardsEndpoints
 
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? (error with { Status = error.Status is 409 or 413 or 415 ? 400 : error.Status }).ToResult()
+            ? (error with { Status = error.Status is 409 or 415 ? 400 : error.Status }).ToResult()
             : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
     }
 

@@ -11,6 +11,7 @@ internal static class ProblemCodes
     public const string BadRequest = "bad_request";
     public const string ValidationFailed = "validation_failed";
     public const string InvalidJson = "invalid_json";
+    public const string InvalidMultipart = "invalid_multipart";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
     public const string NotFound = "not_found";
