@@ -20,10 +20,12 @@ internal static class FilesCommand
         purge.SetAction(async (parse, cancellationToken) =>
         {
             await using var scope = services.CreateAsyncScope();
-            var purged = await scope.ServiceProvider.GetRequiredService<FileService>()
+            var purge = await scope.ServiceProvider.GetRequiredService<FileService>()
                 .PurgeAsync(TimeSpan.FromDays(parse.GetValue(olderThan)), cancellationToken);
-            await parse.InvocationConfiguration.Output.WriteLineAsync($"Purged {purged} deleted file(s).");
-            return 0;
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"Purged {purge.Purged} deleted file(s); kept {purge.Kept} still in use; {purge.Failed} failed (see the log).");
+            // Kept files are expected (a completion's proof); a failure is worth an operator's look.
+            return purge.Failed == 0 ? 0 : 1;
         });
         return new Command("files", "Manage stored files.") { purge };
     }

@@ -21,6 +21,12 @@ internal sealed record FileResponse(long Id, string Url, string ContentType, lon
 
 internal sealed record FileLinkResponse(string Url, DateTime ExpiresAt);
 
+internal static class FileCodes
+{
+    /// <summary>The file is still needed (a completion's proof) and cannot be deleted.</summary>
+    public const string InUse = "file_in_use";
+}
+
 /// <summary>Uploads and downloads: <c>/api/v1/files</c> and seed 002's <c>POST /upload</c>.</summary>
 internal static class FileEndpoints
 {
@@ -28,7 +34,7 @@ internal static class FileEndpoints
     {
         var files = endpoints.MapGroup("/api/v1/files").WithTags("Files").ProducesProblem(401).ProducesProblem(404);
         files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415)
+            .AcceptsMultipartUpload().ProducesProblem(415)
             .WithSummary("Upload a file (multipart field 'file', optional 'category'). The type is decided by its content.");
         files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
         files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()
@@ -37,11 +43,11 @@ internal static class FileEndpoints
             .WithSummary("A URL that downloads the file without a token for Storage:LinkSeconds.");
         files.MapGet("/{id}/content", SignedDownload).WithName("DownloadSignedFile").AllowAnonymous()
             .WithSummary("The target of a signed local link (expires and signature in the query).");
-        files.MapDelete("/{id}", Delete).WithName("DeleteFile").RequireAuthorization()
-            .WithSummary("Soft-delete a file; its content is removed by the purge.");
+        files.MapDelete("/{id}", Delete).WithName("DeleteFile").RequireAuthorization().ProducesProblem(409)
+            .WithSummary("Soft-delete a file; its content is removed by the purge. A completion's proof is refused (409, used_by names the completion).");
 
         endpoints.MapPost("/upload", Upload).WithName("SeedUpload").WithTags("Seed dialects").RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
+            .AcceptsMultipartUpload().ProducesProblem(415);
         return endpoints;
     }
 
@@ -81,14 +87,14 @@ internal static class FileEndpoints
     }
 
     internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> SignedDownload(
-        long id, long? expires, string? signature, FileService files, Platform.Persistence.AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+        long id, long? expires, string? signature, FileService files, HttpContext context, CancellationToken cancellationToken)
     {
         if (expires is null || !files.IsValidLink(id, expires.Value, signature))
         {
             return Problems.Create(403, ProblemCodes.Forbidden, "The link is invalid or has expired; ask for a new one.");
         }
 
-        var file = await db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
+        var file = await files.FindKeptAsync(id, cancellationToken);
         return file is null ? Problems.NotFound($"File {id}") : await StreamAsync(file, inline: false, files, context, cancellationToken);
     }
 
@@ -107,10 +113,24 @@ internal static class FileEndpoints
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        long id, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken) =>
-        await files.DeleteAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken)
-            ? TypedResults.NoContent()
-            : Problems.NotFound($"File {id}");
+        long id, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken)
+    {
+        var deletion = await files.DeleteAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
+        if (!deletion.Found)
+        {
+            return Problems.NotFound($"File {id}");
+        }
+
+        if (deletion.UsedBy.Count == 0)
+        {
+            return TypedResults.NoContent();
+        }
+
+        var problem = Problems.Create(409, FileCodes.InUse,
+            $"File {id} cannot be deleted: it is the proof of {string.Join(", ", deletion.UsedBy)}. It goes when that is deleted.");
+        problem.ProblemDetails.Extensions["used_by"] = deletion.UsedBy.Select(r => new { kind = r.Kind, id = r.Id }).ToArray();
+        return problem;
+    }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> StreamAsync(
         StoredFile file, bool inline, FileService files, HttpContext context, CancellationToken cancellationToken)

@@ -10,6 +10,15 @@ using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Files;
 
+/// <summary>What a delete did: nothing (not found, or not the caller's), or refused because of <see cref="UsedBy"/>, or done.</summary>
+internal sealed record FileDeletion(bool Found, IReadOnlyList<FileReference> UsedBy)
+{
+    public static readonly FileDeletion NotFound = new(false, []);
+}
+
+/// <summary>What a purge did: files removed, kept because something still needs them, and failed (logged; retried next time).</summary>
+internal sealed record FilePurge(int Purged, int Kept, int Failed);
+
 /// <summary>
 /// Validated uploads: the type is decided by the file's leading bytes, which the declared content type and the
 /// extension must agree with; the whole content is checked for markup a browser could run; nothing is kept
@@ -22,6 +31,7 @@ internal sealed partial class FileService(
     IOptions<StorageOptions> options,
     SigningKeys keys,
     TimeProvider clock,
+    IEnumerable<IFileReferences> references,
     ILogger<FileService> logger)
 {
     public const string DefaultCategory = "uploads";
@@ -96,9 +106,21 @@ internal sealed partial class FileService(
         }
     }
 
-    /// <summary>A file the caller may read: their own, or any file for an admin.</summary>
-    public Task<StoredFile?> FindReadableAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken) =>
-        db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && (isAdmin || f.OwnerId == callerId), cancellationToken);
+    /// <summary>
+    /// A file the caller may read: their own, or any file for an admin. An admin also reaches a deleted file that
+    /// something still needs (a completion's proof), so that a review never loses its evidence.
+    /// </summary>
+    public async Task<StoredFile?> FindReadableAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken) =>
+        isAdmin
+            ? await FindKeptAsync(id, cancellationToken)
+            : await db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.OwnerId == callerId, cancellationToken);
+
+    /// <summary>A file that is not deleted, or deleted but still needed: what a signed link or an admin may download.</summary>
+    public async Task<StoredFile?> FindKeptAsync(long id, CancellationToken cancellationToken)
+    {
+        var file = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
+        return file is { DeletedAt: not null } && (await ReferencesAsync([id], cancellationToken)).Count == 0 ? null : file;
+    }
 
     public Task<StoredObject?> OpenAsync(StoredFile file, CancellationToken cancellationToken) => store.OpenAsync(file.Key, cancellationToken);
 
@@ -122,11 +144,29 @@ internal sealed partial class FileService(
         expires >= clock.GetUtcNow().ToUnixTimeSeconds() &&
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Signature(id, expires)), Encoding.ASCII.GetBytes(signature));
 
-    public async Task<bool> DeleteAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Soft-deletes the file if the caller may (owner or admin) and nothing still needs it. A completion's proof is
+    /// refused with what needs it: the proof goes when its completion goes, never before.
+    /// </summary>
+    public async Task<FileDeletion> DeleteAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken)
     {
+        var mine = db.StoredFiles.Where(f => f.Id == id && (isAdmin || f.OwnerId == callerId));
+        if (!await mine.AnyAsync(cancellationToken))
+        {
+            return FileDeletion.NotFound;
+        }
+
+        // A check, then the write: a completion made in between still holds the file, because purge asks again
+        // and the database's foreign key refuses the row's removal (FindKeptAsync keeps it readable for admins).
+        var usedBy = await ReferencesAsync([id], cancellationToken);
+        if (usedBy.Count > 0)
+        {
+            return new FileDeletion(Found: true, usedBy);
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.StoredFiles.Where(f => f.Id == id && (isAdmin || f.OwnerId == callerId))
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, now).SetProperty(f => f.UpdatedAt, now), cancellationToken) == 1;
+        await mine.ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, now).SetProperty(f => f.UpdatedAt, now), cancellationToken);
+        return new FileDeletion(Found: true, []);
     }
 
     /// <summary>Removes a file that was stored but turned out not to be wanted (its row and its content), at once.</summary>
@@ -136,30 +176,79 @@ internal sealed partial class FileService(
         await store.DeleteAsync(file.Key, cancellationToken);
     }
 
-    /// <summary>Removes the content and the row of files deleted at least <paramref name="olderThan"/> ago.</summary>
-    public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the content and the row of files deleted at least <paramref name="olderThan"/> ago. A file that
+    /// something still needs is kept, and a file that cannot be removed (the store or the database refuses) is
+    /// logged and skipped: one bad file never stops the others, and the next purge tries it again.
+    /// </summary>
+    public async Task<FilePurge> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow().UtcDateTime - olderThan;
-        var purged = 0;
+        var (purged, kept, failed) = (0, 0, 0);
+        var after = 0L;
         while (true)
         {
+            // Keyset paging: skipped files stay behind and are not read again by this run.
             var batch = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
-                .Where(f => f.DeletedAt != null && f.DeletedAt <= cutoff)
+                .Where(f => f.DeletedAt != null && f.DeletedAt <= cutoff && f.Id > after)
                 .OrderBy(f => f.Id).Take(100).Select(f => new { f.Id, f.Key }).ToListAsync(cancellationToken);
             if (batch.Count == 0)
             {
-                LogPurged(purged);
-                return purged;
+                LogPurged(purged, kept, failed);
+                return new FilePurge(purged, kept, failed);
             }
 
+            after = batch[^1].Id;
+            var usedBy = (await ReferencesAsync(batch.Select(f => f.Id).ToList(), cancellationToken)).ToLookup(r => r.FileId);
             foreach (var file in batch)
             {
-                // The object first: a crash in between leaves a row that the next purge finishes.
-                await store.DeleteAsync(file.Key, cancellationToken);
-                await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
-                purged++;
+                if (usedBy[file.Id].Any())
+                {
+                    LogKept(file.Id, usedBy[file.Id]);
+                    kept++;
+                    continue;
+                }
+
+                try
+                {
+                    await PurgeOneAsync(file.Id, file.Key, cancellationToken);
+                    purged++;
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    LogPurgeFailed(exception, file.Id);
+                    failed++;
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// The row goes first, inside a transaction that commits only once the object is gone: a foreign key that
+    /// refuses the row leaves the object untouched, and a store that fails leaves the row for the next purge.
+    /// </summary>
+    private async Task PurgeOneAsync(long id, string key, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var removed = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete])
+            .Where(f => f.Id == id && f.DeletedAt != null).ExecuteDeleteAsync(cancellationToken);
+        if (removed == 1)
+        {
+            await store.DeleteAsync(key, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task<List<FileReference>> ReferencesAsync(IReadOnlyCollection<long> fileIds, CancellationToken cancellationToken)
+    {
+        var found = new List<FileReference>();
+        foreach (var source in references)
+        {
+            found.AddRange(await source.FindAsync(fileIds, cancellationToken));
+        }
+
+        return found;
     }
 
     private async Task<(FileType? Type, string Sha256, long Size, ServiceProblem? Rejection)> SpoolAsync(
@@ -255,6 +344,12 @@ internal sealed partial class FileService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload by user {UserId} refused: {Reason}")]
     private partial void LogRejected(long userId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} deleted files")]
-    private partial void LogPurged(int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Count} deleted files; kept {Kept} still in use; {Failed} failed")]
+    private partial void LogPurged(int count, int kept, int failed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purge kept deleted file {FileId}: still needed by {UsedBy}")]
+    private partial void LogKept(long fileId, IEnumerable<FileReference> usedBy);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purge could not remove deleted file {FileId}; it is tried again by the next purge")]
+    private partial void LogPurgeFailed(Exception exception, long fileId);
 }

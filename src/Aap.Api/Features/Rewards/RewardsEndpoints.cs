@@ -43,13 +43,14 @@ internal static class RewardsEndpoints
 
     public static IServiceCollection AddRewardsFeature(this IServiceCollection services) =>
         services.AddScoped<RewardsService>()
+            .AddScoped<Files.IFileReferences, CompletionProofs>()
             .AddSingleton(RewardsSettings.RequireReview)
             .AddScoped<Platform.Persistence.Seeding.ISeedContributor, RewardsSeed>();
 
     public static IEndpointRouteBuilder MapRewardsEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Rewards").RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415)
+            .AcceptsMultipartUpload().ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(415)
             .WithSummary("Complete an app's task with a screenshot (multipart field 'screenshot'); points are credited at once or after review.");
 
         var me = endpoints.MapGroup("/api/v1/me").WithTags("Rewards").RequireAuthorization().ProducesProblem(401);

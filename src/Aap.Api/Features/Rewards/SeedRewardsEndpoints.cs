@@ -34,7 +34,7 @@ internal static class SeedRewardsEndpoints
         // No Accepts(): its content-type check would answer 415 before the handler, and the seed lists 400 for any
         // invalid request. The multipart body is described to OpenAPI by hand instead.
         seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
-            .AddOpenApiOperationTransformer(DescribeScreenshotBody).ProducesProblem(400).ProducesProblem(404);
+            .AddOpenApiOperationTransformer(DescribeScreenshotBody).ReadsMultipartUpload().ProducesProblem(404);
         seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
         seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
         seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
@@ -97,7 +97,7 @@ internal static class SeedRewardsEndpoints
 
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? (error with { Status = error.Status is 409 or 413 or 415 ? 400 : error.Status }).ToResult()
+            ? (error with { Status = error.Status is 409 or 415 ? 400 : error.Status }).ToResult()
             : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
     }
 

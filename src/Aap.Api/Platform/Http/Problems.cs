@@ -11,6 +11,7 @@ internal static class ProblemCodes
     public const string BadRequest = "bad_request";
     public const string ValidationFailed = "validation_failed";
     public const string InvalidJson = "invalid_json";
+    public const string InvalidMultipart = "invalid_multipart";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
     public const string NotFound = "not_found";
@@ -182,6 +183,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             case BadHttpRequestException bad:
                 return (bad.StatusCode, ProblemCodes.ForStatus(bad.StatusCode), bad.Message, null);
 
+            case var text when IsUnstorableText(text):
+                return (400, ProblemCodes.BadRequest, "A text value contains a NUL character (U+0000), which cannot be stored or searched; remove it.", null);
+
             case Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException:
                 return (409, ProblemCodes.Conflict, "The resource was changed by another request; read it again and retry.", null);
 
@@ -189,6 +193,13 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return (500, ProblemCodes.InternalError, "An unexpected error occurred. Quote the traceId when reporting it.", null);
         }
     }
+
+    /// <summary>
+    /// PostgreSQL refuses a NUL character in any text ("invalid byte sequence for encoding UTF8: 0x00", SQLSTATE 22021),
+    /// whether it is stored or only compared; it can only have come from the client, in a query or a body.
+    /// </summary>
+    private static bool IsUnstorableText(Exception exception) =>
+        (exception as Npgsql.PostgresException ?? exception.InnerException as Npgsql.PostgresException) is { SqlState: "22021" };
 
     /// <summary>"$.items[0].title" -> "items[0].title": the field name as the client wrote it.</summary>
     private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;

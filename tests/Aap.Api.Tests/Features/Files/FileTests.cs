@@ -137,9 +137,10 @@ public abstract class FileTests(AapFactory factory)
         await Problem.ReadAsync(after, HttpStatusCode.NotFound, "not_found");
         (await ObjectExistsAsync(key)).ShouldBeTrue("the content stays until the purge");
 
-        var purged = await factory.ServiceAsync<Aap.Api.Features.Files.FileService, int>(s => s.PurgeAsync(TimeSpan.Zero, Ct));
+        var purge = await factory.ServiceAsync<Aap.Api.Features.Files.FileService, Aap.Api.Features.Files.FilePurge>(s => s.PurgeAsync(TimeSpan.Zero, Ct));
 
-        purged.ShouldBeGreaterThanOrEqualTo(1);
+        purge.Purged.ShouldBeGreaterThanOrEqualTo(1);
+        purge.Failed.ShouldBe(0);
         (await ObjectExistsAsync(key)).ShouldBeFalse();
         (await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().AnyAsync(f => f.Id == id, Ct))).ShouldBeFalse();
     }
