@@ -47,11 +47,12 @@ if (AapCli.IsCommand(args))
     }
 }
 
-await app.PrepareDatabaseAsync();
-await app.EnsureBootstrapAdminAsync();
-await app.PrepareStorageAsync();
-await app.RunAsync();
-return 0;
+return await app.ServeAsync(async () =>
+{
+    await app.PrepareDatabaseAsync();
+    await app.EnsureBootstrapAdminAsync();
+    await app.PrepareStorageAsync();
+});
 
 /// <summary>The entry point; visible to tests so that they can host the application.</summary>
 public partial class Program;

@@ -12,8 +12,12 @@ namespace Aap.Api.Cli;
 /// </summary>
 internal static class AapCli
 {
-    /// <summary>A first argument that is not an option names a command; options alone start the web host.</summary>
-    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+    /// <summary>
+    /// A first argument that is not an option names a command, and help or version is answered without serving;
+    /// other options alone (<c>--urls</c>, <c>--environment</c>) start the web host.
+    /// </summary>
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h" or "-?" or "--version");
 
     public static async Task<int> RunAsync(IHost host, string[] args)
     {

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Aap.Api.Tests.Cli;
+
+/// <summary>
+/// The built service started as an operator starts it (a process of its own): help and version answer without
+/// serving; a start that cannot succeed says why in one plain line on standard error, before it changes anything.
+/// </summary>
+public sealed class ServiceProcessTests : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("aap-process-");
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    private string DataDirectory => Path.Combine(_folder.FullName, "data");
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("-?")]
+    public async Task Help_is_printed_without_starting_the_server(string flag)
+    {
+        var run = await RunAsync("Development", flag, "--urls", "http://127.0.0.1:0");
+
+        run.ExitCode.ShouldBe(0, run.StandardError);
+        run.StandardOutput.ShouldContain("Usage:");
+        run.StandardOutput.ShouldContain("migrate");
+        run.StandardOutput.ShouldNotContain("Now listening");
+        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("nothing was migrated");
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version_without_starting_the_server()
+    {
+        var run = await RunAsync("Development", "--version");
+
+        run.ExitCode.ShouldBe(0, run.StandardError);
+        run.StandardOutput.Trim().ShouldStartWith("0.1.0");
+        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_clear_line_on_standard_error()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var run = await RunAsync("Development", "--urls", $"http://127.0.0.1:{port}");
+
+        run.ExitCode.ShouldBe(1);
+        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Length.ShouldBe(1, run.StandardError);
+        lines[0].ShouldStartWith("aap: cannot listen:");
+        lines[0].ShouldContain($"127.0.0.1:{port}");
+        lines[0].ShouldContain("--urls");
+    }
+
+    [Fact]
+    public async Task Production_without_a_signing_key_stops_before_migrating_and_says_so_in_plain_text()
+    {
+        var run = await RunAsync("Production", "--urls", "http://127.0.0.1:0");
+
+        run.ExitCode.ShouldBe(2);
+        run.StandardError.Trim().ShouldStartWith("aap: configuration error: Auth:SigningKey is required outside Development");
+        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("settings are checked before anything is migrated");
+        var log = Directory.GetFiles(Path.Combine(DataDirectory, "logs")).Select(File.ReadAllText).ShouldHaveSingleItem();
+        log.ShouldContain("Auth:SigningKey");
+    }
+
+    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string environment, params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = _folder.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        start.Environment["DOTNET_ENVIRONMENT"] = environment;
+        start.Environment["AAP_DATA_DIR"] = DataDirectory;
+        start.Environment["Log__ConsoleFormat"] = "text";
+        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey" })
+        {
+            start.Environment.Remove(inherited);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Ct);
+        var error = process.StandardError.ReadToEndAsync(Ct);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"aap {string.Join(' ', args)} did not exit: {await output}");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+}
