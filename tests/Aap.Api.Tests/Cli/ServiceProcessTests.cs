@@ -6,7 +6,7 @@ namespace Aap.Api.Tests.Cli;
 
 /// <summary>
 /// The built service started as an operator starts it (a process of its own): help and version answer without
-/// serving; a start that cannot succeed says why in one plain line on standard error, before it changes anything.
+/// serving; a start that cannot listen says why in one plain line on standard error.
 /// </summary>
 public sealed class ServiceProcessTests : IDisposable
 {
@@ -58,18 +58,6 @@ public sealed class ServiceProcessTests : IDisposable
         lines[0].ShouldStartWith("aap: cannot listen:");
         lines[0].ShouldContain($"127.0.0.1:{port}");
         lines[0].ShouldContain("--urls");
-    }
-
-    [Fact]
-    public async Task Production_without_a_signing_key_stops_before_migrating_and_says_so_in_plain_text()
-    {
-        var run = await RunAsync("Production", "--urls", "http://127.0.0.1:0");
-
-        run.ExitCode.ShouldBe(2);
-        run.StandardError.Trim().ShouldStartWith("aap: configuration error: Auth:SigningKey is required outside Development");
-        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("settings are checked before anything is migrated");
-        var log = Directory.GetFiles(Path.Combine(DataDirectory, "logs")).Select(File.ReadAllText).ShouldHaveSingleItem();
-        log.ShouldContain("Auth:SigningKey");
     }
 
     private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string environment, params string[] args)

@@ -21,7 +21,8 @@ public sealed class OpenApiDocumentTests(SqliteFactory factory) : IClassFixture<
                 .Select(o => (Path: p.Name, Id: o.Value.GetProperty("operationId").GetString()!)))
             .ToList();
         var slashed = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.Length > 1 && e.RoutePattern.RawText.EndsWith('/'))
+            .Where(e => e.RoutePattern.RawText!.Length > 1 && e.RoutePattern.RawText.EndsWith('/') &&
+                        e.Metadata.GetMetadata<Aap.Api.Platform.OpenApi.OpenApiSetup.TrailingSlashMetadata>() is not null)
             .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
             .OfType<string>()
             .ToList();
@@ -40,6 +41,41 @@ public sealed class OpenApiDocumentTests(SqliteFactory factory) : IClassFixture<
         detail.GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data")
             .GetProperty("schema").GetProperty("properties").TryGetProperty("screenshot", out _).ShouldBeTrue();
         paths.TryGetProperty("/api/v1/status", out _).ShouldBeTrue("routes without a slash keep their path");
+        paths.TryGetProperty("/api/v1/me", out _).ShouldBeTrue("a group's own route is listed without a slash");
+        paths.TryGetProperty("/tasks", out _).ShouldBeTrue("seed 003 calls /tasks without one");
+        paths.TryGetProperty("/api/v1/me/", out _).ShouldBeFalse();
+        paths.TryGetProperty("/register", out _).ShouldBeTrue("seed 003 registers at /register");
+    }
+
+    [Fact]
+    public async Task Bearer_and_Basic_are_declared_and_required_exactly_where_a_route_needs_a_caller()
+    {
+        using var response = await factory.Client().GetAsync("/openapi/v1.json", Ct);
+        var document = await response.JsonAsync();
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        (schemes.GetProperty("bearer").GetProperty("type").GetString(), schemes.GetProperty("bearer").GetProperty("scheme").GetString()).ShouldBe(("http", "bearer"));
+        (schemes.GetProperty("basic").GetProperty("type").GetString(), schemes.GetProperty("basic").GetProperty("scheme").GetString()).ShouldBe(("http", "basic"));
+        var paths = document.GetProperty("paths");
+
+        string[] Security(string path, string method) =>
+            paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out var security)
+                ? [.. security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(s => s.Name))]
+                : [];
+
+        Security("/api/v1/me", "get").ShouldBe(["bearer", "basic"]);
+        Security("/api/me/", "get").ShouldBe(["bearer", "basic"]);
+        Security("/api/v1/apps", "post").ShouldBe(["bearer", "basic"]);
+        Security("/api/v1/apps/{id}/completions", "post").ShouldBe(["bearer", "basic"]);
+        Security("/api/v1/status", "get").ShouldBeEmpty();
+        Security("/api/v1/apps", "get").ShouldBeEmpty();
+        Security("/api/v1/auth/login", "post").ShouldBeEmpty();
+
+        var protectedCount = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Count(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is not null &&
+                        e.Metadata.GetMetadata<IEndpointNameMetadata>() is not null);
+        var securedCount = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject())
+            .Count(o => o.Value.ValueKind == System.Text.Json.JsonValueKind.Object && o.Value.TryGetProperty("security", out _));
+        securedCount.ShouldBe(protectedCount, "every operation that needs a caller says so, and no other");
     }
 
     [Fact]

@@ -3,8 +3,8 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -47,7 +47,7 @@ internal sealed class AapAuthenticationHandler(
         {
             // A password costs a hash and a counted attempt: it is checked only where a route needs a caller, never
             // on a public route that merely receives it (a health probe, the catalog).
-            return RequiresCaller(Context.GetEndpoint())
+            return EndpointAccess.RequiresCaller(Context.GetEndpoint())
                 ? await BasicAsync(authorization["Basic ".Length..].Trim())
                 : AuthenticateResult.NoResult();
         }
@@ -108,9 +108,6 @@ internal sealed class AapAuthenticationHandler(
             TokenService.SubjectClaim,
             TokenService.RoleClaim));
     }
-
-    private static bool RequiresCaller(Endpoint? endpoint) =>
-        endpoint?.Metadata.GetMetadata<IAuthorizeData>() is not null && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null;
 
     private static AuthenticateResult Success(ClaimsIdentity identity) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aap.Api.Features.Identity;
@@ -40,7 +41,7 @@ internal static class SeedAuthEndpoints
 {
     public static IEndpointRouteBuilder MapSeedAuthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var seeds = endpoints.MapGroup("").WithTags("Seed dialects").ProducesProblem(400);
+        var seeds = endpoints.MapGroup("").WithTags("Seed dialects").WithTrailingSlash().ProducesProblem(400);
 
         seeds.MapPost("/api/register/", Register).WithName("SeedRegister").RequireRateLimiting(AuthRateLimit.Policy);
         seeds.MapPost("/api/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Policy);
@@ -52,8 +53,8 @@ internal static class SeedAuthEndpoints
         seeds.MapPost("/api/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Policy);
         seeds.MapPost("/api/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Policy);
         seeds.MapPost("/api/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Policy);
-        seeds.MapPost("/register/", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy);
-        seeds.MapPost("/login/", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy);
+        seeds.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy);
+        seeds.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy);
         return endpoints;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -28,7 +29,7 @@ internal static class SeedRewardsEndpoints
 {
     public static IEndpointRouteBuilder MapSeedRewardsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(401);
+        var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().ProducesProblem(401);
         seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
         seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
         // No Accepts(): its content-type check would answer 415 before the handler, and the seed lists 400 for any

@@ -34,7 +34,8 @@ internal static class OpenApiSetup
                 };
                 return Task.CompletedTask;
             })
-            .AddDocumentTransformer(KeepTrailingSlashes));
+            .AddDocumentTransformer(KeepTrailingSlashes)
+            .AddDocumentTransformer(DeclareSecurity));
     }
 
     /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and Swagger UI at <c>/docs</c>, unless <c>OpenApi:Enabled</c> is false.</summary>
@@ -56,14 +57,70 @@ internal static class OpenApiSetup
     }
 
     /// <summary>
+    /// Declares how a caller authenticates (a bearer access token, or Basic credentials) and, on each operation that
+    /// needs a caller, that either is accepted; public operations declare none. Swagger UI shows its Authorize
+    /// button from this, and sends the token with "Try it out".
+    /// </summary>
+    internal static Task DeclareSecurity(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "The access_token of POST /api/v1/auth/login (30 s by default; refresh with POST /api/v1/auth/refresh).",
+        };
+        document.Components.SecuritySchemes[BasicScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "basic",
+            Description = "Username or email, and password (RFC 7617, UTF-8); limited like every password check.",
+        };
+
+        var protectedOperations = context.ApplicationServices.GetRequiredService<EndpointDataSource>().Endpoints
+            .Where(Security.EndpointAccess.RequiresCaller)
+            .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var operation in document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []) ?? [])
+        {
+            if (operation.OperationId is { } id && protectedOperations.Contains(id))
+            {
+                operation.Security =
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BasicScheme, document)] = [] },
+                ];
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public const string BearerScheme = "bearer";
+    public const string BasicScheme = "basic";
+
+    /// <summary>
+    /// Marks routes whose clients call them with a trailing slash (<see cref="WithTrailingSlash"/>). The route
+    /// pattern cannot tell: a group's <c>MapGet("")</c> (<c>/api/v1/me</c>) also ends its pattern with one.
+    /// </summary>
+    internal sealed class TrailingSlashMetadata;
+
+    /// <summary>Lists these routes in the OpenAPI document with the trailing slash their patterns are declared with.</summary>
+    public static TBuilder WithTrailingSlash<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new TrailingSlashMetadata());
+
+    /// <summary>
     /// The generator drops a route's trailing slash (<c>/api/apps/create/</c> becomes <c>/api/apps/create</c>), but the
-    /// seed routes are called with it: each operation of an endpoint mapped with one is moved back to the path its
-    /// clients call. Operations are matched through their operation id (every endpoint has a name).
+    /// seed routes are called with it: each operation of an endpoint marked <see cref="WithTrailingSlash"/> is moved back
+    /// to the path its clients call. Operations are matched through their operation id (every endpoint has a name).
     /// </summary>
     internal static Task KeepTrailingSlashes(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         var slashed = context.ApplicationServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.EndsWith('/') == true && e.RoutePattern.RawText != "/")
+            .Where(e => e.RoutePattern.RawText?.EndsWith('/') == true && e.RoutePattern.RawText != "/" && e.Metadata.GetMetadata<TrailingSlashMetadata>() is not null)
             .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
