@@ -117,9 +117,7 @@ internal sealed class AapAuthenticationHandler(
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         if (failure == "too_many_attempts" && Context.Items[RetryAfterItem] is TimeSpan wait)
         {
-            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
-            Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await WriteProblemAsync(StatusCodes.Status429TooManyRequests, AuthProblemCodes.TooManyAttempts, $"Too many password attempts; retry in {seconds} s.");
+            await WriteProblemAsync(StatusCodes.Status429TooManyRequests, AuthProblemCodes.TooManyAttempts, IdentityEndpoints.TooManyAttemptsDetail(Context, wait));
             return;
         }
 

@@ -65,7 +65,7 @@ internal sealed class CredentialThrottle(AppDbContext db, AddressAttemptLimiter 
 
     /// <summary>After a correct password: the attempt is given back and this address starts again from zero.</summary>
     public Task ForgiveAsync(string accountKey, IPAddress? address, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+        ScalarAsync(
             """
             DELETE FROM login_attempts WHERE "key" = @pair;
             UPDATE login_attempts SET attempts = attempts - 1 WHERE "key" = @account AND attempts > 0;
@@ -124,25 +124,13 @@ internal sealed class CredentialThrottle(AppDbContext db, AddressAttemptLimiter 
         await db.Set<LoginAttempt>().Where(a => a.WindowStartMs < oldest).ExecuteDeleteAsync(cancellationToken);
     }
 
+    // The connection is the context's own (and its transaction, if any); it is given back after one command.
     private async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
         await using var command = await CommandAsync(sql, parameters, cancellationToken);
         try
         {
             return await command.ExecuteScalarAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        await using var command = await CommandAsync(sql, parameters, cancellationToken);
-        try
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
         {

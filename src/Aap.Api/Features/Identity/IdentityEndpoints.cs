@@ -174,11 +174,15 @@ internal static class IdentityEndpoints
     }
 
     /// <summary>429 for a password check refused by <see cref="CredentialThrottle"/>: nothing was checked.</summary>
-    internal static ProblemHttpResult TooManyAttempts(HttpContext context, TimeSpan wait)
+    internal static ProblemHttpResult TooManyAttempts(HttpContext context, TimeSpan wait) =>
+        Problems.Create(429, AuthProblemCodes.TooManyAttempts, TooManyAttemptsDetail(context, wait));
+
+    /// <summary>Sets <c>Retry-After</c> and returns the detail of every 429 of a refused password check, endpoint or Basic.</summary>
+    internal static string TooManyAttemptsDetail(HttpContext context, TimeSpan wait)
     {
         var seconds = (int)Math.Ceiling(wait.TotalSeconds);
         context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.Create(429, AuthProblemCodes.TooManyAttempts, $"Too many password attempts; retry in {seconds} s.");
+        return $"Too many password attempts; retry in {seconds} s.";
     }
 
     internal static ProblemHttpResult InvalidRefresh(RefreshOutcome outcome) =>
