@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Aap.Api.Cli;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Security;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,7 +19,7 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
         error.ShouldBeEmpty();
         exitCode.ShouldBe(0);
         output.ShouldContain($"Created admin {name}");
-        var user = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == name));
+        var user = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.UserName == name));
         user.Role.ShouldBe(Roles.Admin);
         (await factory.LoginAsync(new TestAccount(user.Id, name, null, Accounts.Password))).AccessToken.ShouldNotBeEmpty();
     }
@@ -43,7 +44,7 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
         exitCode.ShouldBe(1);
         output.ShouldBeEmpty();
         error.ShouldStartWith($"error: password: {CommonPasswords.Explanation}");
-        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.UserName == name))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<User>().AnyAsync(u => u.UserName == name))).ShouldBeFalse();
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aap.Api.Tests.Infrastructure;

@@ -1,6 +1,9 @@
 using System.Net;
+using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Persistence.Seeding;
+using Aap.Api.Platform.Security;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -66,23 +69,23 @@ public sealed class MultiNodeStartupTests
             ready.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
-        var admins = await nodes[0].DbAsync(db => db.Users.AsNoTracking().Where(u => u.UserName == "root").Select(u => u.Role).ToListAsync(Ct));
+        var admins = await nodes[0].DbAsync(db => db.Set<User>().AsNoTracking().Where(u => u.UserName == "root").Select(u => u.Role).ToListAsync(Ct));
         admins.ShouldBe([Roles.Admin]);
         (await nodes[1].LoginAsync(new TestAccount(0, "root", null, Accounts.Password))).AccessToken.ShouldNotBeEmpty();
 
         var duplicates = await nodes[0].DbAsync(async db => new
         {
-            Categories = await db.AppCategories.GroupBy(c => c.Slug).CountAsync(g => g.Count() > 1, Ct),
-            Apps = await db.Apps.IgnoreQueryFilters().GroupBy(a => a.NormalizedName).CountAsync(g => g.Count() > 1, Ct),
-            Users = await db.Users.GroupBy(u => u.NormalizedUserName).CountAsync(g => g.Count() > 1, Ct),
-            Completions = await db.AppCompletions.GroupBy(c => new { c.UserId, c.AppId }).CountAsync(g => g.Count() > 1, Ct),
-            Balances = await db.PointBalances.GroupBy(b => b.UserId).CountAsync(g => g.Count() > 1, Ct),
+            Categories = await db.Set<AppCategory>().GroupBy(c => c.Slug).CountAsync(g => g.Count() > 1, Ct),
+            Apps = await db.Set<App>().IgnoreQueryFilters().GroupBy(a => a.NormalizedName).CountAsync(g => g.Count() > 1, Ct),
+            Users = await db.Set<User>().GroupBy(u => u.NormalizedUserName).CountAsync(g => g.Count() > 1, Ct),
+            Completions = await db.Set<AppCompletion>().GroupBy(c => new { c.UserId, c.AppId }).CountAsync(g => g.Count() > 1, Ct),
+            Balances = await db.Set<PointBalance>().GroupBy(b => b.UserId).CountAsync(g => g.Count() > 1, Ct),
         });
         duplicates.ShouldBe(new { Categories = 0, Apps = 0, Users = 0, Completions = 0, Balances = 0 });
 
         // Every seed row is there: seeding once more finds nothing missing.
         (await nodes[2].ServiceAsync<Seeder, int>(seeder => seeder.SeedAsync(SeedProfiles.Demo, Ct))).ShouldBe(0);
-        (await nodes[0].DbAsync(db => db.Apps.CountAsync(Ct))).ShouldBeGreaterThan(0);
-        (await nodes[0].DbAsync(db => db.AppCompletions.CountAsync(Ct))).ShouldBeGreaterThan(0);
+        (await nodes[0].DbAsync(db => db.Set<App>().CountAsync(Ct))).ShouldBeGreaterThan(0);
+        (await nodes[0].DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct))).ShouldBeGreaterThan(0);
     }
 }

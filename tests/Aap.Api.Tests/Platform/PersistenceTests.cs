@@ -1,10 +1,11 @@
 using System.Data.Common;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
-using Aap.Api.Platform.Storage;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Migrations;
 using Aap.Api.Platform.Persistence.Seeding;
+using Aap.Api.Platform.Storage;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -130,28 +131,28 @@ public abstract class PersistenceTests(AapFactory factory)
 
         inserted.ShouldBeGreaterThan(0);
         again.ShouldBe(0);
-        (await db.Apps.CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
-        (await db.Apps.Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
+        (await db.Set<App>().CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
+        (await db.Set<App>().Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
         // Users, their completions (each with a stored screenshot), and balances equal to their ledgers.
-        (await db.AppCompletions.CountAsync(Ct)).ShouldBeGreaterThan(0);
-        (await db.AppCompletions.CountAsync(c => !db.StoredFiles.Any(f => f.Id == c.ScreenshotFileId), Ct)).ShouldBe(0);
-        Directory.GetFiles(files.FullName, "*.png", SearchOption.AllDirectories).Length.ShouldBe(await db.StoredFiles.CountAsync(Ct));
-        var ledger = await db.PointLedger.GroupBy(e => e.UserId).Select(g => new { g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.Key, g => g.Sum, Ct);
-        (await db.PointBalances.ToListAsync(Ct)).ShouldAllBe(b => b.Balance == ledger.GetValueOrDefault(b.UserId));
+        (await db.Set<AppCompletion>().CountAsync(Ct)).ShouldBeGreaterThan(0);
+        (await db.Set<AppCompletion>().CountAsync(c => !db.Set<StoredFile>().Any(f => f.Id == c.ScreenshotFileId), Ct)).ShouldBe(0);
+        Directory.GetFiles(files.FullName, "*.png", SearchOption.AllDirectories).Length.ShouldBe(await db.Set<StoredFile>().CountAsync(Ct));
+        var ledger = await db.Set<PointEntry>().GroupBy(e => e.UserId).Select(g => new { g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.Key, g => g.Sum, Ct);
+        (await db.Set<PointBalance>().ToListAsync(Ct)).ShouldAllBe(b => b.Balance == ledger.GetValueOrDefault(b.UserId));
         files.Delete(recursive: true);
     }
 
     [Fact]
     public async Task Seeding_never_brings_back_an_app_an_admin_deleted()
     {
-        await factory.DbAsync(db => db.Apps.Where(a => a.Name == "Test Beta")
+        await factory.DbAsync(db => db.Set<App>().Where(a => a.Name == "Test Beta")
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
 
         var inserted = await factory.ServiceAsync<Seeder, int>(s => s.SeedAsync(SeedProfiles.Test, Ct));
 
         inserted.ShouldBe(0);
-        (await factory.DbAsync(db => db.Apps.CountAsync(a => a.Name == "Test Beta", Ct))).ShouldBe(0);
-        await factory.DbAsync(db => db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.Name == "Test Beta")
+        (await factory.DbAsync(db => db.Set<App>().CountAsync(a => a.Name == "Test Beta", Ct))).ShouldBe(0);
+        await factory.DbAsync(db => db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.Name == "Test Beta")
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, (DateTime?)null), Ct));
     }
 
@@ -171,12 +172,12 @@ public abstract class PersistenceTests(AapFactory factory)
                 IsActive = false,
             };
             app.Rename($"  Round Trip {token}  ");
-            db.Apps.Add(app);
+            db.Set<App>().Add(app);
             await db.SaveChangesAsync(Ct);
             return app.Id;
         });
 
-        var read = await factory.DbAsync(db => db.Apps.AsNoTracking().Include(a => a.Category).SingleAsync(a => a.Id == id, Ct));
+        var read = await factory.DbAsync(db => db.Set<App>().AsNoTracking().Include(a => a.Category).SingleAsync(a => a.Id == id, Ct));
 
         read.Name.ShouldBe($"Round Trip {token}");
         read.NormalizedName.ShouldBe($"ROUND TRIP {token.ToUpperInvariant()}");
@@ -202,13 +203,13 @@ public abstract class PersistenceTests(AapFactory factory)
 
         await factory.DbAsync(async db =>
         {
-            var app = await db.Apps.SingleAsync(a => a.Id == id, Ct);
+            var app = await db.Set<App>().SingleAsync(a => a.Id == id, Ct);
             app.Points = 42;
             app.CreatedAt = DateTime.UnixEpoch;
             await db.SaveChangesAsync(Ct);
         });
 
-        var read = await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == id, Ct));
+        var read = await factory.DbAsync(db => db.Set<App>().AsNoTracking().SingleAsync(a => a.Id == id, Ct));
         read.CreatedAt.ShouldBe(created);
         read.UpdatedAt.ShouldBe(created.AddMinutes(5));
         read.Version.ShouldBe(2);
@@ -222,15 +223,15 @@ public abstract class PersistenceTests(AapFactory factory)
         await using var scopeB = factory.Services.CreateAsyncScope();
         var dbA = scopeA.ServiceProvider.GetRequiredService<AppDbContext>();
         var dbB = scopeB.ServiceProvider.GetRequiredService<AppDbContext>();
-        var a = await dbA.Apps.SingleAsync(x => x.Id == id, Ct);
-        var b = await dbB.Apps.SingleAsync(x => x.Id == id, Ct);
+        var a = await dbA.Set<App>().SingleAsync(x => x.Id == id, Ct);
+        var b = await dbB.Set<App>().SingleAsync(x => x.Id == id, Ct);
 
         a.Points = 10;
         await dbA.SaveChangesAsync(Ct);
         b.Points = 20;
 
         await Should.ThrowAsync<DbUpdateConcurrencyException>(() => dbB.SaveChangesAsync(Ct));
-        (await factory.DbAsync(db => db.Apps.Where(x => x.Id == id).Select(x => x.Points).SingleAsync(Ct))).ShouldBe(10);
+        (await factory.DbAsync(db => db.Set<App>().Where(x => x.Id == id).Select(x => x.Points).SingleAsync(Ct))).ShouldBe(10);
     }
 
     [Fact]
@@ -241,7 +242,7 @@ public abstract class PersistenceTests(AapFactory factory)
         {
             var first = new App { Link = "https://example.test/1", Points = 1 };
             first.Rename(name);
-            db.Apps.Add(first);
+            db.Set<App>().Add(first);
             await db.SaveChangesAsync(Ct);
         });
 
@@ -249,32 +250,32 @@ public abstract class PersistenceTests(AapFactory factory)
         {
             var twin = new App { Link = "https://example.test/2", Points = 1 };
             twin.Rename(name.ToLowerInvariant());
-            db.Apps.Add(twin);
+            db.Set<App>().Add(twin);
             await db.SaveChangesAsync(Ct);
         }));
 
-        await factory.DbAsync(db => db.Apps.Where(a => a.Name == name).ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
+        await factory.DbAsync(db => db.Set<App>().Where(a => a.Name == name).ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
         await factory.DbAsync(async db =>
         {
             var again = new App { Link = "https://example.test/3", Points = 1 };
             again.Rename(name);
-            db.Apps.Add(again);
+            db.Set<App>().Add(again);
             await db.SaveChangesAsync(Ct);
         });
-        (await factory.DbAsync(db => db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(a => a.Name == name, Ct))).ShouldBe(2);
+        (await factory.DbAsync(db => db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(a => a.Name == name, Ct))).ShouldBe(2);
     }
 
     private async Task<long> AddAppAsync() => await factory.DbAsync(async db =>
     {
         var app = new App { Link = "https://example.test/app", Points = 1 };
         app.Rename($"Convention {Guid.NewGuid():N}");
-        db.Apps.Add(app);
+        db.Set<App>().Add(app);
         await db.SaveChangesAsync(Ct);
         return app.Id;
     });
 
     private Task<(int Categories, int Apps)> CountsAsync() => factory.DbAsync(async db =>
-        (await db.AppCategories.CountAsync(Ct), await db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(Ct)));
+        (await db.Set<AppCategory>().CountAsync(Ct), await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(Ct)));
 
     private static async Task<Dictionary<string, bool>> ColumnsAsync(DbConnection connection, DatabaseProvider provider, string table)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -88,13 +89,13 @@ public abstract class RequestBodyTests(AapFactory factory)
             $$"""{"email": "big@example.test", "password": "{{Accounts.Password}}", "padding": "{{padding}}"}""", Encoding.UTF8, "application/json"), Ct);
 
         await Problem.ReadAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
-        (await small.DbAsync(db => db.Users.CountAsync(Ct))).ShouldBe(0);
+        (await small.DbAsync(db => db.Set<User>().CountAsync(Ct))).ShouldBe(0);
     }
 
     private Task<HttpResponseMessage> PostAsync(string body, string contentType) =>
         _client.PostAsync(Endpoint, new StringContent(body, Encoding.UTF8, contentType), Ct);
 
-    private Task<int> UserCountAsync() => factory.DbAsync(db => db.Users.CountAsync(Ct));
+    private Task<int> UserCountAsync() => factory.DbAsync(db => db.Set<User>().CountAsync(Ct));
 
     public sealed class OnSqlite(SqliteFactory factory) : RequestBodyTests(factory), IClassFixture<SqliteFactory>;
 

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -148,7 +150,7 @@ public abstract class UploadBodyTests(AapFactory factory)
     {
         var app = new App { Link = "https://play.google.com/store/apps/details?id=upload", Points = 1 };
         app.Rename($"Upload {Guid.NewGuid():N}");
-        db.Apps.Add(app);
+        db.Set<App>().Add(app);
         await db.SaveChangesAsync(Ct);
         return app.Id;
     });
@@ -156,8 +158,8 @@ public abstract class UploadBodyTests(AapFactory factory)
     /// <summary>File rows (deleted ones too), completions, and objects in the local store.</summary>
     private async Task<(int Files, int Completions, int Objects)> StoredAsync()
     {
-        var files = await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().CountAsync(Ct));
-        var completions = await factory.DbAsync(db => db.AppCompletions.CountAsync(Ct));
+        var files = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct));
+        var completions = await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct));
         var folder = Path.Combine(factory.DataDirectory, "files");
         var objects = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Length : 0;
         return (files, completions, objects);

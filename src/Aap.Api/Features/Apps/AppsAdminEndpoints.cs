@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +22,7 @@ internal static class AppsAdminEndpoints
 {
     public static IEndpointRouteBuilder MapAppsAdminEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var apps = endpoints.MapGroup("/api/v1/apps").WithTags("Apps").RequireAuthorization(IdentityFeature.AdminPolicy)
+        var apps = endpoints.MapGroup("/api/v1/apps").WithTags("Apps").RequireAuthorization(Policies.Admin)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
         apps.MapPost("", Create).WithName("CreateApp").WithSummary("Publish an app (admin).").ProducesProblem(409);
         apps.MapPut("/{id}", Replace).WithName("ReplaceApp").WithSummary("Replace an app's fields (admin).").ProducesProblem(404).ProducesProblem(409);
@@ -41,7 +42,7 @@ internal static class AppsAdminEndpoints
             return invalid;
         }
 
-        db.Apps.Add(app);
+        db.Set<App>().Add(app);
         if (await SaveAsync(db, cache, cancellationToken) is { } conflict)
         {
             return conflict;
@@ -53,7 +54,7 @@ internal static class AppsAdminEndpoints
     internal static async Task<Results<Ok<Envelope<AdminAppResponse>>, ProblemHttpResult>> Replace(
         long id, AppRequest request, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
     {
-        var app = await db.Apps.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (app is null)
         {
             return Problems.NotFound($"App {id}");
@@ -72,7 +73,7 @@ internal static class AppsAdminEndpoints
     internal static async Task<Results<Ok<Envelope<AdminAppResponse>>, ProblemHttpResult>> Patch(
         long id, JsonElement patch, AppDbContext db, AppsCatalogCache cache, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var app = await db.Apps.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (app is null)
         {
             return Problems.NotFound($"App {id}");
@@ -95,7 +96,7 @@ internal static class AppsAdminEndpoints
     internal static async Task<ProblemHttpResult?> MergeAsync(App app, JsonElement patch, AppDbContext db, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var category = app.CategoryId is { } categoryId
-            ? await db.AppCategories.Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
+            ? await db.Set<AppCategory>().Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
             : null;
         var current = new AppRequest(app.Name, app.Link, app.Points, app.Description, category, app.IsActive);
         var (merged, errors) = MergePatch.Apply(current, patch, json);
@@ -108,7 +109,7 @@ internal static class AppsAdminEndpoints
         long id, AppDbContext db, AppsCatalogCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var deleted = await db.Apps.Where(a => a.Id == id)
+        var deleted = await db.Set<App>().Where(a => a.Id == id)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now).SetProperty(a => a.Version, a => a.Version + 1), cancellationToken);
         cache.Evict();
         return deleted == 1 ? TypedResults.NoContent() : Problems.NotFound($"App {id}");
@@ -117,7 +118,7 @@ internal static class AppsAdminEndpoints
     internal static async Task<Results<Ok<Envelope<AdminAppResponse>>, ProblemHttpResult>> Restore(
         long id, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
     {
-        var app = await db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).SingleOrDefaultAsync(a => a.Id == id && a.DeletedAt != null, cancellationToken);
+        var app = await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).SingleOrDefaultAsync(a => a.Id == id && a.DeletedAt != null, cancellationToken);
         if (app is null)
         {
             return Problems.NotFound($"Deleted app {id}");
@@ -168,7 +169,7 @@ internal static class AppsAdminEndpoints
         if (!string.IsNullOrWhiteSpace(request.Category))
         {
             var slug = request.Category.Trim().ToLowerInvariant();
-            categoryId = await db.AppCategories.Where(c => c.Slug == slug).Select(c => (long?)c.Id).SingleOrDefaultAsync(cancellationToken);
+            categoryId = await db.Set<AppCategory>().Where(c => c.Slug == slug).Select(c => (long?)c.Id).SingleOrDefaultAsync(cancellationToken);
             if (categoryId is null)
             {
                 errors.Add("category", $"Unknown category '{slug}'.");
@@ -196,7 +197,7 @@ internal static class AppsAdminEndpoints
             .Select(e => (e.Entity.Id, e.Entity.NormalizedName)).ToList();
         foreach (var (id, normalized) in names)
         {
-            if (await db.Apps.AnyAsync(a => a.NormalizedName == normalized && a.Id != id, cancellationToken))
+            if (await db.Set<App>().AnyAsync(a => a.NormalizedName == normalized && a.Id != id, cancellationToken))
             {
                 return Conflict();
             }
@@ -222,7 +223,7 @@ internal static class AppsAdminEndpoints
     internal static async Task<AdminAppResponse> ToResponseAsync(AppDbContext db, App app, CancellationToken cancellationToken)
     {
         var category = app.CategoryId is { } categoryId
-            ? await db.AppCategories.Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
+            ? await db.Set<AppCategory>().Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
             : null;
         return new AdminAppResponse(app.Id, app.Name, app.Link, app.Points, app.Description, category, app.IsActive, app.CreatedAt, app.UpdatedAt, app.DeletedAt);
     }

@@ -5,6 +5,7 @@ using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Seeding;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -72,7 +73,7 @@ internal static class AppsEndpoints
             return Problems.Validation("sort", $"Sort by one of {string.Join(", ", SortFields.Keys)}, with '-' for descending.");
         }
 
-        var query = db.Apps.AsNoTracking().Where(a => a.IsActive);
+        var query = db.Set<App>().AsNoTracking().Where(a => a.IsActive);
         if (!string.IsNullOrWhiteSpace(q))
         {
             var term = App.Normalize(q);
@@ -116,7 +117,7 @@ internal static class AppsEndpoints
     {
         var found = await cache.GetOrCreateAsync($"detail:{id}", async () =>
         {
-            var app = await db.Apps.AsNoTracking().Include(a => a.Category).FirstOrDefaultAsync(a => a.Id == id && a.IsActive, cancellationToken);
+            var app = await db.Set<App>().AsNoTracking().Include(a => a.Category).FirstOrDefaultAsync(a => a.Id == id && a.IsActive, cancellationToken);
             return app is null ? null : new CachedApp(ToResponseCompiled(app), app.Version);
         });
         if (found is null)

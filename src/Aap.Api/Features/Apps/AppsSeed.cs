@@ -13,16 +13,16 @@ internal sealed class AppsSeed : ISeedContributor
     {
         var (categories, apps) = profile == SeedProfiles.Demo ? (DemoCategories, DemoApps) : (TestCategories, TestApps);
 
-        var existingSlugs = await db.AppCategories.Select(c => c.Slug).ToListAsync(cancellationToken);
+        var existingSlugs = await db.Set<AppCategory>().Select(c => c.Slug).ToListAsync(cancellationToken);
         var newCategories = categories.Where(c => !existingSlugs.Contains(c.Slug))
             .Select(c => new AppCategory { Slug = c.Slug, Name = c.Name })
             .ToList();
-        db.AppCategories.AddRange(newCategories);
+        db.Set<AppCategory>().AddRange(newCategories);
         await db.SaveChangesAsync(cancellationToken);
 
-        var categoryIds = await db.AppCategories.ToDictionaryAsync(c => c.Slug, c => c.Id, cancellationToken);
+        var categoryIds = await db.Set<AppCategory>().ToDictionaryAsync(c => c.Slug, c => c.Id, cancellationToken);
         // Deleted apps count as present: seeding never brings back what an admin removed.
-        var existingNames = await db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).Select(a => a.NormalizedName).ToListAsync(cancellationToken);
+        var existingNames = await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Select(a => a.NormalizedName).ToListAsync(cancellationToken);
         var newApps = new List<App>();
         foreach (var seed in apps.Where(a => !existingNames.Contains(App.Normalize(a.Name))))
         {
@@ -31,7 +31,7 @@ internal sealed class AppsSeed : ISeedContributor
             newApps.Add(app);
         }
 
-        db.Apps.AddRange(newApps);
+        db.Set<App>().AddRange(newApps);
         await db.SaveChangesAsync(cancellationToken);
         return newCategories.Count + newApps.Count;
     }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -73,7 +74,7 @@ internal static class FileEndpoints
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, Platform.Persistence.AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
         var owner = caller.UserId()!.Value;
-        return await db.StoredFiles.AsNoTracking().Where(f => f.OwnerId == owner)
+        return await db.Set<StoredFile>().AsNoTracking().Where(f => f.OwnerId == owner)
             .OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id)
             .Select(FileResponse.Projection)
             .ToPageAsync(paging, context, cancellationToken);

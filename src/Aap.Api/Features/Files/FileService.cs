@@ -88,7 +88,7 @@ internal sealed partial class FileService(
             };
             try
             {
-                db.StoredFiles.Add(file);
+                db.Set<StoredFile>().Add(file);
                 await db.SaveChangesAsync(cancellationToken);
             }
             catch
@@ -113,12 +113,12 @@ internal sealed partial class FileService(
     public async Task<StoredFile?> FindReadableAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken) =>
         isAdmin
             ? await FindKeptAsync(id, cancellationToken)
-            : await db.StoredFiles.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.OwnerId == callerId, cancellationToken);
+            : await db.Set<StoredFile>().AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.OwnerId == callerId, cancellationToken);
 
     /// <summary>A file that is not deleted, or deleted but still needed: what a signed link or an admin may download.</summary>
     public async Task<StoredFile?> FindKeptAsync(long id, CancellationToken cancellationToken)
     {
-        var file = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
+        var file = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
         return file is { DeletedAt: not null } && (await ReferencesAsync([id], cancellationToken)).Count == 0 ? null : file;
     }
 
@@ -150,7 +150,7 @@ internal sealed partial class FileService(
     /// </summary>
     public async Task<FileDeletion> DeleteAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken)
     {
-        var mine = db.StoredFiles.Where(f => f.Id == id && (isAdmin || f.OwnerId == callerId));
+        var mine = db.Set<StoredFile>().Where(f => f.Id == id && (isAdmin || f.OwnerId == callerId));
         if (!await mine.AnyAsync(cancellationToken))
         {
             return FileDeletion.NotFound;
@@ -172,7 +172,7 @@ internal sealed partial class FileService(
     /// <summary>Removes a file that was stored but turned out not to be wanted (its row and its content), at once.</summary>
     public async Task DiscardAsync(StoredFile file, CancellationToken cancellationToken)
     {
-        await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
         await store.DeleteAsync(file.Key, cancellationToken);
     }
 
@@ -189,7 +189,7 @@ internal sealed partial class FileService(
         while (true)
         {
             // Keyset paging: skipped files stay behind and are not read again by this run.
-            var batch = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
+            var batch = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
                 .Where(f => f.DeletedAt != null && f.DeletedAt <= cutoff && f.Id > after)
                 .OrderBy(f => f.Id).Take(100).Select(f => new { f.Id, f.Key }).ToListAsync(cancellationToken);
             if (batch.Count == 0)
@@ -230,7 +230,7 @@ internal sealed partial class FileService(
     private async Task PurgeOneAsync(long id, string key, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var removed = await db.StoredFiles.IgnoreQueryFilters([QueryFilters.SoftDelete])
+        var removed = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete])
             .Where(f => f.Id == id && f.DeletedAt != null).ExecuteDeleteAsync(cancellationToken);
         if (removed == 1)
         {

@@ -51,7 +51,6 @@ internal sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredF
         file.Property(f => f.Sha256).HasMaxLength(64);
         file.Property(f => f.OriginalName).HasMaxLength(StoredFile.OriginalNameMaxLength);
         file.Property(f => f.Category).HasMaxLength(50);
-        file.HasOne<User>().WithMany().HasForeignKey(f => f.OwnerId).OnDelete(DeleteBehavior.Cascade);
         file.HasIndex(f => f.Key).IsUnique();
         file.HasIndex(f => new { f.OwnerId, f.CreatedAt });
         file.HasIndex(f => f.Sha256);

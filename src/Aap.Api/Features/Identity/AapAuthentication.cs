@@ -62,7 +62,7 @@ internal sealed class AapAuthenticationHandler(
             var identity = await tokens.ValidateAsync(cookie);
             return identity is null
                 ? AuthenticateResult.Fail("invalid_token")
-                : Success(new ClaimsIdentity(identity.Claims, ViaCookie, TokenService.SubjectClaim, TokenService.RoleClaim));
+                : Success(new ClaimsIdentity(identity.Claims, ViaCookie, Caller.SubjectClaim, Caller.RoleClaim));
         }
 
         return AuthenticateResult.NoResult();
@@ -101,12 +101,12 @@ internal sealed class AapAuthenticationHandler(
 
         return Success(new ClaimsIdentity(
             [
-                new Claim(TokenService.SubjectClaim, user.Id.ToString(CultureInfo.InvariantCulture)),
-                new Claim(TokenService.RoleClaim, user.Role),
+                new Claim(Caller.SubjectClaim, user.Id.ToString(CultureInfo.InvariantCulture)),
+                new Claim(Caller.RoleClaim, user.Role),
             ],
             "Basic",
-            TokenService.SubjectClaim,
-            TokenService.RoleClaim));
+            Caller.SubjectClaim,
+            Caller.RoleClaim));
     }
 
     private static AuthenticateResult Success(ClaimsIdentity identity) =>
@@ -144,11 +144,3 @@ internal sealed class AapAuthenticationHandler(
     }
 }
 
-/// <summary>Reads who the caller is from an authenticated principal.</summary>
-internal static class CallerExtensions
-{
-    public static long? UserId(this ClaimsPrincipal principal) =>
-        long.TryParse(principal.FindFirst(TokenService.SubjectClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
-
-    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(Roles.Admin);
-}

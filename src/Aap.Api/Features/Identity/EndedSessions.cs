@@ -145,7 +145,7 @@ internal sealed partial class EndedSessionsSync(
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             var since = clock.GetUtcNow().UtcDateTime - EndedSessions.Horizon;
-            var rows = await db.EndedSessions.AsNoTracking().Where(s => s.EndedAt > since)
+            var rows = await db.Set<EndedSession>().AsNoTracking().Where(s => s.EndedAt > since)
                 .Select(s => new { s.SessionId, s.UserId, s.EndedAt }).ToListAsync(cancellationToken);
             foreach (var row in rows)
             {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

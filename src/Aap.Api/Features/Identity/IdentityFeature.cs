@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -16,8 +17,6 @@ internal static class AuthRateLimit
 
 internal static class IdentityFeature
 {
-    public const string AdminPolicy = "admin";
-
     public static WebApplicationBuilder AddIdentityFeature(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -66,7 +65,7 @@ internal static class IdentityFeature
         services.AddAuthentication(AapAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AapAuthenticationHandler>(AapAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
+            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
 
         services.AddRateLimiter(limiter =>
         {

@@ -36,7 +36,7 @@ internal sealed class ProfileCache : IDisposable
     // Compiled once per instance, not per process: a compiled query keeps the translation of the first database
     // it ran on, and one process may host applications on different databases (tests do).
     private readonly Func<AppDbContext, long, CancellationToken, Task<MeResponse?>> _findActive =
-        EF.CompileAsyncQuery((AppDbContext db, long id, CancellationToken _) => db.Users
+        EF.CompileAsyncQuery((AppDbContext db, long id, CancellationToken _) => db.Set<User>()
             .AsNoTracking()
             .Where(u => u.Id == id && u.IsActive)
             .Select(u => new MeResponse(u.Id, u.UserName, u.Email, u.Role, u.CreatedAt, u.UpdatedAt))

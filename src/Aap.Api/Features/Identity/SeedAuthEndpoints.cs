@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.OpenApi;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aap.Api.Features.Identity;

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -35,8 +36,6 @@ internal sealed partial class TokenService(
     TimeProvider clock,
     ILogger<TokenService> logger)
 {
-    public const string SubjectClaim = "sub";
-    public const string RoleClaim = "role";
     public const string SessionClaim = "sid";
 
     internal static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
@@ -47,7 +46,7 @@ internal sealed partial class TokenService(
         var now = Now;
         var familyDays = await settings.GetAsync(AuthSettings.RefreshFamilyMaxDays, cancellationToken);
         var (refresh, value) = await NewRefreshTokenAsync(user.Id, Guid.NewGuid(), now.AddDays(familyDays), dialect, cancellationToken);
-        db.RefreshTokens.Add(refresh);
+        db.Set<RefreshToken>().Add(refresh);
         await db.SaveChangesAsync(cancellationToken);
         var (access, expiresIn) = await CreateAccessTokenAsync(user, refresh.FamilyId, dialect, cancellationToken);
         return new TokenPair(access, value, expiresIn, refresh.ExpiresAt);
@@ -78,19 +77,19 @@ internal sealed partial class TokenService(
         TokenPair? pair = null;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var claimed = await db.RefreshTokens
+            var claimed = await db.Set<RefreshToken>()
                 .Where(t => t.TokenHash == hash && t.Dialect == dialect && t.UsedAt == null && t.RevokedAt == null && t.ExpiresAt > now)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), cancellationToken);
-            token = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+            token = await db.Set<RefreshToken>().AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
             if (claimed == 1 && token is not null)
             {
-                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == token.UserId, cancellationToken);
+                var user = await db.Set<User>().AsNoTracking().SingleOrDefaultAsync(u => u.Id == token.UserId, cancellationToken);
                 if (user is { IsActive: true })
                 {
                     var (successor, value) = await NewRefreshTokenAsync(user.Id, token.FamilyId, token.FamilyExpiresAt, dialect, cancellationToken);
-                    db.RefreshTokens.Add(successor);
+                    db.Set<RefreshToken>().Add(successor);
                     await db.SaveChangesAsync(cancellationToken);
-                    await db.RefreshTokens.Where(t => t.Id == token.Id)
+                    await db.Set<RefreshToken>().Where(t => t.Id == token.Id)
                         .ExecuteUpdateAsync(s => s.SetProperty(t => t.ReplacedById, successor.Id), cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                     var (access, expiresIn) = await CreateAccessTokenAsync(user, token.FamilyId, dialect, cancellationToken);
@@ -112,7 +111,7 @@ internal sealed partial class TokenService(
         if (token.UsedAt is not null || token.RevokedAt is not null)
         {
             // A revoked token's family has usually ended with it; a successor that raced the revocation has not.
-            if (await db.RefreshTokens.AnyAsync(t => t.FamilyId == token.FamilyId && t.RevokedAt == null, cancellationToken))
+            if (await db.Set<RefreshToken>().AnyAsync(t => t.FamilyId == token.FamilyId && t.RevokedAt == null, cancellationToken))
             {
                 await EndSessionAsync(token.FamilyId, token.UserId, "reuse", cancellationToken);
             }
@@ -150,7 +149,7 @@ internal sealed partial class TokenService(
             return false;
         }
 
-        var token = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        var token = await db.Set<RefreshToken>().AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
         if (token is null || token.RevokedAt is not null)
         {
             return false;
@@ -166,9 +165,9 @@ internal sealed partial class TokenService(
         var now = Now;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await db.RefreshTokens.Where(t => t.FamilyId == sessionId && t.RevokedAt == null)
+            await db.Set<RefreshToken>().Where(t => t.FamilyId == sessionId && t.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedReason, reason), cancellationToken);
-            db.EndedSessions.Add(new EndedSession { SessionId = sessionId, UserId = null, EndedAt = now, Reason = reason });
+            db.Set<EndedSession>().Add(new EndedSession { SessionId = sessionId, UserId = null, EndedAt = now, Reason = reason });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -188,12 +187,12 @@ internal sealed partial class TokenService(
         List<Guid> families;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            families = await db.RefreshTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
+            families = await db.Set<RefreshToken>().Where(t => t.UserId == userId && t.RevokedAt == null)
                 .Select(t => t.FamilyId).Distinct().ToListAsync(cancellationToken);
-            await db.RefreshTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
+            await db.Set<RefreshToken>().Where(t => t.UserId == userId && t.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedReason, reason), cancellationToken);
-            db.EndedSessions.Add(new EndedSession { SessionId = null, UserId = userId, EndedAt = now, Reason = reason });
-            db.EndedSessions.AddRange(families.Select(f => new EndedSession { SessionId = f, UserId = null, EndedAt = now, Reason = reason }));
+            db.Set<EndedSession>().Add(new EndedSession { SessionId = null, UserId = userId, EndedAt = now, Reason = reason });
+            db.Set<EndedSession>().AddRange(families.Select(f => new EndedSession { SessionId = f, UserId = null, EndedAt = now, Reason = reason }));
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -229,8 +228,8 @@ internal sealed partial class TokenService(
     {
         var claims = new Dictionary<string, object>
         {
-            [SubjectClaim] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [RoleClaim] = role,
+            [Caller.SubjectClaim] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [Caller.RoleClaim] = role,
             [SessionClaim] = sessionId.ToString("D"),
             ["jti"] = Guid.NewGuid().ToString("N"),
         };
@@ -279,7 +278,7 @@ internal sealed partial class TokenService(
         }
 
         var now = Now;
-        return await db.RefreshTokens.AsNoTracking()
+        return await db.Set<RefreshToken>().AsNoTracking()
             .SingleOrDefaultAsync(t => t.TokenHash == hash && t.UsedAt == null && t.RevokedAt == null && t.ExpiresAt > now, cancellationToken);
     }
 
@@ -339,8 +338,8 @@ internal sealed class AccessTokenValidator
             RequireExpirationTime = true,
             ClockSkew = _skew,
             LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
-            NameClaimType = TokenService.SubjectClaim,
-            RoleClaimType = TokenService.RoleClaim,
+            NameClaimType = Caller.SubjectClaim,
+            RoleClaimType = Caller.RoleClaim,
             AuthenticationType = "Bearer",
         };
     }

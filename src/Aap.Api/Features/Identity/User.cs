@@ -1,19 +1,10 @@
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Aap.Api.Features.Identity;
-
-/// <summary>The roles of AAP. Anonymous callers are guests: they have no role claim.</summary>
-internal static class Roles
-{
-    public const string Admin = "Admin";
-    public const string User = "User";
-    public const string Guest = "Guest";
-
-    public static bool IsKnown(string role) => role is Admin or User;
-}
 
 /// <summary>An account. At least one of e-mail and user name is set; both are unique case-insensitively.</summary>
 internal sealed class User : IdentityUser<long>, ITimestamped
@@ -81,7 +72,14 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
 
     public void Configure(EntityTypeBuilder<User> user)
     {
+        // What IdentityUserContext would configure, for a context that is not one: the concurrency stamp guards
+        // UserManager's updates, and the claims, logins and tokens tables belong to the user.
         user.ToTable("users");
+        user.HasKey(u => u.Id);
+        user.Property(u => u.ConcurrencyStamp).IsConcurrencyToken();
+        user.HasMany<IdentityUserClaim<long>>().WithOne().HasForeignKey(c => c.UserId).IsRequired();
+        user.HasMany<IdentityUserLogin<long>>().WithOne().HasForeignKey(l => l.UserId).IsRequired();
+        user.HasMany<IdentityUserToken<long>>().WithOne().HasForeignKey(t => t.UserId).IsRequired();
         user.Property(u => u.UserName).HasMaxLength(UserNameMaxLength);
         user.Property(u => u.NormalizedUserName).HasMaxLength(UserNameMaxLength);
         user.Property(u => u.Email).HasMaxLength(EmailMaxLength);
@@ -104,5 +102,28 @@ internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<Refre
         token.HasIndex(t => t.FamilyId);
         token.HasIndex(t => new { t.UserId, t.RevokedAt });
         token.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>The tables of Identity's external logins, claims and tokens (kept for Identity's stores; unused so far).</summary>
+internal sealed class IdentityTablesConfiguration :
+    IEntityTypeConfiguration<IdentityUserClaim<long>>, IEntityTypeConfiguration<IdentityUserLogin<long>>, IEntityTypeConfiguration<IdentityUserToken<long>>
+{
+    public void Configure(EntityTypeBuilder<IdentityUserClaim<long>> claim)
+    {
+        claim.ToTable("user_claims");
+        claim.HasKey(c => c.Id);
+    }
+
+    public void Configure(EntityTypeBuilder<IdentityUserLogin<long>> login)
+    {
+        login.ToTable("user_logins");
+        login.HasKey(l => new { l.LoginProvider, l.ProviderKey });
+    }
+
+    public void Configure(EntityTypeBuilder<IdentityUserToken<long>> token)
+    {
+        token.ToTable("user_tokens");
+        token.HasKey(t => new { t.UserId, t.LoginProvider, t.Name });
     }
 }

@@ -10,6 +10,6 @@ internal sealed class CompletionProofs(AppDbContext db) : IFileReferences
     public const string Kind = "completion";
 
     public async Task<IReadOnlyList<FileReference>> FindAsync(IReadOnlyCollection<long> fileIds, CancellationToken cancellationToken) =>
-        await db.AppCompletions.AsNoTracking().Where(c => fileIds.Contains(c.ScreenshotFileId)).OrderBy(c => c.Id)
+        await db.Set<AppCompletion>().AsNoTracking().Where(c => fileIds.Contains(c.ScreenshotFileId)).OrderBy(c => c.Id)
             .Select(c => new FileReference(c.ScreenshotFileId, Kind, c.Id)).ToListAsync(cancellationToken);
 }

@@ -1,7 +1,9 @@
 using System.Security.Claims;
+using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -64,7 +66,7 @@ internal static class RewardsEndpoints
         endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
             .WithSummary("Top users by points earned from completions in the period (week, month or all).");
 
-        var admin = endpoints.MapGroup("/api/v1/admin").WithTags("Admin: rewards").RequireAuthorization(IdentityFeature.AdminPolicy)
+        var admin = endpoints.MapGroup("/api/v1/admin").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403);
         admin.MapGet("/completions", ListCompletions).WithName("ListCompletions").WithSummary("Completions; filters: status, user, app, flagged.");
         admin.MapGet("/completions/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404);
@@ -96,7 +98,7 @@ internal static class RewardsEndpoints
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
         var me = caller.UserId()!.Value;
-        return db.AppCompletions.AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+        return db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
             .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
     }
 
@@ -107,7 +109,7 @@ internal static class RewardsEndpoints
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
         var me = caller.UserId()!.Value;
-        return db.PointLedger.AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
+        return db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
             .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
             .ToPageAsync(paging, context, cancellationToken);
     }
@@ -198,7 +200,7 @@ internal static class RewardsEndpoints
             return Problems.Validation("size", "The size is 1 to 100.");
         }
 
-        var earned = db.PointLedger.Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal);
+        var earned = db.Set<PointEntry>().Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal);
         if (since is { } start)
         {
             earned = earned.Where(e => e.CreatedAt >= start);
@@ -209,7 +211,7 @@ internal static class RewardsEndpoints
             .Where(g => g.Points > 0)
             .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
             .Take(size ?? 10)
-            .Join(db.Users, g => g.UserId, u => u.Id, (g, u) => new { g.UserId, g.Points, u.UserName, u.Email })
+            .Join(db.Set<User>(), g => g.UserId, u => u.Id, (g, u) => new { g.UserId, g.Points, u.UserName, u.Email })
             .ToListAsync(cancellationToken);
         var ranked = top.OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
             .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, t.UserName ?? t.Email!.Split('@')[0], t.Points)).ToList();
@@ -220,7 +222,7 @@ internal static class RewardsEndpoints
         [AsParameters] PageQuery paging, string? status, long? user, long? app, bool? flagged,
         AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
-        var query = db.AppCompletions.AsNoTracking();
+        var query = db.Set<AppCompletion>().AsNoTracking();
         if (status is not null)
         {
             // The same spelling the responses use: pending, approved, rejected.
@@ -241,7 +243,7 @@ internal static class RewardsEndpoints
     }
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, AppDbContext db, CancellationToken cancellationToken) =>
-        await db.AppCompletions.AsNoTracking().Where(c => c.Id == id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } completion
+        await db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } completion
             ? TypedResults.Ok(new Envelope<CompletionResponse>(completion))
             : Problems.NotFound($"Completion {id}");
 
@@ -262,15 +264,15 @@ internal static class RewardsEndpoints
 
     internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppDbContext db, CancellationToken cancellationToken)
     {
-        var stats = await db.Apps.AsNoTracking()
+        var stats = await db.Set<App>().AsNoTracking()
             .OrderBy(a => a.Id)
             .Select(a => new AppStatsResponse(
                 a.Id,
                 a.Name,
-                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Pending),
-                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved),
-                db.AppCompletions.Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Rejected),
-                db.AppCompletions.Where(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved).Sum(c => (long?)c.Points) ?? 0))
+                db.Set<AppCompletion>().Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Pending),
+                db.Set<AppCompletion>().Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved),
+                db.Set<AppCompletion>().Count(c => c.AppId == a.Id && c.Status == CompletionStatus.Rejected),
+                db.Set<AppCompletion>().Where(c => c.AppId == a.Id && c.Status == CompletionStatus.Approved).Sum(c => (long?)c.Points) ?? 0))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new Envelope<IReadOnlyList<AppStatsResponse>>(stats));
     }

@@ -114,9 +114,6 @@ internal sealed class RewardsConfiguration :
         completion.Property(c => c.ScreenshotSha256).HasMaxLength(64);
         completion.Property(c => c.Status).HasConversion<string>().HasMaxLength(20);
         completion.Property(c => c.ReviewReason).HasMaxLength(500);
-        completion.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
-        completion.HasOne<App>().WithMany().HasForeignKey(c => c.AppId).OnDelete(DeleteBehavior.Restrict);
-        completion.HasOne<StoredFile>().WithMany().HasForeignKey(c => c.ScreenshotFileId).OnDelete(DeleteBehavior.Restrict);
         // One completion per user and app, enforced by the database even under races.
         completion.HasIndex(c => new { c.UserId, c.AppId }).IsUnique();
         completion.HasIndex(c => new { c.Status, c.CreatedAt });
@@ -129,7 +126,6 @@ internal sealed class RewardsConfiguration :
     {
         entry.ToTable("point_ledger");
         entry.Property(e => e.Reason).HasMaxLength(20);
-        entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
         // A user's ledger is read newest first by id.
         entry.HasIndex(e => new { e.UserId, e.Id });
         entry.HasIndex(e => new { e.Reason, e.CreatedAt });
@@ -143,7 +139,6 @@ internal sealed class RewardsConfiguration :
         balance.ToTable("point_balances");
         balance.HasKey(b => b.UserId);
         balance.Property(b => b.UserId).ValueGeneratedNever();
-        balance.HasOne<User>().WithMany().HasForeignKey(b => b.UserId).OnDelete(DeleteBehavior.Cascade);
         balance.ToTable(t => t.HasCheckConstraint("ck_point_balances_not_negative", "balance >= 0"));
     }
 
@@ -151,8 +146,6 @@ internal sealed class RewardsConfiguration :
     {
         transfer.ToTable("point_transfers");
         transfer.Property(t => t.IdempotencyKey).HasMaxLength(100);
-        transfer.HasOne<User>().WithMany().HasForeignKey(t => t.FromUserId).OnDelete(DeleteBehavior.Cascade);
-        transfer.HasOne<User>().WithMany().HasForeignKey(t => t.ToUserId).OnDelete(DeleteBehavior.Cascade);
         // Not unique: the key is the client's, kept for a day in idempotency_records (docs/api/rewards.md); after that
         // the same key may start a new transfer, as with Stripe.
         transfer.HasIndex(t => new { t.FromUserId, t.IdempotencyKey });

@@ -30,7 +30,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             return 0;
         }
 
-        var apps = await db.Apps.AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(a => new { a.Id, a.Points }).ToListAsync(cancellationToken);
+        var apps = await db.Set<App>().AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(a => new { a.Id, a.Points }).ToListAsync(cancellationToken);
         if (apps.Count == 0)
         {
             return 0;
@@ -46,7 +46,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             var userName = $"demo.{first}.{last}".ToLowerInvariant().Replace("'", "", StringComparison.Ordinal);
             var picks = faker.PickRandom(apps, faker.Random.Int(1, Math.Min(4, apps.Count))).ToList();
             var daysAgo = picks.Select(_ => faker.Random.Int(0, 40)).ToList();
-            if (await db.Users.AnyAsync(u => u.NormalizedUserName == userName.ToUpperInvariant(), cancellationToken))
+            if (await db.Set<User>().AnyAsync(u => u.NormalizedUserName == userName.ToUpperInvariant(), cancellationToken))
             {
                 continue;
             }
@@ -60,7 +60,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
                 SecurityStamp = Guid.NewGuid().ToString("N"),
                 LockoutEnabled = true,
             };
-            db.Users.Add(user);
+            db.Set<User>().Add(user);
             await db.SaveChangesAsync(cancellationToken);
             inserted++;
 
@@ -79,15 +79,15 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
                     Points = app.Points,
                     Status = p == picks.Count - 1 && i % 3 == 0 ? CompletionStatus.Pending : CompletionStatus.Approved,
                 };
-                db.AppCompletions.Add(completion);
+                db.Set<AppCompletion>().Add(completion);
                 await db.SaveChangesAsync(cancellationToken);
                 // Spread over the past weeks, so the leaderboard periods differ.
                 DateTime? reviewed = completion.Status == CompletionStatus.Approved ? when : null;
-                await db.AppCompletions.Where(c => c.Id == completion.Id)
+                await db.Set<AppCompletion>().Where(c => c.Id == completion.Id)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.CreatedAt, when).SetProperty(c => c.UpdatedAt, when).SetProperty(c => c.ReviewedAt, reviewed), cancellationToken);
                 if (completion.Status == CompletionStatus.Approved)
                 {
-                    db.PointLedger.Add(new PointEntry { UserId = user.Id, Amount = app.Points, Reason = LedgerReasons.Completion, CompletionId = completion.Id, CreatedAt = when });
+                    db.Set<PointEntry>().Add(new PointEntry { UserId = user.Id, Amount = app.Points, Reason = LedgerReasons.Completion, CompletionId = completion.Id, CreatedAt = when });
                     balance += app.Points;
                 }
 
@@ -95,7 +95,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
                 inserted += 2;
             }
 
-            db.PointBalances.Add(new PointBalance { UserId = user.Id, Balance = balance });
+            db.Set<PointBalance>().Add(new PointBalance { UserId = user.Id, Balance = balance });
             await db.SaveChangesAsync(cancellationToken);
         }
 
@@ -130,7 +130,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             OriginalName = "screenshot.png",
             Category = "screenshots",
         };
-        db.StoredFiles.Add(file);
+        db.Set<StoredFile>().Add(file);
         await db.SaveChangesAsync(cancellationToken);
         return file;
     }

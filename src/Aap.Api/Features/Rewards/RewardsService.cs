@@ -31,13 +31,13 @@ internal sealed partial class RewardsService(
 {
     public async Task<(AppCompletion? Completion, ServiceProblem? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
-        var app = await db.Apps.AsNoTracking().Where(a => a.Id == appId && a.IsActive).Select(a => new { a.Id, a.Points }).SingleOrDefaultAsync(cancellationToken);
+        var app = await db.Set<App>().AsNoTracking().Where(a => a.Id == appId && a.IsActive).Select(a => new { a.Id, a.Points }).SingleOrDefaultAsync(cancellationToken);
         if (app is null)
         {
             return (null, new ServiceProblem(404, ProblemCodes.NotFound, $"App {appId} was not found."));
         }
 
-        if (await db.AppCompletions.AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
+        if (await db.Set<AppCompletion>().AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
         {
             return (null, AlreadyCompleted());
         }
@@ -54,7 +54,7 @@ internal sealed partial class RewardsService(
         }
 
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
-        var reuses = await db.AppCompletions.Where(c => c.ScreenshotSha256 == file!.Sha256).Select(c => c.UserId).ToListAsync(cancellationToken);
+        var reuses = await db.Set<AppCompletion>().Where(c => c.ScreenshotSha256 == file!.Sha256).Select(c => c.UserId).ToListAsync(cancellationToken);
         if (reuses.Contains(userId))
         {
             await files.DiscardAsync(file!, cancellationToken);
@@ -80,7 +80,7 @@ internal sealed partial class RewardsService(
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            db.AppCompletions.Add(completion);
+            db.Set<AppCompletion>().Add(completion);
             await db.SaveChangesAsync(cancellationToken);
             if (!requireReview)
             {
@@ -106,12 +106,12 @@ internal sealed partial class RewardsService(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        var won = await db.AppCompletions.Where(c => c.Id == completionId && c.Status == CompletionStatus.Pending)
+        var won = await db.Set<AppCompletion>().Where(c => c.Id == completionId && c.Status == CompletionStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CompletionStatus.Approved).SetProperty(c => c.ReviewedBy, adminId)
                 .SetProperty(c => c.ReviewedAt, now).SetProperty(c => c.UpdatedAt, now), cancellationToken);
         if (won == 0)
         {
-            var status = await db.AppCompletions.Where(c => c.Id == completionId).Select(c => (CompletionStatus?)c.Status).SingleOrDefaultAsync(cancellationToken);
+            var status = await db.Set<AppCompletion>().Where(c => c.Id == completionId).Select(c => (CompletionStatus?)c.Status).SingleOrDefaultAsync(cancellationToken);
             return status switch
             {
                 null => new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
@@ -120,7 +120,7 @@ internal sealed partial class RewardsService(
             };
         }
 
-        var completion = await db.AppCompletions.AsNoTracking().SingleAsync(c => c.Id == completionId, cancellationToken);
+        var completion = await db.Set<AppCompletion>().AsNoTracking().SingleAsync(c => c.Id == completionId, cancellationToken);
         await CreditAsync(completion.UserId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return null;
@@ -135,7 +135,7 @@ internal sealed partial class RewardsService(
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var changed = await db.AppCompletions.Where(c => c.Id == completionId && c.Status == CompletionStatus.Pending)
+        var changed = await db.Set<AppCompletion>().Where(c => c.Id == completionId && c.Status == CompletionStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CompletionStatus.Rejected).SetProperty(c => c.ReviewReason, reason)
                 .SetProperty(c => c.ReviewedBy, adminId).SetProperty(c => c.ReviewedAt, now).SetProperty(c => c.UpdatedAt, now), cancellationToken);
         if (changed == 1)
@@ -143,7 +143,7 @@ internal sealed partial class RewardsService(
             return null;
         }
 
-        return await db.AppCompletions.AnyAsync(c => c.Id == completionId, cancellationToken)
+        return await db.Set<AppCompletion>().AnyAsync(c => c.Id == completionId, cancellationToken)
             ? new ServiceProblem(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
             : new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
     }
@@ -152,19 +152,19 @@ internal sealed partial class RewardsService(
     public async Task<ServiceProblem?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        var completion = await db.AppCompletions.AsNoTracking().SingleOrDefaultAsync(c => c.Id == completionId, cancellationToken);
+        var completion = await db.Set<AppCompletion>().AsNoTracking().SingleOrDefaultAsync(c => c.Id == completionId, cancellationToken);
         if (completion is null)
         {
             return new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
         }
 
-        var credited = await db.PointLedger.Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
+        var credited = await db.Set<PointEntry>().Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
         if (credited > 0 && !await DebitAsync(completion.UserId, credited, LedgerReasons.Reversal, completionId, null, cancellationToken))
         {
             return new ServiceProblem(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
         }
 
-        await db.AppCompletions.Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<AppCompletion>().Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return null;
     }
@@ -181,7 +181,7 @@ internal sealed partial class RewardsService(
         ServiceProblem? refusal;
         await using (var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken))
         {
-            var debited = await db.PointBalances.Where(b => b.UserId == fromUserId && b.Balance >= amount)
+            var debited = await db.Set<PointBalance>().Where(b => b.UserId == fromUserId && b.Balance >= amount)
                 .ExecuteUpdateAsync(s => s.SetProperty(b => b.Balance, b => b.Balance - amount), cancellationToken);
             refusal = debited == 0
                 ? new ServiceProblem(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount")
@@ -189,7 +189,7 @@ internal sealed partial class RewardsService(
             if (refusal is null)
             {
                 var transfer = new PointTransfer { FromUserId = fromUserId, ToUserId = toUserId!.Value, Amount = amount, IdempotencyKey = claim.IdempotencyKey, CreatedAt = now };
-                db.PointTransfers.Add(transfer);
+                db.Set<PointTransfer>().Add(transfer);
                 await db.SaveChangesAsync(cancellationToken);
                 await AppendAsync(fromUserId, -amount, LedgerReasons.TransferOut, null, transfer.Id, cancellationToken);
                 await CreditAsync(toUserId.Value, amount, LedgerReasons.TransferIn, null, transfer.Id, cancellationToken);
@@ -210,14 +210,14 @@ internal sealed partial class RewardsService(
     public static ServiceProblem UnknownRecipient() => new(400, ProblemCodes.ValidationFailed, "No active user has this username or email.", "to");
 
     /// <summary>The ids of the apps a user has completed (any status), as a query other queries can use.</summary>
-    public IQueryable<long> CompletedAppIds(long userId) => db.AppCompletions.Where(c => c.UserId == userId).Select(c => c.AppId);
+    public IQueryable<long> CompletedAppIds(long userId) => db.Set<AppCompletion>().Where(c => c.UserId == userId).Select(c => c.AppId);
 
     /// <summary>Which of these apps the user has completed.</summary>
     public async Task<HashSet<long>> CompletedAmongAsync(long userId, IReadOnlyCollection<long> appIds, CancellationToken cancellationToken) =>
         [.. await CompletedAppIds(userId).Where(id => appIds.Contains(id)).ToListAsync(cancellationToken)];
 
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
-        db.PointBalances.Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
+        db.Set<PointBalance>().Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
 
     private async Task CreditAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {
@@ -230,7 +230,7 @@ internal sealed partial class RewardsService(
     /// <summary>Takes points if the balance covers them; false (and nothing written) when it does not.</summary>
     private async Task<bool> DebitAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {
-        var debited = await db.PointBalances.Where(b => b.UserId == userId && b.Balance >= amount)
+        var debited = await db.Set<PointBalance>().Where(b => b.UserId == userId && b.Balance >= amount)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.Balance, b => b.Balance - amount), cancellationToken);
         if (debited == 0)
         {
@@ -243,7 +243,7 @@ internal sealed partial class RewardsService(
 
     private async Task AppendAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {
-        db.PointLedger.Add(new PointEntry
+        db.Set<PointEntry>().Add(new PointEntry
         {
             UserId = userId,
             Amount = amount,

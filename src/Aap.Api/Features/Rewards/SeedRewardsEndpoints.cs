@@ -5,12 +5,13 @@ using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace Aap.Api.Features.Rewards;
 
@@ -48,10 +49,10 @@ internal static class SeedRewardsEndpoints
     }
 
     internal static async Task<Ok<List<AppResponse>>> ListApps(AppDbContext db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await db.Apps.AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(AppsEndpoints.Projection).ToListAsync(cancellationToken));
+        TypedResults.Ok(await db.Set<App>().AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(AppsEndpoints.Projection).ToListAsync(cancellationToken));
 
     internal static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(long app_id, AppDbContext db, CancellationToken cancellationToken) =>
-        await db.Apps.AsNoTracking().Where(a => a.Id == app_id && a.IsActive).Select(AppsEndpoints.Projection).SingleOrDefaultAsync(cancellationToken) is { } app
+        await db.Set<App>().AsNoTracking().Where(a => a.Id == app_id && a.IsActive).Select(AppsEndpoints.Projection).SingleOrDefaultAsync(cancellationToken) is { } app
             ? TypedResults.Ok(app)
             : Problems.NotFound($"App {app_id}");
 
@@ -113,7 +114,7 @@ internal static class SeedRewardsEndpoints
     internal static async Task<Ok<List<CompletionResponse>>> ListTasks(ClaimsPrincipal caller, AppDbContext db, CancellationToken cancellationToken)
     {
         var me = caller.UserId()!.Value;
-        return TypedResults.Ok(await db.AppCompletions.AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.Id)
+        return TypedResults.Ok(await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.Id)
             .Select(CompletionResponse.Projection).ToListAsync(cancellationToken));
     }
 
@@ -149,7 +150,7 @@ internal static class SeedRewardsEndpoints
             return AdminRequired();
         }
 
-        var app = await db.Apps.SingleOrDefaultAsync(a => a.Id == app_id, cancellationToken);
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == app_id, cancellationToken);
         if (app is null)
         {
             return Problems.NotFound($"App {app_id}");
@@ -182,7 +183,7 @@ internal static class SeedRewardsEndpoints
             return AdminRequired();
         }
 
-        return await db.AppCompletions.AsNoTracking().Where(c => c.Id == task_id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
+        return await db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == task_id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
             ? TypedResults.Ok(task)
             : Problems.NotFound($"Task {task_id}");
     }
@@ -201,7 +202,7 @@ internal static class SeedRewardsEndpoints
 
     private static async Task<ProblemHttpResult?> SaveNewAsync(AppDbContext db, App app, AppsCatalogCache cache, CancellationToken cancellationToken)
     {
-        db.Apps.Add(app);
+        db.Set<App>().Add(app);
         return await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -39,7 +40,7 @@ internal static class TodoEndpoints
         todos.MapPost("/{id}/restore", Restore).WithName("RestoreTodo").WithSummary("Bring back a deleted task.").ProducesProblem(404);
 
         endpoints.MapGet("/api/v1/admin/users/{id}/todos", ListForUser).WithName("ListUserTodos").WithTags("Admin: todos")
-            .RequireAuthorization(IdentityFeature.AdminPolicy).ProducesProblem(401).ProducesProblem(403)
+            .RequireAuthorization(Policies.Admin).ProducesProblem(401).ProducesProblem(403)
             .WithSummary("Any user's tasks, with the same paging, filters and sorting.");
         return endpoints;
     }

@@ -39,7 +39,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         };
 
     public IQueryable<TodoTask> Owned(long ownerId, bool includeDeleted = false) =>
-        (includeDeleted ? db.TodoTasks.IgnoreQueryFilters([QueryFilters.SoftDelete]) : db.TodoTasks).Where(t => t.OwnerId == ownerId);
+        (includeDeleted ? db.Set<TodoTask>().IgnoreQueryFilters([QueryFilters.SoftDelete]) : db.Set<TodoTask>()).Where(t => t.OwnerId == ownerId);
 
     /// <summary>The owner's tasks, filtered and ordered, or the field errors of the filter.</summary>
     public (IQueryable<TodoTask>? Query, FieldErrors Errors) List(long ownerId, TodoFilter filter)
@@ -104,7 +104,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             return (null, errors);
         }
 
-        db.TodoTasks.Add(task);
+        db.Set<TodoTask>().Add(task);
         await db.SaveChangesAsync(cancellationToken);
         return (task, errors);
     }

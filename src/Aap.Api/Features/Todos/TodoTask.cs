@@ -77,7 +77,6 @@ internal sealed class TodoTaskConfiguration : IEntityTypeConfiguration<TodoTask>
             s => s == TodoStatus.InProgress ? "in_progress" : s == TodoStatus.Completed ? "completed" : "pending",
             s => s == "in_progress" ? TodoStatus.InProgress : s == "completed" ? TodoStatus.Completed : TodoStatus.Pending).HasMaxLength(20);
         task.Property(t => t.Priority).HasConversion<short>();
-        task.HasOne<User>().WithMany().HasForeignKey(t => t.OwnerId).OnDelete(DeleteBehavior.Cascade);
 
         // The listings of one owner: newest first (optionally by status) and by due date, each ending in id for the
         // tie-break of the ORDER BY. deleted_at rides along (PostgreSQL INCLUDE) so the page's COUNT reads the index

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -45,7 +44,6 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
         record.ToTable("idempotency_records");
         record.Property(r => r.IdempotencyKey).HasMaxLength(100);
         record.Property(r => r.Fingerprint).HasMaxLength(64);
-        record.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
         // One key per caller, enforced by the database: of two requests racing with one key, one inserts and one waits its turn.
         record.HasIndex(r => new { r.UserId, r.IdempotencyKey }).IsUnique();
         record.HasIndex(r => r.ExpiresAt);

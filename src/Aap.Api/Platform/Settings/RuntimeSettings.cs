@@ -115,11 +115,11 @@ internal sealed partial class RuntimeSettings(
         var text = value.ToString(CultureInfo.InvariantCulture);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var stored = await db.RuntimeSettings.SingleOrDefaultAsync(s => s.Key == definition.Key, cancellationToken);
+        var stored = await db.Set<RuntimeSetting>().SingleOrDefaultAsync(s => s.Key == definition.Key, cancellationToken);
         var old = stored?.Value;
         if (stored is null)
         {
-            db.RuntimeSettings.Add(new RuntimeSetting { Key = definition.Key, Value = text, UpdatedAt = now, UpdatedBy = changedBy });
+            db.Set<RuntimeSetting>().Add(new RuntimeSetting { Key = definition.Key, Value = text, UpdatedAt = now, UpdatedBy = changedBy });
         }
         else
         {
@@ -128,7 +128,7 @@ internal sealed partial class RuntimeSettings(
             stored.UpdatedBy = changedBy;
         }
 
-        db.RuntimeSettingChanges.Add(new RuntimeSettingChange { Key = definition.Key, OldValue = old, NewValue = text, ChangedBy = changedBy, ChangedAt = now });
+        db.Set<RuntimeSettingChange>().Add(new RuntimeSettingChange { Key = definition.Key, OldValue = old, NewValue = text, ChangedBy = changedBy, ChangedAt = now });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         _snapshot = null;
@@ -150,7 +150,7 @@ internal sealed partial class RuntimeSettings(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<Persistence.AppDbContext>();
-            var values = await db.RuntimeSettings.AsNoTracking().ToDictionaryAsync(s => s.Key, StringComparer.Ordinal, cancellationToken);
+            var values = await db.Set<RuntimeSetting>().AsNoTracking().ToDictionaryAsync(s => s.Key, StringComparer.Ordinal, cancellationToken);
             var snapshot = new Snapshot(values, clock.GetUtcNow());
             _snapshot = snapshot;
             return snapshot;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aap.Api.Platform.Settings;
@@ -19,7 +20,7 @@ internal static class SettingsEndpoints
     {
         var settings = endpoints.MapGroup("/api/v1/admin/settings")
             .WithTags("Admin: settings")
-            .RequireAuthorization(IdentityFeature.AdminPolicy)
+            .RequireAuthorization(Policies.Admin)
             .ProducesProblem(401)
             .ProducesProblem(403);
         settings.MapGet("", ListSettings).WithName("ListSettings").WithSummary("Every runtime setting with its value, default and bounds.");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Aap.Api.Features.Apps;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -139,7 +140,7 @@ public abstract class AppsAdminTests(AapFactory factory)
         return await client.SendAsync(request, Ct);
     }
 
-    private Task<int> CountAsync() => factory.DbAsync(db => db.Apps.IgnoreQueryFilters().CountAsync(Ct));
+    private Task<int> CountAsync() => factory.DbAsync(db => db.Set<App>().IgnoreQueryFilters().CountAsync(Ct));
 
     public sealed class OnSqlite(SqliteFactory factory) : AppsAdminTests(factory), IClassFixture<SqliteFactory>;
 

@@ -140,22 +140,22 @@ public abstract class AppsCatalogTests(AapFactory factory)
     public async Task A_soft_deleted_app_is_hidden_but_kept()
     {
         var token = await AddAppsAsync(2);
-        var id = await factory.DbAsync(db => db.Apps.Where(a => a.Name == $"{token} 1").Select(a => a.Id).SingleAsync(Ct));
-        await factory.DbAsync(db => db.Apps.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
+        var id = await factory.DbAsync(db => db.Set<App>().Where(a => a.Name == $"{token} 1").Select(a => a.Id).SingleAsync(Ct));
+        await factory.DbAsync(db => db.Set<App>().Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, DateTime.UtcNow), Ct));
 
         using var list = await _client.GetAsync($"/api/v1/apps?q={token}", Ct);
         using var detail = await _client.GetAsync($"/api/v1/apps/{id}", Ct);
 
         (await list.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBe(1);
         await Problem.ReadAsync(detail, HttpStatusCode.NotFound, "not_found");
-        (await factory.DbAsync(db => db.Apps.IgnoreQueryFilters([QueryFilters.SoftDelete]).AnyAsync(a => a.Id == id, Ct))).ShouldBeTrue();
+        (await factory.DbAsync(db => db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AnyAsync(a => a.Id == id, Ct))).ShouldBeTrue();
     }
 
     [Fact]
     public async Task An_app_has_an_ETag_and_answers_304_while_it_is_unchanged()
     {
         var token = await AddAppsAsync(1);
-        var id = await factory.DbAsync(db => db.Apps.Where(a => a.Name == $"{token} 1").Select(a => a.Id).SingleAsync(Ct));
+        var id = await factory.DbAsync(db => db.Set<App>().Where(a => a.Name == $"{token} 1").Select(a => a.Id).SingleAsync(Ct));
 
         using var first = await _client.GetAsync($"/api/v1/apps/{id}", Ct);
         first.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -206,7 +206,7 @@ public abstract class AppsCatalogTests(AapFactory factory)
             {
                 var app = new App { Link = $"https://play.google.com/store/apps/details?id={token}.{i}", Points = i };
                 app.Rename($"{token} {i}");
-                db.Apps.Add(app);
+                db.Set<App>().Add(app);
             }
 
             await db.SaveChangesAsync(Ct);

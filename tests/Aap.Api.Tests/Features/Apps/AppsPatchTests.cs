@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Aap.Api.Features.Apps;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +32,7 @@ public abstract class AppsPatchTests(AapFactory factory)
         data.GetProperty("description").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
         using var after = await visitor.GetAsync($"/api/v1/apps/{id}", Ct);
         (await after.JsonAsync()).GetProperty("data").GetProperty("points").GetInt32().ShouldBe(60);
-        var stored = await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == id, Ct));
+        var stored = await factory.DbAsync(db => db.Set<App>().AsNoTracking().SingleAsync(a => a.Id == id, Ct));
         (stored.Points, stored.Description, stored.CategoryId is not null, stored.Link).ShouldBe((60, (string?)null, true, "https://play.google.com/store/apps/details?id=patch"));
     }
 
@@ -50,7 +51,7 @@ public abstract class AppsPatchTests(AapFactory factory)
         using var response = await PatchAsync(admin, id, body);
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), field).ShouldNotBeEmpty();
-        (await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == id, Ct))).Points.ShouldBe(15);
+        (await factory.DbAsync(db => db.Set<App>().AsNoTracking().SingleAsync(a => a.Id == id, Ct))).Points.ShouldBe(15);
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public abstract class AppsPatchTests(AapFactory factory)
         await Problem.ReadAsync(byUser, HttpStatusCode.Forbidden, "forbidden");
         await Problem.ReadAsync(anonymous, HttpStatusCode.Unauthorized, "unauthorized");
         await Problem.ReadAsync(unknown, HttpStatusCode.NotFound, "not_found");
-        (await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == id, Ct))).Points.ShouldBe(15);
+        (await factory.DbAsync(db => db.Set<App>().AsNoTracking().SingleAsync(a => a.Id == id, Ct))).Points.ShouldBe(15);
     }
 
     private static async Task<long> CreateAsync(HttpClient admin)

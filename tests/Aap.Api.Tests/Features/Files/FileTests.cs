@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Aap.Api.Features.Files;
 using Aap.Api.Platform.Storage;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
@@ -37,7 +38,7 @@ public abstract class FileTests(AapFactory factory)
         data.GetProperty("sha256").GetString().ShouldBe(Convert.ToHexStringLower(SHA256.HashData(Png)));
         data.GetProperty("original_name").GetString().ShouldBe("holiday photo.png");
         response.Headers.Location!.ToString().ShouldBe($"/api/v1/files/{id}");
-        var row = await factory.DbAsync(db => db.StoredFiles.AsNoTracking().SingleAsync(f => f.Id == id, Ct));
+        var row = await factory.DbAsync(db => db.Set<StoredFile>().AsNoTracking().SingleAsync(f => f.Id == id, Ct));
         row.OwnerId.ShouldBe(account.Id);
         row.Key.ShouldMatch(@"^uploads/\d{4}/\d{2}/[0-9a-f]{32}\.png$");
         row.Provider.ShouldBe(factory is S3Factory ? "S3" : "Local");
@@ -129,7 +130,7 @@ public abstract class FileTests(AapFactory factory)
     {
         using var client = await factory.ClientForAsync(await factory.RegisterAsync());
         var id = await UploadIdAsync(client, Png, "old.png", "image/png");
-        var key = await factory.DbAsync(db => db.StoredFiles.Where(f => f.Id == id).Select(f => f.Key).SingleAsync(Ct));
+        var key = await factory.DbAsync(db => db.Set<StoredFile>().Where(f => f.Id == id).Select(f => f.Key).SingleAsync(Ct));
 
         using var delete = await client.DeleteAsync($"/api/v1/files/{id}", Ct);
         using var after = await client.GetAsync($"/api/v1/files/{id}", Ct);
@@ -142,7 +143,7 @@ public abstract class FileTests(AapFactory factory)
         purge.Purged.ShouldBeGreaterThanOrEqualTo(1);
         purge.Failed.ShouldBe(0);
         (await ObjectExistsAsync(key)).ShouldBeFalse();
-        (await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().AnyAsync(f => f.Id == id, Ct))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().AnyAsync(f => f.Id == id, Ct))).ShouldBeFalse();
     }
 
     public static TheoryData<string, byte[], string, string, HttpStatusCode, string> Rejections => new()
@@ -180,7 +181,7 @@ public abstract class FileTests(AapFactory factory)
         var id = await UploadIdAsync(client, Png, "../../etc/passwd.png", "image/png");
         var windows = await UploadIdAsync(client, Png, "..\\..\\windows\\system32\\evil.png", "image/png");
 
-        var rows = await factory.DbAsync(db => db.StoredFiles.AsNoTracking().Where(f => f.Id == id || f.Id == windows).OrderBy(f => f.Id).ToListAsync(Ct));
+        var rows = await factory.DbAsync(db => db.Set<StoredFile>().AsNoTracking().Where(f => f.Id == id || f.Id == windows).OrderBy(f => f.Id).ToListAsync(Ct));
         rows.Select(r => r.OriginalName).ShouldBe(["passwd.png", "evil.png"]);
         rows.ShouldAllBe(r => !r.Key.Contains(".."));
     }
@@ -277,7 +278,7 @@ public abstract class FileTests(AapFactory factory)
     /// <summary>How many file rows and stored objects there are.</summary>
     private async Task<(int Rows, int Objects)> StoredAsync()
     {
-        var rows = await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().CountAsync(Ct));
+        var rows = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct));
         int objects;
         if (factory is S3Factory s3)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -184,7 +185,7 @@ public abstract class AuthFlowTests(AapFactory factory)
 
         (await Problem.ReadAsync(replay, HttpStatusCode.Unauthorized, "invalid_refresh_token")).GetProperty("detail").GetString()!.ShouldContain("already used");
         await Problem.ReadAsync(successorAfterReplay, HttpStatusCode.Unauthorized, "invalid_refresh_token");
-        var family = await factory.DbAsync(db => db.RefreshTokens.Where(t => t.UserId == account.Id).ToListAsync(Ct));
+        var family = await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.UserId == account.Id).ToListAsync(Ct));
         family.ShouldAllBe(t => t.RevokedAt != null);
         family.ShouldContain(t => t.RevokedReason == "reuse");
     }
@@ -204,7 +205,7 @@ public abstract class AuthFlowTests(AapFactory factory)
 
         responses.Count(s => s == HttpStatusCode.OK).ShouldBe(1);
         responses.Count(s => s == HttpStatusCode.Unauthorized).ShouldBe(19);
-        (await factory.DbAsync(db => db.RefreshTokens.CountAsync(t => t.UserId == account.Id, Ct))).ShouldBe(2, "the login's token and exactly one successor");
+        (await factory.DbAsync(db => db.Set<RefreshToken>().CountAsync(t => t.UserId == account.Id, Ct))).ShouldBe(2, "the login's token and exactly one successor");
     }
 
     [Fact]
@@ -269,7 +270,7 @@ public abstract class AuthFlowTests(AapFactory factory)
     {
         var account = await factory.RegisterAsync();
         var tokens = await factory.LoginAsync(account);
-        await factory.DbAsync(db => db.Users.Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsActive, false), Ct));
+        await factory.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsActive, false), Ct));
 
         using var refresh = await _client.PostJsonAsync("/api/v1/auth/refresh", new { refresh_token = tokens.RefreshToken });
 
@@ -290,7 +291,7 @@ public abstract class AuthFlowTests(AapFactory factory)
         await Problem.ReadAsync(crossSite, HttpStatusCode.Forbidden, "cross_site_request");
         allowedOrigin.StatusCode.ShouldBe(HttpStatusCode.OK);
         noOrigin.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await factory.DbAsync(db => db.Users.Where(u => u.Id == account.Id).Select(u => u.UserName).SingleAsync(Ct))).ShouldBe("renamed_by_cli");
+        (await factory.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).Select(u => u.UserName).SingleAsync(Ct))).ShouldBe("renamed_by_cli");
     }
 
     private async Task<string> RefreshAsync(string refreshToken)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Settings;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -33,7 +34,7 @@ public abstract class CommonPasswordTests(AapFactory factory)
 
         var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed");
         Problem.FieldErrors(problem, "password").ShouldBe([CommonPasswords.Explanation]);
-        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.Email == email, Ct))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<User>().AnyAsync(u => u.Email == email, Ct))).ShouldBeFalse();
     }
 
     [Theory]
@@ -49,7 +50,7 @@ public abstract class CommonPasswordTests(AapFactory factory)
 
         var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed");
         Problem.FieldErrors(problem, "password").ShouldBe([CommonPasswords.Explanation]);
-        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.UserName == name, Ct))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<User>().AnyAsync(u => u.UserName == name, Ct))).ShouldBeFalse();
     }
 
     [Fact]
@@ -120,7 +121,7 @@ public abstract class CommonPasswordTests(AapFactory factory)
         on.StatusCode.ShouldBe(HttpStatusCode.OK);
         await Problem.ReadAsync(refusedWhenOn, HttpStatusCode.BadRequest, "validation_failed");
         outOfBounds.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        var changes = await factory.DbAsync(db => db.RuntimeSettingChanges.AsNoTracking().Where(c => c.Key == Setting).OrderBy(c => c.Id).Select(c => c.NewValue).ToListAsync(Ct));
+        var changes = await factory.DbAsync(db => db.Set<RuntimeSettingChange>().AsNoTracking().Where(c => c.Key == Setting).OrderBy(c => c.Id).Select(c => c.NewValue).ToListAsync(Ct));
         changes.ShouldBe(["0", "1"]);
     }
 

@@ -82,7 +82,7 @@ public abstract class CredentialThrottleTests(AapFactory factory)
         using var login = await LoginAsync(owner, account.Email!, account.Password);
 
         login.StatusCode.ShouldBe(HttpStatusCode.OK, await login.Content.ReadAsStringAsync(Ct));
-        var user = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
+        var user = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
         user.LockoutEnd.ShouldBeNull("the account itself is never locked");
         user.AccessFailedCount.ShouldBe(0);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Security;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class IdentityStartupTests
         host.With("Bootstrap:Admin:UserName", "root").With("Bootstrap:Admin:Email", "root@example.test").With("Bootstrap:Admin:Password", Accounts.Password);
         await host.InitializeAsync();
 
-        var admin = await host.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == "root", Ct));
+        var admin = await host.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.UserName == "root", Ct));
         admin.Role.ShouldBe(Roles.Admin);
         admin.PasswordHash.ShouldNotBeNullOrEmpty();
         admin.PasswordHash.ShouldNotContain(Accounts.Password);
@@ -124,12 +125,12 @@ public sealed class IdentityStartupTests
         var account = await host.RegisterAsync();
         var weak = new Microsoft.AspNetCore.Identity.PasswordHasher<User>(Microsoft.Extensions.Options.Options.Create(
             new Microsoft.AspNetCore.Identity.PasswordHasherOptions { IterationCount = 100_000 })).HashPassword(new User(), account.Password);
-        await host.DbAsync(db => db.Users.Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, weak), Ct));
+        await host.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, weak), Ct));
         Iterations(weak).ShouldBe(100_000);
 
         await host.LoginAsync(account);
 
-        var upgraded = await host.DbAsync(db => db.Users.Where(u => u.Id == account.Id).Select(u => u.PasswordHash).SingleAsync(Ct));
+        var upgraded = await host.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).Select(u => u.PasswordHash).SingleAsync(Ct));
         Iterations(upgraded!).ShouldBe(210_000);
         (await host.LoginAsync(account)).AccessToken.ShouldNotBeEmpty();
     }

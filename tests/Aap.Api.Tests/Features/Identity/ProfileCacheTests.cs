@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -35,7 +36,7 @@ public abstract class ProfileCacheTests(AapFactory factory)
         // A change made by other code of the service (an admin action, say) through the database context.
         await factory.DbAsync(async db =>
         {
-            var user = await db.Users.SingleAsync(u => u.Id == account.Id, Ct);
+            var user = await db.Set<User>().SingleAsync(u => u.Id == account.Id, Ct);
             user.Role = Roles.Admin;
             await db.SaveChangesAsync(Ct);
         });
@@ -45,7 +46,7 @@ public abstract class ProfileCacheTests(AapFactory factory)
         await factory.DbAsync(async db =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(Ct);
-            var user = await db.Users.SingleAsync(u => u.Id == account.Id, Ct);
+            var user = await db.Set<User>().SingleAsync(u => u.Id == account.Id, Ct);
             user.IsActive = false;
             await db.SaveChangesAsync(Ct);
             await transaction.CommitAsync(Ct);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -26,7 +27,7 @@ public abstract class SessionEndTests(AapFactory factory)
         var claims = Payload(tokens.AccessToken);
 
         Guid.TryParse(claims.GetProperty("sid").GetString(), out var sid).ShouldBeTrue();
-        var family = await factory.DbAsync(db => db.RefreshTokens.Where(t => t.UserId == account.Id).Select(t => t.FamilyId).SingleAsync(Ct));
+        var family = await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.UserId == account.Id).Select(t => t.FamilyId).SingleAsync(Ct));
         sid.ShouldBe(family);
     }
 
@@ -107,7 +108,7 @@ public abstract class SessionEndTests(AapFactory factory)
 
         (await MeStatusAsync(first.AccessToken)).ShouldBe(HttpStatusCode.Unauthorized);
         (await MeStatusAsync(second.AccessToken)).ShouldBe(HttpStatusCode.Unauthorized);
-        (await factory.DbAsync(db => db.EndedSessions.CountAsync(s => s.UserId == account.Id, Ct))).ShouldBe(1);
+        (await factory.DbAsync(db => db.Set<EndedSession>().CountAsync(s => s.UserId == account.Id, Ct))).ShouldBe(1);
     }
 
     [Fact]
@@ -174,7 +175,7 @@ public abstract class SessionEndTests(AapFactory factory)
         var access = await Seed003LoginAsync(account);
 
         (await MeStatusAsync(access)).ShouldBe(HttpStatusCode.OK);
-        (await factory.DbAsync(db => db.RefreshTokens.CountAsync(t => t.UserId == account.Id, Ct))).ShouldBe(0);
+        (await factory.DbAsync(db => db.Set<RefreshToken>().CountAsync(t => t.UserId == account.Id, Ct))).ShouldBe(0);
         using var logout = await Bearer(access).PostAsync("/api/v1/auth/logout", null, Ct);
         logout.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await MeStatusAsync(access)).ShouldBe(HttpStatusCode.Unauthorized);

@@ -44,7 +44,7 @@ public abstract class SettingsTests(AapFactory factory)
         var jwt = new JsonWebToken(tokens.AccessToken);
         (jwt.ValidTo - jwt.IssuedAt).ShouldBe(TimeSpan.FromSeconds(120));
 
-        var audit = await factory.DbAsync(db => db.RuntimeSettingChanges.AsNoTracking().Where(c => c.Key == AccessLifetime).OrderBy(c => c.Id).LastAsync(Ct));
+        var audit = await factory.DbAsync(db => db.Set<RuntimeSettingChange>().AsNoTracking().Where(c => c.Key == AccessLifetime).OrderBy(c => c.Id).LastAsync(Ct));
         audit.NewValue.ShouldBe("120");
         audit.ChangedBy.ShouldBe(admin.Id);
         audit.ChangedAt.ShouldBe(factory.Clock.GetUtcNow().UtcDateTime);
@@ -60,14 +60,14 @@ public abstract class SettingsTests(AapFactory factory)
         // Another node writes straight to the shared database.
         await factory.DbAsync(async db =>
         {
-            await db.RuntimeSettings.Where(s => s.Key == AccessLifetime).ExecuteDeleteAsync(Ct);
-            db.RuntimeSettings.Add(new RuntimeSetting { Key = AccessLifetime, Value = "45", UpdatedAt = DateTime.UtcNow });
+            await db.Set<RuntimeSetting>().Where(s => s.Key == AccessLifetime).ExecuteDeleteAsync(Ct);
+            db.Set<RuntimeSetting>().Add(new RuntimeSetting { Key = AccessLifetime, Value = "45", UpdatedAt = DateTime.UtcNow });
             await db.SaveChangesAsync(Ct);
         });
         factory.Clock.Advance(TimeSpan.FromSeconds(5));
 
         (await LifetimeOfNextTokenAsync(user)).ShouldBe(TimeSpan.FromSeconds(45));
-        await factory.DbAsync(db => db.RuntimeSettings.Where(s => s.Key == AccessLifetime).ExecuteDeleteAsync(Ct));
+        await factory.DbAsync(db => db.Set<RuntimeSetting>().Where(s => s.Key == AccessLifetime).ExecuteDeleteAsync(Ct));
         factory.Clock.Advance(TimeSpan.FromSeconds(5));
     }
 
@@ -81,13 +81,13 @@ public abstract class SettingsTests(AapFactory factory)
     public async Task An_out_of_bounds_or_mistyped_value_is_a_400_and_changes_nothing(string value)
     {
         using var client = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        var changesBefore = await factory.DbAsync(db => db.RuntimeSettingChanges.CountAsync(Ct));
+        var changesBefore = await factory.DbAsync(db => db.Set<RuntimeSettingChange>().CountAsync(Ct));
 
         using var response = await PutAsync(client, AccessLifetime, value);
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        (await factory.DbAsync(db => db.RuntimeSettingChanges.CountAsync(Ct))).ShouldBe(changesBefore);
-        (await factory.DbAsync(db => db.RuntimeSettings.AnyAsync(s => s.Key == AccessLifetime && s.Value == value, Ct))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<RuntimeSettingChange>().CountAsync(Ct))).ShouldBe(changesBefore);
+        (await factory.DbAsync(db => db.Set<RuntimeSetting>().AnyAsync(s => s.Key == AccessLifetime && s.Value == value, Ct))).ShouldBeFalse();
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -270,7 +271,7 @@ public abstract class TokenSecurityTests(AapFactory factory)
         }
 
         var normalized = taken.ToUpperInvariant();
-        (await factory.DbAsync(db => db.Users.CountAsync(u => u.NormalizedEmail == normalized || u.NormalizedUserName == normalized, Ct))).ShouldBe(1);
+        (await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.NormalizedEmail == normalized || u.NormalizedUserName == normalized, Ct))).ShouldBe(1);
     }
 
     [Theory]
@@ -328,7 +329,7 @@ public abstract class TokenSecurityTests(AapFactory factory)
         account.Id.ShouldNotBe(999);
         data.GetProperty("role").GetString().ShouldBe("User");
         (await ShouldBeMeAsync(Basic(account.UserName!, account.Password), account.Id)).GetProperty("role").GetString().ShouldBe("User");
-        var stored = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
+        var stored = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
         (stored.Role, stored.PasswordHash == "x").ShouldBe(("User", false));
     }
 
@@ -337,19 +338,19 @@ public abstract class TokenSecurityTests(AapFactory factory)
     {
         var account = await factory.RegisterAsync();
         using var client = await factory.ClientForAsync(account);
-        await factory.DbAsync(db => db.Users.Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.AccessFailedCount, 3), Ct));
-        var before = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
+        await factory.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.AccessFailedCount, 3), Ct));
+        var before = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
 
         using var response = await client.PutAsync(Me, Json("""{"role":"Admin","id":999,"access_failed_count":0,"password_hash":"x"}"""), Ct);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var data = (await response.JsonAsync()).GetProperty("data");
         (data.GetProperty("id").GetInt64(), data.GetProperty("role").GetString()).ShouldBe((account.Id, "User"));
-        var after = await factory.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
+        var after = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
         (after.Role, after.PasswordHash, after.AccessFailedCount, after.UserName, after.Email)
             .ShouldBe((before.Role, before.PasswordHash, before.AccessFailedCount, before.UserName, before.Email));
         before.AccessFailedCount.ShouldBe(3);
-        (await factory.DbAsync(db => db.Users.CountAsync(u => u.Id == 999, Ct))).ShouldBe(0);
+        (await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.Id == 999, Ct))).ShouldBe(0);
     }
 
     [Fact]
@@ -357,7 +358,7 @@ public abstract class TokenSecurityTests(AapFactory factory)
     {
         var wrong = await factory.RegisterAsync();
         var deactivated = await factory.RegisterAsync();
-        await factory.DbAsync(db => db.Users.Where(u => u.Id == deactivated.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsActive, false), Ct));
+        await factory.DbAsync(db => db.Set<User>().Where(u => u.Id == deactivated.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsActive, false), Ct));
 
         using var unknownResponse = await LoginAsync($"nobody_{Tag()}", Accounts.Password);
         using var wrongResponse = await LoginAsync(wrong.UserName!, "not the password");
@@ -454,9 +455,9 @@ public abstract class TokenSecurityTests(AapFactory factory)
     }
 
     private Task<(int Total, int Used, int Revoked)> RefreshTokenStateAsync() => factory.DbAsync(async db =>
-        (await db.RefreshTokens.CountAsync(Ct),
-         await db.RefreshTokens.CountAsync(t => t.UsedAt != null, Ct),
-         await db.RefreshTokens.CountAsync(t => t.RevokedAt != null, Ct)));
+        (await db.Set<RefreshToken>().CountAsync(Ct),
+         await db.Set<RefreshToken>().CountAsync(t => t.UsedAt != null, Ct),
+         await db.Set<RefreshToken>().CountAsync(t => t.RevokedAt != null, Ct)));
 
     /// <summary>An access token as the application would issue it for this user, signed with its key, then changed by <paramref name="change"/>.</summary>
     private string Forge(long userId, Action<SecurityTokenDescriptor>? change = null)

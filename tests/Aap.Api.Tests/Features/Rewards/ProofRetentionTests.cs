@@ -34,7 +34,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
         usedBy.GetProperty("kind").GetString().ShouldBe("completion");
         usedBy.GetProperty("id").GetInt64().ShouldBe(completionId);
         await Problem.ReadAsync(byAdmin, HttpStatusCode.Conflict, "file_in_use");
-        (await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().SingleAsync(f => f.Id == fileId, Ct))).DeletedAt.ShouldBeNull();
+        (await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().SingleAsync(f => f.Id == fileId, Ct))).DeletedAt.ShouldBeNull();
         using var download = await user.GetAsync($"/api/v1/files/{fileId}", Ct);
         download.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
@@ -51,7 +51,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
 
         removeCompletion.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         delete.StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        (await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().SingleAsync(f => f.Id == fileId, Ct))).DeletedAt.ShouldNotBeNull();
+        (await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().SingleAsync(f => f.Id == fileId, Ct))).DeletedAt.ShouldNotBeNull();
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
         first.Failed.ShouldBe(0);
         second.Purged.ShouldBe(0);
         second.Failed.ShouldBe(0);
-        var remaining = await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().Where(f => f.Id == proofId || others.Contains(f.Id)).Select(f => f.Id).ToListAsync(Ct));
+        var remaining = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().Where(f => f.Id == proofId || others.Contains(f.Id)).Select(f => f.Id).ToListAsync(Ct));
         remaining.ShouldBe([proofId]);
         (await ObjectExistsAsync(factory, proofId)).ShouldBeTrue();
     }
@@ -130,7 +130,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
         var purge = await blind.ServiceAsync<FileService, FilePurge>(files => files.PurgeAsync(TimeSpan.Zero, Ct));
 
         purge.ShouldBe(new FilePurge(Purged: 1, Kept: 0, Failed: 1));
-        (await blind.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().Select(f => f.Id).ToListAsync(Ct))).ShouldBe([proofId]);
+        (await blind.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().Select(f => f.Id).ToListAsync(Ct))).ShouldBe([proofId]);
         (await ObjectExistsAsync(blind, proofId)).ShouldBeTrue("the row is removed before the content, in one transaction");
     }
 
@@ -144,7 +144,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
         {
             var app = new App { Link = "https://play.google.com/store/apps/details?id=proof", Points = 5 };
             app.Rename($"Proof {Guid.NewGuid():N}");
-            db.Apps.Add(app);
+            db.Set<App>().Add(app);
             await db.SaveChangesAsync(Ct);
             return app.Id;
         });
@@ -169,11 +169,11 @@ public abstract class ProofRetentionTests(AapFactory factory)
     private Task<int> SoftDeleteAsync(long fileId) => SoftDeleteAsync(factory, fileId);
 
     private static Task<int> SoftDeleteAsync(AapFactory host, long fileId) => host.DbAsync(db =>
-        db.StoredFiles.Where(f => f.Id == fileId).ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)), Ct));
+        db.Set<StoredFile>().Where(f => f.Id == fileId).ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)), Ct));
 
     private static async Task<bool> ObjectExistsAsync(AapFactory host, long fileId)
     {
-        var key = await host.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().Where(f => f.Id == fileId).Select(f => f.Key).SingleAsync(Ct));
+        var key = await host.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().Where(f => f.Id == fileId).Select(f => f.Key).SingleAsync(Ct));
         await using var scope = host.Services.CreateAsyncScope();
         var stored = await scope.ServiceProvider.GetRequiredService<IFileStore>().OpenAsync(key, Ct);
         if (stored is null)

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Files;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
@@ -41,7 +43,7 @@ public abstract class RewardsTests(AapFactory factory)
         using var bob = await factory.ClientForAsync(await factory.RegisterAsync());
         var (first, second) = (await AddAppAsync(), await AddAppAsync());
         var proof = Screenshot();
-        var filesBefore = await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().CountAsync(Ct));
+        var filesBefore = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct));
 
         using var aliceFirst = await CompleteAsync(alice, first, proof);
         using var aliceAgain = await CompleteAsync(alice, second, proof);
@@ -51,7 +53,7 @@ public abstract class RewardsTests(AapFactory factory)
         Problem.FieldErrors(await Problem.ReadAsync(aliceAgain, HttpStatusCode.Conflict, "duplicate_proof"), "screenshot").ShouldNotBeEmpty();
         bobSame.StatusCode.ShouldBe(HttpStatusCode.Created);
         (await bobSame.JsonAsync()).GetProperty("data").GetProperty("flagged").GetBoolean().ShouldBeTrue();
-        (await factory.DbAsync(db => db.StoredFiles.IgnoreQueryFilters().CountAsync(Ct))).ShouldBe(filesBefore + 2, "the refused proof is not kept");
+        (await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct))).ShouldBe(filesBefore + 2, "the refused proof is not kept");
     }
 
     [Fact]
@@ -249,7 +251,7 @@ public abstract class RewardsTests(AapFactory factory)
         }));
 
         statuses.ShouldAllBe(s => s == HttpStatusCode.Created);
-        (await factory.DbAsync(db => db.AppCompletions.CountAsync(c => c.AppId == app, Ct))).ShouldBe(50);
+        (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.AppId == app, Ct))).ShouldBe(50);
         await AssertLedgerMatchesBalancesAsync();
         foreach (var c in clients)
         {
@@ -262,7 +264,7 @@ public abstract class RewardsTests(AapFactory factory)
     {
         using var client = await factory.ClientForAsync(await factory.RegisterAsync());
         var app = await AddAppAsync();
-        var before = await factory.DbAsync(db => db.AppCompletions.CountAsync(Ct));
+        var before = await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct));
 
         using var pdf = await CompleteAsync(client, app, FileTests.Pdf, "proof.pdf", "application/pdf");
         using var missing = await client.PostAsync($"/api/v1/apps/{app}/completions", new MultipartFormDataContent { { new StringContent("x"), "note" } }, Ct);
@@ -271,7 +273,7 @@ public abstract class RewardsTests(AapFactory factory)
         await Problem.ReadAsync(pdf, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
         Problem.FieldErrors(await Problem.ReadAsync(missing, HttpStatusCode.BadRequest, "validation_failed"), "screenshot").ShouldNotBeEmpty();
         await Problem.ReadAsync(unknownApp, HttpStatusCode.NotFound, "not_found");
-        (await factory.DbAsync(db => db.AppCompletions.CountAsync(Ct))).ShouldBe(before);
+        (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct))).ShouldBe(before);
     }
 
     [Fact]
@@ -382,7 +384,7 @@ public abstract class RewardsTests(AapFactory factory)
     {
         var app = new App { Link = "https://play.google.com/store/apps/details?id=reward", Points = points };
         app.Rename($"Reward {Guid.NewGuid():N}");
-        db.Apps.Add(app);
+        db.Set<App>().Add(app);
         await db.SaveChangesAsync(Ct);
         return app.Id;
     });
@@ -390,8 +392,8 @@ public abstract class RewardsTests(AapFactory factory)
     /// <summary>Every cached balance equals the sum of its ledger, and none is negative.</summary>
     private async Task AssertLedgerMatchesBalancesAsync()
     {
-        var sums = await factory.DbAsync(db => db.PointLedger.GroupBy(e => e.UserId).Select(g => new { UserId = g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.UserId, g => g.Sum, Ct));
-        var balances = await factory.DbAsync(db => db.PointBalances.ToDictionaryAsync(b => b.UserId, b => b.Balance, Ct));
+        var sums = await factory.DbAsync(db => db.Set<PointEntry>().GroupBy(e => e.UserId).Select(g => new { UserId = g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.UserId, g => g.Sum, Ct));
+        var balances = await factory.DbAsync(db => db.Set<PointBalance>().ToDictionaryAsync(b => b.UserId, b => b.Balance, Ct));
         balances.ShouldAllBe(b => b.Value >= 0);
         foreach (var (user, sum) in sums)
         {

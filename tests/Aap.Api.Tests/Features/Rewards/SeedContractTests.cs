@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +28,7 @@ public abstract class SeedContractTests(AapFactory factory)
         using var response = await client.PostAsync("/api/signup/", Json(template.Replace("{0}", name, StringComparison.Ordinal)), Ct);
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), "email").ShouldNotBeEmpty();
-        (await factory.DbAsync(db => db.Users.AnyAsync(u => u.UserName == name, Ct))).ShouldBeFalse();
+        (await factory.DbAsync(db => db.Set<User>().AnyAsync(u => u.UserName == name, Ct))).ShouldBeFalse();
     }
 
     [Fact]
@@ -59,7 +62,7 @@ public abstract class SeedContractTests(AapFactory factory)
         }
 
         Problem.FieldErrors(await Problem.ReadAsync(noFile, HttpStatusCode.BadRequest, "validation_failed"), "screenshot").ShouldNotBeEmpty();
-        (await factory.DbAsync(db => db.AppCompletions.CountAsync(c => c.AppId == appId, Ct))).ShouldBe(0);
+        (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.AppId == appId, Ct))).ShouldBe(0);
     }
 
     [Fact]
@@ -79,7 +82,7 @@ public abstract class SeedContractTests(AapFactory factory)
         (body.GetProperty("name").GetString(), body.GetProperty("points").GetInt32(), body.GetProperty("description").GetString(), body.GetProperty("category").GetString())
             .ShouldBe((name, 34, "Kept description.", "games"));
         Problem.FieldErrors(await Problem.ReadAsync(badType, HttpStatusCode.BadRequest, "validation_failed"), "points").ShouldNotBeEmpty();
-        var stored = await factory.DbAsync(db => db.Apps.AsNoTracking().SingleAsync(a => a.Id == appId, Ct));
+        var stored = await factory.DbAsync(db => db.Set<App>().AsNoTracking().SingleAsync(a => a.Id == appId, Ct));
         (stored.Name, stored.Points, stored.Description, stored.CategoryId is not null).ShouldBe((name, 34, "Kept description.", true));
     }
 

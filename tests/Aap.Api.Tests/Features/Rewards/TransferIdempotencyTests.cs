@@ -37,7 +37,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         replay.StatusCode.ShouldBe(HttpStatusCode.OK);
         replay.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
         (await replay.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64().ShouldBe((await first.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64());
-        (await factory.DbAsync(db => db.PointTransfers.CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
+        (await factory.DbAsync(db => db.Set<PointTransfer>().CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
         (await BalanceAsync(client)).ShouldBe(30);
     }
 
@@ -105,7 +105,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         statuses.Count(s => s == HttpStatusCode.Created).ShouldBe(1);
         statuses.ShouldAllBe(s => s == HttpStatusCode.Created || s == HttpStatusCode.OK || s == HttpStatusCode.Conflict);
         (await BalanceAsync(client)).ShouldBe(93);
-        (await factory.DbAsync(db => db.PointTransfers.CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
+        (await factory.DbAsync(db => db.Set<PointTransfer>().CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), "to").ShouldNotBeEmpty();
         (await BalanceAsync(client)).ShouldBe(20);
-        (await factory.DbAsync(db => db.PointLedger.CountAsync(e => e.UserId == sender.Id, Ct))).ShouldBe(1, "only the points earned");
+        (await factory.DbAsync(db => db.Set<PointEntry>().CountAsync(e => e.UserId == sender.Id, Ct))).ShouldBe(1, "only the points earned");
     }
 
     /// <summary>A problem body without what differs per request (instance, trace id).</summary>
@@ -178,7 +178,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         {
             var app = new App { Link = "https://play.google.com/store/apps/details?id=idem", Points = points };
             app.Rename($"Idem {Guid.NewGuid():N}");
-            db.Apps.Add(app);
+            db.Set<App>().Add(app);
             await db.SaveChangesAsync(Ct);
             return app.Id;
         });

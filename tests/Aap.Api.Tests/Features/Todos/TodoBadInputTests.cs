@@ -324,7 +324,7 @@ public abstract partial class TodoBadInputTests(AapFactory factory)
         return id;
     }
 
-    private Task<List<Row>> SnapshotAsync(params long[] owners) => factory.DbAsync(db => db.TodoTasks.IgnoreQueryFilters()
+    private Task<List<Row>> SnapshotAsync(params long[] owners) => factory.DbAsync(db => db.Set<TodoTask>().IgnoreQueryFilters()
         .Where(t => owners.Contains(t.OwnerId))
         .OrderBy(t => t.Id)
         .Select(t => new Row(t.Id, t.OwnerId, t.Title, t.Description, t.Status, t.Priority, t.DueDate, t.CompletedAt, t.CreatedAt, t.UpdatedAt, t.DeletedAt, t.Version))

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aap.Api.Features.Todos;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -123,7 +124,7 @@ public abstract class TodoTests(AapFactory factory)
         delete.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         using var deleted = await client.GetAsync($"/api/v1/todos/{id}", Ct);
         await Problem.ReadAsync(deleted, HttpStatusCode.NotFound, "not_found");
-        (await factory.DbAsync(db => db.TodoTasks.IgnoreQueryFilters().AnyAsync(t => t.Id == id && t.DeletedAt != null, Ct))).ShouldBeTrue();
+        (await factory.DbAsync(db => db.Set<TodoTask>().IgnoreQueryFilters().AnyAsync(t => t.Id == id && t.DeletedAt != null, Ct))).ShouldBeTrue();
 
         using var restore = await client.PostAsync($"/api/v1/todos/{id}/restore", null, Ct);
         restore.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -150,7 +151,7 @@ public abstract class TodoTests(AapFactory factory)
             problem.GetRawText().ShouldNotContain("private");
         }
 
-        (await factory.DbAsync(db => db.TodoTasks.Where(t => t.Id == id).Select(t => t.Title).SingleAsync(Ct))).ShouldBe("private");
+        (await factory.DbAsync(db => db.Set<TodoTask>().Where(t => t.Id == id).Select(t => t.Title).SingleAsync(Ct))).ShouldBe("private");
     }
 
     [Fact]
@@ -169,7 +170,7 @@ public abstract class TodoTests(AapFactory factory)
             await Problem.ReadAsync(stale, HttpStatusCode.PreconditionFailed, "precondition_failed");
         }
 
-        (await factory.DbAsync(db => db.TodoTasks.Where(t => t.Id == id).Select(t => t.Title).SingleAsync(Ct))).ShouldBe("changed elsewhere");
+        (await factory.DbAsync(db => db.Set<TodoTask>().Where(t => t.Id == id).Select(t => t.Title).SingleAsync(Ct))).ShouldBe("changed elsewhere");
         using var fresh = await SendIfMatchAsync(client, HttpMethod.Put, id, currentTag);
         fresh.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
