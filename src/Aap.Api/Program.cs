@@ -1,4 +1,5 @@
 using Aap.Api.Cli;
+using Aap.Api.Dialects;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
@@ -28,15 +29,13 @@ app.UsePlatform();
 app.UseIdentityFeature();
 app.MapStatusEndpoints();
 app.MapIdentityEndpoints();
-app.MapSeedAuthEndpoints();
 app.MapSettingsEndpoints();
 app.MapTodoEndpoints();
-app.MapSeedTaskEndpoints();
 app.MapFileEndpoints();
 app.MapAppsEndpoints();
 app.MapAppsAdminEndpoints();
 app.MapRewardsEndpoints();
-app.MapSeedRewardsEndpoints();
+app.MapSeedDialects();
 
 if (AapCli.IsCommand(args))
 {

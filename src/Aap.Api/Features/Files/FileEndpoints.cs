@@ -28,7 +28,7 @@ internal static class FileCodes
     public const string InUse = "file_in_use";
 }
 
-/// <summary>Uploads and downloads: <c>/api/v1/files</c> and seed 002's <c>POST /upload</c>.</summary>
+/// <summary>Uploads and downloads: <c>/api/v1/files</c>.</summary>
 internal static class FileEndpoints
 {
     public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints)
@@ -46,9 +46,6 @@ internal static class FileEndpoints
             .WithSummary("The target of a signed local link (expires and signature in the query).");
         files.MapDelete("/{id}", Delete).WithName("DeleteFile").RequireAuthorization().ProducesProblem(409)
             .WithSummary("Soft-delete a file; its content is removed by the purge. A completion's proof is refused (409, used_by names the completion).");
-
-        endpoints.MapPost("/upload", Upload).WithName("SeedUpload").WithTags("Seed dialects").RequireAuthorization().DisableAntiforgery()
-            .AcceptsMultipartUpload().ProducesProblem(415);
         return endpoints;
     }
 
@@ -64,7 +61,7 @@ internal static class FileEndpoints
         var (file, rejection) = await files.UploadAsync(caller.UserId()!.Value, form.Files.GetFile("file"), form["category"], cancellationToken);
         if (rejection is not null)
         {
-            return rejection.ToResult();
+            return rejection.ToProblem();
         }
 
         return TypedResults.Created($"/api/v1/files/{file!.Id}", new Envelope<FileResponse>(FileResponse.From(file)));

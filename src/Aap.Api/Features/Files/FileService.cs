@@ -36,7 +36,7 @@ internal sealed partial class FileService(
 {
     public const string DefaultCategory = "uploads";
 
-    public async Task<(StoredFile? File, ServiceProblem? Rejection)> UploadAsync(
+    public async Task<(StoredFile? File, Failure? Rejection)> UploadAsync(
         long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
     {
         var storage = options.Value;
@@ -251,7 +251,7 @@ internal sealed partial class FileService(
         return found;
     }
 
-    private async Task<(FileType? Type, string Sha256, long Size, ServiceProblem? Rejection)> SpoolAsync(
+    private async Task<(FileType? Type, string Sha256, long Size, Failure? Rejection)> SpoolAsync(
         IFormFile upload, string spool, string[] allowedNames, string name, CancellationToken cancellationToken)
     {
         await using var source = upload.OpenReadStream();
@@ -309,9 +309,9 @@ internal sealed partial class FileService(
     }
 
     /// <summary>An upload refused because of its file (or, given, another form field).</summary>
-    private static ServiceProblem Rejected(int status, string code, string detail, string field = "file") => new(status, code, detail, field);
+    private static Failure Rejected(int status, string code, string detail, string field = "file") => Failure.Of(status, code, detail, field);
 
-    private static ServiceProblem TooLarge(long limit) =>
+    private static Failure TooLarge(long limit) =>
         Rejected(413, ProblemCodes.PayloadTooLarge, $"The file is larger than the limit of {limit} bytes.");
 
     /// <summary>The client's file name reduced to a harmless display name: no folders, no control characters, at most 255 characters.</summary>

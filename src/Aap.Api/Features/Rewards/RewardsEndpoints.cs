@@ -90,7 +90,7 @@ internal static class RewardsEndpoints
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? error.ToResult()
+            ? error.ToProblem()
             : TypedResults.Created($"/api/v1/me/completions", new Envelope<CompletionResponse>(CompletionResponse.From(completion!)));
     }
 
@@ -154,7 +154,7 @@ internal static class RewardsEndpoints
             context.Response.Headers["Idempotent-Replayed"] = "true";
             return start.ReplayStatus == StatusCodes.Status201Created
                 ? TypedResults.Ok(new Envelope<TransferResponse>(idempotency.Read<TransferResponse>(start.ReplayBody!)))
-                : idempotency.Read<ServiceProblem>(start.ReplayBody!).ToResult();
+                : idempotency.Read<Failure>(start.ReplayBody!).ToProblem();
         }
 
         try
@@ -169,7 +169,7 @@ internal static class RewardsEndpoints
 
             var (transfer, error) = await rewards.TransferAsync(from, to is { IsActive: true } ? to.Id : null, request.Amount!.Value, claim, idempotency, cancellationToken);
             return error is not null
-                ? error.ToResult()
+                ? error.ToProblem()
                 : TypedResults.Created($"/api/v1/me/points/ledger", new Envelope<TransferResponse>(TransferResponse.Of(transfer!)));
         }
         catch
@@ -250,17 +250,17 @@ internal static class RewardsEndpoints
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Approve(
         long id, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
         await rewards.ApproveAsync(id, caller.UserId()!.Value, cancellationToken) is { } error
-            ? error.ToResult()
+            ? error.ToProblem()
             : await GetCompletion(id, db, cancellationToken);
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Reject(
         long id, RejectRequest request, ClaimsPrincipal caller, RewardsService rewards, AppDbContext db, CancellationToken cancellationToken) =>
         await rewards.RejectAsync(id, caller.UserId()!.Value, request.Reason, cancellationToken) is { } error
-            ? error.ToResult()
+            ? error.ToProblem()
             : await GetCompletion(id, db, cancellationToken);
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
-        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } error ? error.ToResult() : TypedResults.NoContent();
+        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } error ? error.ToProblem() : TypedResults.NoContent();
 
     internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppDbContext db, CancellationToken cancellationToken)
     {

@@ -29,12 +29,12 @@ internal sealed partial class RewardsService(
     TimeProvider clock,
     ILogger<RewardsService> logger)
 {
-    public async Task<(AppCompletion? Completion, ServiceProblem? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    public async Task<(AppCompletion? Completion, Failure? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
         var app = await db.Set<App>().AsNoTracking().Where(a => a.Id == appId && a.IsActive).Select(a => new { a.Id, a.Points }).SingleOrDefaultAsync(cancellationToken);
         if (app is null)
         {
-            return (null, new ServiceProblem(404, ProblemCodes.NotFound, $"App {appId} was not found."));
+            return (null, new Failure(404, ProblemCodes.NotFound, $"App {appId} was not found."));
         }
 
         if (await db.Set<AppCompletion>().AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
@@ -44,13 +44,13 @@ internal sealed partial class RewardsService(
 
         if (screenshot is null)
         {
-            return (null, new ServiceProblem(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot"));
+            return (null, Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot"));
         }
 
         var (file, rejection) = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
         if (rejection is not null)
         {
-            return (null, rejection with { Field = "screenshot" });
+            return (null, rejection.For("screenshot"));
         }
 
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
@@ -58,7 +58,7 @@ internal sealed partial class RewardsService(
         if (reuses.Contains(userId))
         {
             await files.DiscardAsync(file!, cancellationToken);
-            return (null, new ServiceProblem(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
+            return (null, Failure.Of(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
         }
 
         // Proof another user already sent always waits for an admin, whatever the review setting: paying it at once
@@ -102,7 +102,7 @@ internal sealed partial class RewardsService(
     }
 
     /// <summary>Approves a pending completion and credits its points, once: approving again changes nothing.</summary>
-    public async Task<ServiceProblem?> ApproveAsync(long completionId, long adminId, CancellationToken cancellationToken)
+    public async Task<Failure?> ApproveAsync(long completionId, long adminId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
@@ -114,9 +114,9 @@ internal sealed partial class RewardsService(
             var status = await db.Set<AppCompletion>().Where(c => c.Id == completionId).Select(c => (CompletionStatus?)c.Status).SingleOrDefaultAsync(cancellationToken);
             return status switch
             {
-                null => new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
+                null => new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
                 CompletionStatus.Approved => null,
-                _ => new ServiceProblem(409, RewardsCodes.AlreadyReviewed, "A rejected completion cannot be approved."),
+                _ => new Failure(409, RewardsCodes.AlreadyReviewed, "A rejected completion cannot be approved."),
             };
         }
 
@@ -126,12 +126,12 @@ internal sealed partial class RewardsService(
         return null;
     }
 
-    public async Task<ServiceProblem?> RejectAsync(long completionId, long adminId, string? reason, CancellationToken cancellationToken)
+    public async Task<Failure?> RejectAsync(long completionId, long adminId, string? reason, CancellationToken cancellationToken)
     {
         reason = reason?.Trim();
         if (string.IsNullOrEmpty(reason) || reason.Length > 500)
         {
-            return new ServiceProblem(400, ProblemCodes.ValidationFailed, "A reason of 1 to 500 characters is required.", "reason");
+            return Failure.Of(400, ProblemCodes.ValidationFailed, "A reason of 1 to 500 characters is required.", "reason");
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -144,24 +144,24 @@ internal sealed partial class RewardsService(
         }
 
         return await db.Set<AppCompletion>().AnyAsync(c => c.Id == completionId, cancellationToken)
-            ? new ServiceProblem(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
-            : new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            ? new Failure(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
+            : new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
     }
 
     /// <summary>Removes a completion and takes back exactly the points it credited.</summary>
-    public async Task<ServiceProblem?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
+    public async Task<Failure?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var completion = await db.Set<AppCompletion>().AsNoTracking().SingleOrDefaultAsync(c => c.Id == completionId, cancellationToken);
         if (completion is null)
         {
-            return new ServiceProblem(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            return new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
         }
 
         var credited = await db.Set<PointEntry>().Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
         if (credited > 0 && !await DebitAsync(completion.UserId, credited, LedgerReasons.Reversal, completionId, null, cancellationToken))
         {
-            return new ServiceProblem(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
+            return new Failure(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
         }
 
         await db.Set<AppCompletion>().Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
@@ -174,17 +174,17 @@ internal sealed partial class RewardsService(
     /// transaction. The balance is checked before the recipient, and both paths run the same statements, so a
     /// caller who cannot cover the amount learns nothing about whether the recipient exists.
     /// </summary>
-    public async Task<(PointTransfer? Transfer, ServiceProblem? Error)> TransferAsync(
+    public async Task<(PointTransfer? Transfer, Failure? Error)> TransferAsync(
         long fromUserId, long? toUserId, long amount, IdempotencyRecord claim, IdempotencyStore idempotency, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        ServiceProblem? refusal;
+        Failure? refusal;
         await using (var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken))
         {
             var debited = await db.Set<PointBalance>().Where(b => b.UserId == fromUserId && b.Balance >= amount)
                 .ExecuteUpdateAsync(s => s.SetProperty(b => b.Balance, b => b.Balance - amount), cancellationToken);
             refusal = debited == 0
-                ? new ServiceProblem(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount")
+                ? Failure.Of(409, RewardsCodes.InsufficientPoints, "Your balance is too low for this transfer.", "amount")
                 : toUserId is null ? UnknownRecipient() : null;
             if (refusal is null)
             {
@@ -207,7 +207,7 @@ internal sealed partial class RewardsService(
     }
 
     /// <summary>The same words whether the name is unknown, inactive or never existed.</summary>
-    public static ServiceProblem UnknownRecipient() => new(400, ProblemCodes.ValidationFailed, "No active user has this username or email.", "to");
+    public static Failure UnknownRecipient() => Failure.Of(400, ProblemCodes.ValidationFailed, "No active user has this username or email.", "to");
 
     /// <summary>The ids of the apps a user has completed (any status), as a query other queries can use.</summary>
     public IQueryable<long> CompletedAppIds(long userId) => db.Set<AppCompletion>().Where(c => c.UserId == userId).Select(c => c.AppId);
@@ -255,7 +255,7 @@ internal sealed partial class RewardsService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static ServiceProblem AlreadyCompleted() =>
+    private static Failure AlreadyCompleted() =>
         new(409, RewardsCodes.AlreadyCompleted, "You have already completed this app.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} completed app {AppId}: {Status}, flagged {Flagged}")]

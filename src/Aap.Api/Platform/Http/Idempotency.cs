@@ -28,7 +28,7 @@ internal sealed class IdempotencyRecord
     /// <summary>The HTTP status of the stored outcome; null while the first request runs.</summary>
     public int? ResponseStatus { get; set; }
 
-    /// <summary>The stored outcome as JSON (the response contract or a <see cref="ServiceProblem"/>).</summary>
+    /// <summary>The stored outcome as JSON (the response contract or a <see cref="Failure"/>).</summary>
     public string? ResponseBody { get; set; }
 
     public DateTime CreatedAt { get; set; }

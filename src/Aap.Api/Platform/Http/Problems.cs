@@ -45,16 +45,6 @@ internal static class ProblemCodes
     };
 }
 
-/// <summary>
-/// An expected failure of a service call, as the problem it becomes: the status, the code, what to tell the client
-/// and, when one field is to blame, its name.
-/// </summary>
-internal sealed record ServiceProblem(int Status, string Code, string Detail, string? Field = null)
-{
-    public ProblemHttpResult ToResult() =>
-        Problems.Create(Status, Code, Detail, Field is null ? null : new Dictionary<string, string[]> { [Field] = [Detail] });
-}
-
 /// <summary>Builds RFC 9457 problem results for the expected outcomes of handlers.</summary>
 internal static partial class Problems
 {

@@ -1,12 +1,17 @@
 using System.Globalization;
 using System.Security.Claims;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Aap.Api.Features.Todos;
+namespace Aap.Api.Dialects;
+
+internal sealed record SeedMessage(string Message);
+
+internal sealed record SeedAccessToken(string AccessToken);
 
 /// <summary>Seed 003's task API: a partial update of title, description and status.</summary>
 public sealed record SeedTaskUpdateRequest(string? Title, string? Description, TodoStatus? Status);
@@ -14,14 +19,19 @@ public sealed record SeedTaskUpdateRequest(string? Title, string? Description, T
 internal sealed record SeedTaskMessage(string Message);
 
 /// <summary>
-/// Seed 003's task management API, exactly as its Postman guide describes: <c>/tasks</c> with bare JSON bodies and
-/// <c>{"message": ...}</c> answers, over the same service as <c>/api/v1/todos</c>. Lists are a JSON array, paged by
-/// <c>page</c> and <c>per_page</c> (default 20), oldest first, with <c>X-Total-Count</c> and <c>Link</c> headers.
+/// Seed 003, the task management API, exactly as its Postman guide describes: <c>/register</c> and <c>/login</c>, and
+/// <c>/tasks</c> with bare JSON bodies and <c>{"message": ...}</c> answers, over the same service as
+/// <c>/api/v1/todos</c>. Lists are a JSON array, paged by <c>page</c> and <c>per_page</c> (default 20), oldest first,
+/// with <c>X-Total-Count</c> and <c>Link</c> headers.
 /// </summary>
-internal static class SeedTaskEndpoints
+internal static class Seed003
 {
-    public static IEndpointRouteBuilder MapSeedTaskEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapSeed003(this IEndpointRouteBuilder endpoints)
     {
+        var auth = endpoints.MapGroup("").WithTags("Seed dialects").ProducesProblem(400);
+        auth.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy);
+
         var tasks = endpoints.MapGroup("/tasks").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(400).ProducesProblem(401);
         tasks.MapPost("", Create).WithName("SeedCreateTask");
         tasks.MapGet("", List).WithName("SeedListTasks");
@@ -29,6 +39,32 @@ internal static class SeedTaskEndpoints
         tasks.MapPut("/{id}", Update).WithName("SeedUpdateTask").Accepts<SeedTaskUpdateRequest>("application/json").ProducesProblem(404);
         tasks.MapDelete("/{id}", Delete).WithName("SeedDeleteTask").ProducesProblem(404);
         return endpoints;
+    }
+
+    // Seed 003: {"username","password"} -> 201 {"message": "User created successfully"}.
+    internal static async Task<Results<Created<SeedMessage>, ProblemHttpResult>> TaskApiRegister(
+        SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
+    {
+        var (user, errors) = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
+        return user is null
+            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors)
+            : TypedResults.Created("/api/me/", new SeedMessage("User created successfully"));
+    }
+
+    // Seed 003: -> {"access_token": ...}.
+    internal static async Task<Results<Ok<SeedAccessToken>, ProblemHttpResult>> TaskApiLogin(
+        SeedLoginRequest request, AccountService accounts, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
+    {
+        var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.User is not { } user)
+        {
+            return check.RetryAfter is { } wait ? IdentityEndpoints.TooManyAttempts(context, wait) : IdentityEndpoints.InvalidCredentials(context);
+        }
+
+        // This dialect has no refresh token: none is stored that no client could ever use or revoke.
+        var (access, _) = await tokens.IssueAccessOnlyAsync(user, TokenDialects.Seed, cancellationToken);
+        IdentityEndpoints.NoStore(context);
+        return TypedResults.Ok(new SeedAccessToken(access));
     }
 
     internal static async Task<Results<Created<SeedTaskMessage>, ProblemHttpResult>> Create(

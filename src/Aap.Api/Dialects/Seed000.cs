@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
@@ -13,7 +14,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
-namespace Aap.Api.Features.Rewards;
+namespace Aap.Api.Dialects;
+
+public sealed record SeedTokenRefreshRequest(string? Refresh);
+
+internal sealed record SeedAccess(string Access, string Refresh);
 
 internal sealed record SeedProfile(long Id, string Username, string? Email, long TotalPoints);
 
@@ -22,14 +27,22 @@ internal sealed record SeedTotalPoints(long TotalPoints);
 internal sealed record SeedDeleted(string Message);
 
 /// <summary>
-/// Seed 000's "Problem Set 2" user and admin endpoints, in the style of the Django REST framework it was written
-/// for: plain JSON, an object per item, an array per list, over the same services as the product API. Its admin
-/// endpoints answer 401 "Admin access required" to users who are not admins, as the seed lists.
+/// Seed 000, the rewards portal's "Problem Set 2", in the style of the Django REST framework it was written for:
+/// plain JSON, an object per item, an array per list, over the same services as the product API. Signup, the
+/// cookie tokens of "Manual Token Generation" and their refresh; the user and admin endpoints, whose admin routes
+/// answer 401 "Admin access required" to users who are not admins, as the seed lists. Login and logout are seed
+/// 004's routes (<see cref="Seed004"/>), which answer both documents.
 /// </summary>
-internal static class SeedRewardsEndpoints
+internal static class Seed000
 {
-    public static IEndpointRouteBuilder MapSeedRewardsEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapSeed000(this IEndpointRouteBuilder endpoints)
     {
+        var auth = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().ProducesProblem(400);
+        auth.MapPost("/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Policy);
+
         var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().ProducesProblem(401);
         seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
         seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
@@ -46,6 +59,79 @@ internal static class SeedRewardsEndpoints
         seed.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
         seed.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
         return endpoints;
+    }
+
+    // Seed 000: username, password, email -> 201.
+    internal static async Task<Results<Created<SeedUser>, ProblemHttpResult>> Signup(
+        SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
+    {
+        // Seed 000 lists username, password and email as the signup's fields: all three are required here, even
+        // though the product API's register takes either a username or an email.
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(request.Username))
+        {
+            errors.Add("username", "A username is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Email))
+        {
+            errors.Add("email", "An email address is required.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors);
+        }
+
+        var (user, registerErrors) = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
+        return user is null
+            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", registerErrors)
+            : TypedResults.Created("/api/me/", SeedUser.From(user));
+    }
+
+    // Seed 000 "Manual Token Generation": tokens as cookies; any failure is 400 "invalid credentials".
+    internal static Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> TokenForUser(
+        SeedLoginRequest request, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken) =>
+        CookieTokensAsync(request, requireAdmin: false, accounts, tokens, clock, context, cancellationToken);
+
+    internal static Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> TokenForAdmin(
+        SeedLoginRequest request, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken) =>
+        CookieTokensAsync(request, requireAdmin: true, accounts, tokens, clock, context, cancellationToken);
+
+    // Seed 000: {"refresh"} -> {"access"}, and the successor {"refresh"} as a rotating Simple JWT answers: the
+    // presented token is consumed, so that a stolen one is caught when it is used twice. Cookies are renewed too.
+    internal static async Task<Results<Ok<SeedAccess>, ProblemHttpResult>> TokenRefresh(
+        SeedTokenRefreshRequest? request, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
+    {
+        var (_, pair) = await tokens.RefreshAsync(request?.Refresh ?? AuthCookies.RefreshFrom(context.Request), TokenDialects.Seed, cancellationToken);
+        if (pair is null)
+        {
+            return Problems.Create(400, AuthProblemCodes.InvalidRefreshToken, "Invalid refresh token.");
+        }
+
+        AuthCookies.Write(context, pair, clock);
+        IdentityEndpoints.NoStore(context);
+        return TypedResults.Ok(new SeedAccess(pair.AccessToken, pair.RefreshToken));
+    }
+
+    private static async Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> CookieTokensAsync(
+        SeedLoginRequest request, bool requireAdmin, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
+    {
+        var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
+        if (check.RetryAfter is { } wait)
+        {
+            return IdentityEndpoints.TooManyAttempts(context, wait);
+        }
+
+        if (check.User is not { } user || (requireAdmin && user.Role != Roles.Admin))
+        {
+            return Problems.Create(400, AuthProblemCodes.InvalidCredentials, "invalid credentials");
+        }
+
+        var pair = await tokens.IssueAsync(user, TokenDialects.Seed, cancellationToken);
+        AuthCookies.Write(context, pair, clock);
+        IdentityEndpoints.NoStore(context);
+        return TypedResults.Ok(new SeedSuccess("Tokens set as cookies."));
     }
 
     internal static async Task<Ok<List<AppResponse>>> ListApps(AppDbContext db, CancellationToken cancellationToken) =>
@@ -99,7 +185,7 @@ internal static class SeedRewardsEndpoints
 
         var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
         return error is not null
-            ? (error with { Status = error.Status is 409 or 415 ? 400 : error.Status }).ToResult()
+            ? (error with { Status = error.Status is 409 or 415 ? 400 : error.Status }).ToProblem()
             : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
     }
 
@@ -196,7 +282,7 @@ internal static class SeedRewardsEndpoints
         }
 
         return await rewards.DeleteCompletionAsync(task_id, cancellationToken) is { } error
-            ? error.ToResult()
+            ? error.ToProblem()
             : TypedResults.Ok(new SeedDeleted("Task deleted successfully."));
     }
 
