@@ -20,8 +20,8 @@ builder.Services.AddRuntimeSettings();
 builder.AddIdentityFeature();
 builder.Services.AddTodosFeature();
 builder.AddFilesFeature();
-builder.Services.AddAppsFeature();
-builder.Services.AddRewardsFeature();
+builder.AddAppsFeature();
+builder.AddRewardsFeature();
 
 var app = builder.Build();
 
@@ -32,9 +32,8 @@ app.MapIdentityEndpoints();
 app.MapSettingsEndpoints();
 app.MapTodoEndpoints();
 app.MapFileEndpoints();
-app.MapAppsEndpoints();
-app.MapAppsAdminEndpoints();
-app.MapRewardsEndpoints();
+app.MapAppsFeature();
+app.MapRewardsFeature();
 app.MapSeedDialects();
 
 if (AapCli.IsCommand(args))

@@ -5,13 +5,9 @@ using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.OpenApi;
-using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.OpenApi;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Aap.Api.Dialects;
@@ -53,11 +49,14 @@ internal static class Seed000
         seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
         seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
         seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
-        seed.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp").ProducesProblem(400);
-        seed.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").Accepts<AppRequest>("application/json").ProducesProblem(400).ProducesProblem(404);
-        seed.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404);
-        seed.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
-        seed.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
+
+        var admin = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().AddEndpointFilter(RequireAdmin)
+            .ProducesProblem(400).ProducesProblem(401);
+        admin.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp");
+        admin.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").Accepts<AppRequest>("application/json").ProducesProblem(404);
+        admin.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404);
+        admin.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
+        admin.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
         return endpoints;
     }
 
@@ -134,13 +133,13 @@ internal static class Seed000
         return TypedResults.Ok(new SeedSuccess("Tokens set as cookies."));
     }
 
-    internal static async Task<Ok<List<AppResponse>>> ListApps(AppDbContext db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await db.Set<App>().AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(AppsEndpoints.Projection).ToListAsync(cancellationToken));
+    internal static async Task<Ok<List<AppResponse>>> ListApps(AppsCatalog catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await catalog.ListActiveAsync(cancellationToken));
 
-    internal static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(long app_id, AppDbContext db, CancellationToken cancellationToken) =>
-        await db.Set<App>().AsNoTracking().Where(a => a.Id == app_id && a.IsActive).Select(AppsEndpoints.Projection).SingleOrDefaultAsync(cancellationToken) is { } app
+    internal static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(long app_id, AppsCatalog catalog, CancellationToken cancellationToken) =>
+        await catalog.GetActiveAsync(app_id, cancellationToken) is { } app
             ? TypedResults.Ok(app)
-            : Problems.NotFound($"App {app_id}");
+            : Failure.NotFound($"App {app_id}").ToProblem();
 
     private const string ExpectedBody = "A multipart/form-data body with the proof image as a file in a field named 'screenshot' (and optionally app_id) is expected.";
 
@@ -174,7 +173,7 @@ internal static class Seed000
     {
         if (!context.Request.HasFormContentType)
         {
-            return Problems.Create(400, ProblemCodes.ValidationFailed, ExpectedBody, new FieldErrors { { "screenshot", ExpectedBody } });
+            return Failure.Of(400, ProblemCodes.ValidationFailed, ExpectedBody, "screenshot").ToProblem();
         }
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
@@ -183,10 +182,11 @@ internal static class Seed000
             return Problems.Validation("app_id", "app_id in the body does not match the app in the URL.");
         }
 
-        var (completion, error) = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
-        return error is not null
-            ? (error with { Status = error.Status is 409 or 415 ? 400 : error.Status }).ToProblem()
-            : TypedResults.Created($"/api/tasks/detail/{completion!.Id}/", CompletionResponse.From(completion));
+        // The seed lists 400 for every invalid request: a conflict or an unsupported file is one too.
+        var completed = await rewards.CompleteAsync(caller.UserId()!.Value, app_id, form.Files.GetFile("screenshot"), cancellationToken);
+        return completed.Succeeded
+            ? TypedResults.Created($"/api/tasks/detail/{completed.Value.Id}/", completed.Value)
+            : completed.Failure.WithStatus(completed.Failure.Status is 409 or 415 ? 400 : completed.Failure.Status).ToProblem();
     }
 
     internal static async Task<Results<Ok<SeedProfile>, ProblemHttpResult>> Profile(ClaimsPrincipal caller, AccountService accounts, RewardsService rewards, CancellationToken cancellationToken)
@@ -197,106 +197,56 @@ internal static class Seed000
             : TypedResults.Ok(new SeedProfile(user.Id, user.UserName ?? "", user.Email, await rewards.BalanceAsync(user.Id, cancellationToken)));
     }
 
-    internal static async Task<Ok<List<CompletionResponse>>> ListTasks(ClaimsPrincipal caller, AppDbContext db, CancellationToken cancellationToken)
-    {
-        var me = caller.UserId()!.Value;
-        return TypedResults.Ok(await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.Id)
-            .Select(CompletionResponse.Projection).ToListAsync(cancellationToken));
-    }
+    internal static async Task<Ok<List<CompletionResponse>>> ListTasks(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await rewards.CompletionsOfAsync(caller.UserId()!.Value, cancellationToken));
 
     internal static async Task<Ok<SeedTotalPoints>> TotalPoints(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
         TypedResults.Ok(new SeedTotalPoints(await rewards.BalanceAsync(caller.UserId()!.Value, cancellationToken)));
 
-    internal static async Task<Results<Created<AdminAppResponse>, ProblemHttpResult>> CreateApp(
-        AppRequest request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, CancellationToken cancellationToken)
+    internal static async Task<Results<Created<AdminAppResponse>, ProblemHttpResult>> CreateApp(AppRequest request, AppsAdmin admin, CancellationToken cancellationToken)
     {
-        if (!caller.IsAdmin())
-        {
-            return AdminRequired();
-        }
-
-        var app = new App { Link = "" };
-        if ((await AppsAdminEndpoints.ApplyAsync(app, request, db, cancellationToken) ?? await SaveNewAsync(db, app, cache, cancellationToken)) is { } problem)
-        {
-            return AsBadRequest(problem);
-        }
-
-        return TypedResults.Created($"/api/apps/detail/{app.Id}/", await AppsAdminEndpoints.ToResponseAsync(db, app, cancellationToken));
+        var created = await admin.CreateAsync(request, cancellationToken);
+        return created.Succeeded
+            ? TypedResults.Created($"/api/apps/detail/{created.Value.Id}/", created.Value)
+            : AsBadRequest(created.Failure).ToProblem();
     }
 
     /// <summary>
     /// A Django REST framework update: the fields sent replace the app's, the fields left out keep their values (a
-    /// name, link and points alone do not erase the description and category).
+    /// name, link and points alone do not erase the description and category): a merge patch.
     /// </summary>
     internal static async Task<Results<Ok<AdminAppResponse>, ProblemHttpResult>> UpdateApp(
-        long app_id, JsonElement request, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        long app_id, JsonElement request, AppsAdmin admin, CancellationToken cancellationToken)
     {
-        if (!caller.IsAdmin())
-        {
-            return AdminRequired();
-        }
-
-        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == app_id, cancellationToken);
-        if (app is null)
-        {
-            return Problems.NotFound($"App {app_id}");
-        }
-
-        if ((await AppsAdminEndpoints.MergeAsync(app, request, db, json.Value.SerializerOptions, cancellationToken) ?? await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken)) is { } problem)
-        {
-            return AsBadRequest(problem);
-        }
-
-        return TypedResults.Ok(await AppsAdminEndpoints.ToResponseAsync(db, app, cancellationToken));
+        var updated = await admin.PatchAsync(app_id, request, cancellationToken);
+        return updated.Succeeded ? TypedResults.Ok(updated.Value) : AsBadRequest(updated.Failure).ToProblem();
     }
 
-    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteApp(
-        long app_id, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        if (!caller.IsAdmin())
-        {
-            return AdminRequired();
-        }
+    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteApp(long app_id, AppsAdmin admin, CancellationToken cancellationToken) =>
+        await admin.DeleteAsync(app_id, cancellationToken) is { } failure
+            ? failure.ToProblem()
+            : TypedResults.Ok(new SeedDeleted("App deleted successfully."));
 
-        var result = await AppsAdminEndpoints.Delete(app_id, db, cache, clock, cancellationToken);
-        return result.Result is NoContent ? TypedResults.Ok(new SeedDeleted("App deleted successfully.")) : Problems.NotFound($"App {app_id}");
-    }
-
-    internal static async Task<Results<Ok<CompletionResponse>, ProblemHttpResult>> GetTask(long task_id, ClaimsPrincipal caller, AppDbContext db, CancellationToken cancellationToken)
-    {
-        if (!caller.IsAdmin())
-        {
-            return AdminRequired();
-        }
-
-        return await db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == task_id).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
+    internal static async Task<Results<Ok<CompletionResponse>, ProblemHttpResult>> GetTask(long task_id, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.FindCompletionAsync(task_id, cancellationToken) is { } task
             ? TypedResults.Ok(task)
-            : Problems.NotFound($"Task {task_id}");
-    }
+            : Failure.NotFound($"Task {task_id}").ToProblem();
 
-    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteTask(long task_id, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
-    {
-        if (!caller.IsAdmin())
-        {
-            return AdminRequired();
-        }
-
-        return await rewards.DeleteCompletionAsync(task_id, cancellationToken) is { } error
-            ? error.ToProblem()
+    internal static async Task<Results<Ok<SeedDeleted>, ProblemHttpResult>> DeleteTask(long task_id, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.DeleteCompletionAsync(task_id, cancellationToken) is { } failure
+            ? failure.ToProblem()
             : TypedResults.Ok(new SeedDeleted("Task deleted successfully."));
-    }
-
-    private static async Task<ProblemHttpResult?> SaveNewAsync(AppDbContext db, App app, AppsCatalogCache cache, CancellationToken cancellationToken)
-    {
-        db.Set<App>().Add(app);
-        return await AppsAdminEndpoints.SaveAsync(db, cache, cancellationToken);
-    }
 
     /// <summary>The seed lists 400 for every invalid request parameter, a taken name included.</summary>
-    private static ProblemHttpResult AsBadRequest(ProblemHttpResult problem) =>
-        problem.StatusCode == 409 ? Problems.Create(400, ProblemCodes.ValidationFailed, problem.ProblemDetails.Detail ?? "Invalid request parameters.",
-            (problem.ProblemDetails.Extensions.TryGetValue("errors", out var errors) ? errors : null) as IDictionary<string, string[]>) : problem;
+    private static Failure AsBadRequest(Failure failure) =>
+        failure.Status == 409 ? new Failure(400, ProblemCodes.ValidationFailed, failure.Detail, failure.Errors) : failure;
 
-    private static ProblemHttpResult AdminRequired() =>
-        Problems.Create(401, ProblemCodes.Unauthorized, "Admin access required.");
+    /// <summary>
+    /// The admin routes of seed 000 answer 401 "Admin access required." to a caller who is not an admin (the seed's
+    /// list, where the product API would say 403): checked once, for the whole group.
+    /// </summary>
+    private static async ValueTask<object?> RequireAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.User.IsAdmin()
+            ? await next(context)
+            : Problems.Create(401, ProblemCodes.Unauthorized, "Admin access required.");
 }

@@ -1,8 +1,10 @@
 using System.Text.Json.Serialization;
+using Aap.Api.Platform;
 
 namespace Aap.Api.Features.Apps;
 
 /// <summary>An app as the catalog shows it; <c>completed</c> tells a logged-in caller whether they completed it.</summary>
+[FeatureSurface]
 internal sealed record AppResponse(
     long Id,
     string Name,
@@ -13,3 +15,15 @@ internal sealed record AppResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Completed = null);
+
+/// <summary>A new app, or the full replacement of one.</summary>
+[FeatureSurface]
+public sealed record AppRequest(string? Name, string? Link, int? Points, string? Description, string? Category, bool? IsActive);
+
+/// <summary>An app as admins see it: the catalog fields plus its state.</summary>
+[FeatureSurface]
+internal sealed record AdminAppResponse(long Id, string Name, string Link, int Points, string? Description, string? Category, bool IsActive, DateTime CreatedAt, DateTime UpdatedAt, DateTime? DeletedAt);
+
+/// <summary>What other features need to know of an app: its name and the points it is worth now.</summary>
+[FeatureSurface]
+internal sealed record AppSummary(long Id, string Name, int Points, bool IsActive);

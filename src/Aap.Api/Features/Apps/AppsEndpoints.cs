@@ -1,10 +1,7 @@
 using System.Linq.Expressions;
 using System.Security.Claims;
-using Aap.Api.Features.Identity;
-using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
-using Aap.Api.Platform.Persistence.Seeding;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -13,13 +10,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace Aap.Api.Features.Apps;
 
+/// <summary>The public catalog: <c>GET /api/v1/apps</c> and <c>GET /api/v1/apps/{id}</c>, cached, with ETags.</summary>
 internal static class AppsEndpoints
 {
-    public static IServiceCollection AddAppsFeature(this IServiceCollection services) =>
-        services.AddScoped<ISeedContributor, AppsSeed>()
-            .AddMemoryCache(cache => cache.SizeLimit = 10_000)
-            .AddSingleton<AppsCatalogCache>();
-
     public static IEndpointRouteBuilder MapAppsEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var apps = endpoints.MapGroup("/api/v1/apps")
@@ -56,7 +49,7 @@ internal static class AppsEndpoints
         ClaimsPrincipal caller,
         AppDbContext db,
         AppsCatalogCache cache,
-        RewardsService rewards,
+        ICompletedApps completions,
         HttpContext context,
         CancellationToken cancellationToken)
     {
@@ -88,7 +81,7 @@ internal static class AppsEndpoints
 
         if (completed is { } onlyCompleted)
         {
-            var mine = rewards.CompletedAppIds(me!.Value);
+            var mine = completions.CompletedAppIds(me!.Value);
             query = onlyCompleted ? query.Where(a => mine.Contains(a.Id)) : query.Where(a => !mine.Contains(a.Id));
         }
 
@@ -96,12 +89,12 @@ internal static class AppsEndpoints
         // The shared catalog is cached; a page filtered by the caller's own completions is not.
         var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
         var page = completed is null
-            ? await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken))
-            : await ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken);
+            ? await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(AppsCatalog.Projection).ToPageDataAsync(paging, cancellationToken))
+            : await ordered.Select(AppsCatalog.Projection).ToPageDataAsync(paging, cancellationToken);
         var etag = cache.ETag(cacheKey);
         if (me is { } userId)
         {
-            var done = await rewards.CompletedAmongAsync(userId, [.. page.Data.Select(a => a.Id)], cancellationToken);
+            var done = await completions.CompletedAmongAsync(userId, [.. page.Data.Select(a => a.Id)], cancellationToken);
             page = page with { Data = [.. page.Data.Select(a => a with { Completed = done.Contains(a.Id) })] };
             etag = $"{etag[..^1]}-u{userId}-{completed}-{string.Join('.', done.Order())}\"";
         }
@@ -113,12 +106,12 @@ internal static class AppsEndpoints
     }
 
     internal static async Task<Results<Ok<Envelope<AppResponse>>, StatusCodeHttpResult, ProblemHttpResult>> GetApp(
-        long id, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal caller, AppDbContext db, AppsCatalogCache cache, ICompletedApps completions, HttpContext context, CancellationToken cancellationToken)
     {
         var found = await cache.GetOrCreateAsync($"detail:{id}", async () =>
         {
             var app = await db.Set<App>().AsNoTracking().Include(a => a.Category).FirstOrDefaultAsync(a => a.Id == id && a.IsActive, cancellationToken);
-            return app is null ? null : new CachedApp(ToResponseCompiled(app), app.Version);
+            return app is null ? null : new CachedApp(AppsCatalog.ToResponse(app), app.Version);
         });
         if (found is null)
         {
@@ -129,7 +122,7 @@ internal static class AppsEndpoints
         var etag = $"\"app-{id}-v{found.Version}\"";
         if (caller.UserId() is { } userId)
         {
-            var done = (await rewards.CompletedAmongAsync(userId, [id], cancellationToken)).Count == 1;
+            var done = (await completions.CompletedAmongAsync(userId, [id], cancellationToken)).Count == 1;
             app = app with { Completed = done };
             etag = $"\"app-{id}-v{found.Version}-u{userId}-{(done ? 1 : 0)}\"";
         }
@@ -148,9 +141,4 @@ internal static class AppsEndpoints
     }
 
     private sealed record CachedApp(AppResponse App, long Version);
-
-    internal static readonly Expression<Func<App, AppResponse>> Projection = a => new AppResponse(
-        a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.CreatedAt, a.UpdatedAt);
-
-    private static readonly Func<App, AppResponse> ToResponseCompiled = Projection.Compile();
 }

@@ -1,6 +1,7 @@
 using System.Data;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Settings;
@@ -8,49 +9,44 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Features.Rewards;
 
-internal static class RewardsCodes
-{
-    public const string AlreadyCompleted = "already_completed";
-    public const string DuplicateProof = "duplicate_proof";
-    public const string InsufficientPoints = "insufficient_points";
-    public const string AlreadyReviewed = "already_reviewed";
-}
-
 /// <summary>
 /// Completions, reviews and the points ledger. Every balance change is a ledger entry written in the same
 /// transaction as the change; crediting is idempotent per completion (a conditional status update picks one
 /// winner, and a unique index on (completion, reason) backs it up); a balance never goes below zero (conditional
 /// debit, and a check constraint).
 /// </summary>
+[FeatureSurface]
 internal sealed partial class RewardsService(
     AppDbContext db,
+    AppsCatalog catalog,
     FileService files,
     RuntimeSettings settings,
     TimeProvider clock,
     ILogger<RewardsService> logger)
 {
-    public async Task<(AppCompletion? Completion, Failure? Error)> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    /// <summary>Completes an app's task with a screenshot as proof; the points are credited at once, or when an admin approves.</summary>
+    public async Task<Result<CompletionResponse>> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
-        var app = await db.Set<App>().AsNoTracking().Where(a => a.Id == appId && a.IsActive).Select(a => new { a.Id, a.Points }).SingleOrDefaultAsync(cancellationToken);
+        var app = await catalog.FindActiveAsync(appId, cancellationToken);
         if (app is null)
         {
-            return (null, new Failure(404, ProblemCodes.NotFound, $"App {appId} was not found."));
+            return Failure.NotFound($"App {appId}");
         }
 
         if (await db.Set<AppCompletion>().AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
         {
-            return (null, AlreadyCompleted());
+            return AlreadyCompleted();
         }
 
         if (screenshot is null)
         {
-            return (null, Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot"));
+            return Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot");
         }
 
         var (file, rejection) = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
         if (rejection is not null)
         {
-            return (null, rejection.For("screenshot"));
+            return rejection.For("screenshot");
         }
 
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
@@ -58,7 +54,7 @@ internal sealed partial class RewardsService(
         if (reuses.Contains(userId))
         {
             await files.DiscardAsync(file!, cancellationToken);
-            return (null, Failure.Of(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot"));
+            return Failure.Of(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot");
         }
 
         // Proof another user already sent always waits for an admin, whatever the review setting: paying it at once
@@ -94,11 +90,11 @@ internal sealed partial class RewardsService(
             // Two completions of one app by one user raced; the unique index kept one.
             db.ChangeTracker.Clear();
             await files.DiscardAsync(file, CancellationToken.None);
-            return (null, AlreadyCompleted());
+            return AlreadyCompleted();
         }
 
         LogCompleted(userId, appId, completion.Status, completion.Flagged);
-        return (completion, null);
+        return CompletionResponse.From(completion);
     }
 
     /// <summary>Approves a pending completion and credits its points, once: approving again changes nothing.</summary>
@@ -114,7 +110,7 @@ internal sealed partial class RewardsService(
             var status = await db.Set<AppCompletion>().Where(c => c.Id == completionId).Select(c => (CompletionStatus?)c.Status).SingleOrDefaultAsync(cancellationToken);
             return status switch
             {
-                null => new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found."),
+                null => Failure.NotFound($"Completion {completionId}"),
                 CompletionStatus.Approved => null,
                 _ => new Failure(409, RewardsCodes.AlreadyReviewed, "A rejected completion cannot be approved."),
             };
@@ -145,7 +141,7 @@ internal sealed partial class RewardsService(
 
         return await db.Set<AppCompletion>().AnyAsync(c => c.Id == completionId, cancellationToken)
             ? new Failure(409, RewardsCodes.AlreadyReviewed, "Only a pending completion can be rejected.")
-            : new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            : Failure.NotFound($"Completion {completionId}");
     }
 
     /// <summary>Removes a completion and takes back exactly the points it credited.</summary>
@@ -155,7 +151,7 @@ internal sealed partial class RewardsService(
         var completion = await db.Set<AppCompletion>().AsNoTracking().SingleOrDefaultAsync(c => c.Id == completionId, cancellationToken);
         if (completion is null)
         {
-            return new Failure(404, ProblemCodes.NotFound, $"Completion {completionId} was not found.");
+            return Failure.NotFound($"Completion {completionId}");
         }
 
         var credited = await db.Set<PointEntry>().Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
@@ -174,7 +170,7 @@ internal sealed partial class RewardsService(
     /// transaction. The balance is checked before the recipient, and both paths run the same statements, so a
     /// caller who cannot cover the amount learns nothing about whether the recipient exists.
     /// </summary>
-    public async Task<(PointTransfer? Transfer, Failure? Error)> TransferAsync(
+    public async Task<Result<TransferResponse>> TransferAsync(
         long fromUserId, long? toUserId, long amount, IdempotencyRecord claim, IdempotencyStore idempotency, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -193,9 +189,10 @@ internal sealed partial class RewardsService(
                 await db.SaveChangesAsync(cancellationToken);
                 await AppendAsync(fromUserId, -amount, LedgerReasons.TransferOut, null, transfer.Id, cancellationToken);
                 await CreditAsync(toUserId.Value, amount, LedgerReasons.TransferIn, null, transfer.Id, cancellationToken);
-                await idempotency.CompleteAsync(claim, StatusCodes.Status201Created, TransferResponse.Of(transfer), cancellationToken);
+                var response = TransferResponse.Of(transfer);
+                await idempotency.CompleteAsync(claim, StatusCodes.Status201Created, response, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                return (transfer, null);
+                return response;
             }
 
             await transaction.RollbackAsync(cancellationToken);
@@ -203,18 +200,19 @@ internal sealed partial class RewardsService(
 
         // A refusal is an outcome too: the same request with the same key gets it again, even if the balance has grown since.
         await idempotency.CompleteAsync(claim, refusal.Status, refusal, cancellationToken);
-        return (null, refusal);
+        return refusal;
     }
 
     /// <summary>The same words whether the name is unknown, inactive or never existed.</summary>
     public static Failure UnknownRecipient() => Failure.Of(400, ProblemCodes.ValidationFailed, "No active user has this username or email.", "to");
 
-    /// <summary>The ids of the apps a user has completed (any status), as a query other queries can use.</summary>
-    public IQueryable<long> CompletedAppIds(long userId) => db.Set<AppCompletion>().Where(c => c.UserId == userId).Select(c => c.AppId);
+    /// <summary>A user's completions, newest first.</summary>
+    public async Task<List<CompletionResponse>> CompletionsOfAsync(long userId, CancellationToken cancellationToken) =>
+        await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == userId).OrderByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToListAsync(cancellationToken);
 
-    /// <summary>Which of these apps the user has completed.</summary>
-    public async Task<HashSet<long>> CompletedAmongAsync(long userId, IReadOnlyCollection<long> appIds, CancellationToken cancellationToken) =>
-        [.. await CompletedAppIds(userId).Where(id => appIds.Contains(id)).ToListAsync(cancellationToken)];
+    public Task<CompletionResponse?> FindCompletionAsync(long completionId, CancellationToken cancellationToken) =>
+        db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == completionId).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken)!;
 
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.Set<PointBalance>().Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);

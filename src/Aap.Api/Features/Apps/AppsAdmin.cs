@@ -1,0 +1,179 @@
+using System.Text;
+using System.Text.Json;
+using Aap.Api.Platform;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aap.Api.Features.Apps;
+
+/// <summary>
+/// Publishing and managing apps, for the admin routes of the product API and of the seed dialects. Every write
+/// evicts the catalog cache. The rules of an app's fields are checked here rather than by attributes on
+/// <see cref="AppRequest"/>: they judge the trimmed, NFC-normalised text, look the category up, and apply as well to
+/// a merge patch's result, which no binder sees.
+/// </summary>
+[FeatureSurface]
+internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimeProvider clock, IOptions<JsonOptions> json)
+{
+    public async Task<Result<AdminAppResponse>> CreateAsync(AppRequest request, CancellationToken cancellationToken)
+    {
+        var app = new App { Link = "" };
+        if (await ApplyAsync(app, request, cancellationToken) is { } invalid)
+        {
+            return invalid;
+        }
+
+        db.Set<App>().Add(app);
+        return await SaveAsync(app, cancellationToken);
+    }
+
+    public async Task<Result<AdminAppResponse>> ReplaceAsync(long id, AppRequest request, CancellationToken cancellationToken)
+    {
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (app is null)
+        {
+            return Failure.NotFound($"App {id}");
+        }
+
+        return await ApplyAsync(app, request, cancellationToken) ?? await SaveAsync(app, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies a merge patch (RFC 7396): the app's current fields with the patch over them, validated as a full
+    /// replacement. Fields the body leaves out keep their values.
+    /// </summary>
+    public async Task<Result<AdminAppResponse>> PatchAsync(long id, JsonElement patch, CancellationToken cancellationToken)
+    {
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (app is null)
+        {
+            return Failure.NotFound($"App {id}");
+        }
+
+        var current = new AppRequest(app.Name, app.Link, app.Points, app.Description, await CategorySlugAsync(app, cancellationToken), app.IsActive);
+        var (merged, errors) = MergePatch.Apply(current, patch, json.Value.SerializerOptions);
+        if (merged is null)
+        {
+            return Failure.Invalid(errors);
+        }
+
+        return await ApplyAsync(app, merged, cancellationToken) ?? await SaveAsync(app, cancellationToken);
+    }
+
+    /// <summary>Soft-deletes an app: it leaves the catalog at once, and completions keep pointing at it.</summary>
+    public async Task<Failure?> DeleteAsync(long id, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var deleted = await db.Set<App>().Where(a => a.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now).SetProperty(a => a.Version, a => a.Version + 1), cancellationToken);
+        cache.Evict();
+        return deleted == 1 ? null : Failure.NotFound($"App {id}");
+    }
+
+    public async Task<Result<AdminAppResponse>> RestoreAsync(long id, CancellationToken cancellationToken)
+    {
+        var app = await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).SingleOrDefaultAsync(a => a.Id == id && a.DeletedAt != null, cancellationToken);
+        if (app is null)
+        {
+            return Failure.NotFound($"Deleted app {id}");
+        }
+
+        app.DeletedAt = null;
+        return await SaveAsync(app, cancellationToken);
+    }
+
+    private async Task<Failure?> ApplyAsync(App app, AppRequest request, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var name = request.Name?.Trim().Normalize(NormalizationForm.FormC);
+        if (string.IsNullOrEmpty(name))
+        {
+            errors.Add("name", "A name is required.");
+        }
+        else if (name.Length > App.NameMaxLength)
+        {
+            errors.Add("name", $"A name has at most {App.NameMaxLength} characters.");
+        }
+        else if (InputText.HasHiddenCharacters(name))
+        {
+            errors.Add("name", "The name contains control or invisible characters.");
+        }
+
+        var link = request.Link?.Trim();
+        if (string.IsNullOrEmpty(link) || link.Length > App.LinkMaxLength ||
+            !Uri.TryCreate(link, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            errors.Add("link", "The link is an absolute http or https URL, such as a Play Store page.");
+        }
+
+        if (request.Points is not { } points || points < App.MinPoints || points > App.MaxPoints)
+        {
+            errors.Add("points", $"Points are a whole number from {App.MinPoints} to {App.MaxPoints}.");
+        }
+
+        var description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim();
+        if (description?.Length > App.DescriptionMaxLength)
+        {
+            errors.Add("description", $"A description has at most {App.DescriptionMaxLength} characters.");
+        }
+
+        long? categoryId = null;
+        if (!string.IsNullOrWhiteSpace(request.Category))
+        {
+            var slug = request.Category.Trim().ToLowerInvariant();
+            categoryId = await db.Set<AppCategory>().Where(c => c.Slug == slug).Select(c => (long?)c.Id).SingleOrDefaultAsync(cancellationToken);
+            if (categoryId is null)
+            {
+                errors.Add("category", $"Unknown category '{slug}'.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Failure.Invalid(errors);
+        }
+
+        app.Rename(name!);
+        app.Link = link!;
+        app.Points = request.Points!.Value;
+        app.Description = description;
+        app.CategoryId = categoryId;
+        app.IsActive = request.IsActive ?? true;
+        return null;
+    }
+
+    /// <summary>Saves and evicts the catalog; a name already used by a live app is a 409.</summary>
+    private async Task<Result<AdminAppResponse>> SaveAsync(App app, CancellationToken cancellationToken)
+    {
+        if (await db.Set<App>().AnyAsync(a => a.NormalizedName == app.NormalizedName && a.Id != app.Id, cancellationToken))
+        {
+            return NameTaken();
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException)
+        {
+            // Two admins raced past the check above: the unique index decided.
+            db.ChangeTracker.Clear();
+            return NameTaken();
+        }
+
+        cache.Evict();
+        return new AdminAppResponse(app.Id, app.Name, app.Link, app.Points, app.Description, await CategorySlugAsync(app, cancellationToken),
+            app.IsActive, app.CreatedAt, app.UpdatedAt, app.DeletedAt);
+    }
+
+    private async Task<string?> CategorySlugAsync(App app, CancellationToken cancellationToken) =>
+        app.CategoryId is { } categoryId
+            ? await db.Set<AppCategory>().Where(c => c.Id == categoryId).Select(c => c.Slug).SingleAsync(cancellationToken)
+            : null;
+
+    private static Failure NameTaken() =>
+        new(409, ProblemCodes.Conflict, "Another app already has this name.", new FieldErrors { { "name", "This name is taken (names are compared ignoring case)." } });
+}

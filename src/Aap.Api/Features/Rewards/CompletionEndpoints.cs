@@ -1,0 +1,102 @@
+using System.Security.Claims;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+/// <summary>
+/// Completing an app's task (<c>POST /api/v1/apps/{id}/completions</c>: the route reads as the app's, the completion
+/// is a reward's, see ADR 9), the caller's completions, and the admins' review queue.
+/// </summary>
+internal static class CompletionEndpoints
+{
+    public static IEndpointRouteBuilder MapCompletionEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Rewards").RequireAuthorization().DisableAntiforgery()
+            .AcceptsMultipartUpload().ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(415)
+            .WithSummary("Complete an app's task with a screenshot (multipart field 'screenshot'); points are credited at once or after review.");
+        endpoints.MapGet("/api/v1/me/completions", MyCompletions).WithName("ListMyCompletions").WithTags("Rewards").RequireAuthorization().ProducesProblem(401)
+            .WithSummary("The caller's completions, newest first.");
+
+        var admin = endpoints.MapGroup("/api/v1/admin/completions").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
+            .ProducesProblem(401).ProducesProblem(403);
+        admin.MapGet("", ListCompletions).WithName("ListCompletions").WithSummary("Completions; filters: status, user, app, flagged.");
+        admin.MapGet("/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404);
+        admin.MapPost("/{id}/approve", Approve).WithName("ApproveCompletion").ProducesProblem(404).ProducesProblem(409)
+            .WithSummary("Approve and credit the points (once, however often it is called).");
+        admin.MapPost("/{id}/reject", Reject).WithName("RejectCompletion").ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        admin.MapDelete("/{id}", DeleteCompletion).WithName("DeleteCompletion").ProducesProblem(404).ProducesProblem(409)
+            .WithSummary("Remove a completion and take back exactly the points it credited.");
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<Envelope<CompletionResponse>>, ProblemHttpResult>> Complete(
+        long id, HttpContext context, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Problems.Create(415, ProblemCodes.UnsupportedMediaType, "Send the screenshot as multipart/form-data in a field named 'screenshot'.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var completed = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
+        return completed.Succeeded
+            ? TypedResults.Created("/api/v1/me/completions", new Envelope<CompletionResponse>(completed.Value))
+            : completed.Failure.ToProblem();
+    }
+
+    internal static Task<Ok<PagedEnvelope<CompletionResponse>>> MyCompletions(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        return db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> ListCompletions(
+        [AsParameters] PageQuery paging, string? status, long? user, long? app, bool? flagged,
+        AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var query = db.Set<AppCompletion>().AsNoTracking();
+        if (status is not null)
+        {
+            // The same spelling the responses use: pending, approved, rejected.
+            if (WireEnum.Parse<CompletionStatus>(status) is { } parsed)
+            {
+                query = query.Where(c => c.Status == parsed);
+            }
+            else
+            {
+                return Problems.Validation("status", "Use pending, approved or rejected.");
+            }
+        }
+
+        query = user is { } u ? query.Where(c => c.UserId == u) : query;
+        query = app is { } a ? query.Where(c => c.AppId == a) : query;
+        query = flagged is { } f ? query.Where(c => c.Flagged == f) : query;
+        return await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.FindCompletionAsync(id, cancellationToken) is { } completion
+            ? TypedResults.Ok(new Envelope<CompletionResponse>(completion))
+            : Failure.NotFound($"Completion {id}").ToProblem();
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Approve(
+        long id, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.ApproveAsync(id, caller.UserId()!.Value, cancellationToken) is { } failure
+            ? failure.ToProblem()
+            : await GetCompletion(id, rewards, cancellationToken);
+
+    internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Reject(
+        long id, RejectRequest request, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.RejectAsync(id, caller.UserId()!.Value, request.Reason, cancellationToken) is { } failure
+            ? failure.ToProblem()
+            : await GetCompletion(id, rewards, cancellationToken);
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
+        await rewards.DeleteCompletionAsync(id, cancellationToken) is { } failure ? failure.ToProblem() : TypedResults.NoContent();
+}

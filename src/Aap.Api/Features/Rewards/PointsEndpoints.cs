@@ -1,0 +1,168 @@
+using System.Security.Claims;
+using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+/// <summary>The points economy: the caller's balance and ledger, transfers between users, the leaderboard, per-app statistics.</summary>
+internal static class PointsEndpoints
+{
+    private const string TransferRoute = "/api/v1/points/transfers";
+
+    public static IEndpointRouteBuilder MapPointsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var me = endpoints.MapGroup("/api/v1/me").WithTags("Rewards").RequireAuthorization().ProducesProblem(401);
+        me.MapGet("/points", MyPoints).WithName("GetMyPoints").WithSummary("The caller's balance.");
+        me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").WithSummary("Every change of the caller's balance, newest first.");
+
+        endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422)
+            .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required: the same request again returns the first outcome; the key with another body is a 422, while the first still runs a 409.");
+        endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
+            .WithSummary("Top users by points earned from completions in the period (week, month or all).");
+        endpoints.MapGet("/api/v1/admin/stats/apps", AppStats).WithName("AppStats").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
+            .ProducesProblem(401).ProducesProblem(403)
+            .WithSummary("Per app: completions by status and points awarded, apps without any included.");
+        return endpoints;
+    }
+
+    internal static async Task<Ok<Envelope<BalanceResponse>>> MyPoints(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Envelope<BalanceResponse>(new BalanceResponse(await rewards.BalanceAsync(caller.UserId()!.Value, cancellationToken))));
+
+    internal static Task<Ok<PagedEnvelope<LedgerEntryResponse>>> MyLedger(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        return db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
+            .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
+            .ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(
+        TransferRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal caller,
+        RewardsService rewards, IdempotencyStore idempotency, UserManager<User> users, HttpContext context, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var key = idempotencyKey?.Trim();
+        if (string.IsNullOrEmpty(key) || key.Length > 100)
+        {
+            errors.Add("idempotency_key", "Send an Idempotency-Key header of 1 to 100 characters, new for each transfer.");
+        }
+
+        if (request.Amount is not ( > 0 and <= 1_000_000_000))
+        {
+            errors.Add("amount", "The amount is a whole number of points above 0.");
+        }
+
+        var from = caller.UserId()!.Value;
+        var login = request.To?.Trim();
+        if (string.IsNullOrEmpty(login))
+        {
+            errors.Add("to", "Name the recipient by username or email.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Create(400, ProblemCodes.ValidationFailed, "The transfer is not valid.", errors);
+        }
+
+        var fingerprint = IdempotencyStore.Fingerprint(HttpMethods.Post, TransferRoute, from, idempotency.NormalizedBody(request with { To = login }));
+        var start = await idempotency.BeginAsync(from, key!, fingerprint, cancellationToken);
+        if (start.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (start.Claim is not { } claim)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            return start.ReplayStatus == StatusCodes.Status201Created
+                ? TypedResults.Ok(new Envelope<TransferResponse>(idempotency.Read<TransferResponse>(start.ReplayBody!)))
+                : idempotency.Read<Failure>(start.ReplayBody!).ToProblem();
+        }
+
+        try
+        {
+            // The recipient is looked up on every path, and only judged after the balance (RewardsService.TransferAsync).
+            var to = login!.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
+            if (to?.Id == from)
+            {
+                await idempotency.ReleaseAsync(claim);
+                return Problems.Validation("to", "Points cannot be sent to yourself.");
+            }
+
+            var transfer = await rewards.TransferAsync(from, to is { IsActive: true } ? to.Id : null, request.Amount!.Value, claim, idempotency, cancellationToken);
+            return transfer.Succeeded
+                ? TypedResults.Created("/api/v1/me/points/ledger", new Envelope<TransferResponse>(transfer.Value))
+                : transfer.Failure.ToProblem();
+        }
+        catch
+        {
+            await idempotency.ReleaseAsync(claim);
+            throw;
+        }
+    }
+
+    internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(
+        string? period, int? size, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        DateTime? since = (period ?? "all") switch
+        {
+            "week" => now.AddDays(-7),
+            "month" => now.AddMonths(-1),
+            "all" => null,
+            _ => DateTime.MinValue,
+        };
+        if (since == DateTime.MinValue)
+        {
+            return Problems.Validation("period", "Use week, month or all.");
+        }
+
+        if (size is < 1 or > 100)
+        {
+            return Problems.Validation("size", "The size is 1 to 100.");
+        }
+
+        var earned = db.Set<PointEntry>().Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal);
+        if (since is { } start)
+        {
+            earned = earned.Where(e => e.CreatedAt >= start);
+        }
+
+        var top = await earned.GroupBy(e => e.UserId)
+            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
+            .Where(g => g.Points > 0)
+            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
+            .Take(size ?? 10)
+            .Join(db.Set<User>(), g => g.UserId, u => u.Id, (g, u) => new { g.UserId, g.Points, u.UserName, u.Email })
+            .ToListAsync(cancellationToken);
+        var ranked = top.OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
+            .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, t.UserName ?? t.Email!.Split('@')[0], t.Points)).ToList();
+        return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(ranked));
+    }
+
+    internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppsCatalog catalog, AppDbContext db, CancellationToken cancellationToken)
+    {
+        var counts = await db.Set<AppCompletion>().AsNoTracking()
+            .GroupBy(c => new { c.AppId, c.Status })
+            .Select(g => new { g.Key.AppId, g.Key.Status, Count = g.Count(), Points = g.Sum(c => (long)c.Points) })
+            .ToListAsync(cancellationToken);
+        var byApp = counts.ToLookup(c => c.AppId);
+        var stats = (await catalog.AllAsync(cancellationToken)).Select(app =>
+        {
+            var mine = byApp[app.Id].ToList();
+            int Count(CompletionStatus status) => mine.Where(c => c.Status == status).Sum(c => c.Count);
+            return new AppStatsResponse(app.Id, app.Name, Count(CompletionStatus.Pending), Count(CompletionStatus.Approved), Count(CompletionStatus.Rejected),
+                mine.Where(c => c.Status == CompletionStatus.Approved).Sum(c => c.Points));
+        }).ToList();
+        return TypedResults.Ok(new Envelope<IReadOnlyList<AppStatsResponse>>(stats));
+    }
+}

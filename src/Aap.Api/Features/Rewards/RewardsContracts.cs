@@ -1,0 +1,40 @@
+using Aap.Api.Platform;
+
+namespace Aap.Api.Features.Rewards;
+
+internal static class RewardsCodes
+{
+    public const string AlreadyCompleted = "already_completed";
+    public const string DuplicateProof = "duplicate_proof";
+    public const string InsufficientPoints = "insufficient_points";
+    public const string AlreadyReviewed = "already_reviewed";
+}
+
+public sealed record TransferRequest(string? To, long? Amount);
+
+public sealed record RejectRequest(string? Reason);
+
+/// <summary>A completion as its owner and admins see it; <c>screenshot</c> is the proof's download path.</summary>
+[FeatureSurface]
+internal sealed record CompletionResponse(long Id, long UserId, long AppId, CompletionStatus Status, bool Flagged, int Points, string Screenshot, string? ReviewReason, DateTime? ReviewedAt, DateTime CreatedAt)
+{
+    public static readonly System.Linq.Expressions.Expression<Func<AppCompletion, CompletionResponse>> Projection = c =>
+        new CompletionResponse(c.Id, c.UserId, c.AppId, c.Status, c.Flagged, c.Points, "/api/v1/files/" + c.ScreenshotFileId, c.ReviewReason, c.ReviewedAt, c.CreatedAt);
+
+    private static readonly Func<AppCompletion, CompletionResponse> FromEntity = Projection.Compile();
+
+    public static CompletionResponse From(AppCompletion completion) => FromEntity(completion);
+}
+
+internal sealed record BalanceResponse(long Balance);
+
+internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt);
+
+internal sealed record TransferResponse(long Id, long From, long To, long Amount, DateTime CreatedAt)
+{
+    public static TransferResponse Of(PointTransfer t) => new(t.Id, t.FromUserId, t.ToUserId, t.Amount, t.CreatedAt);
+}
+
+internal sealed record LeaderboardEntry(int Rank, long UserId, string Username, long Points);
+
+internal sealed record AppStatsResponse(long AppId, string Name, int Pending, int Approved, int Rejected, long PointsAwarded);
