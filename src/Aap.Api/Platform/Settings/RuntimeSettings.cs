@@ -81,8 +81,6 @@ internal sealed partial class RuntimeSettings(
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile Snapshot? _snapshot;
 
-    public IReadOnlyCollection<RuntimeSettingDefinition> Definitions => _definitions.Values;
-
     public bool TryGetDefinition(string key, out RuntimeSettingDefinition definition) =>
         _definitions.TryGetValue(key, out definition!);
 
