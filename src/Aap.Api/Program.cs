@@ -4,19 +4,16 @@ using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
-using Aap.Api.Features.Status;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Persistence;
-using Aap.Api.Platform.Settings;
 
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot(args) });
 
 builder.AddPlatform();
-builder.Services.AddRuntimeSettings();
 builder.AddIdentityFeature();
 builder.Services.AddTodosFeature();
 builder.AddFilesFeature();
@@ -27,9 +24,7 @@ var app = builder.Build();
 
 app.UsePlatform();
 app.UseIdentityFeature();
-app.MapStatusEndpoints();
 app.MapIdentityEndpoints();
-app.MapSettingsEndpoints();
 app.MapTodoEndpoints();
 app.MapFileEndpoints();
 app.MapAppsFeature();

@@ -5,11 +5,15 @@ using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
+using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Aap.Api.Platform;
 
-/// <summary>What every feature stands on: configuration, persistence, HTTP conventions, security and observability.</summary>
+/// <summary>
+/// What every feature stands on: configuration, persistence, HTTP conventions, security, runtime settings and
+/// observability, with the platform's own routes (health, status, settings, the OpenAPI document).
+/// </summary>
 internal static class PlatformExtensions
 {
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
@@ -58,6 +62,7 @@ internal static class PlatformExtensions
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddAapCors();
         services.AddAapOpenApi();
+        services.AddRuntimeSettings();
         return builder;
     }
 
@@ -89,6 +94,8 @@ internal static class PlatformExtensions
         app.UseCors();
 
         app.MapHealthEndpoints();
+        app.MapStatusEndpoints();
+        app.MapSettingsEndpoints();
         app.MapAapOpenApi();
         return app;
     }

@@ -3,10 +3,11 @@ using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace Aap.Api.Features.Status;
+namespace Aap.Api.Platform.Observability;
 
 internal sealed record StatusResponse(string Name, string Version, string Environment, string Database, DateTime ServerTime);
 
+/// <summary><c>GET /api/v1/status</c>: what is running, for people and monitors.</summary>
 internal static class StatusEndpoints
 {
     public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
