@@ -1,6 +1,4 @@
-using Aap.Api.Features.Apps;
-using Aap.Api.Features.Files;
-using Aap.Api.Features.Identity;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Settings;
 using Microsoft.EntityFrameworkCore;
@@ -8,6 +6,8 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Aap.Api.Features.Rewards;
 
+/// <summary>Where a completion stands in review; part of <see cref="CompletionResponse"/>.</summary>
+[FeatureSurface]
 public enum CompletionStatus
 {
     Pending,
