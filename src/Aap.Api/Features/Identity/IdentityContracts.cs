@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Aap.Api.Platform;
 
 namespace Aap.Api.Features.Identity;
 
@@ -28,7 +29,8 @@ public sealed record LogoutRequest(
     public const string All = "all";
 }
 
-/// <summary>Fields left out (or null) are kept.</summary>
+/// <summary>Fields left out (or null) are kept. Seed 004's <c>PUT /api/me/</c> takes the same body.</summary>
+[FeatureSurface]
 public sealed record UpdateProfileRequest(string? Username, string? Email);
 
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
