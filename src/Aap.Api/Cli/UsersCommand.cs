@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Security;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Cli;
 
@@ -23,11 +21,11 @@ internal static class UsersCommand
             var password = (input ?? Console.In).ReadLine();
             await using var scope = services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<Platform.Persistence.Migrations.DatabaseMigrator>().MigrateAsync(cancellationToken);
-            var (user, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>()
+            var created = await scope.ServiceProvider.GetRequiredService<AccountService>()
                 .RegisterAsync(parse.GetValue(email), parse.GetRequiredValue(userName), password, Roles.Admin, cancellationToken);
-            if (user is null)
+            if (!created.Succeeded)
             {
-                foreach (var (field, messages) in errors)
+                foreach (var (field, messages) in created.Failure.Errors ?? [])
                 {
                     await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {field}: {string.Join(" ", messages)}");
                 }
@@ -35,7 +33,7 @@ internal static class UsersCommand
                 return 1;
             }
 
-            await parse.InvocationConfiguration.Output.WriteLineAsync($"Created admin {user.UserName} (id {user.Id}).");
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"Created admin {created.Value.UserName} (id {created.Value.Id}).");
             return 0;
         });
 
@@ -43,10 +41,7 @@ internal static class UsersCommand
         list.SetAction(async (parse, cancellationToken) =>
         {
             await using var scope = services.CreateAsyncScope();
-            var users = await scope.ServiceProvider.GetRequiredService<UserManager<User>>().Users.AsNoTracking()
-                .OrderBy(u => u.Id)
-                .Select(u => new { u.Id, u.Role, u.IsActive, u.UserName, u.Email })
-                .ToListAsync(cancellationToken);
+            var users = await scope.ServiceProvider.GetRequiredService<AccountService>().ListAsync(cancellationToken);
             var output = parse.InvocationConfiguration.Output;
             await output.WriteLineAsync($"{"id",-8} {"role",-6} {"state",-8} {"username",-30} email");
             foreach (var u in users)

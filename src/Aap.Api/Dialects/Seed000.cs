@@ -65,7 +65,8 @@ internal static class Seed000
         SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
         // Seed 000 lists username, password and email as the signup's fields: all three are required here, even
-        // though the product API's register takes either a username or an email.
+        // though the product API's register takes either a username or an email. Checked here, not by attributes on
+        // the record it shares with the other seeds' registrations, and answered with the registration's own detail.
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(request.Username))
         {
@@ -79,13 +80,13 @@ internal static class Seed000
 
         if (errors.Count > 0)
         {
-            return Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors);
+            return Failure.Invalid(errors, "The account cannot be created.").ToProblem();
         }
 
-        var (user, registerErrors) = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
-        return user is null
-            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", registerErrors)
-            : TypedResults.Created("/api/me/", SeedUser.From(user));
+        var registered = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
+        return registered.Succeeded
+            ? TypedResults.Created("/api/me/", SeedUser.From(registered.Value))
+            : registered.Failure.ToProblem();
     }
 
     // Seed 000 "Manual Token Generation": tokens as cookies; any failure is 400 "invalid credentials".
@@ -99,37 +100,38 @@ internal static class Seed000
 
     // Seed 000: {"refresh"} -> {"access"}, and the successor {"refresh"} as a rotating Simple JWT answers: the
     // presented token is consumed, so that a stolen one is caught when it is used twice. Cookies are renewed too.
+    // Every failure, a replay included, is the seed's 400 "Invalid refresh token.".
     internal static async Task<Results<Ok<SeedAccess>, ProblemHttpResult>> TokenRefresh(
         SeedTokenRefreshRequest? request, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
-        var (_, pair) = await tokens.RefreshAsync(request?.Refresh ?? AuthCookies.RefreshFrom(context.Request), TokenDialects.Seed, cancellationToken);
-        if (pair is null)
+        var refreshed = await tokens.RefreshAsync(request?.Refresh ?? AuthCookies.RefreshFrom(context.Request), TokenDialects.Seed, cancellationToken);
+        if (!refreshed.Succeeded)
         {
-            return Problems.Create(400, AuthProblemCodes.InvalidRefreshToken, "Invalid refresh token.");
+            return (refreshed.Failure.WithStatus(StatusCodes.Status400BadRequest) with { Detail = "Invalid refresh token." }).ToProblem();
         }
 
-        AuthCookies.Write(context, pair, clock);
-        IdentityEndpoints.NoStore(context);
-        return TypedResults.Ok(new SeedAccess(pair.AccessToken, pair.RefreshToken));
+        AuthCookies.Write(context, refreshed.Value, clock);
+        AuthResponses.NoStore(context);
+        return TypedResults.Ok(new SeedAccess(refreshed.Value.AccessToken, refreshed.Value.RefreshToken));
     }
 
     private static async Task<Results<Ok<SeedSuccess>, ProblemHttpResult>> CookieTokensAsync(
         SeedLoginRequest request, bool requireAdmin, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
         var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
-        if (check.RetryAfter is { } wait)
+        if (!check.Succeeded && check.Failure.Status == StatusCodes.Status429TooManyRequests)
         {
-            return IdentityEndpoints.TooManyAttempts(context, wait);
+            return check.Failure.ToProblem(context);
         }
 
-        if (check.User is not { } user || (requireAdmin && user.Role != Roles.Admin))
+        if (!check.Succeeded || (requireAdmin && check.Value.Role != Roles.Admin))
         {
-            return Problems.Create(400, AuthProblemCodes.InvalidCredentials, "invalid credentials");
+            return (AuthResponses.InvalidCredentials.WithStatus(StatusCodes.Status400BadRequest) with { Detail = "invalid credentials" }).ToProblem();
         }
 
-        var pair = await tokens.IssueAsync(user, TokenDialects.Seed, cancellationToken);
+        var pair = await tokens.IssueAsync(check.Value, TokenDialects.Seed, cancellationToken);
         AuthCookies.Write(context, pair, clock);
-        IdentityEndpoints.NoStore(context);
+        AuthResponses.NoStore(context);
         return TypedResults.Ok(new SeedSuccess("Tokens set as cookies."));
     }
 
@@ -193,7 +195,7 @@ internal static class Seed000
     {
         var user = await accounts.FindAsync(caller.UserId()!.Value, cancellationToken);
         return user is null
-            ? IdentityEndpoints.NoSession()
+            ? AuthResponses.NoSession.ToProblem()
             : TypedResults.Ok(new SeedProfile(user.Id, user.UserName ?? "", user.Email, await rewards.BalanceAsync(user.Id, cancellationToken)));
     }
 

@@ -45,10 +45,10 @@ internal static class Seed003
     internal static async Task<Results<Created<SeedMessage>, ProblemHttpResult>> TaskApiRegister(
         SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
-        var (user, errors) = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
-        return user is null
-            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors)
-            : TypedResults.Created("/api/me/", new SeedMessage("User created successfully"));
+        var registered = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
+        return registered.Succeeded
+            ? TypedResults.Created("/api/me/", new SeedMessage("User created successfully"))
+            : registered.Failure.ToProblem();
     }
 
     // Seed 003: -> {"access_token": ...}.
@@ -56,14 +56,14 @@ internal static class Seed003
         SeedLoginRequest request, AccountService accounts, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
         var check = await accounts.AuthenticateAsync(request.Username ?? request.Email, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
-        if (check.User is not { } user)
+        if (!check.Succeeded)
         {
-            return check.RetryAfter is { } wait ? IdentityEndpoints.TooManyAttempts(context, wait) : IdentityEndpoints.InvalidCredentials(context);
+            return AuthResponses.Refused(context, check.Failure);
         }
 
         // This dialect has no refresh token: none is stored that no client could ever use or revoke.
-        var (access, _) = await tokens.IssueAccessOnlyAsync(user, TokenDialects.Seed, cancellationToken);
-        IdentityEndpoints.NoStore(context);
+        var (access, _) = await tokens.IssueAccessOnlyAsync(check.Value, TokenDialects.Seed, cancellationToken);
+        AuthResponses.NoStore(context);
         return TypedResults.Ok(new SeedAccessToken(access));
     }
 

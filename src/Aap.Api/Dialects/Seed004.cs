@@ -19,7 +19,7 @@ internal sealed record SeedRegistered(long Id, string? Email);
 
 internal sealed record SeedUser(long Id, string Username, string? Email)
 {
-    public static SeedUser From(User user) => new(user.Id, user.UserName ?? "", user.Email);
+    public static SeedUser From(Account account) => new(account.Id, account.UserName ?? "", account.Email);
 }
 
 internal sealed record SeedSuccess(string Success);
@@ -47,10 +47,10 @@ internal static class Seed004
     internal static async Task<Results<Created<SeedRegistered>, ProblemHttpResult>> Register(
         SeedRegisterRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
-        var (user, errors) = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
-        return user is null
-            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The account cannot be created.", errors)
-            : TypedResults.Created("/api/me/", new SeedRegistered(user.Id, user.Email));
+        var registered = await accounts.RegisterAsync(request.Email, request.Username, request.Password, Roles.User, cancellationToken);
+        return registered.Succeeded
+            ? TypedResults.Created("/api/me/", new SeedRegistered(registered.Value.Id, registered.Value.Email))
+            : registered.Failure.ToProblem();
     }
 
     // Seed 004 (by email) and seed 000 (by username, tokens as cookies): both, in one answer.
@@ -58,14 +58,14 @@ internal static class Seed004
         SeedLoginRequest request, AccountService accounts, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
         var check = await accounts.AuthenticateAsync(request.Email ?? request.Username, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
-        if (check.User is not { } user)
+        if (!check.Succeeded)
         {
-            return check.RetryAfter is { } wait ? IdentityEndpoints.TooManyAttempts(context, wait) : IdentityEndpoints.InvalidCredentials(context);
+            return AuthResponses.Refused(context, check.Failure);
         }
 
-        var pair = await tokens.IssueAsync(user, TokenDialects.Seed, cancellationToken);
+        var pair = await tokens.IssueAsync(check.Value, TokenDialects.Seed, cancellationToken);
         AuthCookies.Write(context, pair, clock);
-        IdentityEndpoints.NoStore(context);
+        AuthResponses.NoStore(context);
         return TypedResults.Ok(new SeedTokens(pair.AccessToken, pair.RefreshToken));
     }
 
@@ -74,19 +74,19 @@ internal static class Seed004
         SeedLogoutRequest? request, TokenService tokens, TimeProvider clock, HttpContext context, CancellationToken cancellationToken)
     {
         var fromCookie = AuthCookies.RefreshFrom(context.Request);
-        var (outcome, pair) = await tokens.RefreshAsync(request?.RefreshToken ?? fromCookie, TokenDialects.Seed, cancellationToken);
-        if (pair is null)
+        var refreshed = await tokens.RefreshAsync(request?.RefreshToken ?? fromCookie, TokenDialects.Seed, cancellationToken);
+        if (!refreshed.Succeeded)
         {
-            return IdentityEndpoints.InvalidRefresh(outcome);
+            return refreshed.Failure.ToProblem();
         }
 
         if (fromCookie is not null)
         {
-            AuthCookies.Write(context, pair, clock);
+            AuthCookies.Write(context, refreshed.Value, clock);
         }
 
-        IdentityEndpoints.NoStore(context);
-        return TypedResults.Ok(new SeedTokens(pair.AccessToken, pair.RefreshToken));
+        AuthResponses.NoStore(context);
+        return TypedResults.Ok(new SeedTokens(refreshed.Value.AccessToken, refreshed.Value.RefreshToken));
     }
 
     // Seed 004: {"refresh_token"} -> {"success": "User logged out."}; seed 000: the same from the cookies alone, or
@@ -96,33 +96,34 @@ internal static class Seed004
     {
         var refresh = request?.RefreshToken ?? AuthCookies.RefreshFrom(context.Request);
         if (!(refresh is not null && await tokens.EndSessionAsync(refresh, cancellationToken)) &&
-            !await IdentityEndpoints.EndCallerSessionAsync(caller, tokens, cancellationToken))
+            !await AuthResponses.EndCallerSessionAsync(caller, tokens, cancellationToken))
         {
-            return IdentityEndpoints.NoSession();
+            return AuthResponses.NoSession.ToProblem();
         }
 
         AuthCookies.Clear(context);
         return TypedResults.Ok(new SeedSuccess("User logged out."));
     }
 
-    // Seed 004: {"id","username","email"}, username "" when unset.
+    // Seed 004: {"id","username","email"}, username "" when unset. The same code as GET /api/v1/me: the account
+    // cache, and the same failure for an account deleted or deactivated since its token was issued.
     internal static async Task<Results<Ok<SeedUser>, ProblemHttpResult>> GetMe(
-        ClaimsPrincipal caller, AccountService accounts, CancellationToken cancellationToken) =>
-        await accounts.FindAsync(caller.UserId() ?? 0, cancellationToken) is { } user
-            ? TypedResults.Ok(SeedUser.From(user))
-            : IdentityEndpoints.NoSession();
+        ClaimsPrincipal caller, ProfileCache profiles, HttpContext context, CancellationToken cancellationToken)
+    {
+        var me = await profiles.FindCallerAsync(caller, context, cancellationToken);
+        return me.Succeeded ? TypedResults.Ok(SeedUser.From(me.Value)) : me.Failure.ToProblem();
+    }
 
+    // A caller whose account is gone is answered as one without a session, as this route always has.
     internal static async Task<Results<Ok<SeedUser>, ProblemHttpResult>> UpdateMe(
         UpdateProfileRequest request, ClaimsPrincipal caller, AccountService accounts, CancellationToken cancellationToken)
     {
-        if (await accounts.FindAsync(caller.UserId() ?? 0, cancellationToken) is not { } user)
+        var updated = await accounts.UpdateProfileAsync(caller.UserId() ?? 0, request.Username, request.Email, cancellationToken);
+        if (updated.Succeeded)
         {
-            return IdentityEndpoints.NoSession();
+            return TypedResults.Ok(SeedUser.From(updated.Value));
         }
 
-        var errors = await accounts.UpdateProfileAsync(user, request.Username, request.Email, cancellationToken);
-        return errors.Count > 0
-            ? Problems.Create(400, ProblemCodes.ValidationFailed, "The profile cannot be changed.", errors)
-            : TypedResults.Ok(SeedUser.From(user));
+        return (updated.Failure == AuthResponses.AccountGone ? AuthResponses.NoSession : updated.Failure).ToProblem();
     }
 }

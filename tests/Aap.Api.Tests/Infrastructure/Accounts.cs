@@ -40,10 +40,10 @@ public static class Accounts
     public static async Task<TestAccount> CreateAdminAsync(this AapFactory factory)
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
-        var (user, errors) = await factory.ServiceAsync<AccountService, (User?, FieldErrors)>(accounts =>
+        var created = await factory.ServiceAsync<AccountService, Result<Account>>(accounts =>
             accounts.RegisterAsync($"{tag}@admin.test", $"admin_{tag}", Password, Roles.Admin, CancellationToken.None));
-        user.ShouldNotBeNull(string.Join("; ", errors.SelectMany(e => e.Value)));
-        return new TestAccount(user.Id, user.UserName, user.Email, Password);
+        created.Succeeded.ShouldBeTrue(created.Failure?.Detail);
+        return new TestAccount(created.Value.Id, created.Value.UserName, created.Value.Email, Password);
     }
 
     public static async Task<TestTokens> LoginAsync(this AapFactory factory, TestAccount account)

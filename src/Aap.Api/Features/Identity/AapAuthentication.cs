@@ -32,7 +32,7 @@ internal sealed class AapAuthenticationHandler(
     public const string SchemeName = "aap";
     public const string ViaCookie = "Cookie";
 
-    private const string RetryAfterItem = "aap.auth.retry_after";
+    private const string ThrottledItem = "aap.auth.throttled";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -88,16 +88,18 @@ internal sealed class AapAuthenticationHandler(
         }
 
         var check = await Accounts.AuthenticateAsync(decoded[..colon], decoded[(colon + 1)..], Context.Connection.RemoteIpAddress, Context.RequestAborted);
-        if (check.RetryAfter is { } wait)
+        if (!check.Succeeded)
         {
-            Context.Items[RetryAfterItem] = wait;
+            if (check.Failure.Status != StatusCodes.Status429TooManyRequests)
+            {
+                return AuthenticateResult.Fail("invalid_credentials");
+            }
+
+            Context.Items[ThrottledItem] = check.Failure;
             return AuthenticateResult.Fail("too_many_attempts");
         }
 
-        if (check.User is not { } user)
-        {
-            return AuthenticateResult.Fail("invalid_credentials");
-        }
+        var user = check.Value;
 
         return Success(new ClaimsIdentity(
             [
@@ -115,9 +117,10 @@ internal sealed class AapAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
-        if (failure == "too_many_attempts" && Context.Items[RetryAfterItem] is TimeSpan wait)
+        if (failure == "too_many_attempts" && Context.Items[ThrottledItem] is Failure throttled)
         {
-            await WriteProblemAsync(StatusCodes.Status429TooManyRequests, AuthProblemCodes.TooManyAttempts, IdentityEndpoints.TooManyAttemptsDetail(Context, wait));
+            throttled.WriteHeaders(Response);
+            await WriteProblemAsync(throttled.Status, throttled.Code, throttled.Detail);
             return;
         }
 

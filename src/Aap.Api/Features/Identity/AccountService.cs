@@ -4,14 +4,21 @@ using System.Net.Mail;
 using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Settings;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Identity;
 
-/// <summary>Accounts: registration, credential checks with lockout, profile and password changes.</summary>
+/// <summary>
+/// Accounts: registration, credential checks with lockout, profile and password changes, and the look-ups other
+/// features make. It hands out <see cref="Account"/> records, never the <see cref="User"/> entity.
+/// </summary>
+[FeatureSurface]
 internal sealed partial class AccountService(
+    AppDbContext db,
     UserManager<User> users,
     IPasswordHasher<User> hasher,
     CredentialThrottle throttle,
@@ -22,10 +29,13 @@ internal sealed partial class AccountService(
     public const int PasswordMinLength = 8;
     public const int PasswordMaxLength = 128;
 
+    private const string CannotCreate = "The account cannot be created.";
+
     // Unknown users cost a password hash too, so response time does not tell which accounts exist.
     private static string? _dummyHash;
 
-    public async Task<(User? User, FieldErrors Errors)> RegisterAsync(string? email, string? userName, string? password, string role, CancellationToken cancellationToken)
+    /// <summary>A new account, or the fields that stop it (detail "The account cannot be created.").</summary>
+    public async Task<Result<Account>> RegisterAsync(string? email, string? userName, string? password, string role, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var cleanEmail = CleanEmail(email, errors);
@@ -36,42 +46,39 @@ internal sealed partial class AccountService(
         }
 
         await CheckPasswordAsync(password, cleanName, cleanEmail, "password", errors, cancellationToken);
-        if (errors.Count > 0)
+        if (errors.Count == 0)
         {
-            return (null, errors);
+            var user = new User { Email = cleanEmail, UserName = cleanName, Role = role };
+            if (await CreateAsync(user, password!, errors))
+            {
+                LogRegistered(user.Id, role);
+                return Account.From(user);
+            }
         }
 
-        var user = new User { Email = cleanEmail, UserName = cleanName, Role = role };
-        var result = await CreateAsync(user, password!, errors);
-        if (result)
-        {
-            LogRegistered(user.Id, role);
-            return (user, errors);
-        }
-
-        return (null, errors);
+        return Failure.Invalid(errors, CannotCreate);
     }
 
     /// <summary>
-    /// The user whose login (e-mail or user name) and password match, or no user; or, past the limits of
-    /// <see cref="CredentialThrottle"/>, how long the caller must wait (then no password is hashed). Unknown users,
-    /// wrong passwords and deactivated accounts are indistinguishable to the caller, and cost the same work: one
-    /// look-up, one counted attempt, one password hash.
+    /// The account whose login (e-mail or user name) and password match, or <see cref="AuthResponses.InvalidCredentials"/>;
+    /// or, past the limits of <see cref="CredentialThrottle"/>, <see cref="AuthResponses.TooManyAttempts"/> with how long
+    /// the caller must wait (then no password is hashed). Unknown users, wrong passwords and deactivated accounts are
+    /// indistinguishable to the caller, and cost the same work: one look-up, one counted attempt, one password hash.
     /// </summary>
-    public async Task<CredentialCheck> AuthenticateAsync(string? login, string? password, IPAddress? address, CancellationToken cancellationToken)
+    public async Task<Result<Account>> AuthenticateAsync(string? login, string? password, IPAddress? address, CancellationToken cancellationToken)
     {
         var byAddress = throttle.TryAddress(address);
         if (!byAddress.Allowed)
         {
             LogThrottled("address", null);
-            return CredentialCheck.Throttled(byAddress);
+            return AuthResponses.TooManyAttempts(byAddress.RetryAfter);
         }
 
         login = login?.Trim();
         if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) || password.Length > PasswordMaxLength || login.Length > UserConfiguration.EmailMaxLength)
         {
             SpendHash(password ?? "");
-            return CredentialCheck.Failed;
+            return AuthResponses.InvalidCredentials;
         }
 
         var user = login.Contains('@', StringComparison.Ordinal)
@@ -82,92 +89,162 @@ internal sealed partial class AccountService(
         if (!attempt.Allowed)
         {
             LogThrottled("account", user?.Id);
-            return CredentialCheck.Throttled(attempt);
+            return AuthResponses.TooManyAttempts(attempt.RetryAfter);
         }
 
         if (user is null)
         {
             SpendHash(password);
             LogLoginFailed("unknown user", null);
-            return CredentialCheck.Failed;
+            return AuthResponses.InvalidCredentials;
         }
 
         if (!await users.CheckPasswordAsync(user, password))
         {
             LogLoginFailed("wrong password", user.Id);
-            return CredentialCheck.Failed;
+            return AuthResponses.InvalidCredentials;
         }
 
         await throttle.ForgiveAsync(key, address, cancellationToken);
         if (!user.IsActive)
         {
             LogLoginFailed("deactivated", user.Id);
-            return CredentialCheck.Failed;
+            return AuthResponses.InvalidCredentials;
         }
 
         LogLoggedIn(user.Id);
-        return new CredentialCheck(user, null);
+        return Account.From(user);
     }
 
-    public Task<User?> FindAsync(long id, CancellationToken cancellationToken) =>
-        users.Users.SingleOrDefaultAsync(u => u.Id == id && u.IsActive, cancellationToken);
+    /// <summary>The active account with this id.</summary>
+    public async Task<Account?> FindAsync(long id, CancellationToken cancellationToken) =>
+        await users.Users.AsNoTracking().Where(u => u.Id == id && u.IsActive)
+            .Select(u => new Account(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt, u.UpdatedAt))
+            .SingleOrDefaultAsync(cancellationToken);
 
-    /// <summary>Changes the user name and/or e-mail; a field left null is kept.</summary>
-    public async Task<FieldErrors> UpdateProfileAsync(User user, string? userName, string? email, CancellationToken cancellationToken)
+    /// <summary>Every account, active or not, in the order they were created.</summary>
+    public async Task<IReadOnlyList<Account>> ListAsync(CancellationToken cancellationToken) =>
+        await users.Users.AsNoTracking().OrderBy(u => u.Id)
+            .Select(u => new Account(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt, u.UpdatedAt))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// The account a login names, active or not (<see cref="Account.IsActive"/> says): by e-mail when the login
+    /// contains '@', else by user name; both compared as Identity normalises them.
+    /// </summary>
+    public async Task<Account?> FindByLoginAsync(string login, CancellationToken cancellationToken)
     {
-        var errors = new FieldErrors();
-        var cleanName = userName is null ? user.UserName : CleanUserName(userName, errors);
-        var cleanEmail = email is null ? user.Email : CleanEmail(email, errors);
-        if (errors.Count > 0)
-        {
-            return errors;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var user = login.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
+        return user is null ? null : Account.From(user);
+    }
 
-        if (cleanName is null && cleanEmail is null)
-        {
-            errors.Add("email", "An account keeps an email address or a username.");
-            return errors;
-        }
-
-        user.UserName = cleanName;
-        user.Email = cleanEmail;
-        await SaveAsync(() => users.UpdateAsync(user), errors);
-        return errors;
+    /// <summary>The name each account is shown under to others: its user name, or the local part of its e-mail.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> DisplayNamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        var rows = await users.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
+            .Select(u => new { u.Id, u.UserName, u.Email }).ToListAsync(cancellationToken);
+        return rows.ToDictionary(u => u.Id, u => u.UserName ?? u.Email?.Split('@')[0] ?? "");
     }
 
     /// <summary>
-    /// Changes the password of a user who proves the current one. A wrong current password counts as a failed
-    /// attempt of the account (<see cref="CredentialThrottle"/>); past the limit the answer is the wait, and no
-    /// password is hashed.
+    /// A demo account without a password (it cannot log in until one is set), for the demo data; null when the
+    /// user name is taken. Names are stored as given, without the checks of <see cref="RegisterAsync"/>.
     /// </summary>
-    public async Task<(FieldErrors Errors, TimeSpan? RetryAfter)> ChangePasswordAsync(
-        User user, string? currentPassword, string? newPassword, IPAddress? address, CancellationToken cancellationToken)
+    public async Task<long?> CreateDemoAccountAsync(string userName, string email, CancellationToken cancellationToken)
     {
+        var normalizedName = userName.ToUpperInvariant();
+        if (await db.Set<User>().AnyAsync(u => u.NormalizedUserName == normalizedName, cancellationToken))
+        {
+            return null;
+        }
+
+        var user = new User
+        {
+            UserName = userName,
+            NormalizedUserName = normalizedName,
+            Email = email,
+            NormalizedEmail = email.ToUpperInvariant(),
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            LockoutEnabled = true,
+        };
+        db.Set<User>().Add(user);
+        await db.SaveChangesAsync(cancellationToken);
+        return user.Id;
+    }
+
+    /// <summary>
+    /// Changes the user name and/or e-mail of an active account; a field left null is kept. The account as saved, or
+    /// <see cref="AuthResponses.AccountGone"/>, or the fields that stop it (detail "The profile cannot be changed.").
+    /// </summary>
+    public async Task<Result<Account>> UpdateProfileAsync(long userId, string? userName, string? email, CancellationToken cancellationToken)
+    {
+        if (await FindActiveUserAsync(userId, cancellationToken) is not { } user)
+        {
+            return AuthResponses.AccountGone;
+        }
+
+        var errors = new FieldErrors();
+        var cleanName = userName is null ? user.UserName : CleanUserName(userName, errors);
+        var cleanEmail = email is null ? user.Email : CleanEmail(email, errors);
+        if (errors.Count == 0 && cleanName is null && cleanEmail is null)
+        {
+            errors.Add("email", "An account keeps an email address or a username.");
+        }
+
+        if (errors.Count == 0)
+        {
+            user.UserName = cleanName;
+            user.Email = cleanEmail;
+            await SaveAsync(() => users.UpdateAsync(user), errors);
+        }
+
+        return errors.Count > 0 ? Failure.Invalid(errors, "The profile cannot be changed.") : Account.From(user);
+    }
+
+    /// <summary>
+    /// Changes the password of an active account whose caller proves the current one; the account, or
+    /// <see cref="AuthResponses.AccountGone"/>, or the fields that stop it (detail "The password cannot be changed.").
+    /// A wrong current password counts as a failed attempt of the account (<see cref="CredentialThrottle"/>); past the
+    /// limit the answer is <see cref="AuthResponses.TooManyAttempts"/>, and no password is hashed.
+    /// </summary>
+    public async Task<Result<Account>> ChangePasswordAsync(
+        long userId, string? currentPassword, string? newPassword, IPAddress? address, CancellationToken cancellationToken)
+    {
+        if (await FindActiveUserAsync(userId, cancellationToken) is not { } user)
+        {
+            return AuthResponses.AccountGone;
+        }
+
         var errors = new FieldErrors();
         var key = CredentialThrottle.AccountKey(user.Id);
         var attempt = throttle.TryAddress(address) is { Allowed: false } byAddress ? byAddress : await throttle.TryTakeAsync(key, address, cancellationToken);
         if (!attempt.Allowed)
         {
             LogThrottled("password change", user.Id);
-            return (errors, attempt.RetryAfter);
+            return AuthResponses.TooManyAttempts(attempt.RetryAfter);
         }
 
         if (string.IsNullOrEmpty(currentPassword) || currentPassword.Length > PasswordMaxLength || !await users.CheckPasswordAsync(user, currentPassword))
         {
             LogLoginFailed("wrong current password on password change", user.Id);
             errors.Add("current_password", "The current password is not correct.");
-            return (errors, null);
         }
-
-        await throttle.ForgiveAsync(key, address, cancellationToken);
-        await CheckPasswordAsync(newPassword, user.UserName, user.Email, "new_password", errors, cancellationToken);
-        if (errors.Count == 0)
+        else
         {
-            await SaveAsync(() => users.ChangePasswordAsync(user, currentPassword, newPassword!), errors, "new_password");
+            await throttle.ForgiveAsync(key, address, cancellationToken);
+            await CheckPasswordAsync(newPassword, user.UserName, user.Email, "new_password", errors, cancellationToken);
+            if (errors.Count == 0)
+            {
+                await SaveAsync(() => users.ChangePasswordAsync(user, currentPassword, newPassword!), errors, "new_password");
+            }
         }
 
-        return (errors, null);
+        return errors.Count > 0 ? Failure.Invalid(errors, "The password cannot be changed.") : Account.From(user);
     }
+
+    private Task<User?> FindActiveUserAsync(long id, CancellationToken cancellationToken) =>
+        users.Users.SingleOrDefaultAsync(u => u.Id == id && u.IsActive, cancellationToken);
 
     private async Task<bool> CreateAsync(User user, string password, FieldErrors errors) =>
         await SaveAsync(() => users.CreateAsync(user, password), errors, "password");
@@ -290,40 +367,4 @@ internal sealed partial class AccountService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Login failed ({Reason}) for user {UserId}")]
     private partial void LogLoginFailed(string reason, long? userId);
-}
-
-/// <summary>The outcome of a credential check: the user, no user, or how long to wait before trying again.</summary>
-internal readonly record struct CredentialCheck(User? User, TimeSpan? RetryAfter)
-{
-    public static readonly CredentialCheck Failed = new(null, null);
-
-    public static CredentialCheck Throttled(AttemptDecision decision) => new(null, decision.RetryAfter);
-}
-
-/// <summary>
-/// Identity's own user validation requires a user name; AAP accounts need an e-mail or a user name. This checks
-/// that one is set and that both are unique, case-insensitively, on create and on update.
-/// </summary>
-internal sealed class AccountValidator : IUserValidator<User>
-{
-    public async Task<IdentityResult> ValidateAsync(UserManager<User> manager, User user)
-    {
-        if (string.IsNullOrEmpty(user.UserName) && string.IsNullOrEmpty(user.Email))
-        {
-            return IdentityResult.Failed(new IdentityError { Code = "InvalidEmail", Description = "Give an email address or a username." });
-        }
-
-        var errors = new List<IdentityError>();
-        if (!string.IsNullOrEmpty(user.UserName) && await manager.FindByNameAsync(user.UserName) is { } named && named.Id != user.Id)
-        {
-            errors.Add(new IdentityError { Code = "DuplicateUserName", Description = "This username is already taken." });
-        }
-
-        if (!string.IsNullOrEmpty(user.Email) && await manager.FindByEmailAsync(user.Email) is { } mailed && mailed.Id != user.Id)
-        {
-            errors.Add(new IdentityError { Code = "DuplicateEmail", Description = "This email address is already registered." });
-        }
-
-        return errors.Count == 0 ? IdentityResult.Success : IdentityResult.Failed([.. errors]);
-    }
 }

@@ -1,6 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+using Aap.Api.Platform;
+
 namespace Aap.Api.Features.Identity;
 
-// Request records are public: the validation source generator only sees public types.
+// Request records are public: the validation source generator only sees public types. Their fields carry no length or
+// format attributes: names and e-mails are judged after trimming and Unicode normalisation, every fault of a body is
+// reported in one answer with the detail of its operation, and the same rules serve `aap users create-admin` and the
+// bootstrap admin, which do not come through HTTP (AccountService).
 
 /// <summary>A new account: an email, a username, or both, and a password of 8 to 128 characters.</summary>
 public sealed record RegisterRequest(string? Email, string? Username, string? Password);
@@ -15,9 +21,16 @@ public sealed record LoginRequest(string? Login, string? Email, string? Username
 public sealed record RefreshRequest(string? RefreshToken);
 
 /// <summary><c>scope</c>: <c>current</c> (default) ends this session, <c>all</c> ends every session of the user.</summary>
-public sealed record LogoutRequest(string? RefreshToken, string? Scope);
+public sealed record LogoutRequest(
+    string? RefreshToken,
+    [property: AllowedValues(LogoutRequest.Current, LogoutRequest.All, null, ErrorMessage = "Use 'current' or 'all'.")] string? Scope)
+{
+    public const string Current = "current";
+    public const string All = "all";
+}
 
-/// <summary>Fields left out (or null) are kept.</summary>
+/// <summary>Fields left out (or null) are kept. Seed 004's <c>PUT /api/me/</c> takes the same body.</summary>
+[FeatureSurface]
 public sealed record UpdateProfileRequest(string? Username, string? Email);
 
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
@@ -30,7 +43,7 @@ internal sealed record TokenResponse(string AccessToken, string RefreshToken, st
 
 internal sealed record MeResponse(long Id, string? Username, string? Email, string Role, DateTime CreatedAt, DateTime UpdatedAt)
 {
-    public static MeResponse From(User user) => new(user.Id, user.UserName, user.Email, user.Role, user.CreatedAt, user.UpdatedAt);
+    public static MeResponse From(Account account) => new(account.Id, account.UserName, account.Email, account.Role, account.CreatedAt, account.UpdatedAt);
 }
 
 internal sealed record LogoutResponse(int SessionsEnded);

@@ -10,11 +10,12 @@ using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Identity;
 
-internal static class AuthRateLimit
-{
-    public const string Policy = "auth";
-}
-
+/// <summary>
+/// Accounts and sessions: their services, the authentication scheme, the admin policy and the auth rate limit
+/// (<see cref="AddIdentityFeature"/>), the middleware (<see cref="UseIdentityFeature"/>) and the product API's
+/// <c>/api/v1/auth</c> and <c>/api/v1/me</c> (<see cref="MapIdentityFeature"/>). The seed dialects' auth routes
+/// are in <c>Dialects/</c>; the runtime-settings routes are the platform's.
+/// </summary>
 internal static class IdentityFeature
 {
     public static WebApplicationBuilder AddIdentityFeature(this WebApplicationBuilder builder)
@@ -91,6 +92,10 @@ internal static class IdentityFeature
         return builder;
     }
 
+    /// <summary>Maps the product API of accounts and sessions: <c>/api/v1/auth/*</c> and <c>/api/v1/me</c>.</summary>
+    public static IEndpointRouteBuilder MapIdentityFeature(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapIdentityEndpoints();
+
     public static WebApplication UseIdentityFeature(this WebApplication app)
     {
         app.UseAuthentication();
@@ -116,9 +121,9 @@ internal static class IdentityFeature
             return;
         }
 
-        var (created, errors) = await scope.ServiceProvider.GetRequiredService<AccountService>()
+        var created = await scope.ServiceProvider.GetRequiredService<AccountService>()
             .RegisterAsync(admin.Email, admin.UserName, admin.Password, Roles.Admin, cancellationToken);
-        if (created is null)
+        if (!created.Succeeded)
         {
             // Nodes started together race here: the unique index lets one create the admin, and the others are done.
             await using var check = app.Services.CreateAsyncScope();
@@ -128,7 +133,7 @@ internal static class IdentityFeature
             }
 
             throw new OptionsValidationException(BootstrapAdminOptions.SectionName, typeof(BootstrapAdminOptions),
-                errors.Select(e => $"Bootstrap:Admin:{(e.Key == "username" ? "UserName" : e.Key == "email" ? "Email" : "Password")}: {string.Join(" ", e.Value)}"));
+                (created.Failure.Errors ?? new FieldErrors()).Select(e => $"Bootstrap:Admin:{(e.Key == "username" ? "UserName" : e.Key == "email" ? "Email" : "Password")}: {string.Join(" ", e.Value)}"));
         }
     }
 }

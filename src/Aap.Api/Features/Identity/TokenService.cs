@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Aap.Api.Platform;
+using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
@@ -12,21 +12,12 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Aap.Api.Features.Identity;
 
-/// <summary>A new access token and the refresh token that renews it.</summary>
-internal sealed record TokenPair(string AccessToken, string RefreshToken, int ExpiresIn, DateTime RefreshExpiresAt);
-
-internal enum RefreshOutcome
-{
-    Refreshed,
-    Invalid,
-    Reused,
-}
-
 /// <summary>
 /// Issues access tokens (JWT, validated without a database call) and issues, rotates and revokes refresh tokens
 /// (random UUIDs stored as SHA-256 hashes). A session is one refresh-token family; its id is the <c>sid</c> of
 /// every access token it issues, and ending it records the fact in <c>ended_sessions</c> for every node.
 /// </summary>
+[FeatureSurface]
 internal sealed partial class TokenService(
     AppDbContext db,
     SigningKeys keys,
@@ -40,15 +31,15 @@ internal sealed partial class TokenService(
 
     internal static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    /// <summary>Starts a new session (a new refresh family) for a user who has just proved who they are.</summary>
-    public async Task<TokenPair> IssueAsync(User user, string dialect, CancellationToken cancellationToken)
+    /// <summary>Starts a new session (a new refresh family) for an account that has just proved who it is.</summary>
+    public async Task<TokenPair> IssueAsync(Account user, string dialect, CancellationToken cancellationToken)
     {
         var now = Now;
         var familyDays = await settings.GetAsync(AuthSettings.RefreshFamilyMaxDays, cancellationToken);
         var (refresh, value) = await NewRefreshTokenAsync(user.Id, Guid.NewGuid(), now.AddDays(familyDays), dialect, cancellationToken);
         db.Set<RefreshToken>().Add(refresh);
         await db.SaveChangesAsync(cancellationToken);
-        var (access, expiresIn) = await CreateAccessTokenAsync(user, refresh.FamilyId, dialect, cancellationToken);
+        var (access, expiresIn) = await CreateAccessTokenAsync(user.Id, user.Role, user.UserName, refresh.FamilyId, dialect, cancellationToken);
         return new TokenPair(access, value, expiresIn, refresh.ExpiresAt);
     }
 
@@ -56,20 +47,22 @@ internal sealed partial class TokenService(
     /// An access token alone, for a dialect that has no refresh token (seed 003): its session has an id but no
     /// stored token, and ends when it expires, at a logout that presents it, or when all the user's sessions end.
     /// </summary>
-    public Task<(string AccessToken, int ExpiresIn)> IssueAccessOnlyAsync(User user, string dialect, CancellationToken cancellationToken) =>
-        CreateAccessTokenAsync(user, Guid.NewGuid(), dialect, cancellationToken);
+    public Task<(string AccessToken, int ExpiresIn)> IssueAccessOnlyAsync(Account user, string dialect, CancellationToken cancellationToken) =>
+        CreateAccessTokenAsync(user.Id, user.Role, user.UserName, Guid.NewGuid(), dialect, cancellationToken);
 
     /// <summary>
     /// Consumes a refresh token of this dialect and returns its successor, in one transaction: the token is claimed
     /// by one conditional update (of concurrent refreshes exactly one wins), the successor inserted and linked, or
-    /// none of it. A token that was already consumed, or revoked, is a replay: its whole family is revoked. A
-    /// token of another dialect is simply not valid here.
+    /// none of it: a failure in between leaves the presented token as it was, so the client's retry is not taken for
+    /// a replay. A token that was already consumed is a replay: its whole family is revoked
+    /// (<see cref="AuthResponses.ReusedRefresh"/>). A revoked or expired token, or one of another dialect, is simply
+    /// not valid here (<see cref="AuthResponses.InvalidRefresh"/>).
     /// </summary>
-    public async Task<(RefreshOutcome Outcome, TokenPair? Pair)> RefreshAsync(string? presented, string dialect, CancellationToken cancellationToken)
+    public async Task<Result<TokenPair>> RefreshAsync(string? presented, string dialect, CancellationToken cancellationToken)
     {
         if (Hash(presented) is not { } hash)
         {
-            return (RefreshOutcome.Invalid, null);
+            return AuthResponses.InvalidRefresh;
         }
 
         var now = Now;
@@ -92,7 +85,7 @@ internal sealed partial class TokenService(
                     await db.Set<RefreshToken>().Where(t => t.Id == token.Id)
                         .ExecuteUpdateAsync(s => s.SetProperty(t => t.ReplacedById, successor.Id), cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
-                    var (access, expiresIn) = await CreateAccessTokenAsync(user, token.FamilyId, dialect, cancellationToken);
+                    var (access, expiresIn) = await CreateAccessTokenAsync(user.Id, user.Role, user.UserName, token.FamilyId, dialect, cancellationToken);
                     pair = new TokenPair(access, value, expiresIn, successor.ExpiresAt);
                 }
             }
@@ -100,12 +93,12 @@ internal sealed partial class TokenService(
 
         if (pair is not null)
         {
-            return (RefreshOutcome.Refreshed, pair);
+            return pair;
         }
 
         if (token is null || token.Dialect != dialect)
         {
-            return (RefreshOutcome.Invalid, null);
+            return AuthResponses.InvalidRefresh;
         }
 
         if (token.UsedAt is not null || token.RevokedAt is not null)
@@ -119,10 +112,10 @@ internal sealed partial class TokenService(
             if (token.UsedAt is not null)
             {
                 LogReuse(token.UserId, token.FamilyId);
-                return (RefreshOutcome.Reused, null);
+                return AuthResponses.ReusedRefresh;
             }
 
-            return (RefreshOutcome.Invalid, null);
+            return AuthResponses.InvalidRefresh;
         }
 
         if (token.ExpiresAt > now)
@@ -131,7 +124,7 @@ internal sealed partial class TokenService(
             await EndSessionAsync(token.FamilyId, token.UserId, "inactive", cancellationToken);
         }
 
-        return (RefreshOutcome.Invalid, null);
+        return AuthResponses.InvalidRefresh;
     }
 
     /// <summary>The user a refresh token belongs to, when it is live.</summary>
@@ -208,12 +201,13 @@ internal sealed partial class TokenService(
         return families.Count;
     }
 
-    private async Task<(string Token, int ExpiresIn)> CreateAccessTokenAsync(User user, Guid sessionId, string dialect, CancellationToken cancellationToken)
+    private async Task<(string Token, int ExpiresIn)> CreateAccessTokenAsync(
+        long userId, string role, string? userName, Guid sessionId, string dialect, CancellationToken cancellationToken)
     {
         var lifetime = await settings.GetAsync(AuthSettings.AccessTokenLifetimeSeconds, cancellationToken);
         // The seed documents' sample tokens carry user_id and username: clients that decode them read those.
-        var seedClaims = dialect == TokenDialects.Seed ? new SeedClaims(user.Id, user.UserName ?? "") : null;
-        return (CreateAccessToken(options.Value, keys, user.Id, user.Role, sessionId, Now, lifetime, seedClaims), lifetime);
+        var seedClaims = dialect == TokenDialects.Seed ? new SeedClaims(userId, userName ?? "") : null;
+        return (CreateAccessToken(options.Value, keys, userId, role, sessionId, Now, lifetime, seedClaims), lifetime);
     }
 
     /// <summary>The claims the seed dialects' tokens add to AAP's own.</summary>
@@ -298,129 +292,4 @@ internal sealed partial class TokenService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Every session of user {UserId} ended ({Reason}); {Sessions} had a refresh token")]
     private partial void LogAllSessionsEnded(long userId, int sessions, string reason);
-}
-
-/// <summary>
-/// Validates access tokens without a database call: pinned algorithm, a signature by a known key id, issuer,
-/// audience and lifetime (with at most 5 s of tolerance, on the application's clock), and a session that has not
-/// ended (<see cref="EndedSessions"/>, checked on every presentation). A singleton: the
-/// validation parameters are built once. A client presents the same token on every request until it expires, so
-/// the outcome of a successful validation is remembered by the token's exact text and reused while the token is
-/// within its lifetime: parsing and the signature check happen once per token, not once per request. Failures are
-/// not remembered, and at most <see cref="Capacity"/> tokens are.
-/// </summary>
-internal sealed class AccessTokenValidator
-{
-    public const int Capacity = 10_000;
-
-    private readonly TokenValidationParameters _parameters;
-    private readonly TimeProvider _clock;
-    private readonly TimeSpan _skew;
-    private readonly EndedSessions _ended;
-    private readonly ConcurrentDictionary<string, ValidatedToken> _validated = new(StringComparer.Ordinal);
-    private int _count;
-
-    public AccessTokenValidator(SigningKeys keys, EndedSessions ended, IOptions<AuthOptions> options, TimeProvider clock)
-    {
-        var auth = options.Value;
-        _clock = clock;
-        _ended = ended;
-        _skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
-        _parameters = new TokenValidationParameters
-        {
-            ValidIssuer = auth.Issuer,
-            ValidAudience = auth.Audience,
-            IssuerSigningKeys = keys.All,
-            TryAllIssuerSigningKeys = false,
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidTypes = ["JWT"],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = _skew,
-            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
-            NameClaimType = Caller.SubjectClaim,
-            RoleClaimType = Caller.RoleClaim,
-            AuthenticationType = "Bearer",
-        };
-    }
-
-    /// <summary>The caller's identity, a copy of its own; null when the token is not valid now or its session has ended.</summary>
-    public async Task<ClaimsIdentity?> ValidateAsync(string token)
-    {
-        if (_validated.TryGetValue(token, out var known))
-        {
-            if (IsWithinLifetime(known.NotBefore, known.Expires) && !_ended.IsEnded(known.SessionId, known.UserId, known.IssuedAt))
-            {
-                return known.Identity.Clone();
-            }
-
-            Forget(token);
-            return null;
-        }
-
-        var result = await TokenService.Handler.ValidateTokenAsync(token, _parameters);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
-        {
-            return null;
-        }
-
-        var remembered = new ValidatedToken(
-            result.ClaimsIdentity.Clone(),
-            validated.ValidFrom,
-            validated.ValidTo,
-            validated.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParse(sid, out var sessionId) ? sessionId : null,
-            long.TryParse(validated.Subject, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var userId) ? userId : 0,
-            new DateTimeOffset(validated.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
-        if (_ended.IsEnded(remembered.SessionId, remembered.UserId, remembered.IssuedAt))
-        {
-            return null;
-        }
-
-        Remember(token, remembered);
-        return result.ClaimsIdentity;
-    }
-
-    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
-    {
-        var now = _clock.GetUtcNow().UtcDateTime;
-        // A validated token without "nbf" reads it as DateTime.MinValue, which must not have the skew subtracted.
-        return expires is { } exp && now < exp + _skew &&
-            (notBefore is not { } nbf || nbf == DateTime.MinValue || nbf - _skew <= now);
-    }
-
-    private void Remember(string token, ValidatedToken validated)
-    {
-        if (Interlocked.Increment(ref _count) > Capacity)
-        {
-            // Full: drop the expired, and if that is not enough, everything (each is validated again once).
-            foreach (var (key, value) in _validated)
-            {
-                if (!IsWithinLifetime(value.NotBefore, value.Expires))
-                {
-                    Forget(key);
-                }
-            }
-
-            if (Volatile.Read(ref _count) > Capacity)
-            {
-                _validated.Clear();
-                Volatile.Write(ref _count, 1);
-            }
-        }
-
-        if (!_validated.TryAdd(token, validated))
-        {
-            Interlocked.Decrement(ref _count);
-        }
-    }
-
-    private void Forget(string token)
-    {
-        if (_validated.TryRemove(token, out _))
-        {
-            Interlocked.Decrement(ref _count);
-        }
-    }
-
-    private sealed record ValidatedToken(ClaimsIdentity Identity, DateTime NotBefore, DateTime Expires, Guid? SessionId, long UserId, long IssuedAt);
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aap.Api.Platform.Http;
@@ -27,7 +29,30 @@ internal sealed record Failure(int Status, string Code, string Detail, FieldErro
     /// <summary>The same failure under another status (the seed dialects answer some failures with the status their document lists).</summary>
     public Failure WithStatus(int status) => this with { Status = status };
 
+    /// <summary>How long the client should wait before trying again (a refused password check, say); sent as <c>Retry-After</c>.</summary>
+    [JsonIgnore]
+    public TimeSpan? RetryAfter { get; init; }
+
     public ProblemHttpResult ToProblem() => Problems.Create(Status, Code, Detail, Errors);
+
+    /// <summary>The problem, with the headers the failure calls for (<c>Retry-After</c>) written to the response.</summary>
+    public ProblemHttpResult ToProblem(HttpContext context)
+    {
+        WriteHeaders(context.Response);
+        return ToProblem();
+    }
+
+    /// <summary>Writes <c>Retry-After</c> (whole seconds, rounded up) when the failure says when to try again.</summary>
+    public void WriteHeaders(HttpResponse response)
+    {
+        if (RetryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = RetryAfterSeconds(wait).ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>A wait in the whole seconds <c>Retry-After</c> carries, rounded up.</summary>
+    public static int RetryAfterSeconds(TimeSpan wait) => (int)Math.Ceiling(wait.TotalSeconds);
 }
 
 /// <summary>The outcome of an operation that gives back a value when it succeeds, or the <see cref="Failure"/> that stopped it.</summary>

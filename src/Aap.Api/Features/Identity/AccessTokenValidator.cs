@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using Aap.Api.Platform.Security;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Aap.Api.Features.Identity;
+
+/// <summary>
+/// Validates access tokens without a database call: pinned algorithm, a signature by a known key id, issuer,
+/// audience and lifetime (with at most 5 s of tolerance, on the application's clock), and a session that has not
+/// ended (<see cref="EndedSessions"/>, checked on every presentation). A singleton: the
+/// validation parameters are built once. A client presents the same token on every request until it expires, so
+/// the outcome of a successful validation is remembered by the token's exact text and reused while the token is
+/// within its lifetime: parsing and the signature check happen once per token, not once per request. Failures are
+/// not remembered, and at most <see cref="Capacity"/> tokens are.
+/// </summary>
+internal sealed class AccessTokenValidator
+{
+    public const int Capacity = 10_000;
+
+    private readonly TokenValidationParameters _parameters;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _skew;
+    private readonly EndedSessions _ended;
+    private readonly ConcurrentDictionary<string, ValidatedToken> _validated = new(StringComparer.Ordinal);
+    private int _count;
+
+    public AccessTokenValidator(SigningKeys keys, EndedSessions ended, IOptions<AuthOptions> options, TimeProvider clock)
+    {
+        var auth = options.Value;
+        _clock = clock;
+        _ended = ended;
+        _skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
+        _parameters = new TokenValidationParameters
+        {
+            ValidIssuer = auth.Issuer,
+            ValidAudience = auth.Audience,
+            IssuerSigningKeys = keys.All,
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidTypes = ["JWT"],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = _skew,
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
+            NameClaimType = Caller.SubjectClaim,
+            RoleClaimType = Caller.RoleClaim,
+            AuthenticationType = "Bearer",
+        };
+    }
+
+    /// <summary>The caller's identity, a copy of its own; null when the token is not valid now or its session has ended.</summary>
+    public async Task<ClaimsIdentity?> ValidateAsync(string token)
+    {
+        if (_validated.TryGetValue(token, out var known))
+        {
+            if (IsWithinLifetime(known.NotBefore, known.Expires) && !_ended.IsEnded(known.SessionId, known.UserId, known.IssuedAt))
+            {
+                return known.Identity.Clone();
+            }
+
+            Forget(token);
+            return null;
+        }
+
+        var result = await TokenService.Handler.ValidateTokenAsync(token, _parameters);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
+        {
+            return null;
+        }
+
+        var remembered = new ValidatedToken(
+            result.ClaimsIdentity.Clone(),
+            validated.ValidFrom,
+            validated.ValidTo,
+            validated.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParse(sid, out var sessionId) ? sessionId : null,
+            long.TryParse(validated.Subject, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var userId) ? userId : 0,
+            new DateTimeOffset(validated.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
+        if (_ended.IsEnded(remembered.SessionId, remembered.UserId, remembered.IssuedAt))
+        {
+            return null;
+        }
+
+        Remember(token, remembered);
+        return result.ClaimsIdentity;
+    }
+
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        // A validated token without "nbf" reads it as DateTime.MinValue, which must not have the skew subtracted.
+        return expires is { } exp && now < exp + _skew &&
+            (notBefore is not { } nbf || nbf == DateTime.MinValue || nbf - _skew <= now);
+    }
+
+    private void Remember(string token, ValidatedToken validated)
+    {
+        if (Interlocked.Increment(ref _count) > Capacity)
+        {
+            // Full: drop the expired, and if that is not enough, everything (each is validated again once).
+            foreach (var (key, value) in _validated)
+            {
+                if (!IsWithinLifetime(value.NotBefore, value.Expires))
+                {
+                    Forget(key);
+                }
+            }
+
+            if (Volatile.Read(ref _count) > Capacity)
+            {
+                _validated.Clear();
+                Volatile.Write(ref _count, 1);
+            }
+        }
+
+        if (!_validated.TryAdd(token, validated))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private void Forget(string token)
+    {
+        if (_validated.TryRemove(token, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private sealed record ValidatedToken(ClaimsIdentity Identity, DateTime NotBefore, DateTime Expires, Guid? SessionId, long UserId, long IssuedAt);
+}
