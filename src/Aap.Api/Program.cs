@@ -24,7 +24,7 @@ var app = builder.Build();
 
 app.UsePlatform();
 app.UseIdentityFeature();
-app.MapIdentityEndpoints();
+app.MapIdentityFeature();
 app.MapTodoEndpoints();
 app.MapFileEndpoints();
 app.MapAppsFeature();

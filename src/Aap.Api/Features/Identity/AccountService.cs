@@ -315,7 +315,7 @@ internal sealed partial class AccountService(
         }
 
         var email = raw.Trim().Normalize(NormalizationForm.FormC);
-        if (HasHiddenCharacters(email))
+        if (InputText.HasHiddenCharacters(email))
         {
             errors.Add("email", "The email address contains control or invisible characters.");
         }
@@ -336,7 +336,7 @@ internal sealed partial class AccountService(
         }
 
         var name = raw.Trim().Normalize(NormalizationForm.FormC);
-        if (HasHiddenCharacters(name))
+        if (InputText.HasHiddenCharacters(name))
         {
             errors.Add("username", "The username contains control or invisible characters.");
         }
@@ -351,10 +351,6 @@ internal sealed partial class AccountService(
 
         return name;
     }
-
-    /// <summary>Control characters, and format characters: zero-width spaces and joiners, bidi overrides and isolates, BOM.</summary>
-    internal static bool HasHiddenCharacters(string value) =>
-        value.Any(c => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} registered with role {Role}")]
     private partial void LogRegistered(long userId, string role);

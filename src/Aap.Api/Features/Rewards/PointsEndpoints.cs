@@ -5,7 +5,6 @@ using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -47,7 +46,7 @@ internal static class PointsEndpoints
 
     internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(
         TransferRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal caller,
-        RewardsService rewards, IdempotencyStore idempotency, UserManager<User> users, HttpContext context, CancellationToken cancellationToken)
+        RewardsService rewards, IdempotencyStore idempotency, AccountService accounts, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var key = idempotencyKey?.Trim();
@@ -91,7 +90,7 @@ internal static class PointsEndpoints
         try
         {
             // The recipient is looked up on every path, and only judged after the balance (RewardsService.TransferAsync).
-            var to = login!.Contains('@', StringComparison.Ordinal) ? await users.FindByEmailAsync(login) : await users.FindByNameAsync(login);
+            var to = await accounts.FindByLoginAsync(login!, cancellationToken);
             if (to?.Id == from)
             {
                 await idempotency.ReleaseAsync(claim);
@@ -111,7 +110,7 @@ internal static class PointsEndpoints
     }
 
     internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(
-        string? period, int? size, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string? period, int? size, AppDbContext db, AccountService accounts, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         DateTime? since = (period ?? "all") switch
@@ -142,10 +141,10 @@ internal static class PointsEndpoints
             .Where(g => g.Points > 0)
             .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
             .Take(size ?? 10)
-            .Join(db.Set<User>(), g => g.UserId, u => u.Id, (g, u) => new { g.UserId, g.Points, u.UserName, u.Email })
             .ToListAsync(cancellationToken);
-        var ranked = top.OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
-            .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, t.UserName ?? t.Email!.Split('@')[0], t.Points)).ToList();
+        var names = await accounts.DisplayNamesAsync([.. top.Select(t => t.UserId)], cancellationToken);
+        var ranked = top.Where(t => names.ContainsKey(t.UserId)).OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
+            .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, names[t.UserId], t.Points)).ToList();
         return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(ranked));
     }
 

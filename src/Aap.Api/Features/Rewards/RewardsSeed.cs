@@ -13,11 +13,11 @@ namespace Aap.Api.Features.Rewards;
 
 /// <summary>
 /// Demo users who have completed some of the demo apps, with their screenshots, ledger entries and balances, so
-/// that the leaderboard, the stats and the admin review queue have something to show. The data is generated with a
-/// fixed seed, so it is the same every time; users that already exist are left alone. Demo users have no password:
-/// they are data to look at, not accounts to log in with.
+/// that the leaderboard, the stats and the admin review queue have something to show. Names, picks and dates come
+/// from a fixed seed, so the same users complete the same apps every time; users that already exist are left alone.
+/// Demo users have no password: they are data to look at, not accounts to log in with.
 /// </summary>
-internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedContributor
+internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, IFileStore store, TimeProvider clock) : ISeedContributor
 {
     private const int DemoUsers = 24;
 
@@ -30,7 +30,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             return 0;
         }
 
-        var apps = await db.Set<App>().AsNoTracking().Where(a => a.IsActive).OrderBy(a => a.Id).Select(a => new { a.Id, a.Points }).ToListAsync(cancellationToken);
+        var apps = (await catalog.AllAsync(cancellationToken)).Where(a => a.IsActive).ToList();
         if (apps.Count == 0)
         {
             return 0;
@@ -46,22 +46,12 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             var userName = $"demo.{first}.{last}".ToLowerInvariant().Replace("'", "", StringComparison.Ordinal);
             var picks = faker.PickRandom(apps, faker.Random.Int(1, Math.Min(4, apps.Count))).ToList();
             var daysAgo = picks.Select(_ => faker.Random.Int(0, 40)).ToList();
-            if (await db.Set<User>().AnyAsync(u => u.NormalizedUserName == userName.ToUpperInvariant(), cancellationToken))
+            // The demo users' ids come from Identity; a name that already exists is left alone.
+            if (await accounts.CreateDemoAccountAsync(userName, $"{userName}@demo.example", cancellationToken) is not { } userId)
             {
                 continue;
             }
 
-            var user = new User
-            {
-                UserName = userName,
-                NormalizedUserName = userName.ToUpperInvariant(),
-                Email = $"{userName}@demo.example",
-                NormalizedEmail = $"{userName}@demo.example".ToUpperInvariant(),
-                SecurityStamp = Guid.NewGuid().ToString("N"),
-                LockoutEnabled = true,
-            };
-            db.Set<User>().Add(user);
-            await db.SaveChangesAsync(cancellationToken);
             inserted++;
 
             long balance = 0;
@@ -69,10 +59,10 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
             {
                 var app = picks[p];
                 var when = now.AddDays(-daysAgo[p]);
-                var screenshot = await StoreScreenshotAsync(db, user.Id, when, cancellationToken);
+                var screenshot = await StoreScreenshotAsync(db, userId, when, cancellationToken);
                 var completion = new AppCompletion
                 {
-                    UserId = user.Id,
+                    UserId = userId,
                     AppId = app.Id,
                     ScreenshotFileId = screenshot.Id,
                     ScreenshotSha256 = screenshot.Sha256,
@@ -87,7 +77,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.CreatedAt, when).SetProperty(c => c.UpdatedAt, when).SetProperty(c => c.ReviewedAt, reviewed), cancellationToken);
                 if (completion.Status == CompletionStatus.Approved)
                 {
-                    db.Set<PointEntry>().Add(new PointEntry { UserId = user.Id, Amount = app.Points, Reason = LedgerReasons.Completion, CompletionId = completion.Id, CreatedAt = when });
+                    db.Set<PointEntry>().Add(new PointEntry { UserId = userId, Amount = app.Points, Reason = LedgerReasons.Completion, CompletionId = completion.Id, CreatedAt = when });
                     balance += app.Points;
                 }
 
@@ -95,7 +85,7 @@ internal sealed class RewardsSeed(IFileStore store, TimeProvider clock) : ISeedC
                 inserted += 2;
             }
 
-            db.Set<PointBalance>().Add(new PointBalance { UserId = user.Id, Balance = balance });
+            db.Set<PointBalance>().Add(new PointBalance { UserId = userId, Balance = balance });
             await db.SaveChangesAsync(cancellationToken);
         }
 

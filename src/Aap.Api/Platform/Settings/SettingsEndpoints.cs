@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
