@@ -31,7 +31,7 @@ app.MapStatusEndpoints();
 app.MapIdentityEndpoints();
 app.MapSettingsEndpoints();
 app.MapTodoEndpoints();
-app.MapFileEndpoints();
+app.MapFilesFeature();
 app.MapAppsEndpoints();
 app.MapAppsAdminEndpoints();
 app.MapRewardsEndpoints();
