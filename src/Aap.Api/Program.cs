@@ -18,7 +18,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddPlatform();
 builder.Services.AddRuntimeSettings();
 builder.AddIdentityFeature();
-builder.Services.AddTodosFeature();
+builder.AddTodosFeature();
 builder.AddFilesFeature();
 builder.Services.AddAppsFeature();
 builder.Services.AddRewardsFeature();
@@ -30,7 +30,7 @@ app.UseIdentityFeature();
 app.MapStatusEndpoints();
 app.MapIdentityEndpoints();
 app.MapSettingsEndpoints();
-app.MapTodoEndpoints();
+app.MapTodosFeature();
 app.MapFilesFeature();
 app.MapAppsEndpoints();
 app.MapAppsAdminEndpoints();
