@@ -15,7 +15,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddPlatform();
 builder.AddIdentityFeature();
-builder.Services.AddTodosFeature();
+builder.AddTodosFeature();
 builder.AddFilesFeature();
 builder.AddAppsFeature();
 builder.AddRewardsFeature();
@@ -25,8 +25,8 @@ var app = builder.Build();
 app.UsePlatform();
 app.UseIdentityFeature();
 app.MapIdentityFeature();
-app.MapTodoEndpoints();
-app.MapFileEndpoints();
+app.MapTodosFeature();
+app.MapFilesFeature();
 app.MapAppsFeature();
 app.MapRewardsFeature();
 app.MapSeedDialects();

@@ -19,7 +19,12 @@ internal static class Seed002
         return endpoints;
     }
 
-    internal static Task<Results<Created<Envelope<FileResponse>>, ProblemHttpResult>> Upload(
-        HttpContext context, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken) =>
-        FileEndpoints.Upload(context, caller, files, cancellationToken);
+    internal static async Task<Results<Created<Envelope<FileResponse>>, ProblemHttpResult>> Upload(
+        HttpContext context, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken)
+    {
+        var received = await files.ReceiveAsync(context.Request, caller.UserId()!.Value, cancellationToken);
+        return received.Succeeded
+            ? TypedResults.Created(received.Value.Url, new Envelope<FileResponse>(received.Value))
+            : received.Failure.ToProblem();
+    }
 }

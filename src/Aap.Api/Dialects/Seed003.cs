@@ -5,7 +5,6 @@ using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Dialects;
 
@@ -67,49 +66,37 @@ internal static class Seed003
         return TypedResults.Ok(new SeedAccessToken(access));
     }
 
-    internal static async Task<Results<Created<SeedTaskMessage>, ProblemHttpResult>> Create(
+    internal static async Task<Created<SeedTaskMessage>> Create(
         TodoRequest request, ClaimsPrincipal caller, TodoService todos, CancellationToken cancellationToken)
     {
-        var (task, errors) = await todos.CreateAsync(caller.UserId()!.Value, request, cancellationToken);
-        return task is null
-            ? TodoEndpoints.Invalid(errors)
-            : TypedResults.Created($"/tasks/{task.Id}", new SeedTaskMessage("Task created successfully"));
+        var created = await todos.CreateAsync(caller.UserId()!.Value, request, cancellationToken);
+        return TypedResults.Created($"/tasks/{created.Task.Id}", new SeedTaskMessage("Task created successfully"));
     }
 
     internal static async Task<Ok<List<TodoResponse>>> List(
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
     {
-        var query = todos.Owned(caller.UserId()!.Value).AsNoTracking().OrderBy(t => t.Id);
-        var page = await query.Select(TodoResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+        var page = await todos.ListInCreationOrder(caller.UserId()!.Value).ToPageAsync(paging, context, cancellationToken);
         context.Response.Headers["X-Total-Count"] = page.Value!.Meta.Total.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Ok(page.Value.Data.ToList());
     }
 
     internal static async Task<Results<Ok<TodoResponse>, ProblemHttpResult>> Get(
         long id, ClaimsPrincipal caller, TodoService todos, CancellationToken cancellationToken) =>
-        await todos.Owned(caller.UserId()!.Value).AsNoTracking().Where(t => t.Id == id).Select(TodoResponse.Projection).SingleOrDefaultAsync(cancellationToken) is { } task
-            ? TypedResults.Ok(task)
-            : Problems.NotFound($"Task {id}");
+        await todos.FindAsync(caller.UserId()!.Value, id, cancellationToken) is { } found
+            ? TypedResults.Ok(found.Task)
+            : Failure.NotFound($"Task {id}").ToProblem();
 
     internal static async Task<Results<Ok<SeedTaskMessage>, ProblemHttpResult>> Update(
         long id, System.Text.Json.JsonElement request, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
     {
-        var (outcome, _, errors) = await todos.PatchAsync(caller.UserId()!.Value, id, request, context.Request.Headers.IfMatch, cancellationToken);
-        return outcome switch
-        {
-            TodoWrite.Done => TypedResults.Ok(new SeedTaskMessage("Task updated successfully")),
-            TodoWrite.Invalid => TodoEndpoints.Invalid(errors),
-            TodoWrite.Stale => Problems.Create(412, ProblemCodes.PreconditionFailed, "The task changed since you read it."),
-            _ => Problems.NotFound($"Task {id}"),
-        };
+        var updated = await todos.PatchAsync(caller.UserId()!.Value, id, request, context.Request.Headers.IfMatch, cancellationToken);
+        return updated.Succeeded ? TypedResults.Ok(new SeedTaskMessage("Task updated successfully")) : updated.Failure.ToProblem();
     }
 
     internal static async Task<Results<Ok<SeedTaskMessage>, ProblemHttpResult>> Delete(
         long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        await todos.DeleteAsync(caller.UserId()!.Value, id, context.Request.Headers.IfMatch, cancellationToken) switch
-        {
-            TodoWrite.Done => TypedResults.Ok(new SeedTaskMessage("Task deleted successfully")),
-            TodoWrite.Stale => Problems.Create(412, ProblemCodes.PreconditionFailed, "The task changed since you read it."),
-            _ => Problems.NotFound($"Task {id}"),
-        };
+        await todos.DeleteAsync(caller.UserId()!.Value, id, context.Request.Headers.IfMatch, cancellationToken) is { } failure
+            ? failure.ToProblem()
+            : TypedResults.Ok(new SeedTaskMessage("Task deleted successfully"));
 }

@@ -35,6 +35,9 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
     /// <summary>The HMAC key this host signs access tokens with (base64 of 48 random bytes).</summary>
     public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
 
+    /// <summary>The key this host signs file links with (base64 of 48 random bytes), not the token key.</summary>
+    public string LinkSigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
     /// <summary>The application's clock: tests move time instead of sleeping.</summary>
     public FakeTimeProvider Clock { get; }
 
@@ -109,6 +112,7 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Cors:AllowedOrigins:0", "https://app.example.test");
         builder.UseSetting("Auth:SigningKeyId", "test-key");
         builder.UseSetting("Auth:SigningKey", SigningKey);
+        builder.UseSetting("Storage:LinkSigningKey", LinkSigningKey);
         builder.UseSetting("Auth:RateLimitPermits", "100000");
         foreach (var (key, value) in _settings)
         {
@@ -177,6 +181,7 @@ public sealed class PostgresFactory : AapFactory
     {
         _first = first;
         With("Auth:SigningKey", first.SigningKey);
+        With("Storage:LinkSigningKey", first.LinkSigningKey);
     }
 
     internal override DatabaseProvider Provider => DatabaseProvider.Postgres;

@@ -1,37 +1,17 @@
 using System.Security.Claims;
-using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Aap.Api.Features.Files;
 
-internal sealed record FileResponse(long Id, string Url, string ContentType, long Size, string Sha256, string OriginalName, string Category, DateTime CreatedAt)
-{
-    public static readonly System.Linq.Expressions.Expression<Func<StoredFile, FileResponse>> Projection = f =>
-        new FileResponse(f.Id, "/api/v1/files/" + f.Id, f.ContentType, f.Size, f.Sha256, f.OriginalName, f.Category, f.CreatedAt);
-
-    private static readonly Func<StoredFile, FileResponse> FromEntity = Projection.Compile();
-
-    public static FileResponse From(StoredFile file) => FromEntity(file);
-}
-
-internal sealed record FileLinkResponse(string Url, DateTime ExpiresAt);
-
-internal static class FileCodes
-{
-    /// <summary>The file is still needed (a completion's proof) and cannot be deleted.</summary>
-    public const string InUse = "file_in_use";
-}
-
 /// <summary>Uploads and downloads: <c>/api/v1/files</c>.</summary>
 internal static class FileEndpoints
 {
-    public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var files = endpoints.MapGroup("/api/v1/files").WithTags("Files").ProducesProblem(401).ProducesProblem(404);
         files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
@@ -52,19 +32,10 @@ internal static class FileEndpoints
     internal static async Task<Results<Created<Envelope<FileResponse>>, ProblemHttpResult>> Upload(
         HttpContext context, ClaimsPrincipal caller, FileService files, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasFormContentType || !context.Request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-        {
-            return Problems.Create(415, ProblemCodes.UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
-        }
-
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        var (file, rejection) = await files.UploadAsync(caller.UserId()!.Value, form.Files.GetFile("file"), form["category"], cancellationToken);
-        if (rejection is not null)
-        {
-            return rejection.ToProblem();
-        }
-
-        return TypedResults.Created($"/api/v1/files/{file!.Id}", new Envelope<FileResponse>(FileResponse.From(file)));
+        var received = await files.ReceiveAsync(context.Request, caller.UserId()!.Value, cancellationToken);
+        return received.Succeeded
+            ? TypedResults.Created(received.Value.Url, new Envelope<FileResponse>(received.Value))
+            : received.Failure.ToProblem();
     }
 
     internal static async Task<Ok<PagedEnvelope<FileResponse>>> List(
@@ -78,14 +49,14 @@ internal static class FileEndpoints
     }
 
     internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
-        long id, bool? inline, ClaimsPrincipal caller, FileService files, HttpContext context, CancellationToken cancellationToken)
+        long id, bool? inline, ClaimsPrincipal caller, FileDownloads files, HttpContext context, CancellationToken cancellationToken)
     {
         var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
         return file is null ? Problems.NotFound($"File {id}") : await StreamAsync(file, inline == true, files, context, cancellationToken);
     }
 
     internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> SignedDownload(
-        long id, long? expires, string? signature, FileService files, HttpContext context, CancellationToken cancellationToken)
+        long id, long? expires, string? signature, FileDownloads files, HttpContext context, CancellationToken cancellationToken)
     {
         if (expires is null || !files.IsValidLink(id, expires.Value, signature))
         {
@@ -97,7 +68,7 @@ internal static class FileEndpoints
     }
 
     internal static async Task<Results<Ok<Envelope<FileLinkResponse>>, ProblemHttpResult>> Link(
-        long id, ClaimsPrincipal caller, FileService files, HttpContext context, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal caller, FileDownloads files, HttpContext context, CancellationToken cancellationToken)
     {
         var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
         if (file is null)
@@ -131,7 +102,7 @@ internal static class FileEndpoints
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> StreamAsync(
-        StoredFile file, bool inline, FileService files, HttpContext context, CancellationToken cancellationToken)
+        StoredFile file, bool inline, FileDownloads files, HttpContext context, CancellationToken cancellationToken)
     {
         var content = await files.OpenAsync(file, cancellationToken);
         if (content is null)
@@ -151,37 +122,5 @@ internal static class FileEndpoints
         }.ToString();
         return TypedResults.Stream(content.Content, file.ContentType, fileDownloadName: null,
             entityTag: new EntityTagHeaderValue($"\"{file.Sha256}\""), enableRangeProcessing: content.Content.CanSeek);
-    }
-}
-
-internal static class FilesFeature
-{
-    public static WebApplicationBuilder AddFilesFeature(this WebApplicationBuilder builder)
-    {
-        var services = builder.Services;
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
-        services.AddSingleton<IFileStore>(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>();
-            return storage.Value.ProviderKind == StorageProvider.S3
-                ? new S3FileStore(S3FileStore.CreateClient(storage.Value.S3), storage)
-                : new LocalFileStore(storage.Value.LocalPath ?? sp.GetRequiredService<Platform.Configuration.DataDirectory>().Folder("files"));
-        });
-        services.AddScoped<FileService>();
-
-        // Multipart bodies up to the file limit, plus room for the form's other parts.
-        var maxFile = builder.Configuration.GetValue<long?>($"{StorageOptions.SectionName}:{nameof(StorageOptions.MaxFileBytes)}") ?? new StorageOptions().MaxFileBytes;
-        services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form => form.MultipartBodyLengthLimit = maxFile + (64 * 1024));
-        return builder;
-    }
-
-    /// <summary>Creates the S3 bucket at start when <c>Storage:S3:CreateBucket</c> asks for it.</summary>
-    public static async Task PrepareStorageAsync(this WebApplication app, CancellationToken cancellationToken = default)
-    {
-        if (app.Services.GetRequiredService<IFileStore>() is S3FileStore s3)
-        {
-            await s3.EnsureBucketAsync(cancellationToken);
-        }
     }
 }

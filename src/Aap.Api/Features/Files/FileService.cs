@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Aap.Api.Features.Identity;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
@@ -20,85 +20,77 @@ internal sealed record FileDeletion(bool Found, IReadOnlyList<FileReference> Use
 internal sealed record FilePurge(int Purged, int Kept, int Failed);
 
 /// <summary>
-/// Validated uploads: the type is decided by the file's leading bytes, which the declared content type and the
-/// extension must agree with; the whole content is checked for markup a browser could run; nothing is kept
-/// (no object, no row) unless every check passes. The content is spooled to a temporary file while it is
-/// hashed and checked, so memory stays flat whatever the size.
+/// Files' surface: validated uploads, files stored by other features, their removal, and the purge. The type of an
+/// upload is decided by the file's leading bytes, which the declared content type and the extension must agree
+/// with; the whole content is checked for markup a browser could run; nothing is kept (no object, no row) unless
+/// every check passes. The content is spooled to a temporary file while it is hashed and checked, so memory stays
+/// flat whatever the size.
 /// </summary>
+[FeatureSurface]
 internal sealed partial class FileService(
     AppDbContext db,
     IFileStore store,
     IOptions<StorageOptions> options,
-    SigningKeys keys,
     TimeProvider clock,
     IEnumerable<IFileReferences> references,
     ILogger<FileService> logger)
 {
     public const string DefaultCategory = "uploads";
 
-    public async Task<(StoredFile? File, Failure? Rejection)> UploadAsync(
-        long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole "multipart request -> stored file" step of an upload route: a body that is not multipart/form-data is
+    /// 415; the form's <c>file</c> field is stored under its <c>category</c> field (default <c>uploads</c>).
+    /// </summary>
+    public async Task<Result<FileResponse>> ReceiveAsync(HttpRequest request, long ownerId, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Failure(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+        }
+
+        var form = await request.ReadFormAsync(cancellationToken);
+        var stored = await UploadAsync(ownerId, form.Files.GetFile("file"), form["category"], cancellationToken);
+        return stored.Succeeded ? FileResponse.From(stored.Value) : stored.Failure;
+    }
+
+    /// <summary>Checks and stores an uploaded file for <paramref name="ownerId"/>; the failure names the field to blame (<c>file</c> or <c>category</c>).</summary>
+    public async Task<Result<StoredFileInfo>> UploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
     {
         var storage = options.Value;
         category = string.IsNullOrWhiteSpace(category) ? DefaultCategory : category.Trim();
         if (!storage.Categories.TryGetValue(category, out var allowedNames))
         {
-            return (null, Rejected(400, ProblemCodes.ValidationFailed, $"Unknown category '{category}'; use one of {string.Join(", ", storage.Categories.Keys)}.", "category"));
+            return Rejected(400, ProblemCodes.ValidationFailed, $"Unknown category '{category}'; use one of {string.Join(", ", storage.Categories.Keys)}.", "category");
         }
 
         if (upload is null)
         {
-            return (null, Rejected(400, ProblemCodes.ValidationFailed, "Send the file as multipart/form-data in a field named 'file'."));
+            return Rejected(400, ProblemCodes.ValidationFailed, "Send the file as multipart/form-data in a field named 'file'.");
         }
 
         if (upload.Length > storage.MaxFileBytes)
         {
-            return (null, TooLarge(storage.MaxFileBytes));
+            return TooLarge(storage.MaxFileBytes);
         }
 
         if (upload.Length == 0)
         {
-            return (null, Rejected(400, ProblemCodes.ValidationFailed, "The file is empty."));
+            return Rejected(400, ProblemCodes.ValidationFailed, "The file is empty.");
         }
 
         var name = SafeName(upload.FileName);
         var spool = Path.Combine(Path.GetTempPath(), $"aap-upload-{Guid.NewGuid():N}");
         try
         {
-            var (type, sha256, size, rejection) = await SpoolAsync(upload, spool, allowedNames, name, cancellationToken);
-            if (rejection is not null)
+            var spooled = await SpoolAsync(upload, spool, allowedNames, name, cancellationToken);
+            if (!spooled.Succeeded)
             {
-                LogRejected(ownerId, rejection.Detail);
-                return (null, rejection);
+                LogRejected(ownerId, spooled.Failure.Detail);
+                return spooled.Failure;
             }
 
-            var now = clock.GetUtcNow().UtcDateTime;
-            var key = string.Create(CultureInfo.InvariantCulture, $"{category}/{now:yyyy}/{now:MM}/{Guid.NewGuid():N}{type!.Extensions[0]}");
-            await store.PutAsync(key, spool, type.ContentType, cancellationToken);
-            var file = new StoredFile
-            {
-                OwnerId = ownerId,
-                Key = key,
-                Provider = store.Provider.ToString(),
-                Size = size,
-                ContentType = type.ContentType,
-                Sha256 = sha256,
-                OriginalName = name,
-                Category = category,
-            };
-            try
-            {
-                db.Set<StoredFile>().Add(file);
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch
-            {
-                // No row, no object: the upload leaves nothing behind.
-                await store.DeleteAsync(key, CancellationToken.None);
-                throw;
-            }
-
-            return (file, null);
+            var (type, sha256, size) = spooled.Value;
+            return await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken);
         }
         finally
         {
@@ -107,42 +99,71 @@ internal sealed partial class FileService(
     }
 
     /// <summary>
-    /// A file the caller may read: their own, or any file for an admin. An admin also reaches a deleted file that
-    /// something still needs (a completion's proof), so that a review never loses its evidence.
+    /// Stores content that AAP made itself (generated demo data), unchecked: it never came from a client.
+    /// <paramref name="storedAt"/> dates the storage key's folders (default now).
     /// </summary>
-    public async Task<StoredFile?> FindReadableAsync(long id, long callerId, bool isAdmin, CancellationToken cancellationToken) =>
-        isAdmin
-            ? await FindKeptAsync(id, cancellationToken)
-            : await db.Set<StoredFile>().AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.OwnerId == callerId, cancellationToken);
-
-    /// <summary>A file that is not deleted, or deleted but still needed: what a signed link or an admin may download.</summary>
-    public async Task<StoredFile?> FindKeptAsync(long id, CancellationToken cancellationToken)
+    public async Task<StoredFileInfo> StoreAsync(
+        long ownerId, byte[] content, string contentType, string originalName, string category, DateTime? storedAt, CancellationToken cancellationToken)
     {
-        var file = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking().SingleOrDefaultAsync(f => f.Id == id, cancellationToken);
-        return file is { DeletedAt: not null } && (await ReferencesAsync([id], cancellationToken)).Count == 0 ? null : file;
+        var spool = Path.Combine(Path.GetTempPath(), $"aap-store-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllBytesAsync(spool, content, cancellationToken);
+            var extension = FileTypes.All.FirstOrDefault(t => t.ContentType == contentType)?.Extensions[0] ?? Path.GetExtension(originalName);
+            return await PutAsync(ownerId, spool, contentType, extension, Convert.ToHexStringLower(SHA256.HashData(content)), content.Length,
+                SafeName(originalName), category, storedAt ?? clock.GetUtcNow().UtcDateTime, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
     }
 
-    public Task<StoredObject?> OpenAsync(StoredFile file, CancellationToken cancellationToken) => store.OpenAsync(file.Key, cancellationToken);
-
-    /// <summary>A download URL that works without a token until it expires: presigned on S3, signed by AAP on the local store.</summary>
-    public async Task<(Uri Url, DateTime ExpiresAt)> LinkAsync(StoredFile file, Uri baseAddress, CancellationToken cancellationToken)
+    /// <summary>Removes a file that was stored but turned out not to be wanted (its row and its content), at once.</summary>
+    public async Task DiscardAsync(long fileId, CancellationToken cancellationToken)
     {
-        var expiresAt = clock.GetUtcNow().UtcDateTime.AddSeconds(options.Value.LinkSeconds);
-        var presigned = await store.PresignAsync(file.Key, file.ContentType, file.OriginalName, expiresAt, cancellationToken);
-        if (presigned is not null)
+        var files = db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == fileId);
+        var key = await files.Select(f => f.Key).SingleOrDefaultAsync(cancellationToken);
+        if (key is null)
         {
-            return (presigned, expiresAt);
+            return;
         }
 
-        var expires = new DateTimeOffset(expiresAt).ToUnixTimeSeconds();
-        return (new Uri(baseAddress, $"/api/v1/files/{file.Id}/content?expires={expires}&signature={Signature(file.Id, expires)}"), expiresAt);
+        await files.ExecuteDeleteAsync(cancellationToken);
+        await store.DeleteAsync(key, cancellationToken);
     }
 
-    /// <summary>Checks a signed local link: the signature is ours and the link has not expired.</summary>
-    public bool IsValidLink(long id, long expires, string? signature) =>
-        signature is not null &&
-        expires >= clock.GetUtcNow().ToUnixTimeSeconds() &&
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Signature(id, expires)), Encoding.ASCII.GetBytes(signature));
+    /// <summary>The object first, then its row; a row that cannot be written takes the object with it.</summary>
+    private async Task<StoredFileInfo> PutAsync(
+        long ownerId, string spool, string contentType, string extension, string sha256, long size, string name, string category, DateTime storedAt, CancellationToken cancellationToken)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture, $"{category}/{storedAt:yyyy}/{storedAt:MM}/{Guid.NewGuid():N}{extension}");
+        await store.PutAsync(key, spool, contentType, cancellationToken);
+        var file = new StoredFile
+        {
+            OwnerId = ownerId,
+            Key = key,
+            Provider = store.Provider.ToString(),
+            Size = size,
+            ContentType = contentType,
+            Sha256 = sha256,
+            OriginalName = name,
+            Category = category,
+        };
+        try
+        {
+            db.Set<StoredFile>().Add(file);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch
+        {
+            // No row, no object: the upload leaves nothing behind.
+            await store.DeleteAsync(key, CancellationToken.None);
+            throw;
+        }
+
+        return StoredFileInfo.From(file);
+    }
 
     /// <summary>
     /// Soft-deletes the file if the caller may (owner or admin) and nothing still needs it. A completion's proof is
@@ -158,7 +179,7 @@ internal sealed partial class FileService(
 
         // A check, then the write: a completion made in between still holds the file, because purge asks again
         // and the database's foreign key refuses the row's removal (FindKeptAsync keeps it readable for admins).
-        var usedBy = await ReferencesAsync([id], cancellationToken);
+        var usedBy = await references.FindAllAsync([id], cancellationToken);
         if (usedBy.Count > 0)
         {
             return new FileDeletion(Found: true, usedBy);
@@ -167,13 +188,6 @@ internal sealed partial class FileService(
         var now = clock.GetUtcNow().UtcDateTime;
         await mine.ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, now).SetProperty(f => f.UpdatedAt, now), cancellationToken);
         return new FileDeletion(Found: true, []);
-    }
-
-    /// <summary>Removes a file that was stored but turned out not to be wanted (its row and its content), at once.</summary>
-    public async Task DiscardAsync(StoredFile file, CancellationToken cancellationToken)
-    {
-        await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == file.Id).ExecuteDeleteAsync(cancellationToken);
-        await store.DeleteAsync(file.Key, cancellationToken);
     }
 
     /// <summary>
@@ -199,7 +213,7 @@ internal sealed partial class FileService(
             }
 
             after = batch[^1].Id;
-            var usedBy = (await ReferencesAsync(batch.Select(f => f.Id).ToList(), cancellationToken)).ToLookup(r => r.FileId);
+            var usedBy = (await references.FindAllAsync(batch.Select(f => f.Id).ToList(), cancellationToken)).ToLookup(r => r.FileId);
             foreach (var file in batch)
             {
                 if (usedBy[file.Id].Any())
@@ -240,18 +254,7 @@ internal sealed partial class FileService(
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task<List<FileReference>> ReferencesAsync(IReadOnlyCollection<long> fileIds, CancellationToken cancellationToken)
-    {
-        var found = new List<FileReference>();
-        foreach (var source in references)
-        {
-            found.AddRange(await source.FindAsync(fileIds, cancellationToken));
-        }
-
-        return found;
-    }
-
-    private async Task<(FileType? Type, string Sha256, long Size, Failure? Rejection)> SpoolAsync(
+    private async Task<Result<Spooled>> SpoolAsync(
         IFormFile upload, string spool, string[] allowedNames, string name, CancellationToken cancellationToken)
     {
         await using var source = upload.OpenReadStream();
@@ -260,22 +263,22 @@ internal sealed partial class FileService(
         var type = FileTypes.Sniff(head.AsSpan(0, headLength));
         if (type is null || !allowedNames.Contains(type.Name))
         {
-            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
-                $"The content is not one of the accepted types ({string.Join(", ", allowedNames)})."));
+            return Rejected(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is not one of the accepted types ({string.Join(", ", allowedNames)}).");
         }
 
         var declared = upload.ContentType?.Split(';')[0].Trim();
         if (!string.IsNullOrEmpty(declared) && !string.Equals(declared, type.ContentType, StringComparison.OrdinalIgnoreCase))
         {
-            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
-                $"The content is {type.ContentType} but was declared as {declared}."));
+            return Rejected(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is {type.ContentType} but was declared as {declared}.");
         }
 
         var extension = Path.GetExtension(name).ToLowerInvariant();
         if (extension.Length > 0 && !type.Extensions.Contains(extension))
         {
-            return (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType,
-                $"The content is {type.ContentType} but the file name ends in {extension}."));
+            return Rejected(415, ProblemCodes.UnsupportedMediaType,
+                $"The content is {type.ContentType} but the file name ends in {extension}.");
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -294,7 +297,7 @@ internal sealed partial class FileService(
                 size += read;
                 if (size > options.Value.MaxFileBytes)
                 {
-                    return (null, "", 0, TooLarge(options.Value.MaxFileBytes));
+                    return TooLarge(options.Value.MaxFileBytes);
                 }
 
                 await target.WriteAsync(chunk, cancellationToken);
@@ -303,9 +306,12 @@ internal sealed partial class FileService(
             while (read > 0);
         }
 
-        return scanner.Found is { } marker
-            ? (null, "", 0, Rejected(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker})."))
-            : (type, Convert.ToHexStringLower(hash.GetHashAndReset()), size, null);
+        if (scanner.Found is { } marker)
+        {
+            return Rejected(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker}).");
+        }
+
+        return new Spooled(type, Convert.ToHexStringLower(hash.GetHashAndReset()), size);
     }
 
     /// <summary>An upload refused because of its file (or, given, another form field).</summary>
@@ -334,13 +340,6 @@ internal sealed partial class FileService(
         return name.Normalize(NormalizationForm.FormC);
     }
 
-    private string Signature(long id, long expires)
-    {
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.Current.Key, 32, info: "aap file links"u8.ToArray());
-        var mac = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{expires}")));
-        return Convert.ToHexStringLower(mac);
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload by user {UserId} refused: {Reason}")]
     private partial void LogRejected(long userId, string reason);
 
@@ -352,4 +351,7 @@ internal sealed partial class FileService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Purge could not remove deleted file {FileId}; it is tried again by the next purge")]
     private partial void LogPurgeFailed(Exception exception, long fileId);
+
+    /// <summary>A checked upload in its spool file: its type, hash and size.</summary>
+    private sealed record Spooled(FileType Type, string Sha256, long Size);
 }

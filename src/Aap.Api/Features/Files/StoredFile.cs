@@ -1,4 +1,3 @@
-using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Aap.Api.Platform.Configuration;
+using Aap.Api.Platform.Security;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -47,24 +46,7 @@ internal sealed class SigningKeys
 
     private static SymmetricSecurityKey LoadOrCreateDevelopmentKey(DataDirectory dataDirectory)
     {
-        var path = Path.Combine(dataDirectory.Folder("keys"), "jwt-signing-key.json");
-        if (!File.Exists(path))
-        {
-            var created = new StoredKey($"dev-{Guid.NewGuid():N}"[..12], Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
-            try
-            {
-                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                JsonSerializer.Serialize(file, created);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process created it first: use theirs.
-            }
-        }
-
-        var stored = JsonSerializer.Deserialize<StoredKey>(File.ReadAllText(path))!;
+        var stored = DevelopmentKeys.LoadOrCreate(dataDirectory, "jwt-signing-key.json");
         return Key(stored.Id, stored.Key);
     }
-
-    private sealed record StoredKey(string Id, string Key);
 }

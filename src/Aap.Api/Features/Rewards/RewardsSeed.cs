@@ -1,11 +1,8 @@
-using System.Globalization;
-using System.Security.Cryptography;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Seeding;
-using Aap.Api.Platform.Storage;
 using Bogus;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,7 +14,7 @@ namespace Aap.Api.Features.Rewards;
 /// from a fixed seed, so the same users complete the same apps every time; users that already exist are left alone.
 /// Demo users have no password: they are data to look at, not accounts to log in with.
 /// </summary>
-internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, IFileStore store, TimeProvider clock) : ISeedContributor
+internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, FileService files, TimeProvider clock) : ISeedContributor
 {
     private const int DemoUsers = 24;
 
@@ -59,7 +56,7 @@ internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, 
             {
                 var app = picks[p];
                 var when = now.AddDays(-daysAgo[p]);
-                var screenshot = await StoreScreenshotAsync(db, userId, when, cancellationToken);
+                var screenshot = await StoreScreenshotAsync(faker, userId, when, cancellationToken);
                 var completion = new AppCompletion
                 {
                     UserId = userId,
@@ -92,36 +89,11 @@ internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, 
         return inserted;
     }
 
-    /// <summary>A small PNG, unique per completion, stored like an upload.</summary>
-    private async Task<StoredFile> StoreScreenshotAsync(AppDbContext db, long userId, DateTime when, CancellationToken cancellationToken)
+    /// <summary>A small PNG, unique per completion (its trailing bytes come from the seeded generator), stored through the files feature.</summary>
+    private Task<StoredFileInfo> StoreScreenshotAsync(Faker faker, long userId, DateTime when, CancellationToken cancellationToken)
     {
         byte[] png = [.. Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="),
-            .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(8)))];
-        var key = string.Create(CultureInfo.InvariantCulture, $"screenshots/{when:yyyy}/{when:MM}/{Guid.NewGuid():N}.png");
-        var spool = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllBytesAsync(spool, png, cancellationToken);
-            await store.PutAsync(key, spool, "image/png", cancellationToken);
-        }
-        finally
-        {
-            File.Delete(spool);
-        }
-
-        var file = new StoredFile
-        {
-            OwnerId = userId,
-            Key = key,
-            Provider = store.Provider.ToString(),
-            Size = png.Length,
-            ContentType = "image/png",
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(png)),
-            OriginalName = "screenshot.png",
-            Category = "screenshots",
-        };
-        db.Set<StoredFile>().Add(file);
-        await db.SaveChangesAsync(cancellationToken);
-        return file;
+            .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(faker.Random.Bytes(8)))];
+        return files.StoreAsync(userId, png, "image/png", "screenshot.png", "screenshots", when, cancellationToken);
     }
 }

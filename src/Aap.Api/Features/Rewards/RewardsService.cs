@@ -43,17 +43,19 @@ internal sealed partial class RewardsService(
             return Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot");
         }
 
-        var (file, rejection) = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
-        if (rejection is not null)
+        var upload = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
+        if (!upload.Succeeded)
         {
-            return rejection.For("screenshot");
+            return upload.Failure.For("screenshot");
         }
 
+        var file = upload.Value;
+
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
-        var reuses = await db.Set<AppCompletion>().Where(c => c.ScreenshotSha256 == file!.Sha256).Select(c => c.UserId).ToListAsync(cancellationToken);
+        var reuses = await db.Set<AppCompletion>().Where(c => c.ScreenshotSha256 == file.Sha256).Select(c => c.UserId).ToListAsync(cancellationToken);
         if (reuses.Contains(userId))
         {
-            await files.DiscardAsync(file!, cancellationToken);
+            await files.DiscardAsync(file.Id, cancellationToken);
             return Failure.Of(409, RewardsCodes.DuplicateProof, "This screenshot is already the proof of another of your completions.", "screenshot");
         }
 
@@ -65,7 +67,7 @@ internal sealed partial class RewardsService(
         {
             UserId = userId,
             AppId = appId,
-            ScreenshotFileId = file!.Id,
+            ScreenshotFileId = file.Id,
             ScreenshotSha256 = file.Sha256,
             Points = app.Points,
             Flagged = reuses.Count > 0,
@@ -89,7 +91,7 @@ internal sealed partial class RewardsService(
         {
             // Two completions of one app by one user raced; the unique index kept one.
             db.ChangeTracker.Clear();
-            await files.DiscardAsync(file, CancellationToken.None);
+            await files.DiscardAsync(file.Id, CancellationToken.None);
             return AlreadyCompleted();
         }
 

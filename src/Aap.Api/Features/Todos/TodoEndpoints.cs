@@ -1,31 +1,15 @@
 using System.Security.Claims;
 using System.Text.Json;
-using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Features.Todos;
-
-/// <summary>The query of a task listing; public so that the validation generator sees it.</summary>
-public sealed record TodoListQuery(
-    [property: FromQuery(Name = "status")] string? Status,
-    [property: FromQuery(Name = "priority")] string? Priority,
-    [property: FromQuery(Name = "q")] string? Q,
-    [property: FromQuery(Name = "sort")] string? Sort,
-    [property: FromQuery(Name = "include_deleted")] bool? IncludeDeleted)
-{
-    internal TodoFilter Filter => new(Status, Priority, Q, Sort, IncludeDeleted ?? false);
-}
 
 /// <summary>The product API of personal to-do tasks: <c>/api/v1/todos</c>, and the admins' view of a user's tasks.</summary>
 internal static class TodoEndpoints
 {
-    public static IServiceCollection AddTodosFeature(this IServiceCollection services) => services.AddScoped<TodoService>();
-
-    public static IEndpointRouteBuilder MapTodoEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var todos = endpoints.MapGroup("/api/v1/todos").WithTags("Todos").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401);
@@ -45,97 +29,66 @@ internal static class TodoEndpoints
         return endpoints;
     }
 
-    internal static async Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> List(
+    internal static Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery paging, [AsParameters] TodoListQuery query, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        await PageAsync(caller.UserId()!.Value, paging, query, todos, context, cancellationToken);
+        PageAsync(caller.UserId()!.Value, paging, query, todos, context, cancellationToken);
 
-    internal static async Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> ListForUser(
+    internal static Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> ListForUser(
         long id, [AsParameters] PageQuery paging, [AsParameters] TodoListQuery query, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        await PageAsync(id, paging, query, todos, context, cancellationToken);
+        PageAsync(id, paging, query, todos, context, cancellationToken);
 
-    internal static async Task<Results<Created<Envelope<TodoResponse>>, ProblemHttpResult>> Create(
+    internal static async Task<Created<Envelope<TodoResponse>>> Create(
         TodoRequest request, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
     {
-        var (task, errors) = await todos.CreateAsync(caller.UserId()!.Value, request, cancellationToken);
-        if (task is null)
-        {
-            return Invalid(errors);
-        }
-
-        context.Response.Headers.ETag = TodoService.ETag(task);
-        return TypedResults.Created($"/api/v1/todos/{task.Id}", new Envelope<TodoResponse>(TodoResponse.From(task)));
+        var created = await todos.CreateAsync(caller.UserId()!.Value, request, cancellationToken);
+        context.Response.Headers.ETag = created.ETag;
+        return TypedResults.Created($"/api/v1/todos/{created.Task.Id}", new Envelope<TodoResponse>(created.Task));
     }
 
     internal static async Task<Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult>> Get(
-        long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
-    {
-        var task = await todos.Owned(caller.UserId()!.Value).AsNoTracking().SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
-        if (task is null)
-        {
-            return Problems.NotFound($"Task {id}");
-        }
-
-        context.Response.Headers.ETag = TodoService.ETag(task);
-        return TypedResults.Ok(new Envelope<TodoResponse>(TodoResponse.From(task)));
-    }
+        long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
+        Answer(await todos.FindAsync(caller.UserId()!.Value, id, cancellationToken) ?? (Result<TodoVersion>)Failure.NotFound($"Task {id}"), context);
 
     internal static async Task<Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult>> Replace(
         long id, TodoRequest request, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        Written(await todos.ReplaceAsync(caller.UserId()!.Value, id, request, context.Request.Headers.IfMatch, cancellationToken), id, context);
+        Answer(await todos.ReplaceAsync(caller.UserId()!.Value, id, request, context.Request.Headers.IfMatch, cancellationToken), context);
 
     internal static async Task<Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult>> Patch(
         long id, JsonElement patch, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        Written(await todos.PatchAsync(caller.UserId()!.Value, id, patch, context.Request.Headers.IfMatch, cancellationToken), id, context);
+        Answer(await todos.PatchAsync(caller.UserId()!.Value, id, patch, context.Request.Headers.IfMatch, cancellationToken), context);
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
         long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
-        await todos.DeleteAsync(caller.UserId()!.Value, id, context.Request.Headers.IfMatch, cancellationToken) switch
-        {
-            TodoWrite.Done => TypedResults.NoContent(),
-            TodoWrite.Stale => Stale(),
-            _ => Problems.NotFound($"Task {id}"),
-        };
+        await todos.DeleteAsync(caller.UserId()!.Value, id, context.Request.Headers.IfMatch, cancellationToken) is { } failure
+            ? failure.ToProblem()
+            : TypedResults.NoContent();
 
     internal static async Task<Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult>> Restore(
-        long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken)
-    {
-        var task = await todos.RestoreAsync(caller.UserId()!.Value, id, cancellationToken);
-        if (task is null)
-        {
-            return Problems.NotFound($"Deleted task {id}");
-        }
-
-        context.Response.Headers.ETag = TodoService.ETag(task);
-        return TypedResults.Ok(new Envelope<TodoResponse>(TodoResponse.From(task)));
-    }
+        long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
+        Answer(await todos.RestoreAsync(caller.UserId()!.Value, id, cancellationToken), context);
 
     private static async Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> PageAsync(
         long ownerId, PageQuery paging, TodoListQuery query, TodoService todos, HttpContext context, CancellationToken cancellationToken)
     {
-        var (tasks, errors) = todos.List(ownerId, query.Filter);
-        return tasks is null ? Invalid(errors) : await tasks.Select(TodoResponse.Projection).ToPageAsync(paging, context, cancellationToken);
-    }
-
-    private static Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult> Written(
-        (TodoWrite Outcome, TodoTask? Task, FieldErrors Errors) result, long id, HttpContext context)
-    {
-        switch (result.Outcome)
+        var page = await todos.ListAsync(ownerId, query.Filter, paging, cancellationToken);
+        if (!page.Succeeded)
         {
-            case TodoWrite.Done:
-                context.Response.Headers.ETag = TodoService.ETag(result.Task!);
-                return TypedResults.Ok(new Envelope<TodoResponse>(TodoResponse.From(result.Task!)));
-            case TodoWrite.Invalid:
-                return Invalid(result.Errors);
-            case TodoWrite.Stale:
-                return Stale();
-            default:
-                return Problems.NotFound($"Task {id}");
+            return page.Failure.ToProblem();
         }
+
+        context.Response.Headers.Link = Paging.LinkHeader(context.Request, page.Value.Meta);
+        return TypedResults.Ok(page.Value);
     }
 
-    internal static ProblemHttpResult Invalid(FieldErrors errors) =>
-        Problems.Create(400, ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors);
+    /// <summary>The task with its ETag, or the failure as a problem.</summary>
+    private static Results<Ok<Envelope<TodoResponse>>, ProblemHttpResult> Answer(Result<TodoVersion> result, HttpContext context)
+    {
+        if (!result.Succeeded)
+        {
+            return result.Failure.ToProblem();
+        }
 
-    private static ProblemHttpResult Stale() =>
-        Problems.Create(412, ProblemCodes.PreconditionFailed, "The task changed since you read it (If-Match does not match its ETag); read it again.");
+        context.Response.Headers.ETag = result.Value.ETag;
+        return TypedResults.Ok(new Envelope<TodoResponse>(result.Value.Task));
+    }
 }

@@ -1,36 +1,26 @@
-using System.Globalization;
-using System.Text;
+using System.Linq.Expressions;
 using System.Text.Json;
-using Aap.Api.Features.Identity;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Net.Http.Headers;
 
 namespace Aap.Api.Features.Todos;
 
-internal enum TodoWrite
-{
-    Done,
-    NotFound,
-    Stale,
-    Invalid,
-}
-
-/// <summary>The filters and order of a task listing.</summary>
-internal sealed record TodoFilter(string? Status, string? Priority, string? Q, string? Sort, bool IncludeDeleted);
-
 /// <summary>
 /// To-do tasks, always within one owner: every query has the owner in its <c>WHERE</c>, so another user's task is
-/// simply not found. Shared by the product API and the seed 003 routes.
+/// simply not found. Shared by the product API and the seed 003 routes. Requests reach it validated (their
+/// attributes); what it checks itself is what only it knows: the task exists, and <c>If-Match</c> names its version.
 /// </summary>
+[FeatureSurface]
 internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 {
-    /// <summary>PostgreSQL text cannot hold U+0000, so a NUL would be a 500 there and stored silently on SQLite.</summary>
-    private const string NoNul = "Text cannot contain the NUL character (U+0000).";
+    /// <summary>The answer to a write whose <c>If-Match</c> names another version than the current one.</summary>
+    public static readonly Failure Stale = new(StatusCodes.Status412PreconditionFailed, ProblemCodes.PreconditionFailed,
+        "The task changed since you read it (If-Match does not match its ETag); read it again.");
 
-    public static readonly IReadOnlyDictionary<string, System.Linq.Expressions.Expression<Func<TodoTask, object?>>> SortFields =
-        new Dictionary<string, System.Linq.Expressions.Expression<Func<TodoTask, object?>>>(StringComparer.Ordinal)
+    private static readonly IReadOnlyDictionary<string, Expression<Func<TodoTask, object?>>> SortFields =
+        new Dictionary<string, Expression<Func<TodoTask, object?>>>(StringComparer.Ordinal)
         {
             ["created_at"] = t => t.CreatedAt,
             ["due_date"] = t => t.DueDate,
@@ -38,11 +28,11 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             ["title"] = t => t.Title,
         };
 
-    public IQueryable<TodoTask> Owned(long ownerId, bool includeDeleted = false) =>
-        (includeDeleted ? db.Set<TodoTask>().IgnoreQueryFilters([QueryFilters.SoftDelete]) : db.Set<TodoTask>()).Where(t => t.OwnerId == ownerId);
-
-    /// <summary>The owner's tasks, filtered and ordered, or the field errors of the filter.</summary>
-    public (IQueryable<TodoTask>? Query, FieldErrors Errors) List(long ownerId, TodoFilter filter)
+    /// <summary>
+    /// One page of the owner's tasks, filtered and ordered (newest first unless <c>sort</c> says otherwise), or the
+    /// errors of every bad filter.
+    /// </summary>
+    public async Task<Result<PagedEnvelope<TodoResponse>>> ListAsync(long ownerId, TodoFilter filter, PageQuery paging, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var query = Owned(ownerId, filter.IncludeDeleted).AsNoTracking();
@@ -72,7 +62,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
 
         if (filter.Q?.Contains('\0', StringComparison.Ordinal) == true)
         {
-            errors.Add("q", NoNul);
+            errors.Add("q", StoredTextAttribute.NoNul);
         }
         else if (!string.IsNullOrWhiteSpace(filter.Q))
         {
@@ -80,86 +70,105 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             query = query.Where(t => t.Title.ToUpper().Contains(term) || (t.Description != null && t.Description.ToUpper().Contains(term)));
         }
 
-        var sort = string.IsNullOrWhiteSpace(filter.Sort) ? "-created_at" : filter.Sort.Trim();
-        var descending = sort.StartsWith('-');
-        if (!SortFields.TryGetValue(descending ? sort[1..] : sort, out var key))
+        var sort = SortQuery.Parse(filter.Sort, "-created_at", SortFields);
+        if (!sort.Succeeded)
         {
-            errors.Add("sort", $"Sort by one of {string.Join(", ", SortFields.Keys)}, with '-' for descending.");
+            foreach (var (field, messages) in sort.Failure.Errors!)
+            {
+                errors[field] = messages;
+            }
         }
 
         if (errors.Count > 0)
         {
-            return (null, errors);
+            return Failure.Invalid(errors);
         }
 
-        return (descending ? query.OrderByDescending(key!).ThenByDescending(t => t.Id) : query.OrderBy(key!).ThenBy(t => t.Id), errors);
+        return await query.OrderBy(sort.Value, t => t.Id).Select(TodoResponse.Projection).ToPageDataAsync(paging, cancellationToken);
     }
 
-    public async Task<(TodoTask? Task, FieldErrors Errors)> CreateAsync(long ownerId, TodoRequest request, CancellationToken cancellationToken)
+    /// <summary>The owner's live tasks in the order they were created: seed 003's list.</summary>
+    public IQueryable<TodoResponse> ListInCreationOrder(long ownerId) =>
+        Owned(ownerId).AsNoTracking().OrderBy(t => t.Id).Select(TodoResponse.Projection);
+
+    /// <summary>One of the owner's live tasks, or null.</summary>
+    public async Task<TodoVersion?> FindAsync(long ownerId, long id, CancellationToken cancellationToken) =>
+        await Owned(ownerId).AsNoTracking().SingleOrDefaultAsync(t => t.Id == id, cancellationToken) is { } task ? TodoVersion.Of(task) : null;
+
+    public async Task<TodoVersion> CreateAsync(long ownerId, TodoRequest request, CancellationToken cancellationToken)
     {
         var task = new TodoTask { OwnerId = ownerId };
-        var errors = Apply(task, request);
-        if (errors.Count > 0)
-        {
-            return (null, errors);
-        }
-
+        Apply(task, request);
         db.Set<TodoTask>().Add(task);
         await db.SaveChangesAsync(cancellationToken);
-        return (task, errors);
+        return TodoVersion.Of(task);
     }
 
     /// <summary>Replaces every field (PUT); fields left out take their defaults.</summary>
-    public Task<(TodoWrite Outcome, TodoTask? Task, FieldErrors Errors)> ReplaceAsync(long ownerId, long id, TodoRequest request, string? ifMatch, CancellationToken cancellationToken) =>
-        WriteAsync(ownerId, id, ifMatch, task => Apply(task, request), cancellationToken);
+    public Task<Result<TodoVersion>> ReplaceAsync(long ownerId, long id, TodoRequest request, string? ifMatch, CancellationToken cancellationToken) =>
+        WriteAsync(ownerId, id, ifMatch, task =>
+        {
+            Apply(task, request);
+            return null;
+        }, cancellationToken);
 
     /// <summary>Changes only the fields present in a JSON merge patch (RFC 7396); null clears an optional field.</summary>
-    public Task<(TodoWrite Outcome, TodoTask? Task, FieldErrors Errors)> PatchAsync(long ownerId, long id, JsonElement patch, string? ifMatch, CancellationToken cancellationToken) =>
-        WriteAsync(ownerId, id, ifMatch, task => Merge(task, patch), cancellationToken);
+    public Task<Result<TodoVersion>> PatchAsync(long ownerId, long id, JsonElement patch, string? ifMatch, CancellationToken cancellationToken) =>
+        WriteAsync(ownerId, id, ifMatch, task =>
+        {
+            var parsed = TodoPatch.Parse(patch);
+            if (!parsed.Succeeded)
+            {
+                return parsed.Failure;
+            }
 
-    public async Task<TodoWrite> DeleteAsync(long ownerId, long id, string? ifMatch, CancellationToken cancellationToken)
-    {
-        var (outcome, _, _) = await WriteAsync(ownerId, id, ifMatch, task =>
+            parsed.Value.ApplyTo(task, clock.GetUtcNow().UtcDateTime);
+            return null;
+        }, cancellationToken);
+
+    /// <summary>Soft-deletes the task; null when done.</summary>
+    public async Task<Failure?> DeleteAsync(long ownerId, long id, string? ifMatch, CancellationToken cancellationToken) =>
+        (await WriteAsync(ownerId, id, ifMatch, task =>
         {
             task.DeletedAt = clock.GetUtcNow().UtcDateTime;
-            return new FieldErrors();
-        }, cancellationToken);
-        return outcome;
-    }
+            return null;
+        }, cancellationToken)).Failure;
 
-    public async Task<TodoTask?> RestoreAsync(long ownerId, long id, CancellationToken cancellationToken)
+    /// <summary>Brings back one of the owner's deleted tasks.</summary>
+    public async Task<Result<TodoVersion>> RestoreAsync(long ownerId, long id, CancellationToken cancellationToken)
     {
         var task = await Owned(ownerId, includeDeleted: true).SingleOrDefaultAsync(t => t.Id == id && t.DeletedAt != null, cancellationToken);
         if (task is null)
         {
-            return null;
+            return Failure.NotFound($"Deleted task {id}");
         }
 
         task.DeletedAt = null;
         await db.SaveChangesAsync(cancellationToken);
-        return task;
+        return TodoVersion.Of(task);
     }
 
-    public static string ETag(TodoTask task) => $"\"todo-{task.Id}-v{task.Version}\"";
+    private IQueryable<TodoTask> Owned(long ownerId, bool includeDeleted = false) =>
+        (includeDeleted ? db.Set<TodoTask>().IgnoreQueryFilters([QueryFilters.SoftDelete]) : db.Set<TodoTask>()).Where(t => t.OwnerId == ownerId);
 
-    private async Task<(TodoWrite Outcome, TodoTask? Task, FieldErrors Errors)> WriteAsync(
-        long ownerId, long id, string? ifMatch, Func<TodoTask, FieldErrors> change, CancellationToken cancellationToken)
+    /// <summary>Reads the task, checks <c>If-Match</c>, applies <paramref name="change"/> (which may refuse) and saves.</summary>
+    private async Task<Result<TodoVersion>> WriteAsync(
+        long ownerId, long id, string? ifMatch, Func<TodoTask, Failure?> change, CancellationToken cancellationToken)
     {
         var task = await Owned(ownerId).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (task is null)
         {
-            return (TodoWrite.NotFound, null, new FieldErrors());
+            return Failure.NotFound($"Task {id}");
         }
 
-        if (!Matches(ifMatch, task))
+        if (!ETags.IfMatchAllows(ifMatch, TodoETag.Of(task)))
         {
-            return (TodoWrite.Stale, task, new FieldErrors());
+            return Stale;
         }
 
-        var errors = change(task);
-        if (errors.Count > 0)
+        if (change(task) is { } refused)
         {
-            return (TodoWrite.Invalid, task, errors);
+            return refused;
         }
 
         try
@@ -169,158 +178,19 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
         catch (DbUpdateConcurrencyException)
         {
             // Another request changed it between our read and our write: the caller's view is stale.
-            return (TodoWrite.Stale, task, errors);
+            return Stale;
         }
 
-        return (TodoWrite.Done, task, errors);
+        return TodoVersion.Of(task);
     }
 
-    private static bool Matches(string? ifMatch, TodoTask task)
+    /// <summary>A validated request's fields, as stored (trimmed; the title in Unicode NFC).</summary>
+    private void Apply(TodoTask task, TodoRequest request)
     {
-        if (string.IsNullOrWhiteSpace(ifMatch))
-        {
-            return true;
-        }
-
-        var current = new EntityTagHeaderValue(ETag(task));
-        return EntityTagHeaderValue.TryParseList([ifMatch], out var tags) &&
-               tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: true));
-    }
-
-    private FieldErrors Apply(TodoTask task, TodoRequest request)
-    {
-        var errors = new FieldErrors();
-        var title = CleanTitle(request.Title, errors);
-        var description = CleanDescription(request.Description, errors);
-        if (errors.Count > 0)
-        {
-            return errors;
-        }
-
-        task.Title = title!;
-        task.Description = description;
+        task.Title = StoredTextAttribute.Clean(request.Title, normalize: true)!;
+        task.Description = StoredTextAttribute.Clean(request.Description, normalize: false);
         task.Priority = request.Priority ?? TodoPriority.Normal;
         task.DueDate = request.DueDate;
         task.SetStatus(request.Status ?? TodoStatus.Pending, clock.GetUtcNow().UtcDateTime);
-        return errors;
     }
-
-    private FieldErrors Merge(TodoTask task, JsonElement patch)
-    {
-        var errors = new FieldErrors();
-        if (patch.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("body", MergePatch.NotAnObject);
-            return errors;
-        }
-
-        string? title = null, description = task.Description;
-        TodoStatus? status = null;
-        TodoPriority? priority = null;
-        var dueDate = task.DueDate;
-        foreach (var field in patch.EnumerateObject())
-        {
-            var value = field.Value;
-            var text = value.ValueKind == JsonValueKind.String ? MergePatch.Text(value.GetString) : null;
-            switch (MergePatch.Text(() => field.Name))
-            {
-                case "title":
-                    title = text is not null ? CleanTitle(text, errors) : Invalid(errors, "title", "The title is a string of 1 to 200 characters.");
-                    break;
-                case "description":
-                    description = value.ValueKind == JsonValueKind.Null ? null
-                        : text is not null ? CleanDescription(text, errors)
-                        : Invalid(errors, "description", "The description is a string or null.");
-                    break;
-                case "status":
-                    status = text is null ? null : WireEnum.Parse<TodoStatus>(text);
-                    if (status is null)
-                    {
-                        errors.Add("status", "Use pending, in_progress or completed.");
-                    }
-
-                    break;
-                case "priority":
-                    priority = text is null ? null : WireEnum.Parse<TodoPriority>(text);
-                    if (priority is null)
-                    {
-                        errors.Add("priority", "Use low, normal or high.");
-                    }
-
-                    break;
-                case "due_date":
-                    if (value.ValueKind == JsonValueKind.Null)
-                    {
-                        dueDate = null;
-                    }
-                    else if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
-                    {
-                        dueDate = parsed;
-                    }
-                    else
-                    {
-                        errors.Add("due_date", "The due date is a date like 2026-12-31, or null.");
-                    }
-
-                    break;
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            return errors;
-        }
-
-        task.Title = title ?? task.Title;
-        task.Description = description;
-        task.Priority = priority ?? task.Priority;
-        task.DueDate = dueDate;
-        if (status is { } newStatus)
-        {
-            task.SetStatus(newStatus, clock.GetUtcNow().UtcDateTime);
-        }
-
-        return errors;
-    }
-
-    private static string? CleanTitle(string? raw, FieldErrors errors)
-    {
-        var title = raw?.Trim().Normalize(NormalizationForm.FormC);
-        if (string.IsNullOrEmpty(title))
-        {
-            errors.Add("title", "A title is required.");
-        }
-        else if (title.Length > TodoTask.TitleMaxLength)
-        {
-            errors.Add("title", $"A title has at most {TodoTask.TitleMaxLength} characters.");
-        }
-        else if (title.Contains('\0', StringComparison.Ordinal))
-        {
-            errors.Add("title", NoNul);
-        }
-
-        return title;
-    }
-
-    private static string? CleanDescription(string? raw, FieldErrors errors)
-    {
-        var description = string.IsNullOrWhiteSpace(raw) ? null : raw.Trim();
-        if (description?.Length > TodoTask.DescriptionMaxLength)
-        {
-            errors.Add("description", $"A description has at most {TodoTask.DescriptionMaxLength} characters.");
-        }
-        else if (description?.Contains('\0', StringComparison.Ordinal) == true)
-        {
-            errors.Add("description", NoNul);
-        }
-
-        return description;
-    }
-
-    private static string? Invalid(FieldErrors errors, string field, string message)
-    {
-        errors.Add(field, message);
-        return null;
-    }
-
 }

@@ -1,10 +1,11 @@
-using Aap.Api.Features.Identity;
+using Aap.Api.Platform;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Aap.Api.Features.Todos;
 
+[FeatureSurface]
 public enum TodoStatus
 {
     Pending,
@@ -13,6 +14,7 @@ public enum TodoStatus
 }
 
 /// <summary>Stored as 0, 1, 2 so that sorting by priority sorts by importance.</summary>
+[FeatureSurface]
 public enum TodoPriority
 {
     Low = 0,

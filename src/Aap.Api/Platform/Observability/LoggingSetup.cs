@@ -32,12 +32,20 @@ internal static class LoggingSetup
 {
     public static IHostApplicationBuilder AddAapLogging(this IHostApplicationBuilder builder)
     {
+        // Logging starts before the host is built, so its settings are checked here rather than by ValidateOnStart.
         var options = builder.Configuration.GetSection(LogOptions.SectionName).Get<LogOptions>() ?? new LogOptions();
         var format = options.ConsoleFormat ?? (builder.Environment.IsDevelopment() ? "text" : "json");
+        var failures = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), failures, validateAllProperties: true);
+        var messages = failures.Select(f => $"Log:{f.MemberNames.FirstOrDefault()}: {f.ErrorMessage}").ToList();
         if (format is not ("text" or "json"))
         {
-            throw new Microsoft.Extensions.Options.OptionsValidationException(
-                LogOptions.SectionName, typeof(LogOptions), [$"Log:ConsoleFormat must be 'text' or 'json', not '{format}'."]);
+            messages.Insert(0, $"Log:ConsoleFormat must be 'text' or 'json', not '{format}'.");
+        }
+
+        if (messages.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(LogOptions.SectionName, typeof(LogOptions), messages);
         }
 
         builder.Services.AddHttpContextAccessor();

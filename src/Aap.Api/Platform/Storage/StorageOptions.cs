@@ -25,6 +25,16 @@ internal sealed class StorageOptions
     [Range(10, 7 * 24 * 3600)]
     public int LinkSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Base64 of at least 32 random bytes: the key AAP signs the download links of the local store with. It is not the
+    /// token signing key, so either can be rotated without breaking the other. Required outside Development, where one
+    /// is generated into <c>$AAP_DATA_DIR/keys</c>.
+    /// </summary>
+    public string? LinkSigningKey { get; set; }
+
+    /// <summary>Keys (base64) whose links are still accepted until they expire, so that the link key can be rotated.</summary>
+    public List<string> PreviousLinkSigningKeys { get; set; } = [];
+
     /// <summary>Folder of the local store; defaults to <c>$AAP_DATA_DIR/files</c>.</summary>
     public string? LocalPath { get; set; }
 
@@ -41,6 +51,21 @@ internal sealed class StorageOptions
     public string[] DefaultTypes { get; set; } = ["png", "jpeg", "gif", "webp", "pdf"];
 
     public S3Options S3 { get; set; } = new();
+
+    /// <summary>The bytes of a link signing key, when it is base64 of at least 32 bytes.</summary>
+    public static bool TryDecodeKey(string? base64, out byte[] bytes)
+    {
+        bytes = [];
+        try
+        {
+            bytes = Convert.FromBase64String(base64 ?? "");
+            return bytes.Length >= 32;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     public StorageProvider ProviderKind =>
         Enum.TryParse<StorageProvider>(Provider, ignoreCase: true, out var kind) ? kind : StorageProvider.Local;
@@ -65,11 +90,28 @@ internal sealed class StorageOptions
     }
 }
 
-internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+internal sealed class StorageOptionsValidator(IHostEnvironment environment) : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.LinkSigningKey))
+        {
+            if (!environment.IsDevelopment())
+            {
+                failures.Add("Storage:LinkSigningKey is required outside Development: base64 of at least 32 random bytes (for example `openssl rand -base64 48`), not the same as Auth:SigningKey.");
+            }
+        }
+        else if (!StorageOptions.TryDecodeKey(options.LinkSigningKey, out _))
+        {
+            failures.Add("Storage:LinkSigningKey must be base64 of at least 32 bytes.");
+        }
+
+        if (options.PreviousLinkSigningKeys.Any(key => !StorageOptions.TryDecodeKey(key, out _)))
+        {
+            failures.Add("Storage:PreviousLinkSigningKeys entries must be base64 of at least 32 bytes.");
+        }
+
         if (!Enum.TryParse<StorageProvider>(options.Provider, ignoreCase: true, out var provider) || !Enum.IsDefined(provider))
         {
             failures.Add($"Storage:Provider must be 'Local' or 'S3', not '{options.Provider}'.");

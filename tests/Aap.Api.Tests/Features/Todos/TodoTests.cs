@@ -253,6 +253,21 @@ public abstract class TodoTests(AapFactory factory)
 
     private static StringContent MergePatch(string json) => new(json, Encoding.UTF8, "application/merge-patch+json");
 
+    [Fact]
+    public async Task The_list_sorts_by_several_keys_separated_by_commas()
+    {
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        var plainB = await CreateAsync(client, "B plain");
+        var urgentB = await CreateAsync(client, "B urgent", priority: "high");
+        var plainA = await CreateAsync(client, "A plain");
+        var urgentA = await CreateAsync(client, "A urgent", priority: "high");
+
+        (await IdsAsync(client, "sort=-priority,title")).ShouldBe([urgentA, urgentB, plainA, plainB]);
+        (await IdsAsync(client, "sort=priority,-title")).ShouldBe([plainB, plainA, urgentB, urgentA]);
+        using var bad = await client.GetAsync("/api/v1/todos?sort=title,bogus", Ct);
+        await Problem.ReadAsync(bad, HttpStatusCode.BadRequest, "validation_failed");
+    }
+
     public sealed class OnSqlite(SqliteFactory factory) : TodoTests(factory), IClassFixture<SqliteFactory>;
 
     public sealed class OnPostgres(PostgresFactory factory) : TodoTests(factory), IClassFixture<PostgresFactory>;
