@@ -23,12 +23,12 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
 
         // Admin: create, update.
         var name = $"Seed App {Guid.NewGuid():N}"[..24];
-        using var create = await admin.PostAsync("/api/apps/create/", Json($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 15}"""), Ct);
+        using var create = await admin.PostAsync("/api/apps/create/", JsonBody.Of($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 15}"""), Ct);
         create.StatusCode.ShouldBe(HttpStatusCode.Created);
         var app = await create.JsonAsync();
         var appId = app.GetProperty("id").GetInt64();
         app.GetProperty("points").GetInt32().ShouldBe(15);
-        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", Json($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 20}"""), Ct);
+        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", JsonBody.Of($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 20}"""), Ct);
         update.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await update.JsonAsync()).GetProperty("points").GetInt32().ShouldBe(20);
 
@@ -40,8 +40,7 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
         using var detail = await user.GetAsync($"/api/apps/detail/{appId}/", Ct);
         (await detail.JsonAsync()).GetProperty("name").GetString().ShouldBe(name);
 
-        var screenshot = new ByteArrayContent(RewardsTests.Screenshot());
-        screenshot.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        var screenshot = Images.Part(Images.Screenshot());
         using var complete = await user.PostAsync($"/api/apps/detail/{appId}/", new MultipartFormDataContent
         {
             { new StringContent(appId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "app_id" },
@@ -72,11 +71,11 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
         await Problem.ReadAsync(goneApp, HttpStatusCode.NotFound, "not_found");
         using var goneTask = await admin.GetAsync($"/api/tasks/detail/{taskId}/", Ct);
         await Problem.ReadAsync(goneTask, HttpStatusCode.NotFound, "not_found");
-        using var userCreates = await user.PostAsync("/api/apps/create/", Json("""{"name": "x", "link": "https://example.test", "points": 1}"""), Ct);
+        using var userCreates = await user.PostAsync("/api/apps/create/", JsonBody.Of("""{"name": "x", "link": "https://example.test", "points": 1}"""), Ct);
         await Problem.ReadAsync(userCreates, HttpStatusCode.Unauthorized, "unauthorized");
         using var userReadsTask = await user.GetAsync($"/api/tasks/detail/{taskId}/", Ct);
         await Problem.ReadAsync(userReadsTask, HttpStatusCode.Unauthorized, "unauthorized");
-        using var badApp = await admin.PostAsync("/api/apps/create/", Json("""{"name": "x", "link": "javascript:alert(1)", "points": 1}"""), Ct);
+        using var badApp = await admin.PostAsync("/api/apps/create/", JsonBody.Of("""{"name": "x", "link": "javascript:alert(1)", "points": 1}"""), Ct);
         await Problem.ReadAsync(badApp, HttpStatusCode.BadRequest, "validation_failed");
         using var guestList = await guest.GetAsync("/api/apps/list/", Ct);
         await Problem.ReadAsync(guestList, HttpStatusCode.Unauthorized, "unauthorized");
@@ -88,15 +87,13 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
     private async Task<HttpClient> CookieClientAsync(string endpoint, TestAccount account)
     {
         using var anonymous = factory.Client();
-        using var login = await anonymous.PostAsync(endpoint, Json($$"""{"username": "{{account.UserName}}", "password": "{{account.Password}}"}"""), Ct);
+        using var login = await anonymous.PostAsync(endpoint, JsonBody.Of($$"""{"username": "{{account.UserName}}", "password": "{{account.Password}}"}"""), Ct);
         login.StatusCode.ShouldBe(HttpStatusCode.OK);
         var cookies = login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => c.StartsWith("aap_access=", StringComparison.Ordinal)).Distinct();
         var client = factory.Client();
         client.DefaultRequestHeaders.Add("Cookie", string.Join("; ", cookies));
         return client;
     }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     public sealed class OnSqlite(SqliteFactory factory) : SeedProblemSet2Tests(factory), IClassFixture<SqliteFactory>;
 
