@@ -8,23 +8,12 @@ namespace Aap.Api.Tests.Infrastructure;
 public static class CommonPasswordsSetting
 {
     /// <summary>
-    /// Accepts common passwords until the returned scope is disposed, then refuses them again, so that the other
-    /// tests of the class (which share the factory and its database) see the default.
+    /// Accepts common passwords on this host from now on. The setting is shared by every test of the host, so only a
+    /// test class with a host of its own (see <c>SeedWalkthroughTests</c>) calls this, and nothing turns it back.
     /// </summary>
-    public static async Task<IAsyncDisposable> AllowCommonPasswordsAsync(this AapFactory factory)
-    {
-        await SetAsync(factory, 0);
-        return new Restore(factory);
-    }
-
-    private static async Task SetAsync(AapFactory factory, int value)
+    public static async Task AllowCommonPasswordsAsync(this AapFactory factory)
     {
         await using var scope = factory.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<RuntimeSettings>().SetAsync(AuthSettings.RefuseCommonPasswords, value, null, CancellationToken.None);
-    }
-
-    private sealed class Restore(AapFactory factory) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await SetAsync(factory, 1);
+        await scope.ServiceProvider.GetRequiredService<RuntimeSettings>().SetAsync(AuthSettings.RefuseCommonPasswords, 0, null, CancellationToken.None);
     }
 }

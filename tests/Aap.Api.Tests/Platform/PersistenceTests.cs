@@ -197,7 +197,7 @@ public abstract class PersistenceTests(AapFactory factory)
     [Fact]
     public async Task An_update_moves_updated_at_and_the_version_but_not_created_at()
     {
-        var id = await AddAppAsync();
+        var id = await factory.AddAppAsync(points: 1, link: "https://example.test/app");
         var created = factory.Clock.GetUtcNow().UtcDateTime;
         factory.Clock.Advance(TimeSpan.FromMinutes(5));
 
@@ -218,7 +218,7 @@ public abstract class PersistenceTests(AapFactory factory)
     [Fact]
     public async Task A_stale_write_fails_instead_of_overwriting_a_newer_one()
     {
-        var id = await AddAppAsync();
+        var id = await factory.AddAppAsync(points: 1, link: "https://example.test/app");
         await using var scopeA = factory.Services.CreateAsyncScope();
         await using var scopeB = factory.Services.CreateAsyncScope();
         var dbA = scopeA.ServiceProvider.GetRequiredService<AppDbContext>();
@@ -264,15 +264,6 @@ public abstract class PersistenceTests(AapFactory factory)
         });
         (await factory.DbAsync(db => db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(a => a.Name == name, Ct))).ShouldBe(2);
     }
-
-    private async Task<long> AddAppAsync() => await factory.DbAsync(async db =>
-    {
-        var app = new App { Link = "https://example.test/app", Points = 1 };
-        app.Rename($"Convention {Guid.NewGuid():N}");
-        db.Set<App>().Add(app);
-        await db.SaveChangesAsync(Ct);
-        return app.Id;
-    });
 
     private Task<(int Categories, int Apps)> CountsAsync() => factory.DbAsync(async db =>
         (await db.Set<AppCategory>().CountAsync(Ct), await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).CountAsync(Ct)));

@@ -4,7 +4,6 @@ using System.Text;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
-using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -59,7 +58,7 @@ public abstract class UploadBodyTests(AapFactory factory)
         var (url, field) = await RouteAsync(route);
         var before = await StoredAsync();
         var png = new byte[size];
-        FileTests.Png.CopyTo(png, 0);
+        Images.Png.CopyTo(png, 0);
         using var form = new MultipartFormDataContent(Boundary) { { new ByteArrayContent(png) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } }, field, "big.png" } };
 
         // As curl does for large bodies: past the server's request limit, Kestrel answers 413 before the body is sent
@@ -107,7 +106,7 @@ public abstract class UploadBodyTests(AapFactory factory)
         var (url, field) = await RouteAsync(route);
         var before = await StoredAsync();
         var part = $"--{Boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n";
-        var png = Encoding.Latin1.GetString(FileTests.Png);
+        var png = Encoding.Latin1.GetString(Images.Png);
         var (body, contentType) = kind switch
         {
             "boundary never appears" => (part.Replace(Boundary, "another-boundary", StringComparison.Ordinal) + png + "\r\n--another-boundary--\r\n", $"multipart/form-data; boundary={Boundary}"),
@@ -138,22 +137,13 @@ public abstract class UploadBodyTests(AapFactory factory)
             case "seed-upload":
                 return ("/upload", "file");
             case "completions":
-                return ($"/api/v1/apps/{await AddAppAsync()}/completions", "screenshot");
+                return ($"/api/v1/apps/{await factory.AddAppAsync(points: 1)}/completions", "screenshot");
             case "seed-completion":
-                return ($"/api/apps/detail/{await AddAppAsync()}/", "screenshot");
+                return ($"/api/apps/detail/{await factory.AddAppAsync(points: 1)}/", "screenshot");
             default:
                 throw new ArgumentOutOfRangeException(nameof(route));
         }
     }
-
-    private Task<long> AddAppAsync() => factory.DbAsync(async db =>
-    {
-        var app = new App { Link = "https://play.google.com/store/apps/details?id=upload", Points = 1 };
-        app.Rename($"Upload {Guid.NewGuid():N}");
-        db.Set<App>().Add(app);
-        await db.SaveChangesAsync(Ct);
-        return app.Id;
-    });
 
     /// <summary>File rows (deleted ones too), completions, and objects in the local store.</summary>
     private async Task<(int Files, int Completions, int Objects)> StoredAsync()

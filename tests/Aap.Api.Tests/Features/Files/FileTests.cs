@@ -7,6 +7,7 @@ using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using static Aap.Api.Tests.Infrastructure.Images;
 
 namespace Aap.Api.Tests.Features.Files;
 
@@ -14,12 +15,6 @@ namespace Aap.Api.Tests.Features.Files;
 public abstract class FileTests(AapFactory factory)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>A real 1x1 PNG.</summary>
-    internal static readonly byte[] Png = Convert.FromBase64String(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
-
-    internal static readonly byte[] Pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"u8.ToArray();
 
     [Fact]
     public async Task An_image_is_stored_under_a_generated_key_and_described()

@@ -341,7 +341,7 @@ public abstract class TokenSecurityTests(AapFactory factory)
         await factory.DbAsync(db => db.Set<User>().Where(u => u.Id == account.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.AccessFailedCount, 3), Ct));
         var before = await factory.DbAsync(db => db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == account.Id, Ct));
 
-        using var response = await client.PutAsync(Me, Json("""{"role":"Admin","id":999,"access_failed_count":0,"password_hash":"x"}"""), Ct);
+        using var response = await client.PutAsync(Me, JsonBody.Of("""{"role":"Admin","id":999,"access_failed_count":0,"password_hash":"x"}"""), Ct);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var data = (await response.JsonAsync()).GetProperty("data");
@@ -386,8 +386,6 @@ public abstract class TokenSecurityTests(AapFactory factory)
     private static string Basic(string user, string password, Encoding? encoding = null) =>
         $"Basic {Convert.ToBase64String((encoding ?? Encoding.UTF8).GetBytes($"{user}:{password}"))}";
 
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
     /// <summary>Sends a request with this exact <c>Authorization</c> header (none when null) and, when given, this raw JSON body.</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, string? authorization, string? json = null)
     {
@@ -399,7 +397,7 @@ public abstract class TokenSecurityTests(AapFactory factory)
 
         if (json is not null)
         {
-            request.Content = Json(json);
+            request.Content = JsonBody.Of(json);
         }
 
         return await _client.SendAsync(request, Ct);

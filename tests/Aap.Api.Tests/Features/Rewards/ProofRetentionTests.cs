@@ -4,7 +4,6 @@ using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
-using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -59,7 +58,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
     {
         using var user = await factory.ClientForAsync(await factory.RegisterAsync());
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        var screenshot = RewardsTests.Screenshot();
+        var screenshot = Images.Screenshot();
         var (completionId, proofId) = await CompleteAsync(user, screenshot);
         var otherId = await UploadAsync(user);
         using (var deleteOther = await user.DeleteAsync($"/api/v1/files/{otherId}", Ct))
@@ -140,17 +139,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
 
     private static async Task<(long CompletionId, long FileId)> CompleteAsync(AapFactory host, HttpClient client, byte[]? screenshot = null)
     {
-        var appId = await host.DbAsync(async db =>
-        {
-            var app = new App { Link = "https://play.google.com/store/apps/details?id=proof", Points = 5 };
-            app.Rename($"Proof {Guid.NewGuid():N}");
-            db.Set<App>().Add(app);
-            await db.SaveChangesAsync(Ct);
-            return app.Id;
-        });
-        var file = new ByteArrayContent(screenshot ?? RewardsTests.Screenshot());
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        using var response = await client.PostAsync($"/api/v1/apps/{appId}/completions", new MultipartFormDataContent { { file, "screenshot", "proof.png" } }, Ct);
+        using var response = await client.CompleteAsync(await host.AddAppAsync(points: 5), screenshot ?? Images.Screenshot());
         var data = (await response.JsonAsync()).GetProperty("data");
         response.StatusCode.ShouldBe(HttpStatusCode.Created, data.ToString());
         return (data.GetProperty("id").GetInt64(), long.Parse(data.GetProperty("screenshot").GetString()!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture));
@@ -158,9 +147,7 @@ public abstract class ProofRetentionTests(AapFactory factory)
 
     private static async Task<long> UploadAsync(HttpClient client)
     {
-        var file = new ByteArrayContent(RewardsTests.Screenshot());
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        using var response = await client.PostAsync("/api/v1/files", new MultipartFormDataContent { { file, "file", "other.png" } }, Ct);
+        using var response = await client.PostAsync("/api/v1/files", new MultipartFormDataContent { { Images.Part(Images.Screenshot()), "file", "other.png" } }, Ct);
         var body = await response.JsonAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToString());
         return body.GetProperty("data").GetProperty("id").GetInt64();

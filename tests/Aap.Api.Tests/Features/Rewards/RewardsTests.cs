@@ -1,14 +1,11 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
-using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
+using static Aap.Api.Tests.Infrastructure.Images;
 
 namespace Aap.Api.Tests.Features.Rewards;
 
@@ -22,18 +19,18 @@ public abstract class RewardsTests(AapFactory factory)
     {
         var user = await factory.RegisterAsync();
         using var client = await factory.ClientForAsync(user);
-        var app = await AddAppAsync(points: 40);
+        var app = await factory.AddAppAsync(points: 40);
 
-        using var first = await CompleteAsync(client, app, Screenshot());
-        using var again = await CompleteAsync(client, app, Screenshot());
+        using var first = await client.CompleteAsync(app, Screenshot());
+        using var again = await client.CompleteAsync(app, Screenshot());
 
         first.StatusCode.ShouldBe(HttpStatusCode.Created);
         var completion = (await first.JsonAsync()).GetProperty("data");
         completion.GetProperty("status").GetString().ShouldBe("approved");
         completion.GetProperty("points").GetInt32().ShouldBe(40);
         await Problem.ReadAsync(again, HttpStatusCode.Conflict, "already_completed");
-        (await BalanceAsync(client)).ShouldBe(40);
-        await AssertLedgerMatchesBalancesAsync();
+        (await client.BalanceAsync()).ShouldBe(40);
+        await factory.AssertLedgerMatchesBalancesAsync();
     }
 
     [Fact]
@@ -41,13 +38,13 @@ public abstract class RewardsTests(AapFactory factory)
     {
         using var alice = await factory.ClientForAsync(await factory.RegisterAsync());
         using var bob = await factory.ClientForAsync(await factory.RegisterAsync());
-        var (first, second) = (await AddAppAsync(), await AddAppAsync());
+        var (first, second) = (await factory.AddAppAsync(), await factory.AddAppAsync());
         var proof = Screenshot();
         var filesBefore = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct));
 
-        using var aliceFirst = await CompleteAsync(alice, first, proof);
-        using var aliceAgain = await CompleteAsync(alice, second, proof);
-        using var bobSame = await CompleteAsync(bob, first, proof);
+        using var aliceFirst = await alice.CompleteAsync(first, proof);
+        using var aliceAgain = await alice.CompleteAsync(second, proof);
+        using var bobSame = await bob.CompleteAsync(first, proof);
 
         aliceFirst.StatusCode.ShouldBe(HttpStatusCode.Created);
         Problem.FieldErrors(await Problem.ReadAsync(aliceAgain, HttpStatusCode.Conflict, "duplicate_proof"), "screenshot").ShouldNotBeEmpty();
@@ -62,87 +59,24 @@ public abstract class RewardsTests(AapFactory factory)
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
         using var alice = await factory.ClientForAsync(await factory.RegisterAsync());
         using var bob = await factory.ClientForAsync(await factory.RegisterAsync());
-        var app = await AddAppAsync(points: 15);
+        var app = await factory.AddAppAsync(points: 15);
         var proof = Screenshot();
-        using (var original = await CompleteAsync(alice, app, proof))
+        using (var original = await alice.CompleteAsync(app, proof))
         {
             (await original.JsonAsync()).GetProperty("data").GetProperty("status").GetString().ShouldBe("approved", "review is off");
         }
 
-        using var copy = await CompleteAsync(bob, app, proof);
+        using var copy = await bob.CompleteAsync(app, proof);
 
         var completion = (await copy.JsonAsync()).GetProperty("data");
         copy.StatusCode.ShouldBe(HttpStatusCode.Created);
         (completion.GetProperty("flagged").GetBoolean(), completion.GetProperty("status").GetString()).ShouldBe((true, "pending"));
-        (await BalanceAsync(bob)).ShouldBe(0);
+        (await bob.BalanceAsync()).ShouldBe(0);
         var id = completion.GetProperty("id").GetInt64();
         using var approve = await admin.PostAsync($"/api/v1/admin/completions/{id}/approve", null, Ct);
         approve.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await BalanceAsync(bob)).ShouldBe(15);
-        await AssertLedgerMatchesBalancesAsync();
-    }
-
-    [Fact]
-    public async Task With_review_required_points_wait_for_approval_and_approving_twice_credits_once()
-    {
-        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        using var user = await factory.ClientForAsync(await factory.RegisterAsync());
-        var app = await AddAppAsync(points: 25);
-        await SetRequireReviewAsync(admin, 1);
-        try
-        {
-            using var complete = await CompleteAsync(user, app, Screenshot());
-            var id = (await complete.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
-            (await complete.JsonAsync()).GetProperty("data").GetProperty("status").GetString().ShouldBe("pending");
-            (await BalanceAsync(user)).ShouldBe(0);
-            using var queue = await admin.GetAsync("/api/v1/admin/completions?status=pending&size=100", Ct);
-            (await queue.JsonAsync()).GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetInt64()).ShouldContain(id);
-            using var badStatus = await admin.GetAsync("/api/v1/admin/completions?status=Waiting", Ct);
-            Problem.FieldErrors(await Problem.ReadAsync(badStatus, HttpStatusCode.BadRequest, "validation_failed"), "status").ShouldNotBeEmpty();
-
-            var approvals = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
-            {
-                using var response = await admin.PostAsync($"/api/v1/admin/completions/{id}/approve", null, Ct);
-                return response.StatusCode;
-            }));
-
-            approvals.ShouldAllBe(s => s == HttpStatusCode.OK);
-            (await BalanceAsync(user)).ShouldBe(25);
-            await AssertLedgerMatchesBalancesAsync();
-            using var reject = await admin.PostAsJsonAsync($"/api/v1/admin/completions/{id}/reject", new { reason = "too late" }, Ct);
-            await Problem.ReadAsync(reject, HttpStatusCode.Conflict, "already_reviewed");
-        }
-        finally
-        {
-            await SetRequireReviewAsync(admin, 0);
-        }
-    }
-
-    [Fact]
-    public async Task A_rejected_completion_credits_nothing_and_needs_a_reason()
-    {
-        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        using var user = await factory.ClientForAsync(await factory.RegisterAsync());
-        var app = await AddAppAsync();
-        await SetRequireReviewAsync(admin, 1);
-        try
-        {
-            using var complete = await CompleteAsync(user, app, Screenshot());
-            var id = (await complete.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
-
-            using var noReason = await admin.PostAsJsonAsync($"/api/v1/admin/completions/{id}/reject", new { reason = " " }, Ct);
-            using var reject = await admin.PostAsJsonAsync($"/api/v1/admin/completions/{id}/reject", new { reason = "Screenshot shows another app" }, Ct);
-            using var approve = await admin.PostAsync($"/api/v1/admin/completions/{id}/approve", null, Ct);
-
-            Problem.FieldErrors(await Problem.ReadAsync(noReason, HttpStatusCode.BadRequest, "validation_failed"), "reason").ShouldNotBeEmpty();
-            (await reject.JsonAsync()).GetProperty("data").GetProperty("status").GetString().ShouldBe("rejected");
-            await Problem.ReadAsync(approve, HttpStatusCode.Conflict, "already_reviewed");
-            (await BalanceAsync(user)).ShouldBe(0);
-        }
-        finally
-        {
-            await SetRequireReviewAsync(admin, 0);
-        }
+        (await bob.BalanceAsync()).ShouldBe(15);
+        await factory.AssertLedgerMatchesBalancesAsync();
     }
 
     [Fact]
@@ -150,26 +84,26 @@ public abstract class RewardsTests(AapFactory factory)
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
         using var user = await factory.ClientForAsync(await factory.RegisterAsync());
-        var (kept, removed) = (await AddAppAsync(points: 10), await AddAppAsync(points: 30));
-        using (var a = await CompleteAsync(user, kept, Screenshot()))
+        var (kept, removed) = (await factory.AddAppAsync(points: 10), await factory.AddAppAsync(points: 30));
+        using (var a = await user.CompleteAsync(kept, Screenshot()))
         {
             a.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
-        using var b = await CompleteAsync(user, removed, Screenshot());
+        using var b = await user.CompleteAsync(removed, Screenshot());
         var id = (await b.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
-        (await BalanceAsync(user)).ShouldBe(40);
+        (await user.BalanceAsync()).ShouldBe(40);
 
         using var delete = await admin.DeleteAsync($"/api/v1/admin/completions/{id}", Ct);
         using var again = await admin.DeleteAsync($"/api/v1/admin/completions/{id}", Ct);
 
         delete.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         await Problem.ReadAsync(again, HttpStatusCode.NotFound, "not_found");
-        (await BalanceAsync(user)).ShouldBe(10);
+        (await user.BalanceAsync()).ShouldBe(10);
         using var ledger = await user.GetAsync("/api/v1/me/points/ledger", Ct);
         (await ledger.JsonAsync()).GetProperty("data").EnumerateArray().Select(e => (e.GetProperty("reason").GetString(), e.GetProperty("amount").GetInt64()))
             .ShouldBe([("reversal", -30L), ("completion", 30L), ("completion", 10L)]);
-        await AssertLedgerMatchesBalancesAsync();
+        await factory.AssertLedgerMatchesBalancesAsync();
     }
 
     [Fact]
@@ -178,23 +112,23 @@ public abstract class RewardsTests(AapFactory factory)
         var sender = await factory.RegisterAsync();
         var recipient = await factory.RegisterAsync();
         using var client = await factory.ClientForAsync(sender);
-        using (var earn = await CompleteAsync(client, await AddAppAsync(points: 50), Screenshot()))
+        using (var earn = await client.CompleteAsync(await factory.AddAppAsync(points: 50), Screenshot()))
         {
             earn.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
-        using var first = await TransferAsync(client, recipient.UserName!, 20, "key-1");
-        using var replay = await TransferAsync(client, recipient.UserName!, 20, "key-1");
-        using var tooMuch = await TransferAsync(client, recipient.Email!, 31, "key-2");
+        using var first = await client.TransferAsync(recipient.UserName!, 20, "key-1");
+        using var replay = await client.TransferAsync(recipient.UserName!, 20, "key-1");
+        using var tooMuch = await client.TransferAsync(recipient.Email!, 31, "key-2");
 
         first.StatusCode.ShouldBe(HttpStatusCode.Created);
         replay.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await replay.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64().ShouldBe((await first.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64());
         await Problem.ReadAsync(tooMuch, HttpStatusCode.Conflict, "insufficient_points");
-        (await BalanceAsync(client)).ShouldBe(30);
+        (await client.BalanceAsync()).ShouldBe(30);
         using var recipientClient = await factory.ClientForAsync(recipient);
-        (await BalanceAsync(recipientClient)).ShouldBe(20);
-        await AssertLedgerMatchesBalancesAsync();
+        (await recipientClient.BalanceAsync()).ShouldBe(20);
+        await factory.AssertLedgerMatchesBalancesAsync();
     }
 
     [Theory]
@@ -210,7 +144,7 @@ public abstract class RewardsTests(AapFactory factory)
         using var client = await factory.ClientForAsync(me);
         var recipient = to switch { "self" => me.UserName, "other" => other.UserName, _ => to };
 
-        using var response = await TransferAsync(client, recipient, amount, key);
+        using var response = await client.TransferAsync(recipient, amount, key);
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), field).ShouldNotBeEmpty();
     }
@@ -221,38 +155,38 @@ public abstract class RewardsTests(AapFactory factory)
         var sender = await factory.RegisterAsync();
         var recipients = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => factory.RegisterAsync()));
         using var client = await factory.ClientForAsync(sender);
-        using (var earn = await CompleteAsync(client, await AddAppAsync(points: 100), Screenshot()))
+        using (var earn = await client.CompleteAsync(await factory.AddAppAsync(points: 100), Screenshot()))
         {
             earn.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
         {
-            using var response = await TransferAsync(client, recipients[i % 5].UserName!, 3, $"burst-{i}");
+            using var response = await client.TransferAsync(recipients[i % 5].UserName!, 3, $"burst-{i}");
             return response.StatusCode;
         }));
 
         statuses.Count(s => s == HttpStatusCode.Created).ShouldBe(33, "100 points cover 33 transfers of 3");
         statuses.Count(s => s == HttpStatusCode.Conflict).ShouldBe(17);
-        (await BalanceAsync(client)).ShouldBe(1);
-        await AssertLedgerMatchesBalancesAsync();
+        (await client.BalanceAsync()).ShouldBe(1);
+        await factory.AssertLedgerMatchesBalancesAsync();
     }
 
     [Fact]
     public async Task Fifty_users_completing_one_app_at_once_are_each_credited_once()
     {
-        var app = await AddAppAsync(points: 7);
+        var app = await factory.AddAppAsync(points: 7);
         var clients = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ => await factory.ClientForAsync(await factory.RegisterAsync())));
 
         var statuses = await Task.WhenAll(clients.Select(async c =>
         {
-            using var response = await CompleteAsync(c, app, Screenshot());
+            using var response = await c.CompleteAsync(app, Screenshot());
             return response.StatusCode;
         }));
 
         statuses.ShouldAllBe(s => s == HttpStatusCode.Created);
         (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.AppId == app, Ct))).ShouldBe(50);
-        await AssertLedgerMatchesBalancesAsync();
+        await factory.AssertLedgerMatchesBalancesAsync();
         foreach (var c in clients)
         {
             c.Dispose();
@@ -263,12 +197,12 @@ public abstract class RewardsTests(AapFactory factory)
     public async Task Bad_completions_get_their_problem_and_change_nothing()
     {
         using var client = await factory.ClientForAsync(await factory.RegisterAsync());
-        var app = await AddAppAsync();
+        var app = await factory.AddAppAsync();
         var before = await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct));
 
-        using var pdf = await CompleteAsync(client, app, FileTests.Pdf, "proof.pdf", "application/pdf");
+        using var pdf = await client.CompleteAsync(app, Pdf, "proof.pdf", "application/pdf");
         using var missing = await client.PostAsync($"/api/v1/apps/{app}/completions", new MultipartFormDataContent { { new StringContent("x"), "note" } }, Ct);
-        using var unknownApp = await CompleteAsync(client, 987654321, Screenshot());
+        using var unknownApp = await client.CompleteAsync(987654321, Screenshot());
 
         await Problem.ReadAsync(pdf, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
         Problem.FieldErrors(await Problem.ReadAsync(missing, HttpStatusCode.BadRequest, "validation_failed"), "screenshot").ShouldNotBeEmpty();
@@ -281,7 +215,7 @@ public abstract class RewardsTests(AapFactory factory)
     {
         using var owner = await factory.ClientForAsync(await factory.RegisterAsync());
         using var other = await factory.ClientForAsync(await factory.RegisterAsync());
-        using var complete = await CompleteAsync(owner, await AddAppAsync(points: 12), Screenshot());
+        using var complete = await owner.CompleteAsync(await factory.AddAppAsync(points: 12), Screenshot());
         var id = (await complete.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
 
         using var read = await other.GetAsync($"/api/v1/admin/completions/{id}", Ct);
@@ -291,7 +225,7 @@ public abstract class RewardsTests(AapFactory factory)
         await Problem.ReadAsync(read, HttpStatusCode.Forbidden, "forbidden");
         await Problem.ReadAsync(delete, HttpStatusCode.Forbidden, "forbidden");
         (await mine.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBe(0);
-        (await BalanceAsync(owner)).ShouldBe(12);
+        (await owner.BalanceAsync()).ShouldBe(12);
     }
 
     [Fact]
@@ -300,9 +234,9 @@ public abstract class RewardsTests(AapFactory factory)
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
         var top = await factory.RegisterAsync();
         using var topClient = await factory.ClientForAsync(top);
-        var big = await AddAppAsync(points: 90_000);
-        var unused = await AddAppAsync();
-        using (var c = await CompleteAsync(topClient, big, Screenshot()))
+        var big = await factory.AddAppAsync(points: 90_000);
+        var unused = await factory.AddAppAsync();
+        using (var c = await topClient.CompleteAsync(big, Screenshot()))
         {
             c.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
@@ -325,8 +259,8 @@ public abstract class RewardsTests(AapFactory factory)
     public async Task The_catalog_tells_a_logged_in_user_which_apps_they_completed()
     {
         using var client = await factory.ClientForAsync(await factory.RegisterAsync());
-        var (done, open) = (await AddAppAsync(), await AddAppAsync());
-        using (var complete = await CompleteAsync(client, done, Screenshot()))
+        var (done, open) = (await factory.AddAppAsync(), await factory.AddAppAsync());
+        using (var complete = await client.CompleteAsync(done, Screenshot()))
         {
             complete.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
@@ -345,60 +279,6 @@ public abstract class RewardsTests(AapFactory factory)
         openIds.ShouldNotContain(done);
         (await anonymousDetail.JsonAsync()).GetProperty("data").TryGetProperty("completed", out _).ShouldBeFalse();
         await Problem.ReadAsync(anonymousFilter, HttpStatusCode.Unauthorized, "unauthorized");
-    }
-
-    /// <summary>A valid PNG whose bytes (and so whose SHA-256) no other test shares.</summary>
-    internal static byte[] Screenshot() => [.. FileTests.Png, .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)))];
-
-    private static Task<HttpResponseMessage> CompleteAsync(HttpClient client, long appId, byte[] content, string name = "proof.png", string type = "image/png")
-    {
-        var file = new ByteArrayContent(content);
-        file.Headers.ContentType = new MediaTypeHeaderValue(type);
-        return client.PostAsync($"/api/v1/apps/{appId}/completions", new MultipartFormDataContent { { file, "screenshot", name } }, Ct);
-    }
-
-    private static async Task<HttpResponseMessage> TransferAsync(HttpClient client, string? to, long amount, string? key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/points/transfers") { Content = JsonContent.Create(new { to, amount }) };
-        if (key is not null)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-
-        return await client.SendAsync(request, Ct);
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client)
-    {
-        using var response = await client.GetAsync("/api/v1/me/points", Ct);
-        return (await response.JsonAsync()).GetProperty("data").GetProperty("balance").GetInt64();
-    }
-
-    private static async Task SetRequireReviewAsync(HttpClient admin, int value)
-    {
-        using var response = await admin.PutAsJsonAsync("/api/v1/admin/settings/rewards.require_review", new { value }, Ct);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-    }
-
-    private async Task<long> AddAppAsync(int points = 10) => await factory.DbAsync(async db =>
-    {
-        var app = new App { Link = "https://play.google.com/store/apps/details?id=reward", Points = points };
-        app.Rename($"Reward {Guid.NewGuid():N}");
-        db.Set<App>().Add(app);
-        await db.SaveChangesAsync(Ct);
-        return app.Id;
-    });
-
-    /// <summary>Every cached balance equals the sum of its ledger, and none is negative.</summary>
-    private async Task AssertLedgerMatchesBalancesAsync()
-    {
-        var sums = await factory.DbAsync(db => db.Set<PointEntry>().GroupBy(e => e.UserId).Select(g => new { UserId = g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.UserId, g => g.Sum, Ct));
-        var balances = await factory.DbAsync(db => db.Set<PointBalance>().ToDictionaryAsync(b => b.UserId, b => b.Balance, Ct));
-        balances.ShouldAllBe(b => b.Value >= 0);
-        foreach (var (user, sum) in sums)
-        {
-            balances.GetValueOrDefault(user).ShouldBe(sum, $"user {user}");
-        }
     }
 
     public sealed class OnSqlite(SqliteFactory factory) : RewardsTests(factory), IClassFixture<SqliteFactory>;

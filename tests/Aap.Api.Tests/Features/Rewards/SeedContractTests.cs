@@ -25,7 +25,7 @@ public abstract class SeedContractTests(AapFactory factory)
         var name = $"nomail_{Guid.NewGuid():N}"[..20];
         using var client = factory.Client();
 
-        using var response = await client.PostAsync("/api/signup/", Json(template.Replace("{0}", name, StringComparison.Ordinal)), Ct);
+        using var response = await client.PostAsync("/api/signup/", JsonBody.Bare(template.Replace("{0}", name, StringComparison.Ordinal)), Ct);
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), "email").ShouldNotBeEmpty();
         (await factory.DbAsync(db => db.Set<User>().AnyAsync(u => u.UserName == name, Ct))).ShouldBeFalse();
@@ -37,7 +37,7 @@ public abstract class SeedContractTests(AapFactory factory)
         var name = $"withmail_{Guid.NewGuid():N}"[..20];
         using var client = factory.Client();
 
-        using var response = await client.PostAsync("/api/signup/", Json($$"""{"username": "{{name}}", "password": "{{Accounts.Password}}", "email": "{{name}}@example.com"}"""), Ct);
+        using var response = await client.PostAsync("/api/signup/", JsonBody.Bare($$"""{"username": "{{name}}", "password": "{{Accounts.Password}}", "email": "{{name}}@example.com"}"""), Ct);
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
         (await response.JsonAsync()).GetProperty("email").GetString().ShouldBe($"{name}@example.com");
@@ -49,7 +49,7 @@ public abstract class SeedContractTests(AapFactory factory)
         using var user = await factory.ClientForAsync(await factory.RegisterAsync());
         var appId = await CreateAppAsync(description: null, category: null);
 
-        using var json = await user.PostAsync($"/api/apps/detail/{appId}/", Json("""{"app_id": 1}"""), Ct);
+        using var json = await user.PostAsync($"/api/apps/detail/{appId}/", JsonBody.Bare("""{"app_id": 1}"""), Ct);
         using var empty = await user.PostAsync($"/api/apps/detail/{appId}/", null, Ct);
         using var noFile = await user.PostAsync($"/api/apps/detail/{appId}/", new MultipartFormDataContent { { new StringContent(appId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "app_id" } }, Ct);
 
@@ -72,9 +72,9 @@ public abstract class SeedContractTests(AapFactory factory)
         var appId = await CreateAppAsync(description: "Kept description.", category: "games");
         var name = $"Renamed {Guid.NewGuid():N}"[..24];
 
-        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", Json($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=kept", "points": 33}"""), Ct);
-        using var pointsOnly = await admin.PutAsync($"/api/apps/update/{appId}/", Json("""{"points": 34}"""), Ct);
-        using var badType = await admin.PutAsync($"/api/apps/update/{appId}/", Json("""{"points": "many"}"""), Ct);
+        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", JsonBody.Bare($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=kept", "points": 33}"""), Ct);
+        using var pointsOnly = await admin.PutAsync($"/api/apps/update/{appId}/", JsonBody.Bare("""{"points": 34}"""), Ct);
+        using var badType = await admin.PutAsync($"/api/apps/update/{appId}/", JsonBody.Bare("""{"points": "many"}"""), Ct);
 
         update.StatusCode.ShouldBe(HttpStatusCode.OK);
         var body = await pointsOnly.JsonAsync();
@@ -94,8 +94,6 @@ public abstract class SeedContractTests(AapFactory factory)
         create.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToString());
         return body.GetProperty("data").GetProperty("id").GetInt64();
     }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
 
     public sealed class OnSqlite(SqliteFactory factory) : SeedContractTests(factory), IClassFixture<SqliteFactory>;
 

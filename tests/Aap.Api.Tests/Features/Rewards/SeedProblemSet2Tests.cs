@@ -13,43 +13,34 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_endpoint_of_problem_set_2_works_as_documented()
+    public async Task Problem_set_2_admin_creates_and_updates_an_app_that_a_user_lists_and_reads()
     {
-        var adminAccount = await factory.CreateAdminAsync();
-        var userAccount = await factory.RegisterAsync();
-        using var admin = await CookieClientAsync("/api/token/admin/", adminAccount);
-        using var user = await CookieClientAsync("/api/token/user/", userAccount);
-        using var guest = factory.Client();
+        var (admin, user, _) = await PersonasAsync();
+        using var disposeAdmin = admin;
+        using var disposeUser = user;
 
         // Admin: create, update.
-        var name = $"Seed App {Guid.NewGuid():N}"[..24];
-        using var create = await admin.PostAsync("/api/apps/create/", Json($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 15}"""), Ct);
-        create.StatusCode.ShouldBe(HttpStatusCode.Created);
-        var app = await create.JsonAsync();
-        var appId = app.GetProperty("id").GetInt64();
-        app.GetProperty("points").GetInt32().ShouldBe(15);
-        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", Json($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 20}"""), Ct);
-        update.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await update.JsonAsync()).GetProperty("points").GetInt32().ShouldBe(20);
+        var (appId, name) = await CreateAndUpdateAppAsync(admin);
 
-        // User: list, detail, complete, profile, tasks, total points.
+        // User: list, detail.
         using var list = await user.GetAsync("/api/apps/list/", Ct);
         var apps = await list.JsonAsync();
         apps.ValueKind.ShouldBe(JsonValueKind.Array);
         apps.EnumerateArray().ShouldContain(a => a.GetProperty("id").GetInt64() == appId);
         using var detail = await user.GetAsync($"/api/apps/detail/{appId}/", Ct);
         (await detail.JsonAsync()).GetProperty("name").GetString().ShouldBe(name);
+    }
 
-        var screenshot = new ByteArrayContent(RewardsTests.Screenshot());
-        screenshot.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        using var complete = await user.PostAsync($"/api/apps/detail/{appId}/", new MultipartFormDataContent
-        {
-            { new StringContent(appId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "app_id" },
-            { screenshot, "screenshot", "done.png" },
-        }, Ct);
-        complete.StatusCode.ShouldBe(HttpStatusCode.Created);
-        var taskId = (await complete.JsonAsync()).GetProperty("id").GetInt64();
+    [Fact]
+    public async Task Problem_set_2_completion_earns_points_that_deleting_its_task_takes_back()
+    {
+        var (admin, user, userAccount) = await PersonasAsync();
+        using var disposeAdmin = admin;
+        using var disposeUser = user;
+        var (appId, _) = await CreateAndUpdateAppAsync(admin);
 
+        // User: complete, profile, tasks, total points.
+        var taskId = await CompleteAsync(user, appId);
         using var profile = await user.GetAsync("/api/profile/", Ct);
         (await profile.JsonAsync()).GetProperty("username").GetString().ShouldBe(userAccount.UserName);
         using var tasks = await user.GetAsync("/api/tasks/list/", Ct);
@@ -67,16 +58,28 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
         using var deleteApp = await admin.DeleteAsync($"/api/apps/update/{appId}/", Ct);
         deleteApp.StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        // The status codes the seed lists.
+        // Both are gone.
         using var goneApp = await user.GetAsync($"/api/apps/detail/{appId}/", Ct);
         await Problem.ReadAsync(goneApp, HttpStatusCode.NotFound, "not_found");
         using var goneTask = await admin.GetAsync($"/api/tasks/detail/{taskId}/", Ct);
         await Problem.ReadAsync(goneTask, HttpStatusCode.NotFound, "not_found");
-        using var userCreates = await user.PostAsync("/api/apps/create/", Json("""{"name": "x", "link": "https://example.test", "points": 1}"""), Ct);
+    }
+
+    [Fact]
+    public async Task Problem_set_2_answers_the_status_codes_the_seed_lists()
+    {
+        var (admin, user, _) = await PersonasAsync();
+        using var disposeAdmin = admin;
+        using var disposeUser = user;
+        using var guest = factory.Client();
+        var (appId, _) = await CreateAndUpdateAppAsync(admin);
+        var taskId = await CompleteAsync(user, appId);
+
+        using var userCreates = await user.PostAsync("/api/apps/create/", JsonBody.Of("""{"name": "x", "link": "https://example.test", "points": 1}"""), Ct);
         await Problem.ReadAsync(userCreates, HttpStatusCode.Unauthorized, "unauthorized");
         using var userReadsTask = await user.GetAsync($"/api/tasks/detail/{taskId}/", Ct);
         await Problem.ReadAsync(userReadsTask, HttpStatusCode.Unauthorized, "unauthorized");
-        using var badApp = await admin.PostAsync("/api/apps/create/", Json("""{"name": "x", "link": "javascript:alert(1)", "points": 1}"""), Ct);
+        using var badApp = await admin.PostAsync("/api/apps/create/", JsonBody.Of("""{"name": "x", "link": "javascript:alert(1)", "points": 1}"""), Ct);
         await Problem.ReadAsync(badApp, HttpStatusCode.BadRequest, "validation_failed");
         using var guestList = await guest.GetAsync("/api/apps/list/", Ct);
         await Problem.ReadAsync(guestList, HttpStatusCode.Unauthorized, "unauthorized");
@@ -84,19 +87,51 @@ public abstract class SeedProblemSet2Tests(AapFactory factory)
         await Problem.ReadAsync(guestPoints, HttpStatusCode.Unauthorized, "unauthorized");
     }
 
+    /// <summary>A new admin and a new user, each logged in through the seed's cookie endpoint.</summary>
+    private async Task<(HttpClient Admin, HttpClient User, TestAccount UserAccount)> PersonasAsync()
+    {
+        var userAccount = await factory.RegisterAsync();
+        return (await CookieClientAsync("/api/token/admin/", await factory.CreateAdminAsync()), await CookieClientAsync("/api/token/user/", userAccount), userAccount);
+    }
+
+    /// <summary>Creates an app worth 15 points through the seed's admin route, then updates it to 20.</summary>
+    private static async Task<(long Id, string Name)> CreateAndUpdateAppAsync(HttpClient admin)
+    {
+        var name = $"Seed App {Guid.NewGuid():N}"[..24];
+        using var create = await admin.PostAsync("/api/apps/create/", JsonBody.Of($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 15}"""), Ct);
+        create.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var app = await create.JsonAsync();
+        var appId = app.GetProperty("id").GetInt64();
+        app.GetProperty("points").GetInt32().ShouldBe(15);
+        using var update = await admin.PutAsync($"/api/apps/update/{appId}/", JsonBody.Of($$"""{"name": "{{name}}", "link": "https://play.google.com/store/apps/details?id=seed", "points": 20}"""), Ct);
+        update.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await update.JsonAsync()).GetProperty("points").GetInt32().ShouldBe(20);
+        return (appId, name);
+    }
+
+    /// <summary>Completes the app through the seed's multipart route; the id of the task it creates.</summary>
+    private static async Task<long> CompleteAsync(HttpClient user, long appId)
+    {
+        using var complete = await user.PostAsync($"/api/apps/detail/{appId}/", new MultipartFormDataContent
+        {
+            { new StringContent(appId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "app_id" },
+            { Images.Part(Images.Screenshot()), "screenshot", "done.png" },
+        }, Ct);
+        complete.StatusCode.ShouldBe(HttpStatusCode.Created);
+        return (await complete.JsonAsync()).GetProperty("id").GetInt64();
+    }
+
     /// <summary>Logs in through one of the seed's cookie endpoints and returns a client that sends those cookies.</summary>
     private async Task<HttpClient> CookieClientAsync(string endpoint, TestAccount account)
     {
         using var anonymous = factory.Client();
-        using var login = await anonymous.PostAsync(endpoint, Json($$"""{"username": "{{account.UserName}}", "password": "{{account.Password}}"}"""), Ct);
+        using var login = await anonymous.PostAsync(endpoint, JsonBody.Of($$"""{"username": "{{account.UserName}}", "password": "{{account.Password}}"}"""), Ct);
         login.StatusCode.ShouldBe(HttpStatusCode.OK);
         var cookies = login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => c.StartsWith("aap_access=", StringComparison.Ordinal)).Distinct();
         var client = factory.Client();
         client.DefaultRequestHeaders.Add("Cookie", string.Join("; ", cookies));
         return client;
     }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     public sealed class OnSqlite(SqliteFactory factory) : SeedProblemSet2Tests(factory), IClassFixture<SqliteFactory>;
 

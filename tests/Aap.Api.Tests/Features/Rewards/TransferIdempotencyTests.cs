@@ -26,10 +26,10 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         var recipient = await factory.RegisterAsync();
         var other = await factory.RegisterAsync();
 
-        using var first = await TransferAsync(client, recipient.UserName, 20, "same-key");
-        using var otherAmount = await TransferAsync(client, recipient.UserName, 30, "same-key");
-        using var otherRecipient = await TransferAsync(client, other.UserName, 20, "same-key");
-        using var replay = await TransferAsync(client, $"  {recipient.UserName}  ", 20, "same-key");
+        using var first = await client.TransferAsync(recipient.UserName, 20, "same-key");
+        using var otherAmount = await client.TransferAsync(recipient.UserName, 30, "same-key");
+        using var otherRecipient = await client.TransferAsync(other.UserName, 20, "same-key");
+        using var replay = await client.TransferAsync($"  {recipient.UserName}  ", 20, "same-key");
 
         first.StatusCode.ShouldBe(HttpStatusCode.Created);
         Problem.FieldErrors(await Problem.ReadAsync(otherAmount, HttpStatusCode.UnprocessableEntity, "idempotency_key_reused"), "idempotency_key").ShouldNotBeEmpty();
@@ -38,7 +38,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         replay.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
         (await replay.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64().ShouldBe((await first.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64());
         (await factory.DbAsync(db => db.Set<PointTransfer>().CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
-        (await BalanceAsync(client)).ShouldBe(30);
+        (await client.BalanceAsync()).ShouldBe(30);
     }
 
     [Fact]
@@ -47,17 +47,17 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         var (sender, client) = await SenderWithPointsAsync(10);
         var recipient = await factory.RegisterAsync();
 
-        using var refused = await TransferAsync(client, recipient.UserName, 25, "refused-key");
+        using var refused = await client.TransferAsync(recipient.UserName, 25, "refused-key");
         await EarnAsync(client, 40);
-        using var again = await TransferAsync(client, recipient.UserName, 25, "refused-key");
-        using var newKey = await TransferAsync(client, recipient.UserName, 25, "fresh-key");
+        using var again = await client.TransferAsync(recipient.UserName, 25, "refused-key");
+        using var newKey = await client.TransferAsync(recipient.UserName, 25, "fresh-key");
 
         var firstProblem = await Problem.ReadAsync(refused, HttpStatusCode.Conflict, "insufficient_points");
         var replayed = await Problem.ReadAsync(again, HttpStatusCode.Conflict, "insufficient_points");
         again.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
         replayed.GetProperty("detail").GetString().ShouldBe(firstProblem.GetProperty("detail").GetString());
         newKey.StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await BalanceAsync(client)).ShouldBe(25);
+        (await client.BalanceAsync()).ShouldBe(25);
         var stored = await factory.DbAsync(db => db.Set<IdempotencyRecord>().AsNoTracking()
             .Where(r => r.UserId == sender.Id).OrderBy(r => r.Id).Select(r => new { r.IdempotencyKey, r.ResponseStatus, r.ExpiresAt, r.CreatedAt }).ToListAsync(Ct));
         stored.Select(r => (r.IdempotencyKey, r.ResponseStatus)).ShouldBe([("refused-key", (int?)409), ("fresh-key", (int?)201)]);
@@ -75,19 +75,19 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         var start = await factory.ServiceAsync<IdempotencyStore, IdempotencyStart>(store => store.BeginAsync(sender.Id, "running-key", fingerprint, Ct));
         start.Claim.ShouldNotBeNull();
 
-        using var whileRunning = await TransferAsync(client, recipient.UserName, 10, "running-key");
-        using var otherBody = await TransferAsync(client, recipient.UserName, 11, "running-key");
+        using var whileRunning = await client.TransferAsync(recipient.UserName, 10, "running-key");
+        using var otherBody = await client.TransferAsync(recipient.UserName, 11, "running-key");
 
         await Problem.ReadAsync(whileRunning, HttpStatusCode.Conflict, "idempotency_request_in_progress");
         await Problem.ReadAsync(otherBody, HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
-        (await BalanceAsync(client)).ShouldBe(30);
+        (await client.BalanceAsync()).ShouldBe(30);
 
         factory.Clock.Advance(IdempotencyStore.AbandonedAfter + TimeSpan.FromSeconds(1));
         using var fresh = await factory.ClientForAsync(sender);
-        using var afterwards = await TransferAsync(fresh, recipient.UserName, 10, "running-key");
+        using var afterwards = await fresh.TransferAsync(recipient.UserName, 10, "running-key");
 
         afterwards.StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await BalanceAsync(fresh)).ShouldBe(20);
+        (await fresh.BalanceAsync()).ShouldBe(20);
     }
 
     [Fact]
@@ -98,13 +98,13 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
         {
-            using var response = await TransferAsync(client, recipient.UserName, 7, "burst-key");
+            using var response = await client.TransferAsync(recipient.UserName, 7, "burst-key");
             return response.StatusCode;
         }));
 
         statuses.Count(s => s == HttpStatusCode.Created).ShouldBe(1);
         statuses.ShouldAllBe(s => s == HttpStatusCode.Created || s == HttpStatusCode.OK || s == HttpStatusCode.Conflict);
-        (await BalanceAsync(client)).ShouldBe(93);
+        (await client.BalanceAsync()).ShouldBe(93);
         (await factory.DbAsync(db => db.Set<PointTransfer>().CountAsync(t => t.FromUserId == sender.Id, Ct))).ShouldBe(1);
     }
 
@@ -113,17 +113,17 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
     {
         var (sender, client) = await SenderWithPointsAsync(50);
         var recipient = await factory.RegisterAsync();
-        using (var first = await TransferAsync(client, recipient.UserName, 5, "daily-key"))
+        using (var first = await client.TransferAsync(recipient.UserName, 5, "daily-key"))
         {
             first.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
         factory.Clock.Advance(IdempotencyStore.Retention + TimeSpan.FromSeconds(1));
         using var fresh = await factory.ClientForAsync(sender);
-        using var later = await TransferAsync(fresh, recipient.UserName, 8, "daily-key");
+        using var later = await fresh.TransferAsync(recipient.UserName, 8, "daily-key");
 
         later.StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await BalanceAsync(fresh)).ShouldBe(37);
+        (await fresh.BalanceAsync()).ShouldBe(37);
         (await factory.DbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.UserId == sender.Id, Ct))).ShouldBe(1, "the expired key was removed");
     }
 
@@ -133,9 +133,9 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
         var (_, client) = await SenderWithPointsAsync(5);
         var existing = await factory.RegisterAsync();
 
-        using var toExisting = await TransferAsync(client, existing.UserName, 500, "probe-1");
-        using var toUnknown = await TransferAsync(client, "nobody_" + Guid.NewGuid().ToString("N")[..8], 500, "probe-2");
-        using var toUnknownEmail = await TransferAsync(client, $"nobody-{Guid.NewGuid():N}@example.test", 500, "probe-3");
+        using var toExisting = await client.TransferAsync(existing.UserName, 500, "probe-1");
+        using var toUnknown = await client.TransferAsync("nobody_" + Guid.NewGuid().ToString("N")[..8], 500, "probe-2");
+        using var toUnknownEmail = await client.TransferAsync($"nobody-{Guid.NewGuid():N}@example.test", 500, "probe-3");
 
         var answers = new[] { toExisting, toUnknown, toUnknownEmail };
         foreach (var answer in answers)
@@ -145,7 +145,7 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
 
         var bodies = await Task.WhenAll(answers.Select(async a => Comparable(await a.JsonAsync())));
         bodies.Distinct().Count().ShouldBe(1, string.Join("\n", bodies));
-        (await BalanceAsync(client)).ShouldBe(5);
+        (await client.BalanceAsync()).ShouldBe(5);
     }
 
     [Fact]
@@ -153,10 +153,10 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
     {
         var (sender, client) = await SenderWithPointsAsync(20);
 
-        using var response = await TransferAsync(client, "nobody_" + Guid.NewGuid().ToString("N")[..8], 5, "unknown-key");
+        using var response = await client.TransferAsync("nobody_" + Guid.NewGuid().ToString("N")[..8], 5, "unknown-key");
 
         Problem.FieldErrors(await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "validation_failed"), "to").ShouldNotBeEmpty();
-        (await BalanceAsync(client)).ShouldBe(20);
+        (await client.BalanceAsync()).ShouldBe(20);
         (await factory.DbAsync(db => db.Set<PointEntry>().CountAsync(e => e.UserId == sender.Id, Ct))).ShouldBe(1, "only the points earned");
     }
 
@@ -174,31 +174,8 @@ public abstract class TransferIdempotencyTests(AapFactory factory)
 
     private async Task EarnAsync(HttpClient client, int points)
     {
-        var appId = await factory.DbAsync(async db =>
-        {
-            var app = new App { Link = "https://play.google.com/store/apps/details?id=idem", Points = points };
-            app.Rename($"Idem {Guid.NewGuid():N}");
-            db.Set<App>().Add(app);
-            await db.SaveChangesAsync(Ct);
-            return app.Id;
-        });
-        var file = new ByteArrayContent(RewardsTests.Screenshot());
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        using var response = await client.PostAsync($"/api/v1/apps/{appId}/completions", new MultipartFormDataContent { { file, "screenshot", "proof.png" } }, Ct);
+        using var response = await client.CompleteAsync(await factory.AddAppAsync(points), Images.Screenshot());
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
-    }
-
-    private static async Task<HttpResponseMessage> TransferAsync(HttpClient client, string? to, long amount, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/points/transfers") { Content = JsonContent.Create(new { to, amount }) };
-        request.Headers.Add("Idempotency-Key", key);
-        return await client.SendAsync(request, Ct);
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client)
-    {
-        using var response = await client.GetAsync("/api/v1/me/points", Ct);
-        return (await response.JsonAsync()).GetProperty("data").GetProperty("balance").GetInt64();
     }
 
     public sealed class OnSqlite(SqliteFactory factory) : TransferIdempotencyTests(factory), IClassFixture<SqliteFactory>;
