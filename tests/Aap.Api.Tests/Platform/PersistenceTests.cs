@@ -120,26 +120,25 @@ public abstract class PersistenceTests(AapFactory factory)
     [Fact]
     public async Task The_demo_profile_inserts_categories_before_the_apps_that_use_them_and_only_once()
     {
-        await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
-        await using var db = fresh.Context();
-        await fresh.Migrator(db).MigrateAsync(Ct);
-        var files = Directory.CreateTempSubdirectory("aap-seed-files-");
-        var seeder = new Seeder(db, [new AppsSeed(), new RewardsSeed(new LocalFileStore(files.FullName), TimeProvider.System)], NullLogger<Seeder>.Instance);
+        // A deployment of its own, seeded with the demo profile as it starts (through the features' own services).
+        await using AapFactory demo = factory.Provider == DatabaseProvider.Postgres ? new PostgresFactory() : new SqliteFactory();
+        demo.With("Database:SeedProfile", SeedProfiles.Demo);
+        await demo.InitializeAsync();
 
-        var inserted = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
-        var again = await seeder.SeedAsync(SeedProfiles.Demo, Ct);
+        var again = await demo.ServiceAsync<Seeder, int>(seeder => seeder.SeedAsync(SeedProfiles.Demo, Ct));
 
-        inserted.ShouldBeGreaterThan(0);
         again.ShouldBe(0);
-        (await db.Set<App>().CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
-        (await db.Set<App>().Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
-        // Users, their completions (each with a stored screenshot), and balances equal to their ledgers.
-        (await db.Set<AppCompletion>().CountAsync(Ct)).ShouldBeGreaterThan(0);
-        (await db.Set<AppCompletion>().CountAsync(c => !db.Set<StoredFile>().Any(f => f.Id == c.ScreenshotFileId), Ct)).ShouldBe(0);
-        Directory.GetFiles(files.FullName, "*.png", SearchOption.AllDirectories).Length.ShouldBe(await db.Set<StoredFile>().CountAsync(Ct));
-        var ledger = await db.Set<PointEntry>().GroupBy(e => e.UserId).Select(g => new { g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.Key, g => g.Sum, Ct);
-        (await db.Set<PointBalance>().ToListAsync(Ct)).ShouldAllBe(b => b.Balance == ledger.GetValueOrDefault(b.UserId));
-        files.Delete(recursive: true);
+        await demo.DbAsync(async db =>
+        {
+            (await db.Set<App>().CountAsync(a => a.CategoryId == null, Ct)).ShouldBe(0);
+            (await db.Set<App>().Include(a => a.Category).Where(a => a.Name == "Duolingo").Select(a => a.Category!.Slug).SingleAsync(Ct)).ShouldBe("education");
+            // Users, their completions (each with a stored screenshot), and balances equal to their ledgers.
+            (await db.Set<AppCompletion>().CountAsync(Ct)).ShouldBeGreaterThan(0);
+            (await db.Set<AppCompletion>().CountAsync(c => !db.Set<StoredFile>().Any(f => f.Id == c.ScreenshotFileId), Ct)).ShouldBe(0);
+            Directory.GetFiles(Path.Combine(demo.DataDirectory, "files"), "*.png", SearchOption.AllDirectories).Length.ShouldBe(await db.Set<StoredFile>().CountAsync(Ct));
+            var ledger = await db.Set<PointEntry>().GroupBy(e => e.UserId).Select(g => new { g.Key, Sum = g.Sum(e => e.Amount) }).ToDictionaryAsync(g => g.Key, g => g.Sum, Ct);
+            (await db.Set<PointBalance>().ToListAsync(Ct)).ShouldAllBe(b => b.Balance == ledger.GetValueOrDefault(b.UserId));
+        });
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal static class AppsEndpoints
             .WithName("ListApps")
             .WithSummary("The catalog of active apps, paged.")
             .WithDescription("Filters: `q` (name or description, case-insensitive), `category` (slug), `completed` (true or false, for the logged-in caller). " +
-                             "`sort`: name, points or created_at, `-` prefix for descending (default -created_at).");
+                             "`sort`: name, points or created_at, `-` prefix for descending, several keys separated by commas (default -created_at).");
         apps.MapGet("/{id}", GetApp)
             .WithName("GetApp")
             .WithSummary("One active app. Carries an ETag; If-None-Match answers 304.")
@@ -32,8 +32,8 @@ internal static class AppsEndpoints
         return endpoints;
     }
 
-    internal static readonly IReadOnlyDictionary<string, Expression<Func<App, object>>> SortFields =
-        new Dictionary<string, Expression<Func<App, object>>>(StringComparer.Ordinal)
+    internal static readonly IReadOnlyDictionary<string, Expression<Func<App, object?>>> SortFields =
+        new Dictionary<string, Expression<Func<App, object?>>>(StringComparer.Ordinal)
         {
             ["name"] = a => a.NormalizedName,
             ["points"] = a => a.Points,
@@ -59,12 +59,13 @@ internal static class AppsEndpoints
             return Problems.Create(401, ProblemCodes.Unauthorized, "The completed filter is about the caller: log in to use it.");
         }
 
-        sort = string.IsNullOrWhiteSpace(sort) ? "-created_at" : sort.Trim();
-        var descending = sort.StartsWith('-');
-        if (!SortFields.TryGetValue(descending ? sort[1..] : sort, out var key))
+        var order = SortQuery.Parse(sort, "-created_at", SortFields);
+        if (!order.Succeeded)
         {
-            return Problems.Validation("sort", $"Sort by one of {string.Join(", ", SortFields.Keys)}, with '-' for descending.");
+            return order.Failure.ToProblem();
         }
+
+        sort = string.IsNullOrWhiteSpace(sort) ? "-created_at" : sort.Trim();
 
         var query = db.Set<App>().AsNoTracking().Where(a => a.IsActive);
         if (!string.IsNullOrWhiteSpace(q))
@@ -85,7 +86,7 @@ internal static class AppsEndpoints
             query = onlyCompleted ? query.Where(a => mine.Contains(a.Id)) : query.Where(a => !mine.Contains(a.Id));
         }
 
-        var ordered = descending ? query.OrderByDescending(key).ThenByDescending(a => a.Id) : query.OrderBy(key).ThenBy(a => a.Id);
+        var ordered = query.OrderBy(order.Value, a => a.Id);
         // The shared catalog is cached; a page filtered by the caller's own completions is not.
         var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
         var page = completed is null
@@ -137,7 +138,7 @@ internal static class AppsEndpoints
     {
         context.Response.Headers.ETag = etag.ToString();
         context.Response.Headers.CacheControl = "private, max-age=60";
-        return context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Compare(etag, useStrongComparison: false) || tag.Equals(EntityTagHeaderValue.Any));
+        return ETags.IfNoneMatchHits(context.Request.Headers.IfNoneMatch, etag.ToString());
     }
 
     private sealed record CachedApp(AppResponse App, long Version);

@@ -40,7 +40,7 @@ public sealed class FileLinkKeyTests
 
         await Problem.ReadAsync(refused, HttpStatusCode.Forbidden, "forbidden");
         accepted.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await accepted.Content.ReadAsByteArrayAsync(Ct)).ShouldBe(FileTests.Png);
+        (await accepted.Content.ReadAsByteArrayAsync(Ct)).ShouldBe(Images.Png);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class FileLinkKeyTests
     {
         using var client = await host.ClientForAsync(await host.RegisterAsync());
         using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(FileTests.Png);
+        var file = new ByteArrayContent(Images.Png);
         file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         form.Add(file, "file", "proof.png");
         using var upload = await client.PostAsync("/api/v1/files", form, Ct);
