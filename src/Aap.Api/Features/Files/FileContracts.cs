@@ -29,3 +29,12 @@ internal static class FileCodes
     /// <summary>The file is still needed (a completion's proof) and cannot be deleted.</summary>
     public const string InUse = "file_in_use";
 }
+
+/// <summary>What a delete did: nothing (not found, or not the caller's), or refused because of <see cref="UsedBy"/>, or done.</summary>
+internal sealed record FileDeletion(bool Found, IReadOnlyList<FileReference> UsedBy)
+{
+    public static readonly FileDeletion NotFound = new(false, []);
+}
+
+/// <summary>What a purge did: files removed, kept because something still needs them, and failed (logged; retried next time).</summary>
+internal sealed record FilePurge(int Purged, int Kept, int Failed);

@@ -58,5 +58,5 @@ internal sealed class FileLinks
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{expires}"))));
 
     private static byte[] Decode(string base64, string setting) =>
-        StorageOptions.TryDecodeKey(base64, out var bytes) ? bytes : throw new InvalidOperationException($"{setting} is not base64 of at least 32 bytes.");
+        KeyMaterial.TryDecode(base64, out var bytes) ? bytes : throw new InvalidOperationException($"{setting} is not base64 of at least 32 bytes.");
 }

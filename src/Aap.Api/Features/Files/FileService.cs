@@ -10,15 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Files;
 
-/// <summary>What a delete did: nothing (not found, or not the caller's), or refused because of <see cref="UsedBy"/>, or done.</summary>
-internal sealed record FileDeletion(bool Found, IReadOnlyList<FileReference> UsedBy)
-{
-    public static readonly FileDeletion NotFound = new(false, []);
-}
-
-/// <summary>What a purge did: files removed, kept because something still needs them, and failed (logged; retried next time).</summary>
-internal sealed record FilePurge(int Purged, int Kept, int Failed);
-
 /// <summary>
 /// Files' surface: validated uploads, files stored by other features, their removal, and the purge. The type of an
 /// upload is decided by the file's leading bytes, which the declared content type and the extension must agree

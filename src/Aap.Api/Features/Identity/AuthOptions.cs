@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Aap.Api.Platform.Settings;
 using Microsoft.Extensions.Options;
+using Aap.Api.Platform.Security;
 
 namespace Aap.Api.Features.Identity;
 
@@ -90,14 +91,14 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
                 failures.Add("Auth:SigningKey is required outside Development: base64 of at least 32 random bytes (for example `openssl rand -base64 48`).");
             }
         }
-        else if (!SigningKeys.TryDecode(options.SigningKey, out _))
+        else if (!KeyMaterial.TryDecode(options.SigningKey, out _))
         {
             failures.Add("Auth:SigningKey must be base64 of at least 32 bytes.");
         }
 
         foreach (var previous in options.PreviousSigningKeys)
         {
-            if (string.IsNullOrWhiteSpace(previous.Id) || !SigningKeys.TryDecode(previous.Key, out _))
+            if (string.IsNullOrWhiteSpace(previous.Id) || !KeyMaterial.TryDecode(previous.Key, out _))
             {
                 failures.Add("Auth:PreviousSigningKeys entries need an Id and a Key of base64 with at least 32 bytes.");
             }

@@ -27,22 +27,8 @@ internal sealed class SigningKeys
 
     public SigningCredentials SigningCredentials { get; }
 
-    public static bool TryDecode(string value, out byte[] bytes)
-    {
-        bytes = [];
-        try
-        {
-            bytes = Convert.FromBase64String(value);
-            return bytes.Length >= 32;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
     private static SymmetricSecurityKey Key(string id, string base64) =>
-        TryDecode(base64, out var bytes) ? new SymmetricSecurityKey(bytes) { KeyId = id } : throw new InvalidOperationException($"Signing key '{id}' is not base64 of at least 32 bytes.");
+        KeyMaterial.TryDecode(base64, out var bytes) ? new SymmetricSecurityKey(bytes) { KeyId = id } : throw new InvalidOperationException($"Signing key '{id}' is not base64 of at least 32 bytes.");
 
     private static SymmetricSecurityKey LoadOrCreateDevelopmentKey(DataDirectory dataDirectory)
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Aap.Api.Platform.Security;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Platform.Storage;
@@ -52,21 +53,6 @@ internal sealed class StorageOptions
 
     public S3Options S3 { get; set; } = new();
 
-    /// <summary>The bytes of a link signing key, when it is base64 of at least 32 bytes.</summary>
-    public static bool TryDecodeKey(string? base64, out byte[] bytes)
-    {
-        bytes = [];
-        try
-        {
-            bytes = Convert.FromBase64String(base64 ?? "");
-            return bytes.Length >= 32;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
     public StorageProvider ProviderKind =>
         Enum.TryParse<StorageProvider>(Provider, ignoreCase: true, out var kind) ? kind : StorageProvider.Local;
 
@@ -102,12 +88,12 @@ internal sealed class StorageOptionsValidator(IHostEnvironment environment) : IV
                 failures.Add("Storage:LinkSigningKey is required outside Development: base64 of at least 32 random bytes (for example `openssl rand -base64 48`), not the same as Auth:SigningKey.");
             }
         }
-        else if (!StorageOptions.TryDecodeKey(options.LinkSigningKey, out _))
+        else if (!KeyMaterial.TryDecode(options.LinkSigningKey, out _))
         {
             failures.Add("Storage:LinkSigningKey must be base64 of at least 32 bytes.");
         }
 
-        if (options.PreviousLinkSigningKeys.Any(key => !StorageOptions.TryDecodeKey(key, out _)))
+        if (options.PreviousLinkSigningKeys.Any(key => !KeyMaterial.TryDecode(key, out _)))
         {
             failures.Add("Storage:PreviousLinkSigningKeys entries must be base64 of at least 32 bytes.");
         }
