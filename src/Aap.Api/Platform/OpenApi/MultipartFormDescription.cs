@@ -28,6 +28,25 @@ internal static class MultipartFormDescription
         });
     }
 
+    /// <summary>
+    /// Removes the <c>IFormFile</c> schema the generator made for the bare-file body, once every upload describes its
+    /// fields instead and nothing refers to it.
+    /// </summary>
+    public static Task DropBareFileSchema(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        const string bareFile = "IFormFile";
+        var referred = (document.Paths?.Values.AsEnumerable() ?? [])
+            .SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+            .SelectMany(o => o.RequestBody?.Content?.Values.AsEnumerable() ?? [])
+            .Any(m => m.Schema is OpenApiSchemaReference { Reference.Id: bareFile });
+        if (!referred)
+        {
+            document.Components?.Schemas?.Remove(bareFile);
+        }
+
+        return Task.CompletedTask;
+    }
+
     /// <summary>A required <c>multipart/form-data</c> body: an object whose properties are the fields, the required ones listed.</summary>
     public static OpenApiRequestBody RequestBody(IReadOnlyList<FormField> fields) => new()
     {

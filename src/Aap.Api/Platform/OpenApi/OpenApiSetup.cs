@@ -38,6 +38,7 @@ internal static class OpenApiSetup
             .AddDocumentTransformer(DeclareSecurity)
             .AddDocumentTransformer(ReadingOrder.Apply)
             .AddDocumentTransformer(ApiExamples.Apply)
+            .AddDocumentTransformer(MultipartFormDescription.DropBareFileSchema)
             .AddSchemaTransformer(RequiredMembers.Apply));
     }
 
