@@ -176,8 +176,9 @@ internal static class ApiExamples
             schema.Properties["code"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.String,
-                Description = "Stable and machine-readable: validation_failed, invalid_json, unauthorized, forbidden, not_found, conflict, " +
-                              "precondition_failed, payload_too_large, unsupported_media_type, rate_limited, internal_error, ...",
+                Description = "Stable and machine-readable: validation_failed, invalid_json, invalid_multipart, bad_request, unauthorized, " +
+                              "invalid_credentials, invalid_refresh_token, forbidden, cross_site_request, not_found, method_not_allowed, " +
+                              "conflict, precondition_failed, payload_too_large, unsupported_media_type, rate_limited, internal_error.",
             };
             schema.Properties["traceId"] = new OpenApiSchema
             {
