@@ -4,7 +4,8 @@
 #
 # It provisions what the tests need when it is missing and it may (root on Debian): a throwaway PostgreSQL
 # cluster and an S3-compatible server (moto_server, from the Python package moto) on free loopback ports,
-# stopped and removed at exit, even on failure. Set AAP_TEST_POSTGRES to an admin connection string, or
+# stopped and removed at exit, even on failure, and Debian's chromium for the browser tests (Playwright drives
+# /usr/bin/chromium; its own browser download is not used). Set AAP_TEST_POSTGRES to an admin connection string, or
 # AAP_TEST_S3 to the URL of an S3-compatible endpoint, to use servers of your own instead.
 #
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Apps]
@@ -168,6 +169,18 @@ if [[ -z "${AAP_TEST_S3:-}" ]]; then
   fi
 fi
 export AAP_TEST_REQUIRE_SERVERS="$required_servers"
+
+# The browser tests fail (they never skip) without it.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if ! apt_install chromium; then
+    if [[ "${CI:-}" == "true" ]]; then
+      log "could not install chromium (Debian package) for the browser tests"
+      echo "tests: 0 passed, 1 failed, 0 skipped"
+      exit 1
+    fi
+    log "no /usr/bin/chromium: the browser tests will fail with a message saying so (apt-get install chromium)"
+  fi
+fi
 
 cd "$root"
 results="$work/results"

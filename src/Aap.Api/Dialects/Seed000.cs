@@ -7,8 +7,6 @@ using Aap.Api.Platform.Http;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
 
 namespace Aap.Api.Dialects;
 
@@ -43,9 +41,9 @@ internal static class Seed000
         seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
         seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
         // No Accepts(): its content-type check would answer 415 before the handler, and the seed lists 400 for any
-        // invalid request. The multipart body is described to OpenAPI by hand instead.
+        // invalid request; ReadsMultipartUpload describes the form to OpenAPI without it.
         seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
-            .AddOpenApiOperationTransformer(DescribeScreenshotBody).ReadsMultipartUpload().ProducesProblem(404);
+            .ReadsMultipartUpload(MultipartForms.File("screenshot", "The proof: an image of the completed task."), MultipartForms.Integer("app_id")).ProducesProblem(404);
         seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
         seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
         seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
@@ -144,31 +142,6 @@ internal static class Seed000
             : Failure.NotFound($"App {app_id}").ToProblem();
 
     private const string ExpectedBody = "A multipart/form-data body with the proof image as a file in a field named 'screenshot' (and optionally app_id) is expected.";
-
-    private static Task DescribeScreenshotBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
-    {
-        operation.RequestBody = new OpenApiRequestBody
-        {
-            Required = true,
-            Content = new Dictionary<string, OpenApiMediaType>
-            {
-                ["multipart/form-data"] = new()
-                {
-                    Schema = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Object,
-                        Required = new HashSet<string> { "screenshot" },
-                        Properties = new Dictionary<string, IOpenApiSchema>
-                        {
-                            ["screenshot"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
-                            ["app_id"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
-                        },
-                    },
-                },
-            },
-        };
-        return Task.CompletedTask;
-    }
 
     internal static async Task<Results<Created<CompletionResponse>, ProblemHttpResult>> CompleteApp(
         long app_id, HttpContext context, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken)

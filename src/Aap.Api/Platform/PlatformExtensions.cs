@@ -97,6 +97,7 @@ internal static class PlatformExtensions
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
         app.MapAapOpenApi();
+        app.MapHome();
         return app;
     }
 }

@@ -15,7 +15,7 @@ internal static class FileEndpoints
     {
         var files = endpoints.MapGroup("/api/v1/files").WithTags("Files").ProducesProblem(401).ProducesProblem(404);
         files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
-            .AcceptsMultipartUpload().ProducesProblem(415)
+            .AcceptsMultipartUpload(MultipartForms.File("file", "The file; its type is decided by its content."), MultipartForms.Text("category", "A category slug (optional).")).ProducesProblem(415)
             .WithSummary("Upload a file (multipart field 'file', optional 'category'). The type is decided by its content.");
         files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
         files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()

@@ -1,6 +1,8 @@
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace Aap.Api.Platform.Http;
 
@@ -15,16 +17,40 @@ namespace Aap.Api.Platform.Http;
 /// </summary>
 internal static class MultipartForms
 {
-    /// <summary>Declares a multipart upload route: documents it and reads its body through <see cref="ReadFirstAsync"/>.</summary>
-    public static RouteHandlerBuilder AcceptsMultipartUpload(this RouteHandlerBuilder route) =>
-        route.Accepts<IFormFile>("multipart/form-data").ReadsMultipartUpload();
+    /// <summary>
+    /// Declares a multipart upload route with its form <paramref name="fields"/>: routing accepts only
+    /// <c>multipart/form-data</c> (415 otherwise), the OpenAPI document shows the fields, and the body is read
+    /// through <see cref="ReadFirstAsync"/>.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsMultipartUpload(this RouteHandlerBuilder route, params FormField[] fields) =>
+        route.Accepts<IFormFile>(MultipartFormDescription.ContentType).ReadsMultipartUpload(fields);
 
     /// <summary>
     /// Reads the body through <see cref="ReadFirstAsync"/> without declaring the content type to routing, for a route
-    /// whose contract answers another content type with 400 rather than routing's 415.
+    /// whose contract answers another content type with 400 rather than routing's 415. The OpenAPI document shows
+    /// <paramref name="fields"/> as the body, when given.
     /// </summary>
-    public static RouteHandlerBuilder ReadsMultipartUpload(this RouteHandlerBuilder route) =>
-        route.ProducesProblem(400).ProducesProblem(413).AddEndpointFilter(ReadFirstAsync);
+    public static RouteHandlerBuilder ReadsMultipartUpload(this RouteHandlerBuilder route, params FormField[] fields)
+    {
+        if (fields.Length > 0)
+        {
+            route.DescribesMultipartForm(fields);
+        }
+
+        return route.ProducesProblem(400).ProducesProblem(413).AddEndpointFilter(ReadFirstAsync);
+    }
+
+    /// <summary>A file field (<c>string</c>, <c>binary</c>), required unless said otherwise.</summary>
+    public static FormField File(string name, string? description = null, bool required = true) =>
+        new(name, JsonSchemaType.String, "binary", required, description);
+
+    /// <summary>A text field, optional unless said otherwise.</summary>
+    public static FormField Text(string name, string? description = null, bool required = false) =>
+        new(name, JsonSchemaType.String, null, required, description);
+
+    /// <summary>An integer field (<c>int64</c>), optional unless said otherwise.</summary>
+    public static FormField Integer(string name, string? description = null, bool required = false) =>
+        new(name, JsonSchemaType.Integer, "int64", required, description);
 
     private static async ValueTask<object?> ReadFirstAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {

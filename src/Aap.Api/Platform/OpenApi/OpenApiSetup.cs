@@ -35,7 +35,11 @@ internal static class OpenApiSetup
                 return Task.CompletedTask;
             })
             .AddDocumentTransformer(KeepTrailingSlashes)
-            .AddDocumentTransformer(DeclareSecurity));
+            .AddDocumentTransformer(DeclareSecurity)
+            .AddDocumentTransformer(ReadingOrder.Apply)
+            .AddDocumentTransformer(ApiExamples.Apply)
+            .AddDocumentTransformer(MultipartFormDescription.DropBareFileSchema)
+            .AddSchemaTransformer(RequiredMembers.Apply));
     }
 
     /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and Swagger UI at <c>/docs</c>, unless <c>OpenApi:Enabled</c> is false.</summary>

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Aap.Api.Platform.OpenApi;
+
+/// <summary>
+/// Lists the document's tags in the order a newcomer reads the API, each with a sentence on what it holds: the
+/// service, signing in, the caller, the catalog and what it earns, the caller's own tasks and files, then the
+/// administration, and last the seed documents' routes. Swagger UI shows its sections in this order. Tags are named
+/// by the endpoints (<c>WithTags</c>); this only orders and describes them, and keeps any tag it does not know
+/// (after the administration, by name), so a new feature's tag is never lost.
+/// </summary>
+internal static class ReadingOrder
+{
+    public const string SeedDialects = "Seed dialects";
+
+    /// <summary>The known tags, in reading order, with their descriptions.</summary>
+    public static readonly IReadOnlyList<(string Name, string Description)> Tags =
+    [
+        ("Status", "Whether the service runs, which version, on which database. No sign-in needed."),
+        ("Auth", "Accounts and tokens: register, log in (paste the access_token into Authorize above), refresh, log out."),
+        ("Me", "The signed-in caller's account: read it, change the username, email or password."),
+        ("Apps", "The catalog: apps whose task earns points when completed. Anyone may read it; admins publish and edit."),
+        ("Rewards", "Completions (a screenshot proving an app's task), points, the ledger, transfers between users and the leaderboard."),
+        ("Points", "The caller's balance and its history."),
+        ("Todos", "The caller's own task list: create, filter, sort, change and restore tasks."),
+        ("Files", "Uploads: the caller's files, downloads and signed links."),
+        ("Admin", "Administration (role Admin)."),
+        (SeedDialects,
+            "The routes, bodies and messages of the customer seed documents, kept exactly as those documents specify for " +
+            "clients written against them. They reach the same accounts and data as /api/v1; new clients should use /api/v1."),
+    ];
+
+    public static Task Apply(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        var known = Tags.Select((tag, index) => (tag.Name, tag.Description, index)).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var existing = document.Tags?.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal) ?? [];
+        var used = (document.Paths?.Values.AsEnumerable() ?? []).SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+            .SelectMany(o => o.Tags?.Select(t => t.Name) ?? [])
+            .OfType<string>()
+            .Concat(existing.Keys)
+            .ToHashSet(StringComparer.Ordinal);
+
+        var ordered = new SortedSet<OpenApiTag>(Comparer<OpenApiTag>.Create((a, b) =>
+        {
+            var byRank = Rank(a.Name!).CompareTo(Rank(b.Name!));
+            return byRank != 0 ? byRank : string.CompareOrdinal(a.Name, b.Name);
+        }));
+        foreach (var name in used)
+        {
+            var tag = existing.TryGetValue(name, out var declared) ? declared : new OpenApiTag { Name = name };
+            tag.Description ??= known.TryGetValue(name, out var entry) ? entry.Description : AdminDescription(name);
+            ordered.Add(tag);
+        }
+
+        document.Tags = ordered;
+        return Task.CompletedTask;
+
+        int Rank(string name) =>
+            known.TryGetValue(name, out var entry) ? entry.index * 10
+            : IsAdmin(name) ? known["Admin"].index * 10 + 1
+            : known[SeedDialects].index * 10 - 1;
+    }
+
+    private static bool IsAdmin(string name) => name.StartsWith("Admin", StringComparison.Ordinal);
+
+    /// <summary>"Admin: rewards" and the like: the administration of one area.</summary>
+    private static string? AdminDescription(string name) =>
+        IsAdmin(name) && name.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon
+            ? $"Administration of {name[(colon + 1)..].Trim()} (role Admin)."
+            : null;
+}
