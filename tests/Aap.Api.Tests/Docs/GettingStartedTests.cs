@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -94,7 +95,7 @@ public sealed partial class GettingStartedTests
         var script = new StringBuilder("set -euo pipefail\n");
         for (var i = 0; i < blocks.Count; i++)
         {
-            script.Append($"printf '\\n{Separator}{i}\\n'\n");
+            script.Append(CultureInfo.InvariantCulture, $"printf '\\n{Separator}{i}\\n'\n");
             script.Append(blocks[i].Code.Replace(DocumentedAddress, $"AAP={server.Address}"));
         }
 
