@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Aap.Api.Tests.Docs;
+
+/// <summary>
+/// The built service in a process of its own, as <c>dotnet run</c> starts it: Development, a fresh data folder
+/// (so the demo seed runs), a port the system picks. Stopped and its folder deleted on dispose.
+/// </summary>
+public sealed class DocServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly DirectoryInfo _folder;
+    private readonly StringBuilder _output;
+
+    private DocServer(Process process, DirectoryInfo folder, StringBuilder output)
+    {
+        _process = process;
+        _folder = folder;
+        _output = output;
+    }
+
+    public required string Address { get; init; }
+
+    public string Folder => _folder.FullName;
+
+    /// <summary>What the server printed so far, for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<DocServer> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct)
+    {
+        var folder = Directory.CreateTempSubdirectory("aap-docs-");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = folder.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["AAP_DATA_DIR"] = Path.Combine(folder.FullName, "data");
+        start.Environment["Log__ConsoleFormat"] = "text";
+        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey" })
+        {
+            start.Environment.Remove(inherited);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new StringBuilder();
+        void Collect(string? line)
+        {
+            if (line is null)
+            {
+                listening.TrySetException(new InvalidOperationException($"aap exited before listening:\n{Text()}"));
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+
+            const string prefix = "Now listening on: ";
+            var at = line.IndexOf(prefix, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                listening.TrySetResult(line[(at + prefix.Length)..].Trim());
+            }
+        }
+
+        string Text()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Collect(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Collect(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromMinutes(3));
+        try
+        {
+            var address = await listening.Task.WaitAsync(deadline.Token);
+            return new DocServer(process, folder, output) { Address = address };
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            folder.Delete(recursive: true);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        _folder.Delete(recursive: true);
+    }
+}
