@@ -182,6 +182,15 @@ if [[ ! -x /usr/bin/chromium ]]; then
   fi
 fi
 
+# The documentation tests run the docs' shell commands, which use curl and jq.
+missing_tools=()
+for tool in curl jq; do
+  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+done
+if (( ${#missing_tools[@]} > 0 )) && ! apt_install "${missing_tools[@]}"; then
+  log "could not install ${missing_tools[*]}: the documentation tests will fail with a message saying so"
+fi
+
 cd "$root"
 results="$work/results"
 set +e
