@@ -44,7 +44,7 @@ public abstract class CategoryTests(AapFactory factory)
         (await oldFilter.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBe(0);
 
         using var refused = await admin.DeleteAsync($"/api/v1/categories/{renamed}", Ct);
-        (await Problem.ReadAsync(refused, HttpStatusCode.Conflict, "conflict")).GetProperty("detail").GetString().ShouldContain("1 app");
+        (await Problem.ReadAsync(refused, HttpStatusCode.Conflict, "conflict")).GetProperty("detail").GetString()!.ShouldContain("1 app");
         using var deleteApp = await admin.DeleteAsync($"/api/v1/apps/{appId}", Ct);
         deleteApp.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         using var delete = await admin.DeleteAsync($"/api/v1/categories/{renamed}", Ct);
