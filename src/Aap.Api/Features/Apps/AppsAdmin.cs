@@ -127,7 +127,10 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
             categoryId = await db.Set<AppCategory>().Where(c => c.Slug == slug).Select(c => (long?)c.Id).SingleOrDefaultAsync(cancellationToken);
             if (categoryId is null)
             {
-                errors.Add("category", $"Unknown category '{slug}'.");
+                var known = await db.Set<AppCategory>().OrderBy(c => c.Slug).Select(c => c.Slug).ToListAsync(cancellationToken);
+                errors.Add("category", known.Count == 0
+                    ? $"Unknown category '{slug}': there are no categories yet (an admin creates them with POST /api/v1/categories)."
+                    : $"Unknown category '{slug}'. Use one of: {string.Join(", ", known)}.");
             }
         }
 

@@ -30,6 +30,11 @@ internal sealed class AppsCatalog(AppDbContext db)
     public Task<AppResponse?> GetActiveAsync(long id, CancellationToken cancellationToken) =>
         db.Set<App>().AsNoTracking().Where(a => a.Id == id && a.IsActive).Select(Projection).SingleOrDefaultAsync(cancellationToken)!;
 
+    /// <summary>The names of these apps, deleted ones included (completions keep pointing at a deleted app).</summary>
+    public async Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
+        await db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => ids.Contains(a.Id))
+            .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+
     internal static readonly Expression<Func<App, AppResponse>> Projection = a => new AppResponse(
         a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.CreatedAt, a.UpdatedAt);
 

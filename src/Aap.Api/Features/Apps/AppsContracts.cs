@@ -27,3 +27,9 @@ internal sealed record AdminAppResponse(long Id, string Name, string Link, int P
 /// <summary>What other features need to know of an app: its name and the points it is worth now.</summary>
 [FeatureSurface]
 internal sealed record AppSummary(long Id, string Name, int Points, bool IsActive);
+
+/// <summary>A new category, or the change of one (a field left out or null is kept).</summary>
+public sealed record CategoryRequest(string? Name, string? Slug);
+
+/// <summary>A category; <c>apps</c> counts the active apps filed under it.</summary>
+internal sealed record CategoryResponse(string Slug, string Name, int Apps);

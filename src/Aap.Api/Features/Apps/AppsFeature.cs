@@ -16,10 +16,11 @@ internal static class AppsFeature
             .AddMemoryCache(cache => cache.SizeLimit = 10_000)
             .AddSingleton<AppsCatalogCache>()
             .AddScoped<AppsCatalog>()
-            .AddScoped<AppsAdmin>();
+            .AddScoped<AppsAdmin>()
+            .AddScoped<AppCategories>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapAppsFeature(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapAppsEndpoints().MapAppsAdminEndpoints();
+        endpoints.MapAppsEndpoints().MapAppsAdminEndpoints().MapCategoryEndpoints();
 }

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.Extensions.Options;
 
@@ -127,6 +128,38 @@ internal sealed partial class AccountService(
         await users.Users.AsNoTracking().OrderBy(u => u.Id)
             .Select(u => new Account(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt, u.UpdatedAt))
             .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// A page of accounts for admins, newest first: <paramref name="q"/> is looked for in the user name and the e-mail
+    /// (case-insensitively, as Identity normalises them), <paramref name="role"/> is admin or user (any case).
+    /// </summary>
+    public async Task<Result<PagedEnvelope<AdminUserResponse>>> SearchAsync(string? q, string? role, bool? active, PageQuery paging, CancellationToken cancellationToken)
+    {
+        var roleName = role?.Trim() switch
+        {
+            null or "" => null,
+            var r when r.Equals(Roles.Admin, StringComparison.OrdinalIgnoreCase) => Roles.Admin,
+            var r when r.Equals(Roles.User, StringComparison.OrdinalIgnoreCase) => Roles.User,
+            _ => "",
+        };
+        if (roleName == "")
+        {
+            return Failure.Invalid("role", "Use admin or user.");
+        }
+
+        var query = users.Users.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var term = q.Trim().Normalize(NormalizationForm.FormC).ToUpperInvariant();
+            query = query.Where(u => (u.NormalizedUserName != null && u.NormalizedUserName.Contains(term)) || (u.NormalizedEmail != null && u.NormalizedEmail.Contains(term)));
+        }
+
+        query = roleName is null ? query : query.Where(u => u.Role == roleName);
+        query = active is { } isActive ? query.Where(u => u.IsActive == isActive) : query;
+        return await query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id)
+            .Select(u => new AdminUserResponse(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt))
+            .ToPageDataAsync(paging, cancellationToken);
+    }
 
     /// <summary>
     /// The account a login names, active or not (<see cref="Account.IsActive"/> says): by e-mail when the login

@@ -47,3 +47,7 @@ internal sealed record MeResponse(long Id, string? Username, string? Email, stri
 }
 
 internal sealed record LogoutResponse(int SessionsEnded);
+
+/// <summary>An account as the admins' user list shows it.</summary>
+[FeatureSurface]
+internal sealed record AdminUserResponse(long Id, string? Username, string? Email, string Role, bool IsActive, DateTime CreatedAt);

@@ -94,7 +94,7 @@ internal static class IdentityFeature
 
     /// <summary>Maps the product API of accounts and sessions: <c>/api/v1/auth/*</c> and <c>/api/v1/me</c>.</summary>
     public static IEndpointRouteBuilder MapIdentityFeature(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapIdentityEndpoints();
+        endpoints.MapIdentityEndpoints().MapAdminUserEndpoints();
 
     public static WebApplication UseIdentityFeature(this WebApplication app)
     {

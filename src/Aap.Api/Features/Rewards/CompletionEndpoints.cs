@@ -44,21 +44,25 @@ internal static class CompletionEndpoints
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var completed = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
         return completed.Succeeded
-            ? TypedResults.Created("/api/v1/me/completions", new Envelope<CompletionResponse>(completed.Value))
+            ? TypedResults.Created("/api/v1/me/completions", new Envelope<CompletionResponse>((await rewards.DescribeAsync([completed.Value], cancellationToken))[0]))
             : completed.Failure.ToProblem();
     }
 
-    internal static Task<Ok<PagedEnvelope<CompletionResponse>>> MyCompletions(
-        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+    internal static async Task<Ok<PagedEnvelope<CompletionResponse>>> MyCompletions(
+        [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
     {
         var me = caller.UserId()!.Value;
-        return db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+        return await Described(await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken), rewards, cancellationToken);
     }
+
+    /// <summary>The page with each completion's names and duplicates (<see cref="RewardsService.DescribeAsync"/>).</summary>
+    private static async Task<Ok<PagedEnvelope<CompletionResponse>>> Described(Ok<PagedEnvelope<CompletionResponse>> page, RewardsService rewards, CancellationToken cancellationToken) =>
+        TypedResults.Ok(page.Value! with { Data = await rewards.DescribeAsync(page.Value!.Data, cancellationToken) });
 
     internal static async Task<Results<Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> ListCompletions(
         [AsParameters] PageQuery paging, string? status, long? user, long? app, bool? flagged,
-        AppDbContext db, HttpContext context, CancellationToken cancellationToken)
+        AppDbContext db, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
     {
         var query = db.Set<AppCompletion>().AsNoTracking();
         if (status is not null)
@@ -77,11 +81,13 @@ internal static class CompletionEndpoints
         query = user is { } u ? query.Where(c => c.UserId == u) : query;
         query = app is { } a ? query.Where(c => c.AppId == a) : query;
         query = flagged is { } f ? query.Where(c => c.Flagged == f) : query;
-        return await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken);
+        return await Described(
+            await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken),
+            rewards, cancellationToken);
     }
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>
-        await rewards.FindCompletionAsync(id, cancellationToken) is { } completion
+        await rewards.FindCompletionDetailsAsync(id, cancellationToken) is { } completion
             ? TypedResults.Ok(new Envelope<CompletionResponse>(completion))
             : Failure.NotFound($"Completion {id}").ToProblem();
 

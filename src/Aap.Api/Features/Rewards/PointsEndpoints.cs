@@ -24,6 +24,9 @@ internal static class PointsEndpoints
         endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422)
             .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required: the same request again returns the first outcome; the key with another body is a 422, while the first still runs a 409.");
+        endpoints.MapGet(TransferRoute, MyTransfers).WithName("ListMyTransfers").WithTags("Rewards").RequireAuthorization()
+            .ProducesProblem(400).ProducesProblem(401)
+            .WithSummary("The caller's sent and received transfers, newest first, paged; direction=sent or received keeps one side.");
         endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
             .WithSummary("Top users by points earned from completions in the period (week, month or all).");
         endpoints.MapGet("/api/v1/admin/stats/apps", AppStats).WithName("AppStats").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
@@ -42,6 +45,34 @@ internal static class PointsEndpoints
         return db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
             .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
             .ToPageAsync(paging, context, cancellationToken);
+    }
+
+    internal static async Task<Results<Ok<PagedEnvelope<TransferListItem>>, ProblemHttpResult>> MyTransfers(
+        [AsParameters] PageQuery paging, string? direction, ClaimsPrincipal caller, AppDbContext db, AccountService accounts, HttpContext context,
+        CancellationToken cancellationToken)
+    {
+        var me = caller.UserId()!.Value;
+        var side = direction?.Trim().ToLowerInvariant();
+        if (side is not (null or "" or "sent" or "received"))
+        {
+            return Problems.Validation("direction", "Use sent or received, or leave direction out for both.");
+        }
+
+        var transfers = db.Set<PointTransfer>().AsNoTracking();
+        transfers = side switch
+        {
+            "sent" => transfers.Where(t => t.FromUserId == me),
+            "received" => transfers.Where(t => t.ToUserId == me),
+            _ => transfers.Where(t => t.FromUserId == me || t.ToUserId == me),
+        };
+        var page = await transfers.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
+            .Select(t => new TransferListItem(t.Id, t.FromUserId == me ? "sent" : "received", t.FromUserId, null, t.ToUserId, null, t.Amount, t.CreatedAt))
+            .ToPageAsync(paging, context, cancellationToken);
+        var names = await accounts.DisplayNamesAsync([.. page.Value!.Data.SelectMany(t => new[] { t.From, t.To }).Distinct()], cancellationToken);
+        return TypedResults.Ok(page.Value with
+        {
+            Data = [.. page.Value.Data.Select(t => t with { FromName = names.GetValueOrDefault(t.From), ToName = names.GetValueOrDefault(t.To) })],
+        });
     }
 
     internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(

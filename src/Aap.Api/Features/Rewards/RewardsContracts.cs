@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Aap.Api.Platform;
 
 namespace Aap.Api.Features.Rewards;
@@ -14,12 +15,29 @@ public sealed record TransferRequest(string? To, long? Amount);
 
 public sealed record RejectRequest(string? Reason);
 
-/// <summary>A completion as its owner and admins see it; <c>screenshot</c> is the proof's download path.</summary>
+/// <summary>
+/// A completion as its owner and admins see it; <c>screenshot</c> is the proof's download path. The product API adds
+/// <c>username</c>, <c>app_name</c> and <c>duplicate_of</c> (<see cref="RewardsService.DescribeAsync"/>); the seed
+/// dialects leave them out, so their bodies keep the shape their documents give.
+/// </summary>
 [FeatureSurface]
-internal sealed record CompletionResponse(long Id, long UserId, long AppId, CompletionStatus Status, bool Flagged, int Points, string Screenshot, string? ReviewReason, DateTime? ReviewedAt, DateTime CreatedAt)
+internal sealed record CompletionResponse(
+    long Id,
+    long UserId,
+    long AppId,
+    CompletionStatus Status,
+    bool Flagged,
+    int Points,
+    string Screenshot,
+    string? ReviewReason,
+    DateTime? ReviewedAt,
+    DateTime CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Username = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AppName = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<long>? DuplicateOf = null)
 {
     public static readonly System.Linq.Expressions.Expression<Func<AppCompletion, CompletionResponse>> Projection = c =>
-        new CompletionResponse(c.Id, c.UserId, c.AppId, c.Status, c.Flagged, c.Points, "/api/v1/files/" + c.ScreenshotFileId, c.ReviewReason, c.ReviewedAt, c.CreatedAt);
+        new CompletionResponse(c.Id, c.UserId, c.AppId, c.Status, c.Flagged, c.Points, "/api/v1/files/" + c.ScreenshotFileId, c.ReviewReason, c.ReviewedAt, c.CreatedAt, null, null, null);
 
     private static readonly Func<AppCompletion, CompletionResponse> FromEntity = Projection.Compile();
 
@@ -34,6 +52,9 @@ internal sealed record TransferResponse(long Id, long From, long To, long Amount
 {
     public static TransferResponse Of(PointTransfer t) => new(t.Id, t.FromUserId, t.ToUserId, t.Amount, t.CreatedAt);
 }
+
+/// <summary>A transfer the caller sent or received, with both users' display names (<c>direction</c>: sent or received).</summary>
+internal sealed record TransferListItem(long Id, string Direction, long From, string? FromName, long To, string? ToName, long Amount, DateTime CreatedAt);
 
 internal sealed record LeaderboardEntry(int Rank, long UserId, string Username, long Points);
 

@@ -1,6 +1,7 @@
 using System.Data;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
+using Aap.Api.Features.Identity;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
@@ -19,6 +20,7 @@ namespace Aap.Api.Features.Rewards;
 internal sealed partial class RewardsService(
     AppDbContext db,
     AppsCatalog catalog,
+    AccountService accounts,
     FileService files,
     RuntimeSettings settings,
     TimeProvider clock,
@@ -215,6 +217,41 @@ internal sealed partial class RewardsService(
 
     public Task<CompletionResponse?> FindCompletionAsync(long completionId, CancellationToken cancellationToken) =>
         db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == completionId).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken)!;
+
+    /// <summary>One completion with the product API's details (<see cref="DescribeAsync"/>), or null.</summary>
+    public async Task<CompletionResponse?> FindCompletionDetailsAsync(long completionId, CancellationToken cancellationToken) =>
+        await FindCompletionAsync(completionId, cancellationToken) is { } found ? (await DescribeAsync([found], cancellationToken))[0] : null;
+
+    /// <summary>
+    /// Adds what the product API shows of completions: the user's display name, the app's name (a deleted app's too),
+    /// and for a flagged completion the ids of other users' completions with the same screenshot (an empty list for
+    /// one that is not flagged). Three queries, however many completions.
+    /// </summary>
+    public async Task<IReadOnlyList<CompletionResponse>> DescribeAsync(IReadOnlyList<CompletionResponse> completions, CancellationToken cancellationToken)
+    {
+        if (completions.Count == 0)
+        {
+            return completions;
+        }
+
+        var users = await accounts.DisplayNamesAsync([.. completions.Select(c => c.UserId).Distinct()], cancellationToken);
+        var apps = await catalog.NamesAsync([.. completions.Select(c => c.AppId).Distinct()], cancellationToken);
+        var flagged = completions.Where(c => c.Flagged).Select(c => c.Id).ToList();
+        var duplicates = flagged.Count == 0
+            ? []
+            : await (from c in db.Set<AppCompletion>().AsNoTracking()
+                     where flagged.Contains(c.Id)
+                     join other in db.Set<AppCompletion>().AsNoTracking() on c.ScreenshotSha256 equals other.ScreenshotSha256
+                     where other.UserId != c.UserId
+                     select new { c.Id, Other = other.Id }).ToListAsync(cancellationToken);
+        var byCompletion = duplicates.ToLookup(d => d.Id, d => d.Other);
+        return [.. completions.Select(c => c with
+        {
+            Username = users.GetValueOrDefault(c.UserId),
+            AppName = apps.GetValueOrDefault(c.AppId),
+            DuplicateOf = [.. byCompletion[c.Id].Order()],
+        })];
+    }
 
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.Set<PointBalance>().Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
