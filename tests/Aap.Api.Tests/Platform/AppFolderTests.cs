@@ -85,7 +85,7 @@ public sealed partial class AppFolderTests : IDisposable
         throw new InvalidOperationException("The repository root (Aap.slnx) is not above the test output.");
     }
 
-    [GeneratedRegex(@"Now listening on: \"?(?<address>http://[^\s\"]+)")]
+    [GeneratedRegex(@"Now listening on: ""?(?<address>http://[^\s""]+)")]
     private static partial Regex NowListening();
 
     private Process Start(TaskCompletionSource<Uri> listening)
