@@ -80,7 +80,7 @@ public sealed class ServiceProcessTests : IDisposable
     [Fact]
     public async Task Create_admin_reads_one_line_of_redirected_standard_input_as_the_password()
     {
-        var run = await RunAsync(Accounts.Password + "\n", "Development", "users", "create-admin", "--username", "ops");
+        var run = await RunWithInputAsync(Accounts.Password + "\n", "Development", "users", "create-admin", "--username", "ops");
 
         run.ExitCode.ShouldBe(0, run.StandardError);
         run.StandardOutput.ShouldContain("Created admin ops");
@@ -116,9 +116,9 @@ public sealed class ServiceProcessTests : IDisposable
     }
 
     private Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string environment, params string[] args) =>
-        RunAsync(null, environment, args);
+        RunWithInputAsync(null, environment, args);
 
-    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string? input, string environment, params string[] args)
+    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunWithInputAsync(string? input, string environment, params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
