@@ -12,12 +12,30 @@ namespace Aap.Api.Cli;
 /// </summary>
 internal static class AapCli
 {
+    private static readonly string[] HelpOrVersion = ["--help", "-h", "-?", "--version"];
+
     /// <summary>
-    /// A first argument that is not an option names a command, and help or version is answered without serving;
-    /// other options alone (<c>--urls</c>, <c>--environment</c>) start the web host.
+    /// A first argument that names a command, or help or version anywhere, runs the command line without serving;
+    /// host options alone (<c>--urls</c>, <c>--environment</c>) start the web host. Host options before the command
+    /// (<c>aap --environment Production migrate</c>) are the host's, already read into its configuration.
     /// </summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h" or "-?" or "--version");
+        args.Any(a => HelpOrVersion.Contains(a)) || WithoutHostOptions(args).Length > 0;
+
+    /// <summary>
+    /// The arguments after the host options that lead them: <c>--key value</c> and <c>--key=value</c> pairs
+    /// (the configuration command-line syntax), stopping at the first word, help or version.
+    /// </summary>
+    internal static string[] WithoutHostOptions(string[] args)
+    {
+        var i = 0;
+        while (i < args.Length && args[i].StartsWith('-') && !HelpOrVersion.Contains(args[i]))
+        {
+            i += args[i].Contains('=', StringComparison.Ordinal) || i + 1 == args.Length ? 1 : 2;
+        }
+
+        return args[i..];
+    }
 
     public static async Task<int> RunAsync(IHost host, string[] args)
     {
@@ -32,7 +50,7 @@ internal static class AapCli
         };
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await root.Parse(WithoutHostOptions(args)).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {

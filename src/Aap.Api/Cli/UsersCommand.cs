@@ -11,14 +11,24 @@ internal static class UsersCommand
     {
         var userName = new Option<string>("--username") { Description = "The admin's username.", Required = true };
         var email = new Option<string?>("--email") { Description = "The admin's email address." };
-        var createAdmin = new Command("create-admin", "Create an admin. The password is read from standard input (one line), never from the command line.")
+        var createAdmin = new Command("create-admin",
+            "Create an admin. The password is never taken from the command line: on a terminal it is asked for twice, without echo; " +
+            "otherwise one line is read from standard input (echo \"$PASSWORD\" | aap users create-admin --username ops).")
         {
             userName,
             email,
         };
         createAdmin.SetAction(async (parse, cancellationToken) =>
         {
-            var password = (input ?? Console.In).ReadLine();
+            var password = input is not null || Console.IsInputRedirected
+                ? (input ?? Console.In).ReadLine()
+                : PromptTwice(parse.InvocationConfiguration.Error);
+            if (password is null)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: password: the two entries differ; nothing was created.");
+                return 1;
+            }
+
             await using var scope = services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<Platform.Persistence.Migrations.DatabaseMigrator>().MigrateAsync(cancellationToken);
             var created = await scope.ServiceProvider.GetRequiredService<AccountService>()
@@ -53,5 +63,34 @@ internal static class UsersCommand
         });
 
         return new Command("users", "Manage accounts.") { createAdmin, list };
+    }
+
+    /// <summary>Asks for the password on the terminal without echoing it, then once more; null when the two differ.</summary>
+    private static string? PromptTwice(TextWriter prompt)
+    {
+        var first = ReadHidden(prompt, "Password: ");
+        var second = ReadHidden(prompt, "Password (again): ");
+        return first == second ? first : null;
+    }
+
+    private static string ReadHidden(TextWriter prompt, string label)
+    {
+        prompt.Write(label);
+        prompt.Flush();
+        var typed = new System.Text.StringBuilder();
+        while (Console.ReadKey(intercept: true) is var key && key.Key != ConsoleKey.Enter)
+        {
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                typed.Length = Math.Max(0, typed.Length - 1);
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                typed.Append(key.KeyChar);
+            }
+        }
+
+        prompt.WriteLine();
+        return typed.ToString();
     }
 }

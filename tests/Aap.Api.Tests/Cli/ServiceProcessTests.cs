@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Aap.Api.Tests.Infrastructure;
 
 namespace Aap.Api.Tests.Cli;
 
@@ -33,6 +34,60 @@ public sealed class ServiceProcessTests : IDisposable
         File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("nothing was migrated");
     }
 
+    [Theory]
+    [InlineData("migrate", "--help")]
+    [InlineData("seed", "--help")]
+    [InlineData("db", "--help")]
+    [InlineData("db", "script", "--help")]
+    [InlineData("users", "--help")]
+    [InlineData("users", "create-admin", "--help")]
+    [InlineData("users", "list", "-h")]
+    [InlineData("files", "purge", "--help")]
+    [InlineData("toolkit", "score", "--help")]
+    [InlineData("toolkit", "highlighted", "--help")]
+    [InlineData("--urls", "http://127.0.0.1:0", "--help")]
+    [InlineData("--environment", "Production", "migrate", "--help")]
+    [InlineData("--urls=http://127.0.0.1:0", "users", "create-admin", "-?")]
+    public async Task Every_command_answers_help_without_starting_or_migrating(params string[] args)
+    {
+        // Production without keys: anything that started or validated the service would fail.
+        var run = await RunAsync("Production", args);
+
+        run.ExitCode.ShouldBe(0, run.StandardError);
+        run.StandardError.ShouldBeEmpty();
+        run.StandardOutput.ShouldContain("Usage:");
+        run.StandardOutput.ShouldContain("aap " + string.Join(' ', args.Where(a => !a.StartsWith('-') && !a.StartsWith("http", StringComparison.Ordinal) && a != "Production")));
+        run.StandardOutput.ShouldNotContain("Now listening");
+        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("nothing was migrated");
+    }
+
+    [Fact]
+    public async Task Production_without_keys_stops_before_migrating_and_names_each_key_on_standard_error()
+    {
+        var run = await RunAsync("Production", "--urls", "http://127.0.0.1:0");
+
+        run.ExitCode.ShouldBe(2);
+        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Length.ShouldBe(2, run.StandardError);
+        lines.ShouldAllBe(line => line.StartsWith("aap: configuration error: ", StringComparison.Ordinal));
+        lines.ShouldContain(line => line.Contains("Auth:SigningKey is required outside Development"));
+        lines.ShouldContain(line => line.Contains("Storage:LinkSigningKey is required outside Development"));
+        run.StandardOutput.ShouldContain("The service cannot start: Auth:SigningKey is required", Case.Sensitive, "the log says it too");
+        run.StandardOutput.ShouldNotContain("Now listening");
+        File.Exists(Path.Combine(DataDirectory, "aap.db")).ShouldBeFalse("nothing was migrated");
+    }
+
+    [Fact]
+    public async Task Create_admin_reads_one_line_of_redirected_standard_input_as_the_password()
+    {
+        var run = await RunWithInputAsync(Accounts.Password + "\n", "Development", "users", "create-admin", "--username", "ops");
+
+        run.ExitCode.ShouldBe(0, run.StandardError);
+        run.StandardOutput.ShouldContain("Created admin ops");
+        run.StandardOutput.ShouldNotContain("Password:", Case.Sensitive, "no prompt when standard input is not a terminal");
+        run.StandardError.ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task Version_prints_the_version_without_starting_the_server()
     {
@@ -60,7 +115,10 @@ public sealed class ServiceProcessTests : IDisposable
         lines[0].ShouldContain("--urls");
     }
 
-    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string environment, params string[] args)
+    private Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(string environment, params string[] args) =>
+        RunWithInputAsync(null, environment, args);
+
+    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunWithInputAsync(string? input, string environment, params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
@@ -68,6 +126,7 @@ public sealed class ServiceProcessTests : IDisposable
             WorkingDirectory = _folder.FullName,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
@@ -80,12 +139,14 @@ public sealed class ServiceProcessTests : IDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = environment;
         start.Environment["AAP_DATA_DIR"] = DataDirectory;
         start.Environment["Log__ConsoleFormat"] = "text";
-        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey" })
+        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey", "Storage__LinkSigningKey" })
         {
             start.Environment.Remove(inherited);
         }
 
         using var process = Process.Start(start)!;
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(Ct);
         var error = process.StandardError.ReadToEndAsync(Ct);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);

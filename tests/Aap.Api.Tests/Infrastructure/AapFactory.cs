@@ -114,6 +114,7 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Auth:SigningKey", SigningKey);
         builder.UseSetting("Storage:LinkSigningKey", LinkSigningKey);
         builder.UseSetting("Auth:RateLimitPermits", "100000");
+        builder.UseSetting("Auth:DevelopmentAdmin", "false"); // a test asks for it when it wants it
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -42,6 +42,52 @@ public sealed partial class AppFolderTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_env_example_copied_as_it_is_keeps_the_README_address_the_demo_seed_and_the_data_folder()
+    {
+        // As `cp .env.example .env && dotnet run --project src/Aap.Api` in the repository root: dotnet run starts in
+        // Development (launchSettings.json) with the root as working directory (RunWorkingDirectory).
+        File.Copy(Path.Combine(RepositoryRoot(), ".env.example"), Path.Combine(_elsewhere.FullName, ".env"));
+        await using var service = new Cli.RunningService(_elsewhere.FullName, new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Log__ConsoleFormat"] = "text",
+        });
+
+        var address = (await service.WaitForAsync(NowListening(), Ct)).Groups["address"].Value;
+        address.ShouldBe("http://localhost:5000", service.Output);
+        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        using var response = await client.GetAsync(new Uri("/api/v1/apps?size=5", UriKind.Relative), Ct);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64().ShouldBeGreaterThan(0, "the demo seed still runs");
+        File.Exists(Path.Combine(_elsewhere.FullName, "data", "aap.db")).ShouldBeTrue("the data folder is ./data of the folder it was started in");
+    }
+
+    [Fact]
+    public void Dotnet_run_works_in_the_repository_root()
+    {
+        var project = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Aap.Api", "Aap.Api.csproj"));
+
+        project.ShouldContain("<RunWorkingDirectory>$([System.IO.Path]::GetFullPath('$(MSBuildProjectDirectory)/../..'))</RunWorkingDirectory>");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Aap.slnx")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Aap.slnx) is not above the test output.");
+    }
+
+    [GeneratedRegex(@"Now listening on: ""?(?<address>http://[^\s""]+)")]
+    private static partial Regex NowListening();
+
     private Process Start(TaskCompletionSource<Uri> listening)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";

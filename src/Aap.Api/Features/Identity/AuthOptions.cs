@@ -72,6 +72,14 @@ internal sealed class BootstrapAdminOptions
 {
     public const string SectionName = "Bootstrap:Admin";
 
+    /// <summary>
+    /// Whether start-up creates <see cref="DevelopmentAdminName"/> with a random password, printed once, when no admin
+    /// exists. Defaults to true in Development only.
+    /// </summary>
+    public const string DevelopmentAdminKey = "Auth:DevelopmentAdmin";
+
+    public const string DevelopmentAdminName = "admin";
+
     public string? UserName { get; set; }
 
     public string? Email { get; set; }

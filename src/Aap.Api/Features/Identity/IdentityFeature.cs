@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
@@ -6,6 +7,7 @@ using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Features.Identity;
@@ -16,7 +18,7 @@ namespace Aap.Api.Features.Identity;
 /// <c>/api/v1/auth</c> and <c>/api/v1/me</c> (<see cref="MapIdentityFeature"/>). The seed dialects' auth routes
 /// are in <c>Dialects/</c>; the runtime-settings routes are the platform's.
 /// </summary>
-internal static class IdentityFeature
+internal static partial class IdentityFeature
 {
     public static WebApplicationBuilder AddIdentityFeature(this WebApplicationBuilder builder)
     {
@@ -105,8 +107,21 @@ internal static class IdentityFeature
         return app;
     }
 
-    /// <summary>Creates the configured first admin when no user has that name. Never with a built-in password.</summary>
+    /// <summary>
+    /// Creates the configured first admin when no user has that name. Never with a built-in password. Then, when
+    /// <c>Auth:DevelopmentAdmin</c> is on (by default only in Development) and no admin exists at all, creates
+    /// <c>admin</c> with a random password and prints its credentials once, when the server is listening.
+    /// </summary>
     public static async Task EnsureBootstrapAdminAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await EnsureConfiguredAdminAsync(app, cancellationToken);
+        if (app.Configuration.GetValue<bool?>(BootstrapAdminOptions.DevelopmentAdminKey) ?? app.Environment.IsDevelopment())
+        {
+            await EnsureDevelopmentAdminAsync(app, cancellationToken);
+        }
+    }
+
+    private static async Task EnsureConfiguredAdminAsync(WebApplication app, CancellationToken cancellationToken)
     {
         var admin = app.Services.GetRequiredService<IOptions<BootstrapAdminOptions>>().Value;
         if (string.IsNullOrWhiteSpace(admin.UserName) || string.IsNullOrEmpty(admin.Password))
@@ -136,4 +151,52 @@ internal static class IdentityFeature
                 (created.Failure.Errors ?? new FieldErrors()).Select(e => $"Bootstrap:Admin:{(e.Key == "username" ? "UserName" : e.Key == "email" ? "Email" : "Password")}: {string.Join(" ", e.Value)}"));
         }
     }
+
+    private static async Task EnsureDevelopmentAdminAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<User>>();
+        if (await users.Users.AnyAsync(u => u.Role == Roles.Admin, cancellationToken))
+        {
+            return;
+        }
+
+        // 24 characters from 57 (no look-alikes such as l, 1, O, 0): about 140 bits, never a common password.
+        var password = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", 24);
+        var created = await scope.ServiceProvider.GetRequiredService<AccountService>()
+            .RegisterAsync(null, BootstrapAdminOptions.DevelopmentAdminName, password, Roles.Admin, cancellationToken);
+        if (!created.Succeeded)
+        {
+            // A user already named admin (not an admin), or another node won the race: nothing to print.
+            LogDevelopmentAdminNotCreated(app.Logger, string.Join(" ", (created.Failure.Errors ?? new FieldErrors()).SelectMany(e => e.Value)));
+            return;
+        }
+
+        LogDevelopmentAdminCreated(app.Logger, BootstrapAdminOptions.DevelopmentAdminName);
+        // Printed once the server listens, so the block names the address it really serves on; the password is
+        // written to the terminal only, never to the log.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = app.Urls.FirstOrDefault()?.TrimEnd('/') ?? "http://localhost:5000";
+            Console.Out.Write(
+                $$"""
+
+                A development admin was created (shown once; not again while an admin exists):
+                  Log in:    POST {{address}}/api/v1/auth/login {"username": "{{BootstrapAdminOptions.DevelopmentAdminName}}", "password": "..."}, or Authorize on {{address}}/docs
+                  Username:  {{BootstrapAdminOptions.DevelopmentAdminName}}
+                  Password:  {{password}}
+                  Change it: POST {{address}}/api/v1/me/password {"current_password": "...", "new_password": "..."}
+                  (Auth__DevelopmentAdmin=false turns this off.)
+
+
+                """);
+            Console.Out.Flush();
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Created the development admin {UserName}; its password is printed on standard output once.")]
+    private static partial void LogDevelopmentAdminCreated(ILogger logger, string userName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No development admin was created: {Reason}")]
+    private static partial void LogDevelopmentAdminNotCreated(ILogger logger, string reason);
 }
