@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Aap.Api.Tests.Infrastructure;
 
 namespace Aap.Api.Tests.Cli;
 
@@ -17,30 +18,7 @@ internal sealed class RunningService : IAsyncDisposable
 
     public RunningService(string folder, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "AAP_DATA_DIR", "Auth__SigningKey", "Storage__LinkSigningKey", "Database__SeedProfile" })
-        {
-            start.Environment.Remove(inherited);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
+        var start = ServiceCommand.StartInfo(folder, environment, args);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, line) => Received(line.Data);
         _process.ErrorDataReceived += (_, line) => Received(line.Data);

@@ -120,29 +120,13 @@ public sealed class ServiceProcessTests : IDisposable
 
     private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunWithInputAsync(string? input, string environment, params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
+        var start = ServiceCommand.StartInfo(_folder.FullName, new Dictionary<string, string?>
         {
-            WorkingDirectory = _folder.FullName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        start.Environment["DOTNET_ENVIRONMENT"] = environment;
-        start.Environment["AAP_DATA_DIR"] = DataDirectory;
-        start.Environment["Log__ConsoleFormat"] = "text";
-        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey", "Storage__LinkSigningKey" })
-        {
-            start.Environment.Remove(inherited);
-        }
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["DOTNET_ENVIRONMENT"] = environment,
+            ["AAP_DATA_DIR"] = DataDirectory,
+            ["Log__ConsoleFormat"] = "text",
+        }, args, redirectInput: true);
 
         using var process = Process.Start(start)!;
         await process.StandardInput.WriteAsync(input);

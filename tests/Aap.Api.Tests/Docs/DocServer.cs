@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Aap.Api.Tests.Infrastructure;
 
 namespace Aap.Api.Tests.Docs;
 
@@ -39,31 +40,19 @@ public sealed class DocServer : IAsyncDisposable
     public static async Task<DocServer> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
         var folder = Directory.CreateTempSubdirectory("aap-docs-");
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
+        var settings = new Dictionary<string, string?>
         {
-            WorkingDirectory = folder.FullName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["AAP_DATA_DIR"] = Path.Combine(folder.FullName, "data"),
+            ["Log__ConsoleFormat"] = "text",
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["AAP_DATA_DIR"] = Path.Combine(folder.FullName, "data");
-        start.Environment["Log__ConsoleFormat"] = "text";
-        foreach (var inherited in new[] { "ASPNETCORE_CONTENTROOT", "DOTNET_CONTENTROOT", "ASPNETCORE_URLS", "Auth__SigningKey" })
-        {
-            start.Environment.Remove(inherited);
-        }
-
         foreach (var (key, value) in environment)
         {
-            start.Environment[key] = value;
+            settings[key] = value;
         }
 
+        var start = ServiceCommand.StartInfo(folder.FullName, settings, ["--urls", "http://127.0.0.1:0"]);
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new StringBuilder();

@@ -90,23 +90,13 @@ public sealed partial class AppFolderTests : IDisposable
 
     private Process Start(TaskCompletionSource<Uri> listening)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
+        var start = ServiceCommand.StartInfo(_elsewhere.FullName, new Dictionary<string, string?>
         {
-            WorkingDirectory = _elsewhere.FullName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aap.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["AAP_DATA_DIR"] = Path.Combine(_elsewhere.FullName, "data");
-        start.Environment["Log__ConsoleFormat"] = "text";
-        start.Environment.Remove("ASPNETCORE_CONTENTROOT");
-        start.Environment.Remove("DOTNET_CONTENTROOT");
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["AAP_DATA_DIR"] = Path.Combine(_elsewhere.FullName, "data"),
+            ["Log__ConsoleFormat"] = "text",
+        }, ["--urls", "http://127.0.0.1:0"]);
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, line) =>
         {
