@@ -56,7 +56,7 @@ internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, 
             {
                 var app = picks[p];
                 var when = now.AddDays(-daysAgo[p]);
-                var screenshot = await StoreScreenshotAsync(faker, userId, when, cancellationToken);
+                var screenshot = await StoreScreenshotAsync(userId, when, cancellationToken);
                 var completion = new AppCompletion
                 {
                     UserId = userId,
@@ -89,11 +89,15 @@ internal sealed class RewardsSeed(AccountService accounts, AppsCatalog catalog, 
         return inserted;
     }
 
-    /// <summary>A small PNG, unique per completion (its trailing bytes come from the seeded generator), stored through the files feature.</summary>
-    private Task<StoredFileInfo> StoreScreenshotAsync(Faker faker, long userId, DateTime when, CancellationToken cancellationToken)
+    /// <summary>
+    /// A small PNG, unique per completion, stored through the files feature. Its trailing bytes are random and not
+    /// drawn from the seeded generator: a later run skips existing users without storing anything, and must draw the
+    /// same names as the first run did.
+    /// </summary>
+    private Task<StoredFileInfo> StoreScreenshotAsync(long userId, DateTime when, CancellationToken cancellationToken)
     {
         byte[] png = [.. Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="),
-            .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(faker.Random.Bytes(8)))];
+            .. System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)))];
         return files.StoreAsync(userId, png, "image/png", "screenshot.png", "screenshots", when, cancellationToken);
     }
 }
