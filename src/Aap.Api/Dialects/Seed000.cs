@@ -32,29 +32,44 @@ internal static class Seed000
     public static IEndpointRouteBuilder MapSeed000(this IEndpointRouteBuilder endpoints)
     {
         var auth = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().ProducesProblem(400);
-        auth.MapPost("/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Policy);
-        auth.MapPost("/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Policy);
-        auth.MapPost("/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Policy);
-        auth.MapPost("/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 000 signup: username, email and password all required; the user as a bare object.");
+        auth.MapPost("/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 000 manual token generation: tokens as cookies, {\"success\"}; any refusal is 400 `invalid credentials`.");
+        auth.MapPost("/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 000 admin token generation: as /api/token/user/, for admins only; a user is 400 `invalid credentials`.");
+        auth.MapPost("/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 000 token refresh: {\"refresh\"} or the cookie -> {\"access\", \"refresh\"}; every failure is 400 `Invalid refresh token.`");
 
         var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().ProducesProblem(401);
-        seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps");
-        seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404);
+        seed.MapGet("/apps/list/", ListApps).WithName("ProblemSet2ListApps")
+            .WithSummary("Seed 000 app list: the active apps as a bare array, unpaged.");
+        seed.MapGet("/apps/detail/{app_id}/", GetApp).WithName("ProblemSet2GetApp").ProducesProblem(404)
+            .WithSummary("Seed 000 app detail: one active app, without the envelope.");
         // No Accepts(): its content-type check would answer 415 before the handler, and the seed lists 400 for any
         // invalid request; ReadsMultipartUpload describes the form to OpenAPI without it.
         seed.MapPost("/apps/detail/{app_id}/", CompleteApp).WithName("ProblemSet2CompleteApp").DisableAntiforgery()
+            .WithSummary("Seed 000 task completion: multipart 'screenshot' (app_id, if sent, must match the URL); every refusal is 400.")
             .ReadsMultipartUpload(MultipartForms.File("screenshot", "The proof: an image of the completed task."), MultipartForms.Integer("app_id")).ProducesProblem(404);
-        seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile");
-        seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks");
-        seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints");
+        seed.MapGet("/profile/", Profile).WithName("ProblemSet2Profile")
+            .WithSummary("Seed 000 profile: id, username, email and total_points of the caller.");
+        seed.MapGet("/tasks/list/", ListTasks).WithName("ProblemSet2ListTasks")
+            .WithSummary("Seed 000 task list: the caller's completions as a bare array.");
+        seed.MapGet("/total-points/", TotalPoints).WithName("ProblemSet2TotalPoints")
+            .WithSummary("Seed 000 total points: the caller's balance as {\"total_points\"}.");
 
         var admin = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().AddEndpointFilter(RequireAdmin)
             .ProducesProblem(400).ProducesProblem(401);
-        admin.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp");
-        admin.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").Accepts<AppRequest>("application/json").ProducesProblem(404);
-        admin.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404);
-        admin.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404);
-        admin.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404);
+        admin.MapPost("/apps/create/", CreateApp).WithName("ProblemSet2CreateApp")
+            .WithSummary("Seed 000 admin app creation: a taken name is 400; a non-admin is 401 `Admin access required.`");
+        admin.MapPut("/apps/update/{app_id}/", UpdateApp).WithName("ProblemSet2UpdateApp").Accepts<AppRequest>("application/json").ProducesProblem(404)
+            .WithSummary("Seed 000 admin app update: the fields sent replace the app's, the others keep their values; non-admins 401.");
+        admin.MapDelete("/apps/update/{app_id}/", DeleteApp).WithName("ProblemSet2DeleteApp").ProducesProblem(404)
+            .WithSummary("Seed 000 admin app deletion: {\"message\": \"App deleted successfully.\"}; non-admins 401.");
+        admin.MapGet("/tasks/detail/{task_id}/", GetTask).WithName("ProblemSet2GetTask").ProducesProblem(404)
+            .WithSummary("Seed 000 admin task detail: any user's completion, without the envelope; non-admins 401.");
+        admin.MapDelete("/tasks/detail/{task_id}/", DeleteTask).WithName("ProblemSet2DeleteTask").ProducesProblem(404)
+            .WithSummary("Seed 000 admin task deletion: removes a completion and its points, {\"message\"}; non-admins 401.");
         return endpoints;
     }
 

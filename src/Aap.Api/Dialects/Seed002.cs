@@ -15,6 +15,7 @@ internal static class Seed002
     public static IEndpointRouteBuilder MapSeed002(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/upload", Upload).WithName("SeedUpload").WithTags("Seed dialects").RequireAuthorization().DisableAntiforgery()
+            .WithSummary("Seed 002 upload: answered exactly like POST /api/v1/files (multipart 'file', optional 'category').")
             .AcceptsMultipartUpload(MultipartForms.File("file", "The file; its type is decided by its content."), MultipartForms.Text("category", "A category slug (optional).")).ProducesProblem(401).ProducesProblem(415);
         return endpoints;
     }

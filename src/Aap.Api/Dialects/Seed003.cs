@@ -28,15 +28,22 @@ internal static class Seed003
     public static IEndpointRouteBuilder MapSeed003(this IEndpointRouteBuilder endpoints)
     {
         var auth = endpoints.MapGroup("").WithTags("Seed dialects").ProducesProblem(400);
-        auth.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy);
-        auth.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy);
+        auth.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 003 register: {\"username\", \"password\"} -> 201 {\"message\": \"User created successfully\"}.");
+        auth.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy)
+            .WithSummary("Seed 003 login: {\"username\", \"password\"} -> {\"access_token\"} alone, no refresh token.");
 
         var tasks = endpoints.MapGroup("/tasks").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(400).ProducesProblem(401);
-        tasks.MapPost("", Create).WithName("SeedCreateTask");
-        tasks.MapGet("", List).WithName("SeedListTasks");
-        tasks.MapGet("/{id}", Get).WithName("SeedGetTask").ProducesProblem(404);
-        tasks.MapPut("/{id}", Update).WithName("SeedUpdateTask").Accepts<SeedTaskUpdateRequest>("application/json").ProducesProblem(404);
-        tasks.MapDelete("/{id}", Delete).WithName("SeedDeleteTask").ProducesProblem(404);
+        tasks.MapPost("", Create).WithName("SeedCreateTask")
+            .WithSummary("Seed 003 task creation: a bare body -> 201 {\"message\": \"Task created successfully\"}.");
+        tasks.MapGet("", List).WithName("SeedListTasks")
+            .WithSummary("Seed 003 task list: a bare array, oldest first, paged by page and per_page, with X-Total-Count.");
+        tasks.MapGet("/{id}", Get).WithName("SeedGetTask").ProducesProblem(404)
+            .WithSummary("Seed 003 task: one of the caller's tasks, without the envelope.");
+        tasks.MapPut("/{id}", Update).WithName("SeedUpdateTask").Accepts<SeedTaskUpdateRequest>("application/json").ProducesProblem(404)
+            .WithSummary("Seed 003 task update: the fields sent (title, description, status) change -> {\"message\"}.");
+        tasks.MapDelete("/{id}", Delete).WithName("SeedDeleteTask").ProducesProblem(404)
+            .WithSummary("Seed 003 task deletion: soft-deletes -> {\"message\": \"Task deleted successfully\"}.");
         return endpoints;
     }
 

@@ -63,6 +63,45 @@ public sealed partial class SwaggerUiTests(SqliteFactory factory) : IClassFixtur
         (await mine.JsonAsync()).GetProperty("data").EnumerateArray().Select(c => c.GetProperty("app_id").GetInt64()).ShouldBe([appId]);
     }
 
+    [Fact]
+    public async Task The_seed_dialects_come_last_and_closed_while_the_product_sections_are_open()
+    {
+        File.Exists(Chromium).ShouldBeTrue($"The browser tests need Chromium at {Chromium}: scripts/test.sh installs Debian's chromium package (apt-get install chromium).");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = factory.ServerAddress.ToString() });
+        page.SetDefaultTimeout(15_000);
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                refused.Add(message.Text);
+            }
+        };
+        await page.GotoAsync("/docs");
+
+        var seed = page.Locator("h3.opblock-tag[data-tag='Seed dialects']");
+        await Expect(seed).ToHaveAttributeAsync("data-is-open", "false");
+        await Expect(page.Locator("h3.opblock-tag[data-tag='Auth']")).ToHaveAttributeAsync("data-is-open", "true");
+        var tags = await page.Locator("h3.opblock-tag").EvaluateAllAsync<string[]>("headings => headings.map(h => h.dataset.tag)");
+        tags[..3].ShouldBe(["Status", "Auth", "Me"]);
+        tags[^1].ShouldBe("Seed dialects");
+        (await page.Locator("h3.opblock-tag[data-is-open='true']").CountAsync()).ShouldBe(tags.Length - 1, "every other section stays open");
+        await Expect(page.Locator(".opblock-tag-section").Last.Locator(".opblock")).ToHaveCountAsync(0);
+        await Expect(seed).ToContainTextAsync("new clients should use /api/v1");
+
+        await seed.ClickAsync();
+        await Expect(seed).ToHaveAttributeAsync("data-is-open", "true");
+        await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("Seed 004 login") })).ToBeVisibleAsync();
+        refused.ShouldBeEmpty("the page runs under the docs' Content-Security-Policy without a refusal");
+    }
+
     /// <summary>Expands the operation whose summary starts with <paramref name="summary"/>, as a reader clicks its row.</summary>
     private static async Task<ILocator> OpenOperationAsync(IPage page, string summary)
     {

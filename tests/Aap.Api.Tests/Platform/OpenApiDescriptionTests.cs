@@ -85,6 +85,26 @@ public sealed class OpenApiDescriptionTests(SqliteFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task Every_operation_has_a_summary_of_its_own_and_a_seed_route_names_its_seed()
+    {
+        var operations = Operations(await DocumentAsync())
+            .Select(o => (Name: $"{o.Method.ToUpperInvariant()} {o.Path}", o.Operation,
+                Summary: o.Operation.TryGetProperty("summary", out var summary) ? summary.GetString() : null))
+            .ToList();
+
+        operations.Count.ShouldBeGreaterThan(60);
+        operations.Where(o => string.IsNullOrWhiteSpace(o.Summary)).Select(o => o.Name).ShouldBeEmpty("every operation says what it does");
+        operations.Where(o => o.Summary!.Contains('\n')).Select(o => o.Name).ShouldBeEmpty("a summary is one line");
+        operations.GroupBy(o => o.Summary).Where(g => g.Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(o => o.Name))}")
+            .ShouldBeEmpty("no two operations share a summary");
+
+        var seed = operations.Where(o => o.Operation.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == ReadingOrder.SeedDialects)).ToList();
+        seed.Count.ShouldBeGreaterThanOrEqualTo(27);
+        seed.Where(o => !System.Text.RegularExpressions.Regex.IsMatch(o.Summary!, "^Seed 00[0-4] ")).Select(o => o.Name)
+            .ShouldBeEmpty("a seed route says which seed document it answers");
+    }
+
+    [Fact]
     public async Task A_request_body_requires_only_what_must_be_sent()
     {
         var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");

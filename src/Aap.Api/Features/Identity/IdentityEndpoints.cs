@@ -22,8 +22,8 @@ internal static class IdentityEndpoints
 
         var me = endpoints.MapGroup("/api/v1/me").WithTags("Me").RequireAuthorization().ProducesProblem(401);
         me.MapGet("", GetMe).WithName("GetMe").WithSummary("The caller's account.");
-        me.MapPut("", UpdateMe).WithName("ReplaceMe").WithSummary("Change the username and/or email.").ProducesProblem(400);
-        me.MapPatch("", UpdateMe).WithName("UpdateMe").WithSummary("Change the username and/or email.").ProducesProblem(400);
+        me.MapPut("", UpdateMe).WithName("ReplaceMe").WithSummary("Change the username and/or email (PUT, answered as PATCH: a field left out is kept).").ProducesProblem(400);
+        me.MapPatch("", UpdateMe).WithName("UpdateMe").WithSummary("Change the username and/or email; a field left out is kept.").ProducesProblem(400);
         me.MapPost("/password", ChangePassword).WithName("ChangePassword").ProducesProblem(400).ProducesProblem(429)
             .WithSummary("Change the password (needs the current one); ends every other session and returns a new pair.");
         return endpoints;

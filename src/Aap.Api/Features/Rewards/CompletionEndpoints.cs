@@ -24,10 +24,12 @@ internal static class CompletionEndpoints
         var admin = endpoints.MapGroup("/api/v1/admin/completions").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403);
         admin.MapGet("", ListCompletions).WithName("ListCompletions").WithSummary("Completions; filters: status, user, app, flagged.");
-        admin.MapGet("/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404);
+        admin.MapGet("/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404)
+            .WithSummary("One completion of any user, with its review status.");
         admin.MapPost("/{id}/approve", Approve).WithName("ApproveCompletion").ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Approve and credit the points (once, however often it is called).");
-        admin.MapPost("/{id}/reject", Reject).WithName("RejectCompletion").ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        admin.MapPost("/{id}/reject", Reject).WithName("RejectCompletion").ProducesProblem(400).ProducesProblem(404).ProducesProblem(409)
+            .WithSummary("Reject a pending completion with a reason (1 to 500 characters); no points are credited.");
         admin.MapDelete("/{id}", DeleteCompletion).WithName("DeleteCompletion").ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Remove a completion and take back exactly the points it credited.");
         return endpoints;

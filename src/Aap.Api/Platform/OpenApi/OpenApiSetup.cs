@@ -51,11 +51,16 @@ internal static class OpenApiSetup
         }
 
         app.MapOpenApi("/openapi/{documentName}.json");
+        var script = ReadingOrder.DocsScript();
+        app.MapGet(ReadingOrder.DocsScriptPath, () => Results.Text(script, "text/javascript; charset=utf-8"))
+            .ExcludeFromDescription().AllowAnonymous();
         app.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "docs";
             options.DocumentTitle = "AAP API";
             options.SwaggerEndpoint(DocumentPath, "AAP v1");
+            options.DocExpansion(Swashbuckle.AspNetCore.SwaggerUI.DocExpansion.List);
+            options.InjectJavascript(ReadingOrder.DocsScriptPath);
         });
         return app;
     }
