@@ -74,9 +74,12 @@ internal static class JsonBodyErrors
         ? $"'{errors.Keys.Single()}': {errors.Values.Single()[0]}"
         : $"{errors.Count} fields are invalid: {string.Join(", ", errors.Keys)}.";
 
-    /// <summary>The type the endpoint reads its JSON body into (minimal APIs declare it as accepts metadata).</summary>
+    /// <summary>
+    /// The type the endpoint reads its JSON body into (minimal APIs declare it as accepts metadata). The exception
+    /// handler runs with the endpoint cleared from the context; its feature keeps the endpoint that failed.
+    /// </summary>
     private static Type? BodyType(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
+        (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint())?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
             .Select(accepts => accepts.RequestType)
             .FirstOrDefault(type => type is not null && type != typeof(JsonElement) && type != typeof(IFormFile));
 

@@ -167,7 +167,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return (413, ProblemCodes.PayloadTooLarge, "The request body is larger than this endpoint accepts.", null);
 
             case BadHttpRequestException bad when bad.StatusCode == 415:
-                return (415, ProblemCodes.UnsupportedMediaType, MediaTypes.SendWhat(context, context.GetEndpoint()) ?? bad.Message, null);
+                return (415, ProblemCodes.UnsupportedMediaType, MediaTypes.SendWhat(context, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint) ?? bad.Message, null);
 
             case BadHttpRequestException bad when bad.StatusCode == 400 && IsMissingBody(bad):
                 // "Implicit body inferred for parameter ... but no body was provided", or a body of JSON null.
