@@ -28,7 +28,7 @@ public abstract class GuidingErrorsTests(AapFactory factory)
 
         var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, "invalid_json");
         problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order().ShouldBe(["due_date", "priority", "status", "title"]);
-        Problem.FieldErrors(problem, "status").ShouldBe(["Use one of pending, in_progress, done."]);
+        Problem.FieldErrors(problem, "status").ShouldBe(["Use one of pending, in_progress, completed."]);
         Problem.FieldErrors(problem, "priority").ShouldBe(["Use one of low, normal, high."]);
         Problem.FieldErrors(problem, "due_date").Single().ShouldContain("YYYY-MM-DD");
         Problem.FieldErrors(problem, "title").ShouldBe(["Use a string, in double quotes."]);
@@ -37,7 +37,7 @@ public abstract class GuidingErrorsTests(AapFactory factory)
     }
 
     [Theory]
-    [InlineData("""{"title": "ok", "status": "bogus"}""", "status", "Use one of pending, in_progress, done.")]
+    [InlineData("""{"title": "ok", "status": "bogus"}""", "status", "Use one of pending, in_progress, completed.")]
     [InlineData("""{"title": "ok", "due_date": "tomorrow"}""", "due_date", "Use a date written YYYY-MM-DD, such as 2026-01-31.")]
     [InlineData("""{"title": "ok", "due_date": 20260101}""", "due_date", "Use a date written YYYY-MM-DD, such as 2026-01-31.")]
     [InlineData("""{"title": "\ud800"}""", "title", "Use valid Unicode text: the string contains an unpaired surrogate escape.")]
