@@ -90,6 +90,7 @@ internal static class PlatformExtensions
         app.UseAapRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<JsonBodyBuffering>();
         app.UseRouting();
         app.UseCors();
 

@@ -41,6 +41,11 @@ internal static class IdentityEndpoints
     internal static async Task<Results<Ok<Envelope<TokenResponse>>, ProblemHttpResult>> Login(
         LoginRequest request, AccountService accounts, TokenService tokens, HttpContext context, CancellationToken cancellationToken)
     {
+        if (MissingCredentials(request) is { } missing)
+        {
+            return missing;
+        }
+
         var check = await accounts.AuthenticateAsync(request.Identifier, request.Password, context.Connection.RemoteIpAddress, cancellationToken);
         if (!check.Succeeded)
         {
@@ -50,6 +55,28 @@ internal static class IdentityEndpoints
         var pair = await tokens.IssueAsync(check.Value, TokenDialects.V1, cancellationToken);
         AuthResponses.NoStore(context);
         return TypedResults.Ok(new Envelope<TokenResponse>(TokenResponse.From(pair)));
+    }
+
+    /// <summary>
+    /// A body without a login or a password is a malformed request, not a failed sign-in: it names the missing fields
+    /// and counts no attempt. Only a login and a password that are both present are checked (and counted).
+    /// </summary>
+    private static ProblemHttpResult? MissingCredentials(LoginRequest request)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(request.Login) && string.IsNullOrWhiteSpace(request.Email) && string.IsNullOrWhiteSpace(request.Username))
+        {
+            errors.Add("login", "A login is required: an email or a username (the fields email or username may be sent instead).");
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors.Add("password", "A password is required.");
+        }
+
+        return errors.Count == 0
+            ? null
+            : Problems.Create(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, $"Send {string.Join(" and ", errors.Keys)}.", errors);
     }
 
     internal static async Task<Results<Ok<Envelope<TokenResponse>>, ProblemHttpResult>> Refresh(

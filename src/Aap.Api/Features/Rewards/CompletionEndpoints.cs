@@ -100,8 +100,9 @@ internal static class CompletionEndpoints
             : await GetCompletion(id, rewards, cancellationToken);
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> Reject(
-        long id, RejectRequest request, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
-        await rewards.RejectAsync(id, caller.UserId()!.Value, request.Reason, cancellationToken) is { } failure
+        long id, RejectRequest? request, ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
+        // No body is a missing reason, answered as such by the service (not the framework's "no body was provided").
+        await rewards.RejectAsync(id, caller.UserId()!.Value, request?.Reason, cancellationToken) is { } failure
             ? failure.ToProblem()
             : await GetCompletion(id, rewards, cancellationToken);
 

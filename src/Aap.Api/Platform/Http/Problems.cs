@@ -99,6 +99,7 @@ internal static partial class Problems
         {
             404 => $"Nothing is found at {http.Request.Method} {http.Request.Path}.",
             405 => $"{http.Request.Method} is not allowed on {http.Request.Path}.",
+            415 => MediaTypes.SendWhat(http, endpoint: null),
             401 => "Authentication is required.",
             403 => "You are not allowed to do this.",
             _ => null,
@@ -127,7 +128,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        var (status, code, detail, errors) = Describe(exception);
+        var (status, code, detail, errors) = exception is BadHttpRequestException { InnerException: JsonException } &&
+            await JsonBodyErrors.DescribeAsync(context, cancellationToken) is { } fields
+            ? (400, ProblemCodes.InvalidJson, JsonBodyErrors.Detail(fields), fields)
+            : Describe(context, exception);
         if (status >= 500)
         {
             LogUnhandled(exception, context.Request.Method, context.Request.Path, context.TraceIdentifier);
@@ -148,7 +152,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    private static (int Status, string Code, string Detail, Dictionary<string, string[]>? Errors) Describe(Exception exception)
+    private static (int Status, string Code, string Detail, Dictionary<string, string[]>? Errors) Describe(HttpContext context, Exception exception)
     {
         switch (exception)
         {
@@ -163,7 +167,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return (413, ProblemCodes.PayloadTooLarge, "The request body is larger than this endpoint accepts.", null);
 
             case BadHttpRequestException bad when bad.StatusCode == 415:
-                return (415, ProblemCodes.UnsupportedMediaType, bad.Message, null);
+                return (415, ProblemCodes.UnsupportedMediaType, MediaTypes.SendWhat(context, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint) ?? bad.Message, null);
+
+            case BadHttpRequestException bad when bad.StatusCode == 400 && IsMissingBody(bad):
+                // "Implicit body inferred for parameter ... but no body was provided", or a body of JSON null.
+                return (400, ProblemCodes.BadRequest, context.Request.ContentLength > 0 ? "A JSON body is required: send an object, not null." : "A JSON body is required.", null);
 
             case BadHttpRequestException bad when BindingFailure().Match(bad.Message) is { Success: true } failure:
                 var field = JsonNamingPolicy.SnakeCaseLower.ConvertName(failure.Groups["name"].Value);
@@ -190,6 +198,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     /// </summary>
     private static bool IsUnstorableText(Exception exception) =>
         (exception as Npgsql.PostgresException ?? exception.InnerException as Npgsql.PostgresException) is { SqlState: "22021" };
+
+    private static bool IsMissingBody(BadHttpRequestException bad) =>
+        bad.Message.StartsWith("Implicit body inferred for parameter", StringComparison.Ordinal) ||
+        bad.Message.EndsWith("was not provided from body.", StringComparison.Ordinal);
 
     /// <summary>"$.items[0].title" -> "items[0].title": the field name as the client wrote it.</summary>
     private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
