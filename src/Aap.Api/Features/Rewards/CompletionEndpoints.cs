@@ -15,10 +15,10 @@ internal static class CompletionEndpoints
 {
     public static IEndpointRouteBuilder MapCompletionEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Rewards").RequireAuthorization().DisableAntiforgery()
+        endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Completions").RequireAuthorization().DisableAntiforgery()
             .AcceptsMultipartUpload(MultipartForms.File("screenshot", "The proof: an image of the completed task.")).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(415)
             .WithSummary("Complete an app's task with a screenshot (multipart field 'screenshot'); points are credited at once or after review.");
-        endpoints.MapGet("/api/v1/me/completions", MyCompletions).WithName("ListMyCompletions").WithTags("Rewards").RequireAuthorization().ProducesProblem(401)
+        endpoints.MapGet("/api/v1/me/completions", MyCompletions).WithName("ListMyCompletions").WithTags("Completions").RequireAuthorization().ProducesProblem(401)
             .WithSummary("The caller's completions, newest first.");
 
         var admin = endpoints.MapGroup("/api/v1/admin/completions").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)

@@ -17,17 +17,17 @@ internal static class PointsEndpoints
 
     public static IEndpointRouteBuilder MapPointsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var me = endpoints.MapGroup("/api/v1/me").WithTags("Rewards").RequireAuthorization().ProducesProblem(401);
+        var me = endpoints.MapGroup("/api/v1/me").WithTags("Points").RequireAuthorization().ProducesProblem(401);
         me.MapGet("/points", MyPoints).WithName("GetMyPoints").WithSummary("The caller's balance.");
         me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").WithSummary("Every change of the caller's balance, newest first.");
 
-        endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Rewards").RequireAuthorization()
+        endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Points").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422)
             .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required: the same request again returns the first outcome; the key with another body is a 422, while the first still runs a 409.");
-        endpoints.MapGet(TransferRoute, MyTransfers).WithName("ListMyTransfers").WithTags("Rewards").RequireAuthorization()
+        endpoints.MapGet(TransferRoute, MyTransfers).WithName("ListMyTransfers").WithTags("Points").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401)
             .WithSummary("The caller's sent and received transfers, newest first, paged; direction=sent or received keeps one side.");
-        endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Rewards").ProducesProblem(400)
+        endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Points").ProducesProblem(400)
             .WithSummary("Top users by points earned from completions in the period (week, month or all).");
         endpoints.MapGet("/api/v1/admin/stats/apps", AppStats).WithName("AppStats").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403)
