@@ -54,13 +54,16 @@ internal sealed partial class AccountService(
         if (errors.Count == 0)
         {
             var user = new User { Email = cleanEmail, UserName = cleanName, Role = role };
+            // Admins are made by the command line or the bootstrap, never by signing up: that is worth a record, saved
+            // with the account or not at all.
+            await using var transaction = role == Roles.Admin ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             if (await CreateAsync(user, password!, errors))
             {
-                if (role == Roles.Admin)
+                if (transaction is not null)
                 {
-                    // Admins are made by the command line or the bootstrap, never by signing up: that is worth a record.
                     await audit.RecordAsync("user.created", "user", user.Id.ToString(CultureInfo.InvariantCulture), null, UserAuditSnapshot.Of(user), cancellationToken);
                     await db.SaveChangesAsync(cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
                 }
 
                 LogRegistered(user.Id, role);
