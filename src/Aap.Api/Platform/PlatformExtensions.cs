@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
@@ -63,6 +64,7 @@ internal static class PlatformExtensions
         services.AddAapCors();
         services.AddAapOpenApi();
         services.AddRuntimeSettings();
+        services.AddAuditLog();
         return builder;
     }
 
@@ -97,6 +99,7 @@ internal static class PlatformExtensions
         app.MapHealthEndpoints();
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
+        app.MapAuditEndpoints();
         app.MapAapOpenApi();
         app.MapHome();
         return app;

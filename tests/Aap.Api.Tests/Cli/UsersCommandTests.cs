@@ -25,6 +25,22 @@ public sealed class UsersCommandTests(SqliteFactory factory) : IClassFixture<Sql
     }
 
     [Fact]
+    public async Task Create_admin_is_audited_as_the_command_line()
+    {
+        var name = $"ops_{Guid.NewGuid():N}"[..14];
+
+        var (exitCode, _, _) = await RunAsync(Accounts.Password + "\n", "create-admin", "--username", name);
+
+        exitCode.ShouldBe(0);
+        var id = await factory.DbAsync(db => db.Set<User>().Where(u => u.UserName == name).Select(u => u.Id).SingleAsync());
+        var key = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var record = await factory.DbAsync(db => db.Set<Aap.Api.Platform.Audit.AuditEntry>().AsNoTracking().SingleAsync(e => e.EntityType == "user" && e.EntityId == key));
+        (record.Action, record.ActorId, record.ActorName, record.BeforeJson).ShouldBe(("user.created", (long?)null, "cli", (string?)null));
+        record.AfterJson!.ShouldContain($"\"username\":\"{name}\"");
+        record.AfterJson!.ShouldNotContain("password", Case.Insensitive);
+    }
+
+    [Fact]
     public async Task Create_admin_with_a_weak_password_fails_with_one_line_per_problem()
     {
         var (exitCode, output, error) = await RunAsync("short\n", "create-admin", "--username", $"weak_{Guid.NewGuid():N}"[..14]);

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text;
 using System.Text.RegularExpressions;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,7 @@ namespace Aap.Api.Features.Apps;
 /// use by a live app cannot be deleted (409, naming how many apps use it); deleted apps that still point at it let
 /// go of it. Every write evicts the catalog cache, whose pages show each app's category slug.
 /// </summary>
-internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache cache)
+internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache cache, AuditLog audit)
 {
     public const int SlugMaxLength = 50;
     public const int NameMaxLength = 100;
@@ -36,7 +37,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
 
         var category = new AppCategory { Slug = slug!, Name = name! };
         db.Set<AppCategory>().Add(category);
-        return await SaveAsync(category, cancellationToken);
+        return await SaveAsync(category, "category.created", null, cancellationToken);
     }
 
     /// <summary>Changes the name, the slug or both; a field left out (or null) is kept.</summary>
@@ -56,20 +57,23 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
             return Failure.Invalid(errors);
         }
 
+        var before = new CategoryAuditSnapshot(category.Slug, category.Name);
         category.Name = name!;
         category.Slug = newSlug!;
-        return await SaveAsync(category, cancellationToken);
+        return await SaveAsync(category, "category.updated", before, cancellationToken);
     }
 
     public async Task<Failure?> DeleteAsync(string slug, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var key = Key(slug);
-        var id = await db.Set<AppCategory>().Where(c => c.Slug == key).Select(c => (long?)c.Id).SingleOrDefaultAsync(cancellationToken);
-        if (id is null)
+        var found = await db.Set<AppCategory>().AsNoTracking().Where(c => c.Slug == key).SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
             return NotFound(slug);
         }
+
+        long? id = found.Id;
 
         // Live apps (active or not) keep their category until an admin moves them; deleted ones let go of it.
         var used = await db.Set<App>().CountAsync(a => a.CategoryId == id, cancellationToken);
@@ -82,27 +86,38 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
         await db.Set<App>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.CategoryId == id)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.CategoryId, (long?)null), cancellationToken);
         await db.Set<AppCategory>().Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await audit.RecordAsync("category.deleted", "category", found.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            new CategoryAuditSnapshot(found.Slug, found.Name), null, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         cache.Evict();
         return null;
     }
 
-    private async Task<Result<CategoryResponse>> SaveAsync(AppCategory category, CancellationToken cancellationToken)
+    private async Task<Result<CategoryResponse>> SaveAsync(AppCategory category, string action, CategoryAuditSnapshot? before, CancellationToken cancellationToken)
     {
         if (await db.Set<AppCategory>().AnyAsync(c => c.Slug == category.Slug && c.Id != category.Id, cancellationToken))
         {
             return SlugTaken();
         }
 
-        try
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // Two admins raced past the check above: the unique index decided.
+                db.ChangeTracker.Clear();
+                return SlugTaken();
+            }
+
+            await audit.RecordAsync(action, "category", category.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                before, new CategoryAuditSnapshot(category.Slug, category.Name), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Two admins raced past the check above: the unique index decided.
-            db.ChangeTracker.Clear();
-            return SlugTaken();
+            await transaction.CommitAsync(cancellationToken);
         }
 
         cache.Evict();
@@ -155,3 +170,6 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
 }
+
+/// <summary>What the audit log keeps of a category.</summary>
+internal sealed record CategoryAuditSnapshot(string Slug, string Name);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.Json;
@@ -16,7 +17,7 @@ namespace Aap.Api.Features.Apps;
 /// a merge patch's result, which no binder sees.
 /// </summary>
 [FeatureSurface]
-internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimeProvider clock, IOptions<JsonOptions> json)
+internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimeProvider clock, IOptions<JsonOptions> json, AuditLog audit)
 {
     public async Task<Result<AdminAppResponse>> CreateAsync(AppRequest request, CancellationToken cancellationToken)
     {
@@ -27,7 +28,7 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
         }
 
         db.Set<App>().Add(app);
-        return await SaveAsync(app, cancellationToken);
+        return await SaveAsync(app, "app.created", null, cancellationToken);
     }
 
     public async Task<Result<AdminAppResponse>> ReplaceAsync(long id, AppRequest request, CancellationToken cancellationToken)
@@ -38,7 +39,8 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
             return Failure.NotFound($"App {id}");
         }
 
-        return await ApplyAsync(app, request, cancellationToken) ?? await SaveAsync(app, cancellationToken);
+        var before = await SnapshotAsync(app, cancellationToken);
+        return await ApplyAsync(app, request, cancellationToken) ?? await SaveAsync(app, "app.updated", before, cancellationToken);
     }
 
     /// <summary>
@@ -53,24 +55,41 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
             return Failure.NotFound($"App {id}");
         }
 
-        var current = new AppRequest(app.Name, app.Link, app.Points, app.Description, await CategorySlugAsync(app, cancellationToken), app.IsActive);
+        var before = await SnapshotAsync(app, cancellationToken);
+        var current = new AppRequest(app.Name, app.Link, app.Points, app.Description, before.Category, app.IsActive);
         var (merged, errors) = MergePatch.Apply(current, patch, json.Value.SerializerOptions);
         if (merged is null)
         {
             return Failure.Invalid(errors);
         }
 
-        return await ApplyAsync(app, merged, cancellationToken) ?? await SaveAsync(app, cancellationToken);
+        return await ApplyAsync(app, merged, cancellationToken) ?? await SaveAsync(app, "app.updated", before, cancellationToken);
     }
 
     /// <summary>Soft-deletes an app: it leaves the catalog at once, and completions keep pointing at it.</summary>
     public async Task<Failure?> DeleteAsync(long id, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var app = await db.Set<App>().AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (app is null)
+        {
+            return Failure.NotFound($"App {id}");
+        }
+
         var deleted = await db.Set<App>().Where(a => a.Id == id)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now).SetProperty(a => a.Version, a => a.Version + 1), cancellationToken);
+        if (deleted != 1)
+        {
+            return Failure.NotFound($"App {id}");
+        }
+
+        var before = await SnapshotAsync(app, cancellationToken);
+        await audit.RecordAsync("app.deleted", "app", Key(id), before, before with { UpdatedAt = now, DeletedAt = now }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         cache.Evict();
-        return deleted == 1 ? null : Failure.NotFound($"App {id}");
+        return null;
     }
 
     public async Task<Result<AdminAppResponse>> RestoreAsync(long id, CancellationToken cancellationToken)
@@ -81,8 +100,9 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
             return Failure.NotFound($"Deleted app {id}");
         }
 
+        var before = await SnapshotAsync(app, cancellationToken);
         app.DeletedAt = null;
-        return await SaveAsync(app, cancellationToken);
+        return await SaveAsync(app, "app.restored", before, cancellationToken);
     }
 
     private async Task<Failure?> ApplyAsync(App app, AppRequest request, CancellationToken cancellationToken)
@@ -148,29 +168,47 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
         return null;
     }
 
-    /// <summary>Saves and evicts the catalog; a name already used by a live app is a 409.</summary>
-    private async Task<Result<AdminAppResponse>> SaveAsync(App app, CancellationToken cancellationToken)
+    /// <summary>
+    /// Saves with the audit record of <paramref name="action"/> in one transaction, and evicts the catalog; a name
+    /// already used by a live app is a 409 (and nothing is saved or recorded).
+    /// </summary>
+    private async Task<Result<AdminAppResponse>> SaveAsync(App app, string action, AdminAppResponse? before, CancellationToken cancellationToken)
     {
         if (await db.Set<App>().AnyAsync(a => a.NormalizedName == app.NormalizedName && a.Id != app.Id, cancellationToken))
         {
             return NameTaken();
         }
 
-        try
+        AdminAppResponse after;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            try
+            {
+                // Saved first so a new app has its id for the record.
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException)
+            {
+                // Two admins raced past the check above: the unique index decided.
+                db.ChangeTracker.Clear();
+                return NameTaken();
+            }
+
+            after = await SnapshotAsync(app, cancellationToken);
+            await audit.RecordAsync(action, "app", Key(app.Id), before, after, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException)
-        {
-            // Two admins raced past the check above: the unique index decided.
-            db.ChangeTracker.Clear();
-            return NameTaken();
+            await transaction.CommitAsync(cancellationToken);
         }
 
         cache.Evict();
-        return new AdminAppResponse(app.Id, app.Name, app.Link, app.Points, app.Description, await CategorySlugAsync(app, cancellationToken),
-            app.IsActive, app.CreatedAt, app.UpdatedAt, app.DeletedAt);
+        return after;
     }
+
+    private async Task<AdminAppResponse> SnapshotAsync(App app, CancellationToken cancellationToken) =>
+        new(app.Id, app.Name, app.Link, app.Points, app.Description, await CategorySlugAsync(app, cancellationToken),
+            app.IsActive, app.CreatedAt, app.UpdatedAt, app.DeletedAt);
+
+    private static string Key(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<string?> CategorySlugAsync(App app, CancellationToken cancellationToken) =>
         app.CategoryId is { } categoryId

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
@@ -25,6 +26,9 @@ internal sealed partial class AccountService(
     CredentialThrottle throttle,
     IOptions<AuthOptions> options,
     RuntimeSettings settings,
+    AuditLog audit,
+    TokenService tokens,
+    TimeProvider clock,
     ILogger<AccountService> logger)
 {
     public const int PasswordMinLength = 8;
@@ -50,8 +54,18 @@ internal sealed partial class AccountService(
         if (errors.Count == 0)
         {
             var user = new User { Email = cleanEmail, UserName = cleanName, Role = role };
+            // Admins are made by the command line or the bootstrap, never by signing up: that is worth a record, saved
+            // with the account or not at all.
+            await using var transaction = role == Roles.Admin ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             if (await CreateAsync(user, password!, errors))
             {
+                if (transaction is not null)
+                {
+                    await audit.RecordAsync("user.created", "user", user.Id.ToString(CultureInfo.InvariantCulture), null, UserAuditSnapshot.Of(user), cancellationToken);
+                    await db.SaveChangesAsync(cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
                 LogRegistered(user.Id, role);
                 return Account.From(user);
             }
@@ -276,6 +290,112 @@ internal sealed partial class AccountService(
         return errors.Count > 0 ? Failure.Invalid(errors, "The password cannot be changed.") : Account.From(user);
     }
 
+    /// <summary>One account, active or not, as admins see it.</summary>
+    public async Task<Result<AdminUserDetails>> FindForAdminAsync(long id, CancellationToken cancellationToken)
+    {
+        var user = await users.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        return user is null ? Failure.NotFound($"User {id}") : await DetailsAsync(user, cancellationToken);
+    }
+
+    /// <summary>
+    /// An admin changes an account's role and/or active state (null: kept), recorded in the audit log. Deactivating
+    /// or demoting ends every session of the account at once, on every node. An admin cannot demote or deactivate
+    /// themself, and the last active admin cannot be demoted or deactivated (409).
+    /// </summary>
+    public async Task<Result<AdminUserDetails>> UpdateByAdminAsync(long? actorId, long id, string? role, bool? isActive, CancellationToken cancellationToken)
+    {
+        var roleName = role?.Trim() switch
+        {
+            null => null,
+            var r when r.Equals(Roles.Admin, StringComparison.OrdinalIgnoreCase) => Roles.Admin,
+            var r when r.Equals(Roles.User, StringComparison.OrdinalIgnoreCase) => Roles.User,
+            _ => "",
+        };
+        if (roleName == "")
+        {
+            return Failure.Invalid("role", "Use admin or user.");
+        }
+
+        bool endSessions;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var user = await users.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+            if (user is null)
+            {
+                return Failure.NotFound($"User {id}");
+            }
+
+            var before = UserAuditSnapshot.Of(user);
+            var newRole = roleName ?? user.Role;
+            var newActive = isActive ?? user.IsActive;
+            var losesAdmin = user.Role == Roles.Admin && user.IsActive && (newRole != Roles.Admin || !newActive);
+            if (losesAdmin && actorId == user.Id)
+            {
+                return new Failure(409, ProblemCodes.Conflict, "You cannot demote or deactivate your own account; ask another admin.");
+            }
+
+            if (losesAdmin && !await users.Users.AnyAsync(u => u.Role == Roles.Admin && u.IsActive && u.Id != id, cancellationToken))
+            {
+                return new Failure(409, ProblemCodes.Conflict, "This is the last active admin; make another account an admin first.");
+            }
+
+            endSessions = (user.IsActive && !newActive) || (user.Role == Roles.Admin && newRole != Roles.Admin);
+            if (newRole == user.Role && newActive == user.IsActive)
+            {
+                return await DetailsAsync(user, cancellationToken);
+            }
+
+            user.Role = newRole;
+            user.IsActive = newActive;
+            var action = before.IsActive != newActive ? (newActive ? "user.reactivated" : "user.deactivated") : "user.role_changed";
+            await audit.RecordAsync(actorId, action, "user", id.ToString(CultureInfo.InvariantCulture), before, UserAuditSnapshot.Of(user), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        if (endSessions)
+        {
+            await tokens.EndAllSessionsAsync(id, "account changed by an admin", cancellationToken);
+        }
+
+        LogChangedByAdmin(id, actorId);
+        return await FindForAdminAsync(id, cancellationToken);
+    }
+
+    /// <summary>
+    /// Clears what refuses the account's password checks: the throttle's counts under its id and under its user name
+    /// and e-mail, and Identity's own lock-out; recorded in the audit log. The account may sign in at once.
+    /// </summary>
+    public async Task<Result<AdminUserDetails>> UnlockAsync(long? actorId, long id, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var user = await users.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        if (user is null)
+        {
+            return Failure.NotFound($"User {id}");
+        }
+
+        var lockedUntil = await throttle.LockedUntilAsync(id, cancellationToken);
+        var cleared = await throttle.ClearAsync(id, [user.UserName, user.Email], cancellationToken);
+        user.LockoutEnd = null;
+        user.AccessFailedCount = 0;
+        await audit.RecordAsync(actorId, "user.unlocked", "user", id.ToString(CultureInfo.InvariantCulture),
+            new UnlockAuditSnapshot(lockedUntil, cleared), new UnlockAuditSnapshot(null, 0), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return await DetailsAsync(user, cancellationToken);
+    }
+
+    private async Task<AdminUserDetails> DetailsAsync(User user, CancellationToken cancellationToken)
+    {
+        var throttled = await throttle.LockedUntilAsync(user.Id, cancellationToken);
+        var identity = user.LockoutEnd is { } end && end > clock.GetUtcNow() ? end.UtcDateTime : (DateTime?)null;
+        var lockedUntil = throttled is null ? identity : identity is null || throttled > identity ? throttled : identity;
+        return new AdminUserDetails(user.Id, user.UserName, user.Email, user.Role, user.IsActive, user.CreatedAt, user.UpdatedAt, lockedUntil);
+    }
+
+    private sealed record UnlockAuditSnapshot(DateTime? LockedUntil, int ThrottleCounts);
+
     private Task<User?> FindActiveUserAsync(long id, CancellationToken cancellationToken) =>
         users.Users.SingleOrDefaultAsync(u => u.Id == id && u.IsActive, cancellationToken);
 
@@ -387,6 +507,9 @@ internal sealed partial class AccountService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} registered with role {Role}")]
     private partial void LogRegistered(long userId, string role);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} changed by admin {AdminId}")]
+    private partial void LogChangedByAdmin(long userId, long? adminId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Login succeeded for user {UserId}")]
     private partial void LogLoggedIn(long userId);

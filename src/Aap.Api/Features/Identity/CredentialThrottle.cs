@@ -74,11 +74,37 @@ internal sealed class CredentialThrottle(AppDbContext db, AddressAttemptLimiter 
             ("pair", PairKey(accountKey, address)),
             ("account", accountKey));
 
-    /// <summary>Forgets every count of an account (an admin clearing a lock-out).</summary>
-    public Task<int> ClearAsync(long userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forgets every count of an account (an admin clearing a lock-out): those kept under its id, and those kept under
+    /// its <paramref name="logins"/> (user name, e-mail) from guesses made before the account existed.
+    /// </summary>
+    public async Task<int> ClearAsync(long userId, IEnumerable<string?> logins, CancellationToken cancellationToken)
     {
+        var cleared = 0;
+        foreach (var key in logins.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => UnknownLoginKey(l!)).Prepend(AccountKey(userId)))
+        {
+            cleared += await db.Set<LoginAttempt>().Where(a => a.Key == key || a.Key.StartsWith(key + "|")).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        return cleared;
+    }
+
+    /// <summary>
+    /// Until when the account is refused a password check from every address (its hourly ceiling is reached), or from
+    /// some address (the per-address limit is reached there): the latest of these, or null when nothing holds it back.
+    /// </summary>
+    public async Task<DateTime?> LockedUntilAsync(long userId, CancellationToken cancellationToken)
+    {
+        var auth = options.Value;
         var key = AccountKey(userId);
-        return db.Set<LoginAttempt>().Where(a => a.Key == key || a.Key.StartsWith(key + "|")).ExecuteDeleteAsync(cancellationToken);
+        var rows = await db.Set<LoginAttempt>().AsNoTracking().Where(a => a.Key == key || a.Key.StartsWith(key + "|")).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var until = rows
+            .Select(a => a.Key == key
+                ? (a.Attempts >= auth.MaxAccountAttemptsPerHour ? a.WindowStartMs + (long)TimeSpan.FromHours(1).TotalMilliseconds : 0)
+                : (a.Attempts >= auth.MaxFailedAttempts ? a.WindowStartMs + (long)TimeSpan.FromMinutes(auth.LockoutMinutes).TotalMilliseconds : 0))
+            .DefaultIfEmpty(0).Max();
+        return until > now ? DateTimeOffset.FromUnixTimeMilliseconds(until).UtcDateTime : null;
     }
 
     private static string PairKey(string accountKey, IPAddress? address) =>

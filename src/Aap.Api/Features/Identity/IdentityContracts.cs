@@ -51,3 +51,17 @@ internal sealed record LogoutResponse(int SessionsEnded);
 /// <summary>An account as the admins' user list shows it.</summary>
 [FeatureSurface]
 internal sealed record AdminUserResponse(long Id, string? Username, string? Email, string Role, bool IsActive, DateTime CreatedAt);
+
+/// <summary>An admin's change to an account: the fields sent are changed, the others kept.</summary>
+public sealed record UpdateUserRequest(string? Role, bool? IsActive);
+
+/// <summary>One account as admins see it, with until when password checks are refused (null: they are not).</summary>
+[Platform.FeatureSurface]
+internal sealed record AdminUserDetails(
+    long Id, string? Username, string? Email, string Role, bool IsActive, DateTime CreatedAt, DateTime UpdatedAt, DateTime? LockedUntil);
+
+/// <summary>What the audit log keeps of an account: no password hash, no security stamp, no token.</summary>
+internal sealed record UserAuditSnapshot(string? Username, string? Email, string Role, bool IsActive)
+{
+    public static UserAuditSnapshot Of(User user) => new(user.UserName, user.Email, user.Role, user.IsActive);
+}

@@ -60,6 +60,7 @@ internal static partial class IdentityFeature
         services.AddSingleton<Platform.Persistence.IDatabaseChannel, ProfileChanges>();
         services.AddScoped<TokenService>();
         services.AddScoped<AccountService>();
+        services.AddScoped<Platform.Audit.IAuditActorNames, AuditActorNames>();
         services.AddSingleton(AuthSettings.AccessTokenLifetimeSeconds);
         services.AddSingleton(AuthSettings.RefreshTokenLifetimeDays);
         services.AddSingleton(AuthSettings.RefreshFamilyMaxDays);

@@ -3,6 +3,7 @@ using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Settings;
@@ -24,6 +25,7 @@ internal sealed partial class RewardsService(
     FileService files,
     RuntimeSettings settings,
     TimeProvider clock,
+    AuditLog audit,
     ILogger<RewardsService> logger)
 {
     /// <summary>Completes an app's task with a screenshot as proof; the points are credited at once, or when an admin approves.</summary>
@@ -121,6 +123,8 @@ internal sealed partial class RewardsService(
         }
 
         var completion = await db.Set<AppCompletion>().AsNoTracking().SingleAsync(c => c.Id == completionId, cancellationToken);
+        await audit.RecordAsync(adminId, "completion.approved", "completion", Key(completionId),
+            CompletionAuditSnapshot.Of(completion) with { Status = CompletionStatus.Pending, ReviewReason = null }, CompletionAuditSnapshot.Of(completion), cancellationToken);
         await CreditAsync(completion.UserId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return null;
@@ -135,11 +139,17 @@ internal sealed partial class RewardsService(
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var changed = await db.Set<AppCompletion>().Where(c => c.Id == completionId && c.Status == CompletionStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CompletionStatus.Rejected).SetProperty(c => c.ReviewReason, reason)
                 .SetProperty(c => c.ReviewedBy, adminId).SetProperty(c => c.ReviewedAt, now).SetProperty(c => c.UpdatedAt, now), cancellationToken);
         if (changed == 1)
         {
+            var completion = await db.Set<AppCompletion>().AsNoTracking().SingleAsync(c => c.Id == completionId, cancellationToken);
+            await audit.RecordAsync(adminId, "completion.rejected", "completion", Key(completionId),
+                CompletionAuditSnapshot.Of(completion) with { Status = CompletionStatus.Pending, ReviewReason = null }, CompletionAuditSnapshot.Of(completion), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return null;
         }
 
@@ -165,6 +175,8 @@ internal sealed partial class RewardsService(
         }
 
         await db.Set<AppCompletion>().Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
+        await audit.RecordAsync("completion.deleted", "completion", Key(completionId), CompletionAuditSnapshot.Of(completion) with { PointsReversed = credited }, null, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return null;
     }
@@ -292,9 +304,17 @@ internal sealed partial class RewardsService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    private static string Key(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static Failure AlreadyCompleted() =>
         new(409, RewardsCodes.AlreadyCompleted, "You have already completed this app.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} completed app {AppId}: {Status}, flagged {Flagged}")]
     private partial void LogCompleted(long userId, long appId, CompletionStatus status, bool flagged);
+}
+
+/// <summary>What the audit log keeps of a completion (not the screenshot).</summary>
+internal sealed record CompletionAuditSnapshot(long UserId, long AppId, CompletionStatus Status, int Points, string? ReviewReason, long? PointsReversed = null)
+{
+    public static CompletionAuditSnapshot Of(AppCompletion c) => new(c.UserId, c.AppId, c.Status, c.Points, c.ReviewReason);
 }

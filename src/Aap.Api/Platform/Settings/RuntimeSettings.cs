@@ -33,6 +33,9 @@ internal sealed class RuntimeSettingChange
     public DateTime ChangedAt { get; set; }
 }
 
+/// <summary>What the audit log keeps of a setting: its stored value (no record before it means the default applied).</summary>
+internal sealed record SettingAuditSnapshot(int Value);
+
 /// <summary>An integer setting with a default and inclusive bounds.</summary>
 internal sealed record RuntimeSettingDefinition(string Key, int Default, int Min, int Max, string Description)
 {
@@ -104,7 +107,7 @@ internal sealed partial class RuntimeSettings(
             .ToList();
     }
 
-    /// <summary>Stores a value the caller has bounds-checked, with its audit record, in one transaction.</summary>
+    /// <summary>Stores a value the caller has bounds-checked, with its history row and its audit record, in one transaction.</summary>
     public async Task SetAsync(RuntimeSettingDefinition definition, int value, long? changedBy, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -127,6 +130,9 @@ internal sealed partial class RuntimeSettings(
         }
 
         db.Set<RuntimeSettingChange>().Add(new RuntimeSettingChange { Key = definition.Key, OldValue = old, NewValue = text, ChangedBy = changedBy, ChangedAt = now });
+        // The settings history stays for the settings page; the audit log has every admin action in one place.
+        await scope.ServiceProvider.GetRequiredService<Audit.AuditLog>().RecordAsync(changedBy, "setting.updated", "setting", definition.Key,
+            old is null ? null : new SettingAuditSnapshot(int.Parse(old, CultureInfo.InvariantCulture)), new SettingAuditSnapshot(value), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         _snapshot = null;

@@ -65,6 +65,45 @@ public abstract class CompletionReviewTests(AapFactory factory)
         (await user.BalanceAsync()).ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Approvals_and_rejections_are_audited_once_with_the_reviewer()
+    {
+        var adminAccount = await factory.CreateAdminAsync();
+        using var admin = await factory.ClientForAsync(adminAccount);
+        using var user = await factory.ClientForAsync(await factory.RegisterAsync());
+        await SetRequireReviewAsync(admin, 1);
+        using var first = await user.CompleteAsync(await factory.AddAppAsync(points: 15), Screenshot());
+        var approved = (await first.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+        using var second = await user.CompleteAsync(await factory.AddAppAsync(), Screenshot());
+        var rejected = (await second.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var approve = await admin.PostAsync($"/api/v1/admin/completions/{approved}/approve", null, Ct);
+            approve.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using (var reject = await admin.PostAsJsonAsync($"/api/v1/admin/completions/{rejected}/reject", new { reason = "Wrong app" }, Ct))
+        {
+            reject.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using (var again = await admin.PostAsJsonAsync($"/api/v1/admin/completions/{rejected}/reject", new { reason = "Twice" }, Ct))
+        {
+            await Problem.ReadAsync(again, HttpStatusCode.Conflict, "already_reviewed");
+        }
+
+        var approvals = await Audit.AuditLogTests.ListAsync(admin, $"entity_type=completion&entity_id={approved}");
+        approvals.Select(r => r.GetProperty("action").GetString()).ShouldBe(["completion.approved"], "approving twice is recorded once");
+        approvals[0].GetProperty("actor_id").GetInt64().ShouldBe(adminAccount.Id);
+        approvals[0].GetProperty("before").GetProperty("status").GetString().ShouldBe("pending");
+        approvals[0].GetProperty("after").GetProperty("status").GetString().ShouldBe("approved");
+        approvals[0].GetProperty("after").GetProperty("points").GetInt32().ShouldBe(15);
+        var rejections = await Audit.AuditLogTests.ListAsync(admin, $"entity_type=completion&entity_id={rejected}");
+        rejections.Select(r => r.GetProperty("action").GetString()).ShouldBe(["completion.rejected"]);
+        rejections[0].GetProperty("after").GetProperty("review_reason").GetString().ShouldBe("Wrong app");
+    }
+
     private static async Task SetRequireReviewAsync(HttpClient admin, int value)
     {
         using var response = await admin.PutAsJsonAsync("/api/v1/admin/settings/rewards.require_review", new { value }, Ct);
