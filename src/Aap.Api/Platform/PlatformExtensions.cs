@@ -23,6 +23,7 @@ internal static class PlatformExtensions
 
         builder.AddAapLogging();
         builder.AddPersistence();
+        builder.AddAapDataProtection();
 
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         var http = builder.Configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
@@ -97,7 +98,6 @@ internal static class PlatformExtensions
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
         app.MapAapOpenApi();
-        app.MapHome();
         return app;
     }
 }
