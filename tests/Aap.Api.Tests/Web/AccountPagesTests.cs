@@ -60,6 +60,12 @@ public sealed class AccountPagesTests(PagesFactory factory) : IClassFixture<Page
 
         await Expect(browser.Page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The username, e-mail or password is wrong.");
         await Expect(browser.Page.GetByLabel("Username or e-mail")).ToHaveValueAsync(account.UserName!);
+        foreach (var field in new[] { "Username or e-mail", "Password" })
+        {
+            await Expect(browser.Page.GetByLabel(field)).ToHaveAttributeAsync("aria-invalid", "true");
+            await Expect(browser.Page.GetByLabel(field)).ToHaveAttributeAsync("aria-describedby", "sign-in-alert");
+        }
+
         await browser.AssertAccessibleAsync();
         await browser.AssertNoProblemsAsync();
     }

@@ -18,6 +18,9 @@ internal sealed class SignInModel(AccountService accounts, TokenService tokens, 
 
     public string? Alert { get; private set; }
 
+    /// <summary>The alert's id while there is one: both fields point to it (<c>aria-describedby</c>).</summary>
+    public string? AlertId => Alert is null ? null : "sign-in-alert";
+
     public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(Destination) : Page();
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
