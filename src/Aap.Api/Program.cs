@@ -8,6 +8,7 @@ using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Web;
 
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
@@ -19,10 +20,12 @@ builder.AddTodosFeature();
 builder.AddFilesFeature();
 builder.AddAppsFeature();
 builder.AddRewardsFeature();
+builder.AddWebFront();
 
 var app = builder.Build();
 
 app.UsePlatform();
+app.UseWebFront();
 app.UseIdentityFeature();
 app.MapIdentityFeature();
 app.MapTodosFeature();
@@ -30,6 +33,7 @@ app.MapFilesFeature();
 app.MapAppsFeature();
 app.MapRewardsFeature();
 app.MapSeedDialects();
+app.MapWebFront();
 
 if (AapCli.IsCommand(args))
 {

@@ -24,6 +24,7 @@ internal static class PlatformExtensions
 
         builder.AddAapLogging();
         builder.AddPersistence();
+        builder.AddAapDataProtection();
 
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         var http = builder.Configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
@@ -101,7 +102,6 @@ internal static class PlatformExtensions
         app.MapSettingsEndpoints();
         app.MapAuditEndpoints();
         app.MapAapOpenApi();
-        app.MapHome();
         return app;
     }
 }

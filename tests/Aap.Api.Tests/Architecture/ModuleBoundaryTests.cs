@@ -16,17 +16,17 @@ public sealed class ModuleBoundaryTests
     [Fact]
     public void Platform_depends_on_no_feature_dialect_or_command_line()
     {
-        const string rule = "Aap.Api.Platform is infrastructure and must not name Aap.Api.Features.*, Aap.Api.Dialects or Aap.Api.Cli";
+        const string rule = "Aap.Api.Platform is infrastructure and must not name Aap.Api.Features.*, Aap.Api.Dialects, Aap.Api.Cli or Aap.Api.Web";
         ShouldHaveNone(Rules.Value.PlatformNamesNoFeatureDialectOrCli(), rule);
-        ShouldHaveNone(NetArchTestOffences(typeof(Program).Assembly, "Aap.Api.Platform", "Aap.Api.Features", "Aap.Api.Dialects", "Aap.Api.Cli"), rule + " (NetArchTest)");
+        ShouldHaveNone(NetArchTestOffences(typeof(Program).Assembly, "Aap.Api.Platform", "Aap.Api.Features", "Aap.Api.Dialects", "Aap.Api.Cli", "Aap.Api.Web"), rule + " (NetArchTest)");
     }
 
     [Fact]
     public void Features_depend_on_no_dialect_or_command_line()
     {
-        const string rule = "Aap.Api.Features.* must not name Aap.Api.Dialects or Aap.Api.Cli";
+        const string rule = "Aap.Api.Features.* must not name Aap.Api.Dialects, Aap.Api.Cli or Aap.Api.Web";
         ShouldHaveNone(Rules.Value.FeaturesNameNoDialectOrCli(), rule);
-        ShouldHaveNone(NetArchTestOffences(typeof(Program).Assembly, "Aap.Api.Features", "Aap.Api.Dialects", "Aap.Api.Cli"), rule + " (NetArchTest)");
+        ShouldHaveNone(NetArchTestOffences(typeof(Program).Assembly, "Aap.Api.Features", "Aap.Api.Dialects", "Aap.Api.Cli", "Aap.Api.Web"), rule + " (NetArchTest)");
     }
 
     [Fact]
@@ -36,6 +36,14 @@ public sealed class ModuleBoundaryTests
     [Fact]
     public void Seed_dialects_use_only_feature_surfaces_and_never_the_database_context() =>
         ShouldHaveNone(Rules.Value.DialectsNameOnlyFeatureSurfacesAndNeverTheDbContext(), "Aap.Api.Dialects may name feature types only through [FeatureSurface] types, and never AppDbContext");
+
+    [Fact]
+    public void The_pages_use_only_feature_surfaces_and_never_the_database_context()
+    {
+        ShouldHaveNone(Rules.Value.WebNamesOnlyFeatureSurfacesAndNeverTheDbContext(), "Aap.Api.Web (pages and their generated views) may name feature types only through [FeatureSurface] types, and never AppDbContext");
+        // The rule must see the pages: the generated views carry the Web namespace (@namespace in _ViewImports.cshtml).
+        typeof(Program).Assembly.GetTypes().ShouldContain(t => t.Namespace == "Aap.Api.Web.Pages" && t.Name.EndsWith("_Index", StringComparison.Ordinal));
+    }
 
     [Fact]
     public void No_feature_surface_type_is_an_entity() =>

@@ -21,15 +21,17 @@ public sealed partial class ModuleRules(TypeDependencies assembly, string root)
 
     private string Cli => $"{root}.Cli";
 
+    private string Web => $"{root}.Web";
+
     private string DbContext => $"{root}.Platform.Persistence.AppDbContext";
 
-    /// <summary>a. Platform is infrastructure: it names no feature, no seed dialect and nothing of the command line.</summary>
+    /// <summary>a. Platform is infrastructure: it names no feature, no seed dialect, nothing of the command line or of the pages.</summary>
     public IReadOnlyList<string> PlatformNamesNoFeatureDialectOrCli() =>
-        Offences(Platform, d => In(d.Target, Features) || In(d.Target, Dialects) || In(d.Target, Cli));
+        Offences(Platform, d => In(d.Target, Features) || In(d.Target, Dialects) || In(d.Target, Cli) || In(d.Target, Web));
 
-    /// <summary>b. Features name no seed dialect and nothing of the command line.</summary>
+    /// <summary>b. Features name no seed dialect, nothing of the command line and nothing of the pages.</summary>
     public IReadOnlyList<string> FeaturesNameNoDialectOrCli() =>
-        Offences(Features, d => In(d.Target, Dialects) || In(d.Target, Cli));
+        Offences(Features, d => In(d.Target, Dialects) || In(d.Target, Cli) || In(d.Target, Web));
 
     /// <summary>c. A feature names another feature's types only where they are marked as that feature's surface.</summary>
     public IReadOnlyList<string> FeaturesNameOtherFeaturesOnlyThroughTheirSurface() =>
@@ -37,8 +39,13 @@ public sealed partial class ModuleRules(TypeDependencies assembly, string root)
             d => $"{FeatureOf(d.Target)}'s {d.Target.FullName} is not [FeatureSurface]");
 
     /// <summary>d. The seed dialects are adapters over feature surfaces: no other feature type, and never the EF context.</summary>
-    public IReadOnlyList<string> DialectsNameOnlyFeatureSurfacesAndNeverTheDbContext() =>
-        Offences(Dialects, d => d.Target.FullName == DbContext || (FeatureOf(d.Target) is not null && !IsSurface(d.Target)),
+    public IReadOnlyList<string> DialectsNameOnlyFeatureSurfacesAndNeverTheDbContext() => ConsumerOffences(Dialects);
+
+    /// <summary>g. The pages (<c>Web</c>, Razor code and the generated views alike) are a consumer like the dialects: feature surfaces only, never the EF context.</summary>
+    public IReadOnlyList<string> WebNamesOnlyFeatureSurfacesAndNeverTheDbContext() => ConsumerOffences(Web);
+
+    private List<string> ConsumerOffences(string consumer) =>
+        Offences(consumer, d => d.Target.FullName == DbContext || (FeatureOf(d.Target) is not null && !IsSurface(d.Target)),
             d => d.Target.FullName == DbContext ? "the EF context" : $"{FeatureOf(d.Target)}'s {d.Target.FullName} is not [FeatureSurface]");
 
     /// <summary>e. An entity (a type an <c>IEntityTypeConfiguration&lt;T&gt;</c> configures) is never part of a surface.</summary>

@@ -46,6 +46,14 @@ public sealed class ModuleRulesSampleTests
         ]);
 
     [Fact]
+    public void A_page_naming_the_context_or_an_entity_is_found_and_a_surface_is_allowed() =>
+        Rules.Value.WebNamesOnlyFeatureSurfacesAndNeverTheDbContext().ShouldBe(
+        [
+            $"{Sample}.Web.PageSample names {Sample}.Features.One.Widget (One's {Sample}.Features.One.Widget is not [FeatureSurface]), in: body of {Sample}.Web.PageSample.Count",
+            $"{Sample}.Web.PageSample names {Sample}.Platform.Persistence.AppDbContext (the EF context), in: signature of {Sample}.Web.PageSample.Count",
+        ]);
+
+    [Fact]
     public void An_entity_marked_as_surface_is_found() =>
         Rules.Value.NoSurfaceTypeIsAnEntity().ShouldBe(
             [$"{Sample}.Features.One.Gadget is [FeatureSurface] but is an EF entity (configured by {Sample}.Features.One.WidgetConfiguration): expose a record instead"]);

@@ -105,6 +105,8 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
+        // The pages' static files (wwwroot, fingerprinted by MapStaticAssets) from the build's manifest, as in Development.
+        builder.UseStaticWebAssets();
         builder.UseSetting("AAP_DATA_DIR", DataDirectory);
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("Database:SeedProfile", "test");

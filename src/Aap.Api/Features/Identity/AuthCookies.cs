@@ -4,7 +4,7 @@ namespace Aap.Api.Features.Identity;
 
 /// <summary>
 /// The token cookies: <c>HttpOnly</c>, <c>Secure</c> (plain HTTP only in Development), explicit <c>SameSite</c>.
-/// The refresh cookie goes only to the endpoints that use it.
+/// Both have path <c>/</c>: the pages renew an expired access token from the refresh cookie on any page request.
 /// </summary>
 [FeatureSurface]
 internal static class AuthCookies
@@ -12,8 +12,11 @@ internal static class AuthCookies
     public const string Access = "aap_access";
     public const string Refresh = "aap_refresh";
 
-    /// <summary>Where the refresh cookie is sent: the auth endpoints of the product API and of the seed dialects.</summary>
-    public static readonly string[] RefreshPaths = ["/api/v1/auth", "/api/logout", "/api/token", "/api/refresh"];
+    /// <summary>
+    /// Where earlier versions wrote a copy of the refresh cookie (the auth endpoints only). <see cref="Clear"/> still
+    /// deletes these, so that an upgraded browser loses them.
+    /// </summary>
+    public static readonly string[] LegacyRefreshPaths = ["/api/v1/auth", "/api/logout", "/api/token", "/api/refresh"];
 
     public static void WriteAccess(HttpContext context, string accessToken, int expiresIn) =>
         context.Response.Cookies.Append(Access, accessToken, Options(context, "/", TimeSpan.FromSeconds(expiresIn)));
@@ -21,17 +24,14 @@ internal static class AuthCookies
     public static void Write(HttpContext context, TokenPair pair, TimeProvider clock)
     {
         WriteAccess(context, pair.AccessToken, pair.ExpiresIn);
-        var lifetime = pair.RefreshExpiresAt - clock.GetUtcNow().UtcDateTime;
-        foreach (var path in RefreshPaths)
-        {
-            context.Response.Cookies.Append(Refresh, pair.RefreshToken, Options(context, path, lifetime));
-        }
+        context.Response.Cookies.Append(Refresh, pair.RefreshToken, Options(context, "/", pair.RefreshExpiresAt - clock.GetUtcNow().UtcDateTime));
     }
 
     public static void Clear(HttpContext context)
     {
         context.Response.Cookies.Delete(Access, Options(context, "/", TimeSpan.Zero));
-        foreach (var path in RefreshPaths)
+        context.Response.Cookies.Delete(Refresh, Options(context, "/", TimeSpan.Zero));
+        foreach (var path in LegacyRefreshPaths)
         {
             context.Response.Cookies.Delete(Refresh, Options(context, path, TimeSpan.Zero));
         }

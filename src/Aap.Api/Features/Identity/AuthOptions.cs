@@ -56,6 +56,15 @@ internal sealed class AuthOptions
     [Range(1, 3600)]
     public int RateLimitWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// For the pages' transparent renewal only: a refresh token consumed at most this many seconds ago, whose session
+    /// is live, still yields a new access token (and no new refresh token) instead of counting as a replay, because a
+    /// page and its parallel requests (two tabs, htmx) present the same cookie at once. 0 turns the grace off. The API
+    /// refresh routes never apply it.
+    /// </summary>
+    [Range(0, 60)]
+    public int BrowserRenewReuseSeconds { get; set; } = 10;
+
     /// <summary>Refuse a password equal to the user name or e-mail.</summary>
     public bool RejectPasswordEqualToIdentity { get; set; } = true;
 

@@ -60,6 +60,23 @@ internal sealed partial class TokenService(
     /// </summary>
     public async Task<Result<TokenPair>> RefreshAsync(string? presented, string dialect, CancellationToken cancellationToken)
     {
+        var rotated = await RotateAsync(presented, dialect, reuseGrace: null, cancellationToken);
+        return rotated.Succeeded ? rotated.Value.Pair! : rotated.Failure;
+    }
+
+    /// <summary>
+    /// The pages' transparent renewal (a page request whose access cookie is missing or expired): rotates the refresh
+    /// token of the API's dialect like <see cref="RefreshAsync"/>, with one difference. A page and the requests it
+    /// starts (another tab, htmx) present the same refresh cookie at once, and all but one find it consumed: a token
+    /// consumed at most <c>Auth:BrowserRenewReuseSeconds</c> ago whose session is live yields a new access token
+    /// only (<see cref="BrowserRenewal.Pair"/> is null: the winner's response carries the new refresh token), with no
+    /// reuse alarm. Older replays still end the session.
+    /// </summary>
+    public async Task<Result<BrowserRenewal>> RenewBrowserSessionAsync(string? presented, CancellationToken cancellationToken) =>
+        await RotateAsync(presented, TokenDialects.V1, TimeSpan.FromSeconds(options.Value.BrowserRenewReuseSeconds), cancellationToken);
+
+    private async Task<Result<BrowserRenewal>> RotateAsync(string? presented, string dialect, TimeSpan? reuseGrace, CancellationToken cancellationToken)
+    {
         if (Hash(presented) is not { } hash)
         {
             return AuthResponses.InvalidRefresh;
@@ -93,12 +110,20 @@ internal sealed partial class TokenService(
 
         if (pair is not null)
         {
-            return pair;
+            return new BrowserRenewal(pair.AccessToken, pair.ExpiresIn, pair);
         }
 
         if (token is null || token.Dialect != dialect)
         {
             return AuthResponses.InvalidRefresh;
+        }
+
+        if (reuseGrace is { } grace && token.UsedAt is { } usedAt && token.RevokedAt is null && now - usedAt <= grace &&
+            await db.Set<RefreshToken>().AnyAsync(t => t.FamilyId == token.FamilyId && t.RevokedAt == null && t.UsedAt == null && t.ExpiresAt > now, cancellationToken) &&
+            await db.Set<User>().AsNoTracking().SingleOrDefaultAsync(u => u.Id == token.UserId && u.IsActive, cancellationToken) is { } owner)
+        {
+            var (access, expiresIn) = await CreateAccessTokenAsync(owner.Id, owner.Role, owner.UserName, token.FamilyId, dialect, cancellationToken);
+            return new BrowserRenewal(access, expiresIn, null);
         }
 
         if (token.UsedAt is not null || token.RevokedAt is not null)
@@ -293,3 +318,10 @@ internal sealed partial class TokenService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Every session of user {UserId} ended ({Reason}); {Sessions} had a refresh token")]
     private partial void LogAllSessionsEnded(long userId, int sessions, string reason);
 }
+
+/// <summary>
+/// What a page request's renewal gives: always a new access token; <see cref="Pair"/> (with the successor refresh
+/// token) only when this request rotated the refresh token, not when it arrived within the reuse interval.
+/// </summary>
+[FeatureSurface]
+internal sealed record BrowserRenewal(string AccessToken, int ExpiresIn, TokenPair? Pair);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -10,13 +11,17 @@ namespace Aap.Api.Platform.Persistence;
 /// between features are in the migration scripts). Endpoints and services use it directly (no repositories). Table
 /// and column names are snake_case on both providers. Instances are pooled and reused across requests, so the
 /// context keeps no state of its own: timestamps and versions are stamped by <see cref="TimestampInterceptor"/>
-/// as changes are saved.
+/// as changes are saved. It also holds the Data Protection key ring (<see cref="DataProtectionKeys"/>), which
+/// every node shares.
 /// </summary>
-internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbContext(options)
+internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        modelBuilder.Entity<DataProtectionKey>(); // data_protection_keys (migration 0011)
         EntityConventions.Apply(modelBuilder);
     }
 

@@ -19,6 +19,15 @@ internal sealed class SecurityHeadersOptions
         "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
         "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+    /// <summary>
+    /// What the server-rendered pages need: their own scripts, styles and images (data: and blob: for previews of a
+    /// chosen file), requests and form posts to this origin only; no inline script or style.
+    /// </summary>
+    [Required]
+    public string PagesContentSecurityPolicy { get; set; } =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; " +
+        "manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
     [Required]
     public string ReferrerPolicy { get; set; } = "no-referrer";
 
@@ -53,7 +62,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
     private void Apply(HttpContext context)
     {
         var headers = context.Response.Headers;
-        // An endpoint may set a stricter policy of its own (file downloads add a sandbox); keep it.
+        // An endpoint may set a policy of its own (file downloads add a sandbox; pages set the pages' policy); keep it.
         if (!headers.ContainsKey("Content-Security-Policy"))
         {
             headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
@@ -62,7 +71,13 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
         }
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = _options.ReferrerPolicy;
+        // Pages send "same-origin": under "no-referrer" a browser posts a form with "Origin: null", which the
+        // cross-site cookie guard must refuse.
+        if (!headers.ContainsKey("Referrer-Policy"))
+        {
+            headers["Referrer-Policy"] = _options.ReferrerPolicy;
+        }
+
         headers["Permissions-Policy"] = _options.PermissionsPolicy;
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         // The legacy XSS auditor is off in every current browser; "0" keeps old ones from introducing bugs.

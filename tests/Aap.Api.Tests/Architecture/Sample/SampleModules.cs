@@ -79,3 +79,12 @@ namespace Aap.Api.Tests.Architecture.Sample.Dialects
         public static int Count(Platform.Persistence.AppDbContext db) => db.Set<Widget>().Count() + WidgetService.DialectName().Length;
     }
 }
+
+namespace Aap.Api.Tests.Architecture.Sample.Web
+{
+    /// <summary>Breaks the Web rule like a dialect would (an entity, the EF context); its use of <see cref="WidgetService"/> is allowed.</summary>
+    internal sealed class PageSample
+    {
+        public static int Count(Platform.Persistence.AppDbContext db) => db.Set<Widget>().Count() + WidgetService.DialectName().Length;
+    }
+}

@@ -1,0 +1,195 @@
+using Aap.Api.Tests.Infrastructure;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Aap.Api.Tests.Web;
+
+/// <summary>
+/// A real browser (Debian's Chromium, headless) on one factory's pages, for the tests of the web front. It records
+/// every console error, page error and CSP violation (Chrome reports those on the console) while it is open: a test
+/// ends with <see cref="AssertNoProblemsAsync"/> (disposing also fails when problems were left unasserted). It signs
+/// up and in by driving the forms by their labels, and runs axe in the light and the dark theme.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var browser = await BrowserSession.StartAsync(factory);
+/// var account = await browser.SignUpAsync();
+/// await browser.AssertAccessibleAsync();
+/// await browser.AssertNoProblemsAsync();
+/// </code>
+/// </example>
+public sealed class BrowserSession : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private static readonly string[] LaunchArgs =
+        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly List<string> _problems = [];
+    private readonly HashSet<string> _documents = new(StringComparer.Ordinal);
+    private bool _asserted;
+
+    private BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
+    {
+        _playwright = playwright;
+        _browser = browser;
+        Context = context;
+        Page = page;
+        page.Response += (_, response) =>
+        {
+            if (response.Request.ResourceType == "document")
+            {
+                lock (_documents)
+                {
+                    _documents.Add(response.Url);
+                }
+            }
+        };
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error" && !IsOwnStatusOfADocument(message))
+            {
+                Record($"console error at {message.Location}: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => Record($"page error: {error}");
+    }
+
+    public IPage Page { get; }
+
+    public IBrowserContext Context { get; }
+
+    /// <summary>What went wrong in the browser so far: console errors (CSP violations among them) and uncaught errors.</summary>
+    public IReadOnlyList<string> Problems
+    {
+        get
+        {
+            lock (_problems)
+            {
+                return [.. _problems];
+            }
+        }
+    }
+
+    /// <summary>Opens a browser on <paramref name="factory"/>'s address, 1280 px wide unless told (375 for a phone).</summary>
+    public static async Task<BrowserSession> StartAsync(AapFactory factory, int width = 1280, int height = 900)
+    {
+        File.Exists(Chromium).ShouldBeTrue($"The browser tests need Chromium at {Chromium}: scripts/test.sh installs Debian's chromium package (apt-get install chromium).");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = LaunchArgs });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = factory.ServerAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = ColorScheme.Light,
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        return new BrowserSession(playwright, browser, context, page);
+    }
+
+    public Task<IResponse?> GotoAsync(string path) => Page.GotoAsync(path);
+
+    /// <summary>Signs up through <c>/account/sign-up</c> and checks that the home page greets the new user.</summary>
+    public async Task<TestAccount> SignUpAsync(string? userName = null, string password = Accounts.Password)
+    {
+        userName ??= $"web_{Guid.NewGuid():N}"[..16];
+        var email = $"{userName}@example.test";
+        await Page.GotoAsync("/account/sign-up");
+        await Page.GetByLabel("Username").FillAsync(userName);
+        await Page.GetByLabel("E-mail").FillAsync(email);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Hello, {userName}");
+        return new TestAccount(0, userName, email, password);
+    }
+
+    /// <summary>Signs in through <c>/account/sign-in</c> (with <paramref name="returnUrl"/> when given) and waits to leave the form.</summary>
+    public async Task SignInAsync(TestAccount account, string? returnUrl = null)
+    {
+        if (!Page.Url.Contains("/account/sign-in", StringComparison.Ordinal) || returnUrl is not null)
+        {
+            await Page.GotoAsync(returnUrl is null ? "/account/sign-in" : $"/account/sign-in?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        }
+
+        await FillSignInAsync(account.UserName ?? account.Email!, account.Password);
+        await Page.WaitForURLAsync(url => !url.Contains("/account/sign-in", StringComparison.Ordinal));
+    }
+
+    /// <summary>Fills and sends the sign-in form as it is, without waiting for where it leads (a refused sign-in stays).</summary>
+    public async Task FillSignInAsync(string login, string password)
+    {
+        await Page.GetByLabel("Username or e-mail").FillAsync(login);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).Last.ClickAsync();
+    }
+
+    /// <summary>
+    /// Runs axe on the current page in the light theme and in the dark one (<c>prefers-color-scheme</c> emulated),
+    /// and fails on any serious or critical violation, naming the rule, the theme and the elements.
+    /// </summary>
+    public async Task AssertAccessibleAsync()
+    {
+        var violations = new List<string>();
+        foreach (var scheme in new[] { ColorScheme.Light, ColorScheme.Dark })
+        {
+            await Page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = scheme });
+            var result = await Page.RunAxe();
+            violations.AddRange(result.Violations
+                .Where(v => v.Impact is "serious" or "critical")
+                .Select(v => $"[{scheme}] {v.Id} ({v.Impact}): {v.Help} -- {string.Join(" | ", v.Nodes.Select(n => n.Html))}"));
+        }
+
+        await Page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Light });
+        violations.ShouldBeEmpty($"axe found serious or critical violations on {Page.Url}:{Environment.NewLine}{string.Join(Environment.NewLine, violations)}");
+    }
+
+    /// <summary>Fails when the browser reported a console error, a page error or a CSP violation.</summary>
+    public Task AssertNoProblemsAsync()
+    {
+        _asserted = true;
+        Problems.ShouldBeEmpty($"the browser reported problems:{Environment.NewLine}{string.Join(Environment.NewLine, Problems)}");
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var unasserted = !_asserted ? Problems : [];
+        await Context.CloseAsync();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        if (unasserted.Count > 0)
+        {
+            throw new ShouldAssertException($"the browser reported problems that the test did not check:{Environment.NewLine}{string.Join(Environment.NewLine, unasserted)}");
+        }
+    }
+
+    private void Record(string problem)
+    {
+        lock (_problems)
+        {
+            _problems.Add(problem);
+        }
+    }
+
+    /// <summary>
+    /// Chrome logs "Failed to load resource" when a page itself answers 4xx (the 403 page, a refused sign-in): that
+    /// status is what the test asserts, not a problem. The same message for a script, style or image still counts.
+    /// </summary>
+    private bool IsOwnStatusOfADocument(IConsoleMessage message)
+    {
+        if (!message.Text.StartsWith("Failed to load resource: the server responded with a status of", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        lock (_documents)
+        {
+            // Location is "URL:line:column".
+            return _documents.Any(url => message.Location.StartsWith(url + ":", StringComparison.Ordinal));
+        }
+    }
+}
