@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Jobs;
+using Aap.Api.Platform.Jobs.Maintenance;
 using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
@@ -63,6 +65,8 @@ internal static class PlatformExtensions
         services.AddAapCors();
         services.AddAapOpenApi();
         services.AddRuntimeSettings();
+        builder.AddJobs();
+        builder.AddPlatformJobs();
         return builder;
     }
 
@@ -97,6 +101,7 @@ internal static class PlatformExtensions
         app.MapHealthEndpoints();
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
+        app.MapJobs();
         app.MapAapOpenApi();
         app.MapHome();
         return app;
