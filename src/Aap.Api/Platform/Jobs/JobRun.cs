@@ -25,6 +25,9 @@ internal sealed class JobRun
     /// <summary>Quartz's fire instance id: the occurrence this run belongs to.</summary>
     public string? Occurrence { get; set; }
 
+    /// <summary>When the occurrence was due, by the scheduler's clock (null for a run from the command line).</summary>
+    public DateTime? ScheduledAt { get; set; }
+
     /// <summary>The scheduler instance (node) that ran it.</summary>
     public string? Node { get; set; }
 

@@ -28,7 +28,7 @@ internal sealed partial class JobRunListener(IServiceScopeFactory scopes, ILogge
             await log.AbandonAsync(context.JobDetail.Key.Name, id, "The node running it stopped; the run was recovered by another node.", cancellationToken);
         }
 
-        await log.StartAsync(id, context.JobDetail.Key.Name, context.FireInstanceId, context.Scheduler.SchedulerInstanceId,
+        await log.StartAsync(id, context.JobDetail.Key.Name, context.FireInstanceId, context.ScheduledFireTimeUtc?.UtcDateTime, context.Scheduler.SchedulerInstanceId,
             context.RetryAttempt, manual, cancellationToken);
     }
 

@@ -22,12 +22,13 @@ internal sealed class JobRunLog(AppDbContext db, TimeProvider clock)
     }
 
     /// <summary>Marks a run started: the queued row of a manual run, or a new row.</summary>
-    public async Task StartAsync(string id, string job, string? occurrence, string? node, int attempt, bool manual, CancellationToken cancellationToken)
+    public async Task StartAsync(string id, string job, string? occurrence, DateTime? scheduledAt, string? node, int attempt, bool manual, CancellationToken cancellationToken)
     {
         var now = Now;
         var updated = await db.Set<JobRun>().Where(r => r.Id == id).ExecuteUpdateAsync(set => set
             .SetProperty(r => r.Status, JobRunStatus.Running)
             .SetProperty(r => r.Occurrence, occurrence)
+            .SetProperty(r => r.ScheduledAt, scheduledAt)
             .SetProperty(r => r.Node, node)
             .SetProperty(r => r.Attempt, attempt)
             .SetProperty(r => r.StartedAt, now)
@@ -37,7 +38,7 @@ internal sealed class JobRunLog(AppDbContext db, TimeProvider clock)
         {
             db.Add(new JobRun
             {
-                Id = id, Job = job, Occurrence = occurrence, Node = node, Status = JobRunStatus.Running, Manual = manual,
+                Id = id, Job = job, Occurrence = occurrence, ScheduledAt = scheduledAt, Node = node, Status = JobRunStatus.Running, Manual = manual,
                 Attempt = attempt, QueuedAt = now, StartedAt = now,
             });
             await db.SaveChangesAsync(cancellationToken);

@@ -12,7 +12,7 @@ internal sealed record JobResponse(
 
 internal sealed record JobRunResponse(
     string Id, string Job, string Status, bool Manual, int Attempt, long? Items, string? Error, string? Node,
-    DateTime QueuedAt, DateTime? StartedAt, DateTime? FinishedAt);
+    DateTime? ScheduledAt, DateTime QueuedAt, DateTime? StartedAt, DateTime? FinishedAt);
 
 internal static class JobProblemCodes
 {
@@ -67,14 +67,14 @@ internal sealed class JobsService(
 
         return await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == name)
             .OrderByDescending(r => r.QueuedAt).ThenByDescending(r => r.Id)
-            .Select(r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.QueuedAt, r.StartedAt, r.FinishedAt))
+            .Select(r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.ScheduledAt, r.QueuedAt, r.StartedAt, r.FinishedAt))
             .ToPageDataAsync(paging, cancellationToken);
     }
 
     public async Task<Result<JobRunResponse>> RunAsync(string name, string id, CancellationToken cancellationToken)
     {
         var run = await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == name && r.Id == id)
-            .Select(r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.QueuedAt, r.StartedAt, r.FinishedAt))
+            .Select(r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.ScheduledAt, r.QueuedAt, r.StartedAt, r.FinishedAt))
             .FirstOrDefaultAsync(cancellationToken);
         return run is null ? Failure.NotFound($"The run '{id}' of job '{name}'") : run;
     }
@@ -132,7 +132,7 @@ internal sealed class JobsService(
         }
 
         var id = JobRunLog.NewId();
-        await log.StartAsync(id, name, null, node, 0, manual: true, cancellationToken);
+        await log.StartAsync(id, name, null, null, node, 0, manual: true, cancellationToken);
         try
         {
             var job = (IScheduledJob)services.GetRequiredService(registration.JobType);

@@ -17,6 +17,23 @@ internal sealed class GatedJob(JobGate gate) : IScheduledJob
     }
 }
 
+/// <summary>A job that always fails, to see a failure recorded and reported.</summary>
+internal sealed class FailingJob : IScheduledJob
+{
+    public const string Name = "test-failing";
+
+    public Task<long> RunAsync(CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("The remote list was empty.\nSecond line.");
+}
+
+/// <summary>A job that only counts: a short schedule of it shows how often, and where, occurrences run.</summary>
+internal sealed class TickJob : IScheduledJob
+{
+    public const string Name = "test-tick";
+
+    public Task<long> RunAsync(CancellationToken cancellationToken) => Task.FromResult(1L);
+}
+
 internal sealed class JobGate
 {
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,6 +56,14 @@ internal static class TestJobs
         });
         return gate;
     }
+
+    public static AapFactory WithJob<TJob>(this AapFactory factory, string name, string cron) where TJob : class, IScheduledJob =>
+        factory.WithServices(services =>
+        {
+            services.AddScoped<TJob>();
+            services.AddScoped<QuartzJob<TJob>>();
+            services.AddSingleton(new JobRegistration(name, $"A test job ({name}).", cron, typeof(TJob)));
+        });
 
     /// <summary>Polls a run until it has finished (or the deadline passes), and returns its last state.</summary>
     public static async Task<System.Text.Json.JsonElement> FinishedRunAsync(this HttpClient admin, string job, string id)

@@ -5,6 +5,7 @@ CREATE TABLE job_runs (
     id character varying(40) NOT NULL,
     job character varying(100) NOT NULL,
     occurrence character varying(200),
+    scheduled_at timestamp with time zone,
     node character varying(200),
     status character varying(20) NOT NULL,
     manual boolean NOT NULL,

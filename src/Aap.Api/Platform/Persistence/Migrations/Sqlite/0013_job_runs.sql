@@ -5,6 +5,7 @@ CREATE TABLE "job_runs" (
     "id" TEXT NOT NULL CONSTRAINT "pk_job_runs" PRIMARY KEY,
     "job" TEXT NOT NULL,
     "occurrence" TEXT NULL,
+    "scheduled_at" TEXT NULL,
     "node" TEXT NULL,
     "status" TEXT NOT NULL,
     "manual" INTEGER NOT NULL,
