@@ -26,14 +26,6 @@ internal sealed class FailingJob : IScheduledJob
         throw new InvalidOperationException("The remote list was empty.\nSecond line.");
 }
 
-/// <summary>A job that only counts: a short schedule of it shows how often, and where, occurrences run.</summary>
-internal sealed class TickJob : IScheduledJob
-{
-    public const string Name = "test-tick";
-
-    public Task<long> RunAsync(CancellationToken cancellationToken) => Task.FromResult(1L);
-}
-
 internal sealed class JobGate
 {
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
