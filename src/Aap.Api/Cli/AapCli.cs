@@ -47,6 +47,7 @@ internal static class AapCli
             ToolkitCommand.Create(),
             UsersCommand.Create(host.Services),
             FilesCommand.Create(host.Services),
+            JobsCommand.Create(host.Services),
         };
         try
         {

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Jobs;
+using Aap.Api.Platform.Jobs.Maintenance;
 using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
@@ -66,6 +68,8 @@ internal static class PlatformExtensions
         services.AddAapOpenApi();
         services.AddRuntimeSettings();
         services.AddAuditLog();
+        builder.AddJobs();
+        builder.AddPlatformJobs();
         return builder;
     }
 
@@ -101,6 +105,7 @@ internal static class PlatformExtensions
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
         app.MapAuditEndpoints();
+        app.MapJobs();
         app.MapAapOpenApi();
         return app;
     }

@@ -1,3 +1,5 @@
+using Aap.Api.Features.Files.Jobs;
+using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Storage;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,6 +29,8 @@ internal static class FilesFeature
         // Multipart bodies up to the file limit, plus room for the form's other parts.
         var maxFile = builder.Configuration.GetValue<long?>($"{StorageOptions.SectionName}:{nameof(StorageOptions.MaxFileBytes)}") ?? new StorageOptions().MaxFileBytes;
         services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = maxFile + (64 * 1024));
+        builder.AddRecurringJob<PurgeDeletedFilesJob>(PurgeDeletedFilesJob.Name,
+            "Daily 03:20: remove files deleted more than Jobs:Maintenance:DeletedFileRetentionDays ago (aap files purge).", "0 20 3 * * ?");
         return builder;
     }
 

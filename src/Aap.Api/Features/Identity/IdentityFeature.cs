@@ -1,3 +1,5 @@
+using Aap.Api.Features.Identity.Jobs;
+using Aap.Api.Platform.Jobs;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
@@ -92,6 +94,8 @@ internal static partial class IdentityFeature
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
             };
         });
+        builder.AddRecurringJob<PurgeRefreshTokensJob>(PurgeRefreshTokensJob.Name,
+            "Daily 03:10: delete refresh tokens expired or revoked more than Jobs:Maintenance:RefreshTokenRetentionDays ago.", "0 10 3 * * ?");
         return builder;
     }
 

@@ -27,7 +27,8 @@ internal sealed record MigrationStatus(
 /// inside one immediate (write-locking) transaction. A script that was edited after it was applied stops the run:
 /// fixes go into a new script.
 /// </summary>
-internal sealed partial class DatabaseMigrator(AppDbContext db, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<DatabaseMigrator> logger)
+internal sealed partial class DatabaseMigrator(
+    AppDbContext db, IOptions<DatabaseOptions> options, TimeProvider clock, IEnumerable<IMigrationFollowUp> followUps, ILogger<DatabaseMigrator> logger)
 {
     /// <summary>The advisory lock nodes take turns on to change the schema or seed it.</summary>
     internal const long PostgresLockKey = 0x4141505F4D494752; // "AAP_MIGR"
@@ -66,6 +67,9 @@ internal sealed partial class DatabaseMigrator(AppDbContext db, IOptions<Databas
         }
 
         await transaction.CommitAsync(cancellationToken);
+
+        // After the commit: a follow-up opens connections of its own, which the write lock above would keep waiting.
+        await RunFollowUpsAsync(cancellationToken);
         return pending;
     }
 
@@ -83,11 +87,20 @@ internal sealed partial class DatabaseMigrator(AppDbContext db, IOptions<Databas
                 await transaction.CommitAsync(cancellationToken);
             }
 
+            await RunFollowUpsAsync(cancellationToken);
             return pending;
         }
         finally
         {
             await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({PostgresLockKey});", CancellationToken.None);
+        }
+    }
+
+    private async Task RunFollowUpsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var followUp in followUps)
+        {
+            await followUp.RunAsync(cancellationToken);
         }
     }
 
@@ -208,6 +221,16 @@ internal sealed partial class DatabaseMigrator(AppDbContext db, IOptions<Databas
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The database has migrations this build does not know ({Versions}); a newer build has run against it")]
     private partial void LogUnknownMigrations(string versions);
+}
+
+/// <summary>
+/// Schema work that is not a versioned script (a library's own tables, such as the scheduler's), run after the
+/// scripts on every migration: under the advisory lock on PostgreSQL, right after the write transaction on SQLite.
+/// It must be safe to run again.
+/// </summary>
+internal interface IMigrationFollowUp
+{
+    Task RunAsync(CancellationToken cancellationToken);
 }
 
 internal static class MigrationScripts

@@ -1,0 +1,78 @@
+using Aap.Api.Platform.Persistence.Migrations;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace Aap.Api.Platform.Jobs;
+
+/// <summary>
+/// Runs after the migrations, under the same lock on PostgreSQL: creating the scheduler makes Quartz create whatever
+/// of its schema is missing (<c>ProvisionSchema</c>, which never alters or drops), then the registered jobs and their
+/// triggers are brought in line with the code and the configuration. A trigger whose schedule did not change is left
+/// as it is, so a deployment neither resets its next run nor replays it (quartznet#2347), and a pause survives.
+/// </summary>
+internal sealed partial class JobStoreProvisioning(
+    ISchedulerFactory schedulers, IEnumerable<JobRegistration> registrations, IOptions<JobsOptions> options, ILogger<JobStoreProvisioning> logger)
+    : IMigrationFollowUp
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var registered = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        foreach (var stale in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(JobsSetup.Group), cancellationToken))
+        {
+            if (!registered.ContainsKey(stale.Name))
+            {
+                await scheduler.DeleteJob(stale, cancellationToken);
+                LogRemoved(stale.Name);
+            }
+        }
+
+        foreach (var registration in registrations)
+        {
+            await SyncAsync(scheduler, registration, cancellationToken);
+        }
+    }
+
+    private async Task SyncAsync(IScheduler scheduler, JobRegistration registration, CancellationToken cancellationToken)
+    {
+        var job = JobBuilder.Create().OfType(typeof(QuartzJob<>).MakeGenericType(registration.JobType))
+            .WithIdentity(JobsSetup.KeyOf(registration.Name))
+            .WithDescription(registration.Description)
+            .StoreDurably() // on-demand runs need the job stored on its own
+            .RequestRecovery() // a node killed mid-run has the run taken over
+            .Build();
+        await scheduler.AddJob(job, new AddJobOptions { Replace = true }, cancellationToken);
+
+        var cron = options.Value.Schedules.GetValueOrDefault(registration.Name) ?? registration.Cron;
+        var zone = options.Value.Zone;
+        var existing = await scheduler.GetTrigger(JobsSetup.TriggerOf(registration.Name), cancellationToken);
+        if (existing is ICronTrigger current && current.CronExpressionString == cron && current.TimeZone.Id == zone.Id)
+        {
+            return;
+        }
+
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(JobsSetup.TriggerOf(registration.Name))
+            .ForJob(job)
+            .WithDescription(registration.Description)
+            // Missed while every node was down: one run at the next start, then the schedule as usual.
+            .WithCronSchedule(cron, schedule => schedule.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
+            .Build();
+        if (existing is null)
+        {
+            await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken);
+        }
+        else
+        {
+            await scheduler.RescheduleJob(existing.Key, trigger, cancellationToken);
+        }
+
+        LogScheduled(registration.Name, cron, zone.Id);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} scheduled: {Cron} ({TimeZone})")]
+    private partial void LogScheduled(string job, string cron, string timeZone);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} is no longer registered: removed from the scheduler")]
+    private partial void LogRemoved(string job);
+}

@@ -1,0 +1,94 @@
+using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.Persistence.Migrations;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace Aap.Api.Platform.Jobs;
+
+/// <summary>
+/// The scheduler (Quartz.NET, ADR 11): a persistent store in the application's database (SQLite, or PostgreSQL
+/// clustered), the run history listener, retries, the schema and the schedules brought up to date under the migration
+/// lock, and the admin routes. Features add their jobs with <see cref="JobRegistrations.AddRecurringJob{TJob}"/>.
+/// </summary>
+internal static class JobsSetup
+{
+    public const string Group = "aap";
+
+    public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var jobs = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
+
+        services.AddScoped<JobRunLog>();
+        services.AddScoped<JobsService>();
+        services.AddSingleton<JobRunListener>();
+        services.AddScoped<IMigrationFollowUp, JobStoreProvisioning>();
+
+        services.AddQuartz(quartz =>
+        {
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                scheduler.InstanceName = "aap";
+                scheduler.InstanceId = "AUTO"; // one per process: the node named in the run history
+            });
+            quartz.UseDefaultThreadPool(4);
+            // A job killed by a shutdown is told so through its token; its run is recorded as cancelled and recovered.
+            quartz.ConfigureScheduler(scheduler => scheduler.ShutdownJobInterruption = ShutdownJobInterruption.Always);
+            quartz.UseDefaultRetryPolicy(jobs.RetryAttempts == 0
+                ? RetryPolicy.None
+                : RetryPolicy.Exponential(jobs.RetryAttempts, TimeSpan.FromSeconds(jobs.RetryDelaySeconds), 2, TimeSpan.FromSeconds(jobs.RetryDelaySeconds * 16)));
+            quartz.AddJobListener(services => services.GetRequiredService<JobRunListener>(), [GroupMatcher<JobKey>.GroupEquals(Group)]);
+            quartz.UsePersistentStore(store =>
+            {
+                store.UseSystemTextJsonSerializer();
+                store.ProvisionSchema();
+                store.ConfigureStore(options => options.MisfireThreshold = TimeSpan.FromSeconds(jobs.MisfireThresholdSeconds));
+                var database = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
+                if (database.ProviderKind == DatabaseProvider.Postgres)
+                {
+                    store.UsePostgres(builder.Configuration.GetConnectionString("Default") ?? "");
+                    store.UseClustering(cluster =>
+                    {
+                        cluster.CheckinInterval = TimeSpan.FromSeconds(jobs.Cluster.CheckinIntervalSeconds);
+                        cluster.CheckinMisfireThreshold = TimeSpan.FromSeconds(jobs.Cluster.CheckinMisfireThresholdSeconds);
+                    });
+                }
+                else
+                {
+                    store.UseSqlite(SqliteConnectionString(builder.Configuration));
+                }
+            });
+        });
+
+        if (jobs.Enabled)
+        {
+            services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
+        }
+
+        builder.Services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: [DatabaseHealthCheck.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Quartz's own connections to the SQLite file, with a busy timeout so that the app's writes and its own wait their turn (quartznet#2323).</summary>
+    private static string SqliteConnectionString(IConfiguration configuration)
+    {
+        var configured = configuration.GetConnectionString("Default");
+        var sqlite = new SqliteConnectionStringBuilder(configured is { Length: > 0 } ? configured : "")
+        {
+            DefaultTimeout = 30,
+            Pooling = true,
+        };
+        if (string.IsNullOrEmpty(sqlite.DataSource))
+        {
+            sqlite.DataSource = Path.Combine(Configuration.DataDirectory.From(configuration).Path, "aap.db");
+        }
+
+        return sqlite.ToString();
+    }
+
+    public static JobKey KeyOf(string name) => new(name, Group);
+
+    public static TriggerKey TriggerOf(string name) => new(name, Group);
+}

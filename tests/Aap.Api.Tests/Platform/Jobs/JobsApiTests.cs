@@ -1,0 +1,181 @@
+using System.Net;
+using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Jobs;
+using Aap.Api.Tests.Infrastructure;
+using Aap.Api.Tests.Platform;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Tests.Platform.Jobs;
+
+/// <summary><c>/api/v1/admin/jobs</c>: list, run now, history, pause and resume, through HTTP on both providers.</summary>
+public abstract class JobsApiTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private protected abstract AapFactory NewFactory();
+
+    [Fact]
+    public async Task The_list_shows_every_job_with_its_schedule_and_next_run_and_the_node_reports_its_scheduler()
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+
+        using var response = await admin.GetAsync("/api/v1/admin/jobs", Ct);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var jobs = (await response.JsonAsync()).GetProperty("data").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
+        jobs.Keys.ShouldBe(["deleted-file-purge", "idempotency-expiry", "job-history-trim", "refresh-token-purge"], ignoreOrder: true);
+        foreach (var job in jobs.Values)
+        {
+            job.GetProperty("description").GetString().ShouldNotBeNullOrWhiteSpace();
+            job.GetProperty("time_zone").GetString().ShouldBe("UTC");
+            job.GetProperty("paused").GetBoolean().ShouldBeFalse();
+            job.GetProperty("next_run").GetDateTime().ShouldBeGreaterThan(DateTime.UtcNow);
+            job.GetProperty("last_run").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        }
+
+        jobs["refresh-token-purge"].GetProperty("schedule").GetString().ShouldBe("0 10 3 * * ?");
+
+        using var status = await factory.Client().GetAsync("/api/v1/status", Ct);
+        (await status.JsonAsync()).GetProperty("data").GetProperty("runs_jobs").GetBoolean().ShouldBeTrue();
+        using var ready = await factory.Client().GetAsync("/health/ready", Ct);
+        ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ready.JsonAsync()).GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString().ShouldBe("started");
+    }
+
+    [Fact]
+    public async Task Run_now_purges_expired_and_revoked_refresh_tokens_and_records_the_count()
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        var user = await factory.RegisterAsync();
+        await factory.LoginAsync(user);
+        await factory.LoginAsync(user);
+        await factory.LoginAsync(user);
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        var longAgo = factory.Clock.GetUtcNow().UtcDateTime.AddDays(-30);
+        var ids = await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.UserId == user.Id).OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(Ct));
+        ids.Count.ShouldBe(3);
+        await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.Id == ids[0]).ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, longAgo), Ct));
+        await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.Id == ids[1]).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, longAgo), Ct));
+
+        using var run = await admin.PostAsync("/api/v1/admin/jobs/refresh-token-purge/run", null, Ct);
+
+        run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var accepted = (await run.JsonAsync()).GetProperty("data");
+        var id = accepted.GetProperty("run_id").GetString()!;
+        accepted.GetProperty("status").GetString().ShouldBe("queued");
+        run.Headers.Location!.ToString().ShouldBe($"/api/v1/admin/jobs/refresh-token-purge/runs/{id}");
+        var finished = await admin.FinishedRunAsync("refresh-token-purge", id);
+        finished.GetProperty("status").GetString().ShouldBe("succeeded", finished.ToString());
+        finished.GetProperty("items").GetInt64().ShouldBe(2);
+        finished.GetProperty("manual").GetBoolean().ShouldBeTrue();
+        finished.GetProperty("node").GetString().ShouldNotBeNullOrEmpty();
+        var left = await factory.DbAsync(db => db.Set<RefreshToken>().Where(t => t.UserId == user.Id).Select(t => t.Id).ToListAsync(Ct));
+        left.ShouldBe([ids[2]]);
+
+        using var history = await admin.GetAsync("/api/v1/admin/jobs/refresh-token-purge/runs?size=5", Ct);
+        var runs = (await history.JsonAsync()).GetProperty("data").EnumerateArray().ToList();
+        runs.Select(r => r.GetProperty("id").GetString()).ShouldBe([id]);
+        using var list = await admin.GetAsync("/api/v1/admin/jobs", Ct);
+        var listed = (await list.JsonAsync()).GetProperty("data").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "refresh-token-purge");
+        listed.GetProperty("last_outcome").GetString().ShouldBe("succeeded");
+        (await factory.DbAsync(db => db.Set<JobRun>().CountAsync(r => r.Job == "refresh-token-purge" && r.Items == 2, Ct))).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Run_now_while_the_job_runs_is_a_409_and_works_again_once_it_finished()
+    {
+        await using var factory = NewFactory();
+        var gate = factory.WithGatedJob();
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+
+        using var first = await admin.PostAsync($"/api/v1/admin/jobs/{GatedJob.Name}/run", null, Ct);
+        first.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (await first.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        using var second = await admin.PostAsync($"/api/v1/admin/jobs/{GatedJob.Name}/run", null, Ct);
+        await Problem.ReadAsync(second, HttpStatusCode.Conflict, JobProblemCodes.AlreadyRunning);
+        using var running = await admin.GetAsync($"/api/v1/admin/jobs/{GatedJob.Name}/runs/{id}", Ct);
+        (await running.JsonAsync()).GetProperty("data").GetProperty("status").GetString().ShouldBe("running");
+
+        gate.Release.SetResult();
+        (await admin.FinishedRunAsync(GatedJob.Name, id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        using var third = await admin.PostAsync($"/api/v1/admin/jobs/{GatedJob.Name}/run", null, Ct);
+        third.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var thirdId = (await third.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
+        (await admin.FinishedRunAsync(GatedJob.Name, thirdId)).GetProperty("items").GetInt64().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Pause_removes_the_next_run_and_resume_brings_it_back()
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+
+        using var pause = await admin.PostAsync("/api/v1/admin/jobs/job-history-trim/pause", null, Ct);
+        pause.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var paused = await JobAsync(admin, "job-history-trim");
+        paused.GetProperty("paused").GetBoolean().ShouldBeTrue();
+        paused.GetProperty("next_run").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+
+        using var resume = await admin.PostAsync("/api/v1/admin/jobs/job-history-trim/resume", null, Ct);
+        resume.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var resumed = await JobAsync(admin, "job-history-trim");
+        resumed.GetProperty("paused").GetBoolean().ShouldBeFalse();
+        resumed.GetProperty("next_run").GetDateTime().ShouldBeGreaterThan(DateTime.UtcNow);
+    }
+
+    [Fact]
+    public async Task Jobs_are_for_admins_and_an_unknown_job_is_a_404()
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        using var user = await factory.ClientForAsync(await factory.RegisterAsync());
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+
+        using (var list = await user.GetAsync("/api/v1/admin/jobs", Ct))
+        {
+            list.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        }
+
+        using (var run = await user.PostAsync("/api/v1/admin/jobs/refresh-token-purge/run", null, Ct))
+        {
+            run.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        }
+
+        using (var anonymous = await factory.Client().GetAsync("/api/v1/admin/jobs", Ct))
+        {
+            anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        }
+
+        foreach (var (method, path) in new[] { ("POST", "run"), ("GET", "runs"), ("POST", "pause"), ("POST", "resume") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), $"/api/v1/admin/jobs/no-such-job/{path}");
+            using var response = await admin.SendAsync(request, Ct);
+            await Problem.ReadAsync(response, HttpStatusCode.NotFound, "not_found");
+        }
+
+        (await factory.DbAsync(db => db.Set<JobRun>().CountAsync(Ct))).ShouldBe(0);
+    }
+
+    private static async Task<System.Text.Json.JsonElement> JobAsync(HttpClient admin, string name)
+    {
+        using var response = await admin.GetAsync("/api/v1/admin/jobs", Ct);
+        return (await response.JsonAsync()).GetProperty("data").EnumerateArray().Single(j => j.GetProperty("name").GetString() == name);
+    }
+
+    public sealed class OnSqlite : JobsApiTests
+    {
+        private protected override AapFactory NewFactory() => new SqliteFactory();
+    }
+
+    public sealed class OnPostgres : JobsApiTests
+    {
+        private protected override AapFactory NewFactory() => new PostgresFactory();
+    }
+}
