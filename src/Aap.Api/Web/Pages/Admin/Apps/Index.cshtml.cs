@@ -23,7 +23,7 @@ internal sealed class AdminAppsModel(AppsAdmin admin) : PageModel
     [BindProperty(SupportsGet = true, Name = "sort")]
     public string? Sort { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
+    [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
     public PagedEnvelope<AdminAppResponse> Apps { get; private set; } = new([], new PageMeta(1, PageSize, 0, 0));
@@ -98,7 +98,7 @@ internal sealed class AdminAppsModel(AppsAdmin admin) : PageModel
         var number = page ?? (sort is null ? PageNumber : 1);
         if (number > 1)
         {
-            query.Add(new("page", number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            query.Add(new("p", number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         return "/admin/apps" + QueryString.Create(query);

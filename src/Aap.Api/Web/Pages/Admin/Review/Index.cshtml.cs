@@ -16,7 +16,7 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
 {
     public const int PageSize = 20;
 
-    [BindProperty(SupportsGet = true, Name = "page")]
+    [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
     public PagedEnvelope<CompletionResponse> Queue { get; private set; } = new([], new PageMeta(1, PageSize, 0, 0));
@@ -109,7 +109,7 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
         return Back();
     }
 
-    public static string PageUrl(int page) => page > 1 ? $"/admin/review?page={page}" : "/admin/review";
+    public static string PageUrl(int page) => page > 1 ? $"/admin/review?p={page}" : "/admin/review";
 
     /// <summary>The proof as an image the browser shows (the admin-authorised download route, inline).</summary>
     public static string ImageUrl(CompletionResponse completion) => completion.Screenshot + "?inline=true";
