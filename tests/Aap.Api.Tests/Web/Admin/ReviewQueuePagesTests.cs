@@ -15,12 +15,15 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task An_admin_approves_one_completion_and_rejects_another_with_a_reason_the_user_then_sees()
+    public Task An_admin_approves_one_completion_and_rejects_another_with_a_reason_the_user_then_sees() => ApproveAndRejectAsync(factory);
+
+    /// <summary>The main flow, also run on PostgreSQL (<see cref="ReviewQueuePostgresTests"/>).</summary>
+    internal static async Task ApproveAndRejectAsync(AapFactory factory)
     {
-        var (admin, user, userClient) = await ArrangeAsync();
+        var (admin, user, userClient) = await ArrangeAsync(factory);
         using var _ = userClient;
-        var approved = await CompleteAsync(userClient, points: 25);
-        var rejected = await CompleteAsync(userClient, points: 5);
+        var approved = await CompleteAsync(factory, userClient, points: 25);
+        var rejected = await CompleteAsync(factory, userClient, points: 5);
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(admin, "/admin/review");
         var page = browser.Page;
@@ -57,10 +60,10 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     [Fact]
     public async Task Approve_selected_approves_two_completions_at_once()
     {
-        var (admin, user, userClient) = await ArrangeAsync();
+        var (admin, user, userClient) = await ArrangeAsync(factory);
         using var _ = userClient;
-        var first = await CompleteAsync(userClient, points: 10);
-        var second = await CompleteAsync(userClient, points: 7);
+        var first = await CompleteAsync(factory, userClient, points: 10);
+        var second = await CompleteAsync(factory, userClient, points: 7);
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(admin, "/admin/review");
         var page = browser.Page;
@@ -79,13 +82,13 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     [Fact]
     public async Task A_flagged_completion_shows_the_other_completion_of_the_same_image_side_by_side()
     {
-        var (admin, first, firstClient) = await ArrangeAsync();
+        var (admin, first, firstClient) = await ArrangeAsync(factory);
         using var _ = firstClient;
         var second = await factory.RegisterAsync();
         using var secondClient = await factory.ClientForAsync(second);
         var image = Images.Screenshot();
-        var original = await CompleteAsync(firstClient, points: 10, image);
-        var copy = await CompleteAsync(secondClient, points: 10, image);
+        var original = await CompleteAsync(factory, firstClient, points: 10, image);
+        var copy = await CompleteAsync(factory, secondClient, points: 10, image);
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(admin, "/admin/review");
         var page = browser.Page;
@@ -102,9 +105,9 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     [Fact]
     public async Task Keyboard_a_approves_the_focused_completion_and_r_opens_its_reject_form()
     {
-        var (admin, user, userClient) = await ArrangeAsync();
+        var (admin, user, userClient) = await ArrangeAsync(factory);
         using var _ = userClient;
-        var completion = await CompleteAsync(userClient, points: 12);
+        var completion = await CompleteAsync(factory, userClient, points: 12);
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(admin, "/admin/review");
         var page = browser.Page;
@@ -144,7 +147,7 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
         page.GetByRole(AriaRole.Article, new() { Name = $"{user.UserName} · {appName}", Exact = true });
 
     /// <summary>An admin and a user; review is turned on for the host (every test of the class wants it).</summary>
-    private async Task<(TestAccount Admin, TestAccount User, HttpClient UserClient)> ArrangeAsync()
+    private static async Task<(TestAccount Admin, TestAccount User, HttpClient UserClient)> ArrangeAsync(AapFactory factory)
     {
         var admin = await factory.CreateAdminAsync();
         using (var adminClient = await factory.ClientForAsync(admin))
@@ -158,7 +161,7 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     }
 
     /// <summary>Completes a new app through the API; the completion waits for review.</summary>
-    private async Task<(long Id, string AppName)> CompleteAsync(HttpClient user, int points, byte[]? image = null)
+    private static async Task<(long Id, string AppName)> CompleteAsync(AapFactory factory, HttpClient user, int points, byte[]? image = null)
     {
         var app = await factory.AddAppAsync(points);
         using var response = await user.CompleteAsync(app, image ?? Images.Screenshot());
