@@ -105,6 +105,62 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
         return await SaveAsync(app, "app.restored", before, cancellationToken);
     }
 
+    /// <summary>
+    /// The apps as the admin panel lists them: <see cref="AdminAppFilter.Q"/> searches name and description, the
+    /// state picks active, inactive or deleted apps (all live ones when null), sorted by name, points or created_at
+    /// (<c>-</c> for descending). Counted and paged in the database.
+    /// </summary>
+    public async Task<Result<PagedEnvelope<AdminAppResponse>>> ListAsync(AdminAppFilter filter, PageQuery paging, CancellationToken cancellationToken)
+    {
+        var order = SortQuery.Parse(filter.Sort, "name", AppsEndpoints.SortFields);
+        if (!order.Succeeded)
+        {
+            return order.Failure;
+        }
+
+        var query = filter.State == AdminAppState.Deleted
+            ? db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.DeletedAt != null)
+            : db.Set<App>().AsNoTracking();
+        query = filter.State switch
+        {
+            AdminAppState.Active => query.Where(a => a.IsActive),
+            AdminAppState.Inactive => query.Where(a => !a.IsActive),
+            _ => query,
+        };
+        if (!string.IsNullOrWhiteSpace(filter.Q))
+        {
+            var term = App.Normalize(filter.Q);
+            query = query.Where(a => a.NormalizedName.Contains(term) || (a.Description != null && a.Description.ToUpper().Contains(term)));
+        }
+
+        return await query.OrderBy(order.Value, a => a.Id).Select(AdminProjection).ToPageDataAsync(paging, cancellationToken);
+    }
+
+    /// <summary>One app as admins see it, deleted or not, or null.</summary>
+    public Task<AdminAppResponse?> FindAsync(long id, CancellationToken cancellationToken) =>
+        db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => a.Id == id).Select(AdminProjection).SingleOrDefaultAsync(cancellationToken)!;
+
+    /// <summary>The categories an app can be filed under, by slug: what a form's category choice offers.</summary>
+    public async Task<IReadOnlyList<AppCategoryChoice>> CategoryChoicesAsync(CancellationToken cancellationToken) =>
+        await db.Set<AppCategory>().AsNoTracking().OrderBy(c => c.Slug).Select(c => new AppCategoryChoice(c.Slug, c.Name)).ToListAsync(cancellationToken);
+
+    /// <summary>Activates or deactivates a live app (an inactive app leaves the catalog but keeps its completions); recorded as <c>app.updated</c>.</summary>
+    public async Task<Result<AdminAppResponse>> SetActiveAsync(long id, bool active, CancellationToken cancellationToken)
+    {
+        var app = await db.Set<App>().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (app is null)
+        {
+            return Failure.NotFound($"App {id}");
+        }
+
+        var before = await SnapshotAsync(app, cancellationToken);
+        app.IsActive = active;
+        return await SaveAsync(app, "app.updated", before, cancellationToken);
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<App, AdminAppResponse>> AdminProjection = a => new AdminAppResponse(
+        a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.IsActive, a.CreatedAt, a.UpdatedAt, a.DeletedAt);
+
     private async Task<Failure?> ApplyAsync(App app, AppRequest request, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();

@@ -24,6 +24,23 @@ public sealed record AppRequest(string? Name, string? Link, int? Points, string?
 [FeatureSurface]
 internal sealed record AdminAppResponse(long Id, string Name, string Link, int Points, string? Description, string? Category, bool IsActive, DateTime CreatedAt, DateTime UpdatedAt, DateTime? DeletedAt);
 
+/// <summary>Which apps the admin list shows: live ones (null), active, inactive, or deleted ones.</summary>
+[FeatureSurface]
+internal enum AdminAppState
+{
+    Active,
+    Inactive,
+    Deleted,
+}
+
+/// <summary>The admin list's search and order (<c>name</c>, <c>points</c>, <c>created_at</c>, <c>-</c> for descending).</summary>
+[FeatureSurface]
+internal sealed record AdminAppFilter(string? Q, AdminAppState? State, string? Sort);
+
+/// <summary>A category as a form offers it.</summary>
+[FeatureSurface]
+internal sealed record AppCategoryChoice(string Slug, string Name);
+
 /// <summary>What other features need to know of an app: its name and the points it is worth now.</summary>
 [FeatureSurface]
 internal sealed record AppSummary(long Id, string Name, int Points, bool IsActive);

@@ -265,6 +265,29 @@ internal sealed partial class RewardsService(
         })];
     }
 
+    /// <summary>
+    /// The review queue: pending completions (flagged ones among them), oldest first, described
+    /// (<see cref="DescribeAsync"/>); counted and paged in the database.
+    /// </summary>
+    public async Task<PagedEnvelope<CompletionResponse>> ReviewQueueAsync(PageQuery paging, CancellationToken cancellationToken)
+    {
+        var page = await db.Set<AppCompletion>().AsNoTracking().Where(c => c.Status == CompletionStatus.Pending)
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Select(CompletionResponse.Projection).ToPageDataAsync(paging, cancellationToken);
+        return page with { Data = await DescribeAsync(page.Data, cancellationToken) };
+    }
+
+    /// <summary>The other completions whose proof is the same image as this one's (any user, any status), oldest first, described.</summary>
+    public async Task<IReadOnlyList<CompletionResponse>> CompletionsSharingProofAsync(long completionId, CancellationToken cancellationToken)
+    {
+        var sharing = await (from c in db.Set<AppCompletion>().AsNoTracking()
+                             where c.Id == completionId
+                             join other in db.Set<AppCompletion>().AsNoTracking() on c.ScreenshotSha256 equals other.ScreenshotSha256
+                             where other.Id != c.Id
+                             orderby other.CreatedAt, other.Id
+                             select other).Select(CompletionResponse.Projection).ToListAsync(cancellationToken);
+        return await DescribeAsync(sharing, cancellationToken);
+    }
+
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.Set<PointBalance>().Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
 
