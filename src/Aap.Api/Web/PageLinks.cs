@@ -18,10 +18,19 @@ internal sealed record PageLinks(PageMeta Meta, string Path, IReadOnlyDictionary
 
     public string Href(int page)
     {
-        var values = Query.Where(q => q.Key is not "page" && !string.IsNullOrEmpty(q.Value)).ToDictionary(q => q.Key, q => q.Value);
+        var values = Query.Where(q => q.Key is not ("page" or "handler" or "id") && !string.IsNullOrEmpty(q.Value)).ToDictionary(q => q.Key, q => q.Value);
         values["page"] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return QueryHelpers.AddQueryString(Path, values);
     }
+
+    /// <summary>
+    /// The page number a list was asked for (<c>?page=</c>, 1 when absent or bad). Read from the query string, not bound
+    /// by name: Razor Pages' route value <c>page</c> (the page's path) would win over it.
+    /// </summary>
+    public static int PageNumberOf(HttpRequest request) =>
+        int.TryParse(request.Query["page"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var page)
+            ? Math.Clamp(page, 1, PageQuery.MaxPage)
+            : 1;
 
     /// <summary>The current request's query values, for <see cref="Query"/>.</summary>
     public static IReadOnlyDictionary<string, string?> Of(HttpRequest request) =>

@@ -10,11 +10,8 @@ internal sealed class LeaderboardModel(RewardsService rewards) : PageModel
 {
     private const int Size = 25;
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
-
     public PagedEnvelope<LeaderboardEntry> Board { get; private set; } = new([], new PageMeta(1, Size, 0, 0));
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Board = await rewards.LeaderboardPageAsync(new PageQuery { Page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage), Size = Size }, cancellationToken);
+        Board = await rewards.LeaderboardPageAsync(new PageQuery { Page = PageLinks.PageNumberOf(Request), Size = Size }, cancellationToken);
 }

@@ -20,9 +20,6 @@ internal sealed class PointsModel(RewardsService rewards, IdempotencyStore idemp
     [BindProperty]
     public TransferInput Input { get; set; } = new();
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
-
     /// <summary>The transfer just sent (after the redirect), for the status message.</summary>
     [BindProperty(SupportsGet = true, Name = "sent")]
     public long? Sent { get; set; }
@@ -105,8 +102,7 @@ internal sealed class PointsModel(RewardsService rewards, IdempotencyStore idemp
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Balance = await rewards.BalanceAsync(Me, cancellationToken);
-        var page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage);
-        Ledger = await rewards.LedgerAsync(Me, new PageQuery { Page = page, Size = LedgerSize }, cancellationToken);
+        Ledger = await rewards.LedgerAsync(Me, new PageQuery { Page = PageLinks.PageNumberOf(Request), Size = LedgerSize }, cancellationToken);
     }
 
     private static string NewKey() => "web-" + Guid.NewGuid().ToString("N");

@@ -4,6 +4,7 @@ using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Aap.Api.Web.Pages.Todos;
 
@@ -30,9 +31,6 @@ internal sealed class TodosModel(TodoService todos) : PageModel
 
     [BindProperty(SupportsGet = true, Name = "view")]
     public string? View { get; set; }
-
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
 
     /// <summary>What the last action did, shown after its redirect (<c>role=status</c>).</summary>
     [TempData]
@@ -63,6 +61,7 @@ internal sealed class TodosModel(TodoService todos) : PageModel
         var request = Input.ToRequest();
         if (!request.Succeeded)
         {
+            AddFailed = true;
             return await RefuseAsync(request.Failure, cancellationToken);
         }
 
@@ -87,19 +86,29 @@ internal sealed class TodosModel(TodoService todos) : PageModel
         }
 
         Done = $"Deleted \u201c{task!.Task.Title}\u201d. It is listed under Deleted, where it can be restored.";
-        return RedirectToPage(Query());
+        return Redirect(ListUrl());
     }
 
     public async Task<IActionResult> OnPostRestoreAsync(long id, CancellationToken cancellationToken) =>
         await AfterAsync(await todos.RestoreAsync(Me, id, cancellationToken), "Restored", cancellationToken);
 
-    /// <summary>This list's query values, to come back to the same list after an action.</summary>
-    public Dictionary<string, string> Query() =>
+    /// <summary>This list's address (filters, sort, page), to come back to it after an action.</summary>
+    public string ListUrl() => QueryHelpers.AddQueryString("/todos", Query());
+
+    /// <summary>Where an action's form posts: the handler, the task, and this list's query, to come back to.</summary>
+    public string ActionUrl(string handler, long id) =>
+        QueryHelpers.AddQueryString("/todos", new Dictionary<string, string?>(Query()) { ["handler"] = handler, ["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>The add form failed: it is shown open, with its errors.</summary>
+    public bool AddFailed { get; private set; }
+
+    /// <summary>This list's query values.</summary>
+    public Dictionary<string, string?> Query() =>
         new Dictionary<string, string?>
         {
             ["q"] = Q, ["status"] = Status, ["priority"] = Priority, ["sort"] = Sort, ["view"] = View,
-            ["page"] = PageNumber?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }.Where(q => !string.IsNullOrEmpty(q.Value)).ToDictionary(q => q.Key, q => q.Value!);
+            ["page"] = Request.Query["page"].ToString(),
+        }.Where(q => !string.IsNullOrEmpty(q.Value)).ToDictionary(q => q.Key, q => q.Value);
 
     private async Task<IActionResult> AfterAsync(Result<TodoVersion> outcome, string verb, CancellationToken cancellationToken)
     {
@@ -109,7 +118,7 @@ internal sealed class TodosModel(TodoService todos) : PageModel
         }
 
         Done = $"{verb} \u201c{outcome.Value.Task.Title}\u201d.";
-        return RedirectToPage(Query());
+        return Redirect(ListUrl());
     }
 
     private async Task<IActionResult> RefuseAsync(Failure failure, CancellationToken cancellationToken)
@@ -124,7 +133,7 @@ internal sealed class TodosModel(TodoService todos) : PageModel
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var filter = new TodoFilter(Blank(Status), Blank(Priority), Q, Blank(Sort), IncludeDeleted: false, OnlyDeleted: Deleted);
-        var paging = new PageQuery { Page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage), Size = Size };
+        var paging = new PageQuery { Page = PageLinks.PageNumberOf(Request), Size = Size };
         var listed = await todos.ListAsync(Me, filter, paging, cancellationToken);
         if (listed.Succeeded)
         {
