@@ -13,13 +13,20 @@ internal sealed partial class TokenService
     public async Task<IReadOnlyList<SessionSummary>> SessionsAsync(long userId, CancellationToken cancellationToken)
     {
         var now = Now;
-        return await db.Set<RefreshToken>().AsNoTracking()
+        var sessions = await db.Set<RefreshToken>().AsNoTracking()
             .Where(t => t.UserId == userId)
             .GroupBy(t => t.FamilyId)
-            .Where(g => g.Any(t => t.RevokedAt == null && t.UsedAt == null && t.ExpiresAt > now))
-            .Select(g => new SessionSummary(g.Key, g.Min(t => t.CreatedAt), g.Max(t => t.CreatedAt)))
-            .OrderByDescending(s => s.LastUsedAt)
+            .Select(g => new
+            {
+                Id = g.Key,
+                StartedAt = g.Min(t => t.CreatedAt),
+                LastUsedAt = g.Max(t => t.CreatedAt),
+                Live = g.Count(t => t.RevokedAt == null && t.UsedAt == null && t.ExpiresAt > now),
+            })
+            .Where(g => g.Live > 0)
+            .OrderByDescending(g => g.LastUsedAt)
             .ToListAsync(cancellationToken);
+        return [.. sessions.Select(s => new SessionSummary(s.Id, s.StartedAt, s.LastUsedAt))];
     }
 
     /// <summary>Ends one of the user's own live sessions; false when the user has no such session (ended, or another user's).</summary>
