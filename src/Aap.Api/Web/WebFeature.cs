@@ -9,8 +9,8 @@ namespace Aap.Api.Web;
 /// features' <c>[FeatureSurface]</c> services and the platform, nothing else.
 /// </summary>
 /// <remarks>
-/// Every page requires a signed-in user unless its folder says otherwise: <c>/Account</c> and <c>/Error</c> and the
-/// home page are open to guests, <c>/Admin</c> needs the admin policy. A guest who opens a protected page is sent to
+/// Every page requires a signed-in user unless its folder says otherwise: <c>/Account</c> and <c>/Error</c>, the home page
+/// and the leaderboard are open to guests, <c>/Admin</c> needs the admin policy. A guest who opens a protected page is sent to
 /// <c>/account/sign-in?returnUrl=...</c>; a signed-in user without the role gets the 403 page.
 /// </remarks>
 internal static class WebFeature
@@ -30,6 +30,7 @@ internal static class WebFeature
             options.Conventions.AllowAnonymousToPage("/Index");
             options.Conventions.AllowAnonymousToFolder("/Account");
             options.Conventions.AllowAnonymousToPage("/Error");
+            options.Conventions.AllowAnonymousToPage("/Leaderboard/Index");
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
         }).AddMvcOptions(mvc => mvc.Filters.Add<PageSecurityHeaders>());
         services.AddAntiforgery(antiforgery =>

@@ -13,7 +13,7 @@ namespace Aap.Api.Features.Rewards;
 /// <summary>The points economy: the caller's balance and ledger, transfers between users, the leaderboard, per-app statistics.</summary>
 internal static class PointsEndpoints
 {
-    private const string TransferRoute = "/api/v1/points/transfers";
+    private const string TransferRoute = RewardsService.TransferRoute;
 
     public static IEndpointRouteBuilder MapPointsEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -77,67 +77,21 @@ internal static class PointsEndpoints
 
     internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(
         TransferRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal caller,
-        RewardsService rewards, IdempotencyStore idempotency, AccountService accounts, HttpContext context, CancellationToken cancellationToken)
+        RewardsService rewards, IdempotencyStore idempotency, HttpContext context, CancellationToken cancellationToken)
     {
-        var errors = new FieldErrors();
-        var key = idempotencyKey?.Trim();
-        if (string.IsNullOrEmpty(key) || key.Length > 100)
-        {
-            errors.Add("idempotency_key", "Send an Idempotency-Key header of 1 to 100 characters, new for each transfer.");
-        }
-
-        if (request.Amount is not ( > 0 and <= 1_000_000_000))
-        {
-            errors.Add("amount", "The amount is a whole number of points above 0.");
-        }
-
-        var from = caller.UserId()!.Value;
-        var login = request.To?.Trim();
-        if (string.IsNullOrEmpty(login))
-        {
-            errors.Add("to", "Name the recipient by username or email.");
-        }
-
-        if (errors.Count > 0)
-        {
-            return Problems.Create(400, ProblemCodes.ValidationFailed, "The transfer is not valid.", errors);
-        }
-
-        var fingerprint = IdempotencyStore.Fingerprint(HttpMethods.Post, TransferRoute, from, idempotency.NormalizedBody(request with { To = login }));
-        var start = await idempotency.BeginAsync(from, key!, fingerprint, cancellationToken);
-        if (start.Refusal is { } refusal)
-        {
-            return refusal;
-        }
-
-        if (start.Claim is not { } claim)
+        var attempt = await rewards.SendPointsAsync(caller.UserId()!.Value, request.To, request.Amount, idempotencyKey, idempotency, cancellationToken);
+        if (attempt.Replayed)
         {
             context.Response.Headers["Idempotent-Replayed"] = "true";
-            return start.ReplayStatus == StatusCodes.Status201Created
-                ? TypedResults.Ok(new Envelope<TransferResponse>(idempotency.Read<TransferResponse>(start.ReplayBody!)))
-                : idempotency.Read<Failure>(start.ReplayBody!).ToProblem();
         }
 
-        try
+        if (!attempt.Outcome.Succeeded)
         {
-            // The recipient is looked up on every path, and only judged after the balance (RewardsService.TransferAsync).
-            var to = await accounts.FindByLoginAsync(login!, cancellationToken);
-            if (to?.Id == from)
-            {
-                await idempotency.ReleaseAsync(claim);
-                return Problems.Validation("to", "Points cannot be sent to yourself.");
-            }
+            return attempt.Outcome.Failure.ToProblem();
+        }
 
-            var transfer = await rewards.TransferAsync(from, to is { IsActive: true } ? to.Id : null, request.Amount!.Value, claim, idempotency, cancellationToken);
-            return transfer.Succeeded
-                ? TypedResults.Created("/api/v1/me/points/ledger", new Envelope<TransferResponse>(transfer.Value))
-                : transfer.Failure.ToProblem();
-        }
-        catch
-        {
-            await idempotency.ReleaseAsync(claim);
-            throw;
-        }
+        var body = new Envelope<TransferResponse>(attempt.Outcome.Value);
+        return attempt.Replayed ? TypedResults.Ok(body) : TypedResults.Created("/api/v1/me/points/ledger", body);
     }
 
     internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(

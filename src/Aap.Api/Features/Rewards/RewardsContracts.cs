@@ -46,8 +46,10 @@ internal sealed record CompletionResponse(
 
 internal sealed record BalanceResponse(long Balance);
 
+[FeatureSurface]
 internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt);
 
+[FeatureSurface]
 internal sealed record TransferResponse(long Id, long From, long To, long Amount, DateTime CreatedAt)
 {
     public static TransferResponse Of(PointTransfer t) => new(t.Id, t.FromUserId, t.ToUserId, t.Amount, t.CreatedAt);
@@ -56,6 +58,7 @@ internal sealed record TransferResponse(long Id, long From, long To, long Amount
 /// <summary>A transfer the caller sent or received, with both users' display names (<c>direction</c>: sent or received).</summary>
 internal sealed record TransferListItem(long Id, string Direction, long From, string? FromName, long To, string? ToName, long Amount, DateTime CreatedAt);
 
+[FeatureSurface]
 internal sealed record LeaderboardEntry(int Rank, long UserId, string Username, long Points);
 
 internal sealed record AppStatsResponse(long AppId, string Name, int Pending, int Approved, int Rejected, long PointsAwarded);

@@ -36,9 +36,12 @@ public sealed record TodoListQuery(
     internal TodoFilter Filter => new(Status, Priority, Q, Sort, IncludeDeleted ?? false);
 }
 
-/// <summary>The filters and order of a task listing, as the query string gave them.</summary>
+/// <summary>
+/// The filters and order of a task listing, as the query string gave them; <paramref name="OnlyDeleted"/> lists the
+/// deleted tasks alone (the pages' "Deleted" view, where they are restored).
+/// </summary>
 [FeatureSurface]
-internal sealed record TodoFilter(string? Status, string? Priority, string? Q, string? Sort, bool IncludeDeleted);
+internal sealed record TodoFilter(string? Status, string? Priority, string? Q, string? Sort, bool IncludeDeleted, bool OnlyDeleted = false);
 
 /// <summary>A task as the API shows it.</summary>
 [FeatureSurface]

@@ -35,7 +35,12 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
     public async Task<Result<PagedEnvelope<TodoResponse>>> ListAsync(long ownerId, TodoFilter filter, PageQuery paging, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
-        var query = Owned(ownerId, filter.IncludeDeleted).AsNoTracking();
+        var query = Owned(ownerId, filter.IncludeDeleted || filter.OnlyDeleted).AsNoTracking();
+        if (filter.OnlyDeleted)
+        {
+            query = query.Where(t => t.DeletedAt != null);
+        }
+
         if (filter.Status is not null)
         {
             if (WireEnum.Parse<TodoStatus>(filter.Status) is { } status)

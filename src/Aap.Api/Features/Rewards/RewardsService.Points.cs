@@ -1,0 +1,110 @@
+using Aap.Api.Platform.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+/// <summary>The points a user reads and sends, shared by the product API and the pages.</summary>
+internal sealed partial class RewardsService
+{
+    /// <summary>The route a transfer's idempotency fingerprint names, whether it came through the API or a page: one key, one transfer.</summary>
+    public const string TransferRoute = "/api/v1/points/transfers";
+
+    /// <summary>One page of the user's ledger, newest first.</summary>
+    public Task<PagedEnvelope<LedgerEntryResponse>> LedgerAsync(long userId, PageQuery paging, CancellationToken cancellationToken) =>
+        db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == userId).OrderByDescending(e => e.Id)
+            .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
+            .ToPageDataAsync(paging, cancellationToken);
+
+    /// <summary>
+    /// One page of the all-time leaderboard: users by points earned from completions (reversals deducted), ranked in
+    /// the database; ties keep the older account first.
+    /// </summary>
+    public async Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, CancellationToken cancellationToken)
+    {
+        var page = await db.Set<PointEntry>().AsNoTracking()
+            .Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal)
+            .GroupBy(e => e.UserId)
+            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
+            .Where(g => g.Points > 0)
+            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
+            .ToPageDataAsync(paging, cancellationToken);
+        var names = await accounts.DisplayNamesAsync([.. page.Data.Select(t => t.UserId)], cancellationToken);
+        var first = (paging.PageNumber - 1) * paging.PageSize;
+        return new PagedEnvelope<LeaderboardEntry>(
+            [.. page.Data.Select((t, i) => new LeaderboardEntry(first + i + 1, t.UserId, names.GetValueOrDefault(t.UserId) ?? "(deleted user)", t.Points))],
+            page.Meta);
+    }
+
+    /// <summary>
+    /// Sends points to a user named by username or email, under the caller's idempotency key: the same key with the
+    /// same request gets the first outcome back without running again (<see cref="TransferAttempt.Replayed"/>); the
+    /// key with another request is a 422, while the first still runs a 409.
+    /// </summary>
+    public async Task<TransferAttempt> SendPointsAsync(long fromUserId, string? to, long? amount, string? idempotencyKey, IdempotencyStore idempotency, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var key = idempotencyKey?.Trim();
+        if (string.IsNullOrEmpty(key) || key.Length > 100)
+        {
+            errors.Add("idempotency_key", "Send an Idempotency-Key header of 1 to 100 characters, new for each transfer.");
+        }
+
+        if (amount is not ( > 0 and <= 1_000_000_000))
+        {
+            errors.Add("amount", "The amount is a whole number of points above 0.");
+        }
+
+        var login = to?.Trim();
+        if (string.IsNullOrEmpty(login))
+        {
+            errors.Add("to", "Name the recipient by username or email.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return new TransferAttempt(Failure.Invalid(errors, "The transfer is not valid."), false);
+        }
+
+        var fingerprint = IdempotencyStore.Fingerprint(HttpMethods.Post, TransferRoute, fromUserId, idempotency.NormalizedBody(new TransferRequest(login, amount)));
+        var start = await idempotency.BeginAsync(fromUserId, key!, fingerprint, cancellationToken);
+        if (start.Refusal is { } refusal)
+        {
+            return new TransferAttempt(FailureOf(refusal), false);
+        }
+
+        if (start.Claim is not { } claim)
+        {
+            return start.ReplayStatus == StatusCodes.Status201Created
+                ? new TransferAttempt(idempotency.Read<TransferResponse>(start.ReplayBody!), true)
+                : new TransferAttempt(idempotency.Read<Failure>(start.ReplayBody!), true);
+        }
+
+        try
+        {
+            // The recipient is looked up on every path, and only judged after the balance (TransferAsync).
+            var recipient = await accounts.FindByLoginAsync(login!, cancellationToken);
+            if (recipient?.Id == fromUserId)
+            {
+                await idempotency.ReleaseAsync(claim);
+                return new TransferAttempt(Failure.Invalid("to", "Points cannot be sent to yourself."), false);
+            }
+
+            return new TransferAttempt(
+                await TransferAsync(fromUserId, recipient is { IsActive: true } ? recipient.Id : null, amount!.Value, claim, idempotency, cancellationToken), false);
+        }
+        catch
+        {
+            await idempotency.ReleaseAsync(claim);
+            throw;
+        }
+    }
+
+    private static Failure FailureOf(ProblemHttpResult problem) =>
+        Failure.Of(problem.StatusCode, problem.ProblemDetails.Extensions.TryGetValue("code", out var code) ? code as string ?? ProblemCodes.ValidationFailed : ProblemCodes.ValidationFailed,
+            problem.ProblemDetails.Detail ?? "The transfer was refused.", "idempotency_key");
+}
+
+/// <summary>What a transfer came to: the transfer or its refusal, and whether it is the stored outcome of an earlier request with the same key.</summary>
+[Platform.FeatureSurface]
+internal sealed record TransferAttempt(Result<TransferResponse> Outcome, bool Replayed);
