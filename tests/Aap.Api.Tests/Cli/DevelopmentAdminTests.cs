@@ -42,6 +42,11 @@ public sealed partial class DevelopmentAdminTests : IDisposable
             var body = await response.JsonAsync();
             response.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
             body.GetProperty("data").GetProperty("access_token").GetString().ShouldNotBeNullOrEmpty();
+
+            var signIn = (await first.WaitForAsync(SignInLine(), Ct)).Groups["url"].Value;
+            using var page = await client.GetAsync(new Uri(signIn), Ct);
+            page.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await page.Content.ReadAsStringAsync(Ct)).ShouldContain("<form");
         }
 
         await using var second = new RunningService(_folder.FullName, Environment("Development"), "--urls", "http://127.0.0.1:0");
@@ -72,6 +77,9 @@ public sealed partial class DevelopmentAdminTests : IDisposable
         login.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         service.Output.ShouldNotContain("development admin");
     }
+
+    [GeneratedRegex(@"Sign in:\s+(?<url>http://127\.0\.0\.1:[0-9]+/account/sign-in) in a browser, then the admin panel at http://127\.0\.0\.1:[0-9]+/admin")]
+    private static partial Regex SignInLine();
 
     [GeneratedRegex(@"Log in:\s+POST (?<url>http://127\.0\.0\.1:[0-9]+/api/v1/auth/login)")]
     private static partial Regex LoginLine();

@@ -187,6 +187,7 @@ internal static partial class IdentityFeature
                 $$"""
 
                 A development admin was created (shown once; not again while an admin exists):
+                  Sign in:   {{address}}/account/sign-in in a browser, then the admin panel at {{address}}/admin
                   Log in:    POST {{address}}/api/v1/auth/login {"username": "{{BootstrapAdminOptions.DevelopmentAdminName}}", "password": "..."}, or Authorize on {{address}}/docs
                   Username:  {{BootstrapAdminOptions.DevelopmentAdminName}}
                   Password:  {{password}}
