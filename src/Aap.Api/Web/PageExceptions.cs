@@ -12,6 +12,21 @@ internal sealed partial class PageExceptions(RequestDelegate next, ILogger<PageE
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        if (PageRequests.IsPage(context) && !PageRequests.IsPageMethod(context.Request.Method) && context.Features.Get<IStatusCodeReExecuteFeature>() is null)
+        {
+            // Pages answer GET, HEAD and POST only (a DELETE that path normalisation turned into "/", say): a 405,
+            // rendered as the HTML error page for a browser and as a problem for everyone else.
+            context.Response.Headers.Allow = "GET, HEAD, POST";
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            if (!PageRequests.AcceptsHtml(context.Request) && context.Features.Get<IStatusCodePagesFeature>() is { } pages)
+            {
+                pages.Enabled = false;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context });
+            }
+
+            return;
+        }
+
         if (!PageRequests.IsPageRequest(context))
         {
             if (context.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)

@@ -32,6 +32,24 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
         (await factory.DbAsync(db => db.Set<RefreshToken>().CountAsync(t => t.UserId == account.Id, Ct))).ShouldBe(0);
     }
 
+    [Theory]
+    [InlineData("DELETE", "/")]
+    [InlineData("PUT", "/account/sign-in")]
+    [InlineData("DELETE", "/tasks/%2e%2e")]
+    public async Task A_page_answers_other_methods_with_405_a_problem_for_api_clients_and_a_page_for_browsers(string method, string path)
+    {
+        using var client = RawClient();
+
+        using var api = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Ct);
+        using var browser = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Headers = { { "Accept", "text/html" } } }, Ct);
+
+        api.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        api.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        api.Content.Headers.Allow.ShouldBe(["GET", "HEAD", "POST"]);
+        browser.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        browser.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+    }
+
     [Fact]
     public async Task A_form_posted_with_its_token_signs_in_and_keys_live_in_the_database()
     {

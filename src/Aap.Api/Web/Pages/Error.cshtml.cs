@@ -11,29 +11,33 @@ namespace Aap.Api.Web.Pages;
 [IgnoreAntiforgeryToken]
 internal sealed class ErrorModel : PageModel
 {
-    public string Title { get; private set; } = "Something went wrong";
+    public string Title => Text.Title;
 
-    public string Message { get; private set; } = "";
+    public string Message => Text.Message;
 
-    public void OnGet(int status) => Describe(status);
+    /// <summary>The status of the address (<c>/error/405</c>), whichever method reached it.</summary>
+    private int Status => int.TryParse(RouteData.Values["status"]?.ToString(), out var status) ? status : 500;
 
-    public void OnPost(int status) => Describe(status);
-
-    private void Describe(int status)
+    // A method without a handler here (a DELETE re-executed after its 405) renders the page without calling one.
+    private (string Title, string Message) Text => Status switch
     {
-        if (status is >= 400 and <= 599)
-        {
-            Response.StatusCode = status;
-        }
+        400 => ("The form could not be accepted", "The form was sent without its security token, or the token has expired. Go back, reload the page and send it again."),
+        403 => ("Not allowed", "Your account's role does not allow this page."),
+        404 => ("Page not found", "There is no page at this address."),
+        405 => ("Not allowed", "This page does not accept that kind of request."),
+        429 => ("Too many requests", "Wait a moment and try again."),
+        _ => ("Something went wrong", "The server could not answer this request. Try again in a moment."),
+    };
 
-        (Title, Message) = status switch
+    public void OnGet() => KeepStatus();
+
+    public void OnPost() => KeepStatus();
+
+    private void KeepStatus()
+    {
+        if (Status is >= 400 and <= 599)
         {
-            400 => ("The form could not be accepted", "The form was sent without its security token, or the token has expired. Go back, reload the page and send it again."),
-            403 => ("Not allowed", "Your account's role does not allow this page."),
-            404 => ("Page not found", "There is no page at this address."),
-            405 => ("Not allowed", "This page does not accept that kind of request."),
-            429 => ("Too many requests", "Wait a moment and try again."),
-            _ => ("Something went wrong", "The server could not answer this request. Try again in a moment."),
-        };
+            Response.StatusCode = Status;
+        }
     }
 }
