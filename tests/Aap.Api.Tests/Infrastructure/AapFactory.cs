@@ -72,13 +72,17 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>A client whose requests carry no cookies or defaults from other tests.</summary>
-    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions
+    /// <summary>
+    /// A client whose requests carry no cookies or defaults from other tests, and which shows redirects instead of
+    /// following them. Built here, not with <c>CreateClient(options)</c>: against Kestrel that client's inner handler
+    /// keeps cookies and follows redirects whatever the options say (the options only decide whether extra handlers
+    /// are added).
+    /// </summary>
+    public HttpClient Client()
     {
-        BaseAddress = ServerAddress,
-        AllowAutoRedirect = false,
-        HandleCookies = false,
-    });
+        StartServer();
+        return new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = ServerAddress };
+    }
 
     /// <summary>Where Kestrel listens for this factory.</summary>
     public Uri ServerAddress => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
