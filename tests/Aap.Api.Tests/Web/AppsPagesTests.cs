@@ -65,7 +65,7 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         // What the API lists for the same query, in the same order.
         using var client = factory.Client();
         using var api = await client.GetAsync($"/api/v1/apps?q={tag}&category=tools&sort=-points", Ct);
-        var names = (await api.JsonAsync()).GetProperty("data").EnumerateArray().Select(a => a.GetProperty("name").GetString()).ToList();
+        var names = (await api.JsonAsync()).GetProperty("data").EnumerateArray().Select(a => a.GetProperty("name").GetString()!).ToList();
         shown.ShouldBe(names);
         shown.ShouldBe([.. new[] { 12, 10, 8, 6, 4, 2 }.Select(i => $"{tag} App {i:00}")]);
 
