@@ -340,6 +340,26 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await browser.AssertNoProblemsAsync();
     }
 
+    [Fact]
+    public async Task On_a_375_px_phone_the_catalog_and_the_upload_form_fit_the_width()
+    {
+        var user = await factory.RegisterAsync();
+        var app = await AddAppAsync($"Phone {Guid.NewGuid():N}"[..20], category: "tools", description: "A description long enough to wrap on a narrow screen of a phone.");
+        await using var browser = await BrowserSession.StartAsync(factory, width: 375, height: 800);
+        await browser.SignInAsync(user);
+
+        foreach (var path in new[] { "/apps", $"/apps/{app}" })
+        {
+            await browser.GotoAsync(path);
+            await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+            (await browser.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth")).ShouldBeLessThanOrEqualTo(375, path);
+            await browser.AssertAccessibleAsync();
+        }
+
+        await Expect(browser.Page.GetByLabel(FileLabel)).ToBeVisibleAsync();
+        await browser.AssertNoProblemsAsync();
+    }
+
     private static ILocator AppLinks(BrowserSession browser) =>
         browser.Page.GetByRole(AriaRole.List, new() { Name = "Apps" }).GetByRole(AriaRole.Heading).GetByRole(AriaRole.Link);
 
