@@ -14,6 +14,7 @@ namespace Aap.Api.Features.Apps;
 /// use by a live app cannot be deleted (409, naming how many apps use it); deleted apps that still point at it let
 /// go of it. Every write evicts the catalog cache, whose pages show each app's category slug.
 /// </summary>
+[FeatureSurface]
 internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache cache, AuditLog audit)
 {
     public const int SlugMaxLength = 50;

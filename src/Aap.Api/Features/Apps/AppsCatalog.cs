@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,7 +11,7 @@ namespace Aap.Api.Features.Apps;
 /// apps are never returned; inactive ones only by <see cref="AllAsync"/>, which admin statistics use.
 /// </summary>
 [FeatureSurface]
-internal sealed class AppsCatalog(AppDbContext db)
+internal sealed class AppsCatalog(AppDbContext db, AppsCatalogCache cache)
 {
     /// <summary>An app a user can complete now (active and not deleted), or null.</summary>
     public Task<AppSummary?> FindActiveAsync(long id, CancellationToken cancellationToken) =>
@@ -34,6 +35,48 @@ internal sealed class AppsCatalog(AppDbContext db)
     public async Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
         await db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => ids.Contains(a.Id))
             .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+
+    /// <summary>The catalog's order when none is asked for: newest first.</summary>
+    public const string DefaultSort = "-created_at";
+
+    /// <summary>
+    /// One page of the active apps matching <paramref name="q"/> (name or description) and <paramref name="category"/>
+    /// (slug), in the order of <paramref name="sort"/> (<see cref="AppsEndpoints.SortFields"/>, '-' for descending);
+    /// the same query and cache as <c>GET /api/v1/apps</c>. An unknown sort field is a 400 naming the allowed ones.
+    /// </summary>
+    public async Task<Result<PagedEnvelope<AppResponse>>> SearchAsync(string? q, string? category, string? sort, PageQuery paging, CancellationToken cancellationToken)
+    {
+        var order = SortQuery.Parse(sort, DefaultSort, AppsEndpoints.SortFields);
+        if (!order.Succeeded)
+        {
+            return order.Failure;
+        }
+
+        var ordered = Matching(db.Set<App>().AsNoTracking().Where(a => a.IsActive), q, category).OrderBy(order.Value, a => a.Id);
+        return await cache.GetOrCreateAsync(ListCacheKey(q, category, sort, paging), () => ordered.Select(Projection).ToPageDataAsync(paging, cancellationToken));
+    }
+
+    /// <summary>The apps whose name or description contains <paramref name="q"/>, filed under the category <paramref name="category"/> (a slug); either may be empty.</summary>
+    internal static IQueryable<App> Matching(IQueryable<App> apps, string? q, string? category)
+    {
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var term = App.Normalize(q);
+            apps = apps.Where(a => a.NormalizedName.Contains(term) || (a.Description != null && a.Description.ToUpper().Contains(term)));
+        }
+
+        if (!string.IsNullOrWhiteSpace(category))
+        {
+            var slug = category.Trim().ToLowerInvariant();
+            apps = apps.Where(a => a.Category != null && a.Category.Slug == slug);
+        }
+
+        return apps;
+    }
+
+    /// <summary>The cache key of one page of the shared catalog (never of a list filtered by the caller's completions).</summary>
+    internal static string ListCacheKey(string? q, string? category, string? sort, PageQuery paging) =>
+        $"list:{q}:{category}:{(string.IsNullOrWhiteSpace(sort) ? DefaultSort : sort.Trim())}:{paging.PageNumber}:{paging.PageSize}";
 
     internal static readonly Expression<Func<App, AppResponse>> Projection = a => new AppResponse(
         a.Id, a.Name, a.Link, a.Points, a.Description, a.Category != null ? a.Category.Slug : null, a.CreatedAt, a.UpdatedAt);

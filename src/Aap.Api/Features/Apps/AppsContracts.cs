@@ -49,4 +49,5 @@ internal sealed record AppSummary(long Id, string Name, int Points, bool IsActiv
 public sealed record CategoryRequest(string? Name, string? Slug);
 
 /// <summary>A category; <c>apps</c> counts the active apps filed under it.</summary>
+[FeatureSurface]
 internal sealed record CategoryResponse(string Slug, string Name, int Apps);

@@ -59,27 +59,13 @@ internal static class AppsEndpoints
             return Problems.Create(401, ProblemCodes.Unauthorized, "The completed filter is about the caller: log in to use it.");
         }
 
-        var order = SortQuery.Parse(sort, "-created_at", SortFields);
+        var order = SortQuery.Parse(sort, AppsCatalog.DefaultSort, SortFields);
         if (!order.Succeeded)
         {
             return order.Failure.ToProblem();
         }
 
-        sort = string.IsNullOrWhiteSpace(sort) ? "-created_at" : sort.Trim();
-
-        var query = db.Set<App>().AsNoTracking().Where(a => a.IsActive);
-        if (!string.IsNullOrWhiteSpace(q))
-        {
-            var term = App.Normalize(q);
-            query = query.Where(a => a.NormalizedName.Contains(term) || (a.Description != null && a.Description.ToUpper().Contains(term)));
-        }
-
-        if (!string.IsNullOrWhiteSpace(category))
-        {
-            var slug = category.Trim().ToLowerInvariant();
-            query = query.Where(a => a.Category != null && a.Category.Slug == slug);
-        }
-
+        var query = AppsCatalog.Matching(db.Set<App>().AsNoTracking().Where(a => a.IsActive), q, category);
         if (completed is { } onlyCompleted)
         {
             var mine = completions.CompletedAppIds(me!.Value);
@@ -88,7 +74,7 @@ internal static class AppsEndpoints
 
         var ordered = query.OrderBy(order.Value, a => a.Id);
         // The shared catalog is cached; a page filtered by the caller's own completions is not.
-        var cacheKey = $"list:{q}:{category}:{sort}:{paging.PageNumber}:{paging.PageSize}";
+        var cacheKey = AppsCatalog.ListCacheKey(q, category, sort, paging);
         var page = completed is null
             ? await cache.GetOrCreateAsync(cacheKey, () => ordered.Select(AppsCatalog.Projection).ToPageDataAsync(paging, cancellationToken))
             : await ordered.Select(AppsCatalog.Projection).ToPageDataAsync(paging, cancellationToken);

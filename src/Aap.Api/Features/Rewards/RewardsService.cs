@@ -28,6 +28,9 @@ internal sealed partial class RewardsService(
     AuditLog audit,
     ILogger<RewardsService> logger)
 {
+    /// <summary>The storage category screenshots are kept under: its accepted types (<c>Storage:Categories</c>) are the proofs'.</summary>
+    public const string ScreenshotCategory = "screenshots";
+
     /// <summary>Completes an app's task with a screenshot as proof; the points are credited at once, or when an admin approves.</summary>
     public async Task<Result<CompletionResponse>> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
@@ -47,7 +50,7 @@ internal sealed partial class RewardsService(
             return Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot");
         }
 
-        var upload = await files.UploadAsync(userId, screenshot, "screenshots", cancellationToken);
+        var upload = await files.UploadAsync(userId, screenshot, ScreenshotCategory, cancellationToken);
         if (!upload.Succeeded)
         {
             return upload.Failure.For("screenshot");
@@ -226,6 +229,10 @@ internal sealed partial class RewardsService(
     public async Task<List<CompletionResponse>> CompletionsOfAsync(long userId, CancellationToken cancellationToken) =>
         await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == userId).OrderByDescending(c => c.Id)
             .Select(CompletionResponse.Projection).ToListAsync(cancellationToken);
+
+    /// <summary>The user's completion of this app (there is at most one), or null when they have not completed it.</summary>
+    public Task<CompletionResponse?> CompletionOfAsync(long userId, long appId, CancellationToken cancellationToken) =>
+        db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == userId && c.AppId == appId).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken)!;
 
     public Task<CompletionResponse?> FindCompletionAsync(long completionId, CancellationToken cancellationToken) =>
         db.Set<AppCompletion>().AsNoTracking().Where(c => c.Id == completionId).Select(CompletionResponse.Projection).SingleOrDefaultAsync(cancellationToken)!;
