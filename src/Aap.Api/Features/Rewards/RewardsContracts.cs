@@ -46,6 +46,7 @@ internal sealed record CompletionResponse(
 
 internal sealed record BalanceResponse(long Balance);
 
+[FeatureSurface]
 internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt);
 
 internal sealed record TransferResponse(long Id, long From, long To, long Amount, DateTime CreatedAt)
