@@ -48,7 +48,7 @@ public sealed class AdminDashboardPageTests(PagesFactory factory) : IClassFixtur
         var names = await factory.DbAsync(db => db.Set<App>().Where(a => a.Id == big || a.Id == small).ToDictionaryAsync(a => a.Id, a => a.Name, Ct));
         var users = await factory.DbAsync(db => db.Set<User>().CountAsync(Ct));
         var activeApps = await factory.DbAsync(db => db.Set<App>().CountAsync(a => a.IsActive && a.DeletedAt == null, Ct));
-        var today = DateTime.UtcNow.Date;
+        var today = factory.Clock.GetUtcNow().UtcDateTime.Date;
         var signUpsToday = await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.CreatedAt >= today, Ct));
         var points = await factory.DbAsync(db => db.Set<PointEntry>().SumAsync(e => e.Amount, Ct));
 

@@ -157,7 +157,7 @@ public sealed class AdminOpsPagesTests(PagesFactory factory) : IClassFixture<Pag
 
         await browser.Page.GetByLabel("Action", new() { Exact = true }).FillAsync("user.");
         await browser.Page.GetByLabel("Entity id").FillAsync(user.Id.ToString(CultureInfo.InvariantCulture));
-        await browser.Page.GetByLabel("To", new() { Exact = true }).FillAsync(DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        await browser.Page.GetByLabel("To", new() { Exact = true }).FillAsync(factory.Clock.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
 
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("1 entry found.");
