@@ -1,0 +1,59 @@
+using Aap.Api.Platform;
+using Aap.Api.Platform.Http;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aap.Api.Features.Rewards;
+
+/// <summary>
+/// The rewards side of the admin dashboard, each figure aggregated by the database: completions by status, completions
+/// per day since a date, points held, points awarded per app (the largest first) and the oldest pending completion.
+/// </summary>
+[FeatureSurface]
+internal sealed record RewardsOverview(
+    int Pending, int Approved, int Rejected, long PointsIssued,
+    IReadOnlyDictionary<DateOnly, int> CompletionsPerDay, IReadOnlyList<AppPointsTotal> TopApps, CompletionResponse? OldestPending);
+
+/// <summary>The points approved completions of one app have awarded.</summary>
+[FeatureSurface]
+internal sealed record AppPointsTotal(long AppId, long Points);
+
+internal sealed partial class RewardsService
+{
+    /// <summary>
+    /// The dashboard's figures. Points issued is the sum of the balances (one row per user, not the ledger): transfers
+    /// move points between balances, so the sum is what completions credited minus what reversals took back.
+    /// </summary>
+    public async Task<RewardsOverview> OverviewAsync(DateTime since, int topApps, CancellationToken cancellationToken)
+    {
+        var completions = db.Set<AppCompletion>().AsNoTracking();
+        var byStatus = await completions.GroupBy(c => c.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var issued = await db.Set<PointBalance>().AsNoTracking().SumAsync(b => (long?)b.Balance, cancellationToken) ?? 0;
+        var perDay = await completions.Where(c => c.CreatedAt >= since).GroupBy(c => c.CreatedAt.Date)
+            .Select(g => new { Day = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var top = await completions.Where(c => c.Status == CompletionStatus.Approved).GroupBy(c => c.AppId)
+            .Select(g => new { AppId = g.Key, Points = g.Sum(c => (long)c.Points) })
+            .OrderByDescending(a => a.Points).ThenBy(a => a.AppId).Take(topApps).ToListAsync(cancellationToken);
+        var oldest = await completions.Where(c => c.Status == CompletionStatus.Pending).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
+            .Select(CompletionResponse.Projection).FirstOrDefaultAsync(cancellationToken);
+        int Count(CompletionStatus status) => byStatus.Where(s => s.Status == status).Sum(s => s.Count);
+        return new RewardsOverview(
+            Count(CompletionStatus.Pending), Count(CompletionStatus.Approved), Count(CompletionStatus.Rejected), issued,
+            perDay.ToDictionary(d => DateOnly.FromDateTime(d.Day), d => d.Count),
+            [.. top.Select(a => new AppPointsTotal(a.AppId, a.Points))],
+            oldest is null ? null : (await DescribeAsync([oldest], cancellationToken))[0]);
+    }
+
+    /// <summary>A page of one user's ledger, newest first, for admins.</summary>
+    public Task<PagedEnvelope<LedgerEntryResponse>> LedgerPageOfAsync(long userId, PageQuery paging, CancellationToken cancellationToken) =>
+        db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == userId).OrderByDescending(e => e.Id)
+            .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
+            .ToPageDataAsync(paging, cancellationToken);
+
+    /// <summary>A page of one user's completions, newest first, with their app names, for admins.</summary>
+    public async Task<PagedEnvelope<CompletionResponse>> CompletionsPageOfAsync(long userId, PageQuery paging, CancellationToken cancellationToken)
+    {
+        var page = await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == userId).OrderByDescending(c => c.Id)
+            .Select(CompletionResponse.Projection).ToPageDataAsync(paging, cancellationToken);
+        return page with { Data = await DescribeAsync(page.Data, cancellationToken) };
+    }
+}
