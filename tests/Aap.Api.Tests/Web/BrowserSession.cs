@@ -88,6 +88,8 @@ public sealed class BrowserSession : IAsyncDisposable
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
+        // Expectations wait as long as actions do: on a loaded two-core machine a list's round trip can pass 5 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
         return new BrowserSession(playwright, browser, context, page);
     }
 

@@ -20,21 +20,21 @@ public sealed class ProfilePagesTests(PagesFactory factory) : IClassFixture<Page
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(account, "/profile");
         var page = browser.Page;
-        await Expect(page.GetByLabel("Username")).ToHaveValueAsync(account.UserName!);
+        await Expect(page.GetByLabel("Username", new() { Exact = true })).ToHaveValueAsync(account.UserName!);
         await browser.AssertAccessibleAsync();
 
-        await page.GetByLabel("Username").FillAsync(other.UserName!);
+        await page.GetByLabel("Username", new() { Exact = true }).FillAsync(other.UserName!);
         await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
-        await Expect(page.GetByLabel("Username")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.GetByLabel("Username", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The profile cannot be changed.");
         await browser.AssertAccessibleAsync();
 
         var renamed = "renamed_" + Guid.NewGuid().ToString("N")[..8];
-        await page.GetByLabel("Username").FillAsync(renamed);
+        await page.GetByLabel("Username", new() { Exact = true }).FillAsync(renamed);
         await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Your profile was saved.");
-        await Expect(page.GetByLabel("Username")).ToHaveValueAsync(renamed);
+        await Expect(page.GetByLabel("Username", new() { Exact = true })).ToHaveValueAsync(renamed);
         var me = await page.APIRequest.GetAsync("/api/v1/me");
         me.Status.ShouldBe(200);
         (await me.JsonAsync())!.Value.GetProperty("data").GetProperty("username").GetString().ShouldBe(renamed);

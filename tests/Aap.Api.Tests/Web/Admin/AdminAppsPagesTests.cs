@@ -95,10 +95,10 @@ public sealed class AdminAppsPagesTests(PagesFactory factory) : IClassFixture<Pa
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(admin, $"/admin/apps?q=Sort+{tag}");
         var page = browser.Page;
-        await page.GetByRole(AriaRole.Link, new() { Name = "Points" }).ClickAsync();
+        await page.GetByRole(AriaRole.Columnheader, new() { Name = "Points" }).GetByRole(AriaRole.Link).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("sort=points"));
         await Expect(page.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync([$"Sort {tag} 10", $"Sort {tag} 20", $"Sort {tag} 30"]);
-        await page.GetByRole(AriaRole.Link, new() { Name = "Points" }).ClickAsync();
+        await page.GetByRole(AriaRole.Columnheader, new() { Name = "Points" }).GetByRole(AriaRole.Link).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync([$"Sort {tag} 30", $"Sort {tag} 20", $"Sort {tag} 10"]);
         await Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Points" })).ToHaveAttributeAsync("aria-sort", "descending");
         await browser.AssertAccessibleAsync();
