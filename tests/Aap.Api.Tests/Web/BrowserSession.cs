@@ -26,16 +26,18 @@ public sealed class BrowserSession : IAsyncDisposable
     private static readonly string[] LaunchArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-    private readonly IPlaywright _playwright;
-    private readonly IBrowser _browser;
+    // One Chromium for the whole test run, one isolated context (cookies, storage, cache) per session: launching a
+    // browser per test cost seconds of CPU each on a two-core machine and starved the server under test.
+    private static readonly SemaphoreSlim BrowserGate = new(1, 1);
+    private static IPlaywright? s_playwright;
+    private static IBrowser? s_browser;
+
     private readonly List<string> _problems = [];
     private readonly HashSet<string> _documents = new(StringComparer.Ordinal);
     private bool _asserted;
 
-    private BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
+    private BrowserSession(IBrowserContext context, IPage page)
     {
-        _playwright = playwright;
-        _browser = browser;
         Context = context;
         Page = page;
         page.Response += (_, response) =>
@@ -78,8 +80,7 @@ public sealed class BrowserSession : IAsyncDisposable
     public static async Task<BrowserSession> StartAsync(AapFactory factory, int width = 1280, int height = 900)
     {
         File.Exists(Chromium).ShouldBeTrue($"The browser tests need Chromium at {Chromium}: scripts/test.sh installs Debian's chromium package (apt-get install chromium).");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = LaunchArgs });
+        var browser = await SharedBrowserAsync();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = factory.ServerAddress.ToString(),
@@ -88,9 +89,32 @@ public sealed class BrowserSession : IAsyncDisposable
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
+        // A navigation waits for the load event of a whole page with its styles and scripts: give it more room.
+        page.SetDefaultNavigationTimeout(30_000);
         // Expectations wait as long as actions do: on a loaded two-core machine a list's round trip can pass 5 s.
         Assertions.SetDefaultExpectTimeout(15_000);
-        return new BrowserSession(playwright, browser, context, page);
+        return new BrowserSession(context, page);
+    }
+
+    /// <summary>The run's Chromium, launched on first use and again if it went away (a crash, a killed process).</summary>
+    private static async Task<IBrowser> SharedBrowserAsync()
+    {
+        await BrowserGate.WaitAsync();
+        try
+        {
+            if (s_browser is { IsConnected: true })
+            {
+                return s_browser;
+            }
+
+            s_playwright ??= await Playwright.CreateAsync();
+            s_browser = await s_playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = LaunchArgs });
+            return s_browser;
+        }
+        finally
+        {
+            BrowserGate.Release();
+        }
     }
 
     public Task<IResponse?> GotoAsync(string path) => Page.GotoAsync(path);
@@ -161,8 +185,6 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         var unasserted = !_asserted ? Problems : [];
         await Context.CloseAsync();
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
         if (unasserted.Count > 0)
         {
             throw new ShouldAssertException($"the browser reported problems that the test did not check:{Environment.NewLine}{string.Join(Environment.NewLine, unasserted)}");
