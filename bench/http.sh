@@ -341,29 +341,38 @@ dash_sql() {
   fi
 }
 
-# name|SQL per line, with @since for the first day of the charts. Read from EF Core's command log
-# (Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore.Database.Command=Information): keep them in step
+# name|SQL per line, with @since for the first day of the charts and @day for one day (the per-day charts send one
+# count per day, 30 of them: the line shows one). The shape EF Core sends (its command log,
+# Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore.Database.Command=Information); keep them in step
 # with AccountStatistics.cs and RewardsStatistics.cs.
 dash_queries() {
   if [[ "$1" == sqlite ]]; then
     cat <<'SQL'
 accounts: totals|SELECT COUNT(*) AS "Total", COUNT(CASE WHEN "u0"."is_active" THEN 1 END) AS "Active", COUNT(CASE WHEN "u0"."is_active" AND "u0"."role" = 'Admin' THEN 1 END) AS "Admins" FROM (SELECT "u"."is_active", "u"."role", 1 AS "Key" FROM "users" AS "u") AS "u0" GROUP BY "u0"."Key" LIMIT 1
-accounts: sign-ups per day|SELECT "u0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "u"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "users" AS "u" WHERE "u"."created_at" >= '@since 00:00:00') AS "u0" GROUP BY "u0"."Key"
-completions by status|SELECT "a"."status" AS "Status", COUNT(*) AS "Count" FROM "app_completions" AS "a" GROUP BY "a"."status"
+sign-ups on one day (x30)|SELECT COUNT(*) FROM "users" AS "u" WHERE "u"."created_at" >= '@day 00:00:00' AND "u"."created_at" < '@next 00:00:00'
+completions by status|SELECT "c"."status" AS "Status", COALESCE(SUM("c"."completions"), 0) AS "Count" FROM "completion_totals" AS "c" GROUP BY "c"."status"
 points issued|SELECT COALESCE(SUM("p"."balance"), 0) FROM "point_balances" AS "p"
-completions per day|SELECT "a0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "a"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@since 00:00:00') AS "a0" GROUP BY "a0"."Key"
-points per app, top 10|SELECT "a"."app_id" AS "AppId", COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) AS "Points" FROM "app_completions" AS "a" WHERE "a"."status" = 'Approved' GROUP BY "a"."app_id" ORDER BY COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) DESC, "a"."app_id" LIMIT 10
+completions on one day (x30)|SELECT COUNT(*) FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@day 00:00:00' AND "a"."created_at" < '@next 00:00:00'
+points per app, top 10|SELECT "c"."app_id" AS "AppId", "c"."points" AS "Points" FROM "completion_totals" AS "c" WHERE "c"."status" = 'Approved' AND "c"."completions" > 0 ORDER BY "c"."points" DESC, "c"."app_id" LIMIT 10
 oldest pending|SELECT "a"."id", "a"."user_id", "a"."app_id", "a"."status", "a"."flagged", "a"."points", '/api/v1/files/' || CAST("a"."screenshot_file_id" AS TEXT), "a"."review_reason", "a"."reviewed_at", "a"."created_at" FROM "app_completions" AS "a" WHERE "a"."status" = 'Pending' ORDER BY "a"."created_at", "a"."id" LIMIT 1
+before 0014: sign-ups per day|SELECT "u0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "u"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "users" AS "u" WHERE "u"."created_at" >= '@since 00:00:00') AS "u0" GROUP BY "u0"."Key"
+before 0014: completions by status|SELECT "a"."status" AS "Status", COUNT(*) AS "Count" FROM "app_completions" AS "a" GROUP BY "a"."status"
+before 0014: completions per day|SELECT "a0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "a"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@since 00:00:00') AS "a0" GROUP BY "a0"."Key"
+before 0014: points per app, top 10|SELECT "a"."app_id" AS "AppId", COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) AS "Points" FROM "app_completions" AS "a" WHERE "a"."status" = 'Approved' GROUP BY "a"."app_id" ORDER BY COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) DESC, "a"."app_id" LIMIT 10
 SQL
   else
     cat <<'SQL'
 accounts: totals|SELECT count(*)::int AS "Total", count(*) FILTER (WHERE u0.is_active)::int AS "Active", count(*) FILTER (WHERE u0.is_active AND u0.role = 'Admin')::int AS "Admins" FROM (SELECT u.is_active, u.role, 1 AS "Key" FROM users AS u) AS u0 GROUP BY u0."Key" LIMIT 1
-accounts: sign-ups per day|SELECT u0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', u.created_at, 'UTC') AS "Key" FROM users AS u WHERE u.created_at >= '@sinceT00:00:00Z'::timestamptz) AS u0 GROUP BY u0."Key"
-completions by status|SELECT a.status AS "Status", count(*)::int AS "Count" FROM app_completions AS a GROUP BY a.status
+sign-ups on one day (x30)|SELECT count(*)::int FROM users AS u WHERE u.created_at >= '@dayT00:00:00Z'::timestamptz AND u.created_at < '@nextT00:00:00Z'::timestamptz
+completions by status|SELECT c.status AS "Status", COALESCE(sum(c.completions), 0.0)::bigint AS "Count" FROM completion_totals AS c GROUP BY c.status
 points issued|SELECT COALESCE(sum(p.balance), 0.0)::bigint FROM point_balances AS p
-completions per day|SELECT a0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', a.created_at, 'UTC') AS "Key" FROM app_completions AS a WHERE a.created_at >= '@sinceT00:00:00Z'::timestamptz) AS a0 GROUP BY a0."Key"
-points per app, top 10|SELECT a.app_id AS "AppId", COALESCE(sum(a.points::bigint), 0.0)::bigint AS "Points" FROM app_completions AS a WHERE a.status = 'Approved' GROUP BY a.app_id ORDER BY COALESCE(sum(a.points::bigint), 0.0)::bigint DESC, a.app_id LIMIT 10
+completions on one day (x30)|SELECT count(*)::int FROM app_completions AS a WHERE a.created_at >= '@dayT00:00:00Z'::timestamptz AND a.created_at < '@nextT00:00:00Z'::timestamptz
+points per app, top 10|SELECT c.app_id AS "AppId", c.points AS "Points" FROM completion_totals AS c WHERE c.status = 'Approved' AND c.completions > 0 ORDER BY c.points DESC, c.app_id LIMIT 10
 oldest pending|SELECT a.id, a.user_id, a.app_id, a.status, a.flagged, a.points, '/api/v1/files/' || a.screenshot_file_id::text, a.review_reason, a.reviewed_at, a.created_at FROM app_completions AS a WHERE a.status = 'Pending' ORDER BY a.created_at, a.id LIMIT 1
+before 0014: sign-ups per day|SELECT u0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', u.created_at, 'UTC') AS "Key" FROM users AS u WHERE u.created_at >= '@sinceT00:00:00Z'::timestamptz) AS u0 GROUP BY u0."Key"
+before 0014: completions by status|SELECT a.status AS "Status", count(*)::int AS "Count" FROM app_completions AS a GROUP BY a.status
+before 0014: completions per day|SELECT a0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', a.created_at, 'UTC') AS "Key" FROM app_completions AS a WHERE a.created_at >= '@sinceT00:00:00Z'::timestamptz) AS a0 GROUP BY a0."Key"
+before 0014: points per app, top 10|SELECT a.app_id AS "AppId", COALESCE(sum(a.points::bigint), 0.0)::bigint AS "Points" FROM app_completions AS a WHERE a.status = 'Approved' GROUP BY a.app_id ORDER BY COALESCE(sum(a.points::bigint), 0.0)::bigint DESC, a.app_id LIMIT 10
 SQL
   fi
 }
@@ -384,10 +393,12 @@ dash_query_times() {
   while IFS='|' read -r name sql; do
     [[ -z "$name" ]] && continue
     sql="${sql//@since/$since}"
+    sql="${sql//@day/$(date -u -d "$since +14 days" +%F)}"
+    sql="${sql//@next/$(date -u -d "$since +15 days" +%F)}"
     if [[ "$provider" == sqlite ]]; then
-      printf '%-34s %s\n' "$name" "$(printf '.timer on\n%s;\n%s;\n' "$sql" "$sql" | sqlite3 "$dash_db" | awk '/^Run Time/ { t = $4 } END { printf "%.1f ms", t * 1000 }')"
+      printf '%-40s %s\n' "$name" "$(printf '.timer on\n%s;\n%s;\n' "$sql" "$sql" | sqlite3 "$dash_db" | awk '/^Run Time/ { t = $4 } END { printf "%.1f ms", t * 1000 }')"
     else
-      printf '%-34s %s\n' "$name" "$(printf 'EXPLAIN ANALYZE %s;\nEXPLAIN ANALYZE %s;\n' "$sql" "$sql" | "$pg_bin/psql" "${pg_psql[@]}" -At | awk '/^Execution Time/ { t = $3 } END { printf "%.1f ms", t }')"
+      printf '%-40s %s\n' "$name" "$(printf 'EXPLAIN ANALYZE %s;\nEXPLAIN ANALYZE %s;\n' "$sql" "$sql" | "$pg_bin/psql" "${pg_psql[@]}" -At | awk '/^Execution Time/ { t = $3 } END { printf "%.1f ms", t }')"
     fi
   done < <(dash_queries "$provider")
 }
