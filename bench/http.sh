@@ -335,7 +335,7 @@ SQL
 # Runs SQL on the benchmark's database of that provider, from standard input.
 dash_sql() {
   if [[ "$1" == sqlite ]]; then
-    sqlite3 -bail "$dash_db"
+    sqlite3 -bail -cmd "PRAGMA cache_size = -262144" "$dash_db"
   else
     "$pg_bin/psql" "${pg_psql[@]}"
   fi
