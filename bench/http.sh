@@ -342,7 +342,7 @@ dash_sql() {
 }
 
 # name|SQL per line, with @since for the first day of the charts and @day for one day (the per-day charts send one
-# count per day, 30 of them: the line shows one). The shape EF Core sends (its command log,
+# query of 30 counts joined by UNION ALL, one per day: the line times one of them). The shape EF Core sends (its command log,
 # Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore.Database.Command=Information); keep them in step
 # with AccountStatistics.cs and RewardsStatistics.cs.
 dash_queries() {

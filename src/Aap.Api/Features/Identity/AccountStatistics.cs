@@ -22,8 +22,7 @@ internal sealed partial class AccountService
             Admins = g.Count(u => u.IsActive && u.Role == Roles.Admin),
         }).FirstOrDefaultAsync(cancellationToken);
         // One range count per day on ix_users_created_at (0014), rather than the date of every account since.
-        var perDay = await DailyCounts.CountAsync(since, clock.GetUtcNow().UtcDateTime,
-            (start, end, ct) => all.CountAsync(u => u.CreatedAt >= start && u.CreatedAt < end, ct), cancellationToken);
+        var perDay = await DailyCounts.CountAsync(all, u => u.CreatedAt, since, clock.GetUtcNow().UtcDateTime, cancellationToken);
         return new AccountsOverview(counts?.Total ?? 0, counts?.Active ?? 0, counts?.Admins ?? 0, perDay);
     }
 }

@@ -32,8 +32,7 @@ internal sealed partial class RewardsService
         var byStatus = await totals.GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Sum(t => t.Completions) }).ToListAsync(cancellationToken);
         var issued = await db.Set<PointBalance>().AsNoTracking().SumAsync(b => (long?)b.Balance, cancellationToken) ?? 0;
         // One range count per day on ix_app_completions_created_at (0014), rather than the date of every completion since.
-        var perDay = await DailyCounts.CountAsync(since, clock.GetUtcNow().UtcDateTime,
-            (start, end, ct) => completions.CountAsync(c => c.CreatedAt >= start && c.CreatedAt < end, ct), cancellationToken);
+        var perDay = await DailyCounts.CountAsync(completions, c => c.CreatedAt, since, clock.GetUtcNow().UtcDateTime, cancellationToken);
         var top = await totals.Where(t => t.Status == CompletionStatus.Approved && t.Completions > 0)
             .OrderByDescending(t => t.Points).ThenBy(t => t.AppId).Take(topApps)
             .Select(t => new { t.AppId, t.Points }).ToListAsync(cancellationToken);

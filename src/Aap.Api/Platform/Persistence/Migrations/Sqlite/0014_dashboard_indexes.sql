@@ -7,6 +7,9 @@ CREATE INDEX "ix_app_completions_created_at" ON "app_completions" ("created_at")
 
 CREATE INDEX "ix_users_created_at" ON "users" ("created_at");
 
+-- The accounts' totals (active, admins) count this narrow index rather than the wide rows of users.
+CREATE INDEX "ix_users_is_active_role" ON "users" ("is_active", "role");
+
 CREATE TABLE "completion_totals" (
     "app_id" INTEGER NOT NULL,
     "status" TEXT NOT NULL,
