@@ -25,8 +25,9 @@ internal sealed record IsinResponse(string Isin, string? Lei, string Country, Da
 }
 
 /// <summary>What the last download of the configured source did (the admins' view).</summary>
+[FeatureSurface]
 internal sealed record IsinDownloadResponse(
-    string SourceUrl, string? ETag, string? LastModified, string? Sha256, DateTime? CheckedAt, DateTime? LoadedAt, string? Outcome,
+    string SourceUrl, string? Etag, string? LastModified, string? Sha256, DateTime? CheckedAt, DateTime? LoadedAt, string? Outcome,
     long Rows, long InvalidRows, string? Error, long Listed, long Removed);
 
 internal static class IsinProblemCodes

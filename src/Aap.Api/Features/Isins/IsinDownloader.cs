@@ -49,7 +49,19 @@ internal sealed class IsinDownloader(HttpClient http, IOptions<IsinOptions> opti
             request.Headers.IfModifiedSince = since;
         }
 
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        HttpResponseMessage answer;
+        try
+        {
+            answer = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            // Said plainly (the run's error is the innermost exception, which here would be a cancelled socket read).
+            throw new TimeoutException(
+                $"{settings.SourceUrl} did not answer within Jobs:Isin:TimeoutSeconds ({settings.TimeoutSeconds} s), {settings.RetryAttempts + 1} attempts.");
+        }
+
+        using var response = answer;
         if (response.StatusCode == HttpStatusCode.NotModified)
         {
             return new DownloadedFile(NotModified: true);
@@ -106,6 +118,8 @@ internal sealed class IsinDownloader(HttpClient http, IOptions<IsinOptions> opti
             .AddResilienceHandler(ClientName, (pipeline, context) =>
             {
                 var settings = context.ServiceProvider.GetRequiredService<IOptions<IsinOptions>>().Value;
+                // Network waits are in real time, whatever clock the application's TimeProvider is (a test's fake one).
+                pipeline.TimeProvider = TimeProvider.System;
                 if (settings.RetryAttempts > 0)
                 {
                     pipeline.AddRetry(new HttpRetryStrategyOptions

@@ -28,7 +28,7 @@ public abstract class IsinDownloadTests
 
     private protected abstract AapFactory NewFactory();
 
-    private async Task<(AapFactory Factory, IsinSource Source, HttpClient Admin)> StartAsync()
+    private async Task<(AapFactory Factory, IsinSource Source, HttpClient Admin, TestAccount AdminAccount)> StartAsync()
     {
         var source = await IsinSource.StartAsync();
         var factory = NewFactory()
@@ -39,8 +39,8 @@ public abstract class IsinDownloadTests
             .With("Jobs:Isin:MaxInvalidPercent", "40")
             .With("Jobs:RetryAttempts", "0");
         await factory.InitializeAsync();
-        var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        return (factory, source, admin);
+        var account = await factory.CreateAdminAsync();
+        return (factory, source, await factory.ClientForAsync(account), account);
     }
 
     /// <summary>GLEIF's shape: LEI,ISIN, here with two bad rows (a wrong check digit, a short ISIN) among the five good ones.</summary>
@@ -58,10 +58,9 @@ public abstract class IsinDownloadTests
     [Fact]
     public async Task A_good_zip_is_loaded_an_unchanged_one_is_not_loaded_again_and_a_changed_one_marks_what_left()
     {
-        var (factory, source, admin) = await StartAsync();
+        var (factory, source, admin, account) = await StartAsync();
         await using var _ = factory;
         await using var __ = source;
-        using var ___ = admin;
         source.Serve(IsinSource.File(FirstFile(), "\"v1\""));
         var firstLoad = factory.Clock.GetUtcNow().UtcDateTime;
 
@@ -83,6 +82,8 @@ public abstract class IsinDownloadTests
 
         // The same file again: the stored ETag goes back, the server answers 304, nothing is loaded.
         factory.Clock.Advance(TimeSpan.FromHours(24));
+        admin.Dispose();
+        admin = await factory.ClientForAsync(account); // the access token expired with the day that passed
         var unchanged = await RunAsync(admin);
         unchanged.GetProperty("status").GetString().ShouldBe("succeeded", unchanged.ToString());
         unchanged.GetProperty("items").GetInt64().ShouldBe(0);
@@ -92,6 +93,8 @@ public abstract class IsinDownloadTests
 
         // A changed file: GB0002634946 has left, FR0000120271 is new, Apple's LEI changed.
         factory.Clock.Advance(TimeSpan.FromHours(24));
+        admin.Dispose();
+        admin = await factory.ClientForAsync(account);
         var secondLoad = factory.Clock.GetUtcNow().UtcDateTime;
         source.Serve(IsinSource.File(IsinSource.Zip(IsinSource.Csv("LEI,ISIN",
         [
@@ -151,12 +154,13 @@ public abstract class IsinDownloadTests
 
         (await factory.DbAsync(db => db.Set<JobRun>().Where(r => r.Job == Job).OrderBy(r => r.QueuedAt).Select(r => r.Items).ToListAsync(Ct)))
             .ShouldBe([5L, 0L, 5L]);
+        admin.Dispose();
     }
 
     [Fact]
     public async Task A_corrupt_truncated_empty_or_gutted_file_fails_the_run_and_keeps_the_list()
     {
-        var (factory, source, admin) = await StartAsync();
+        var (factory, source, admin, _) = await StartAsync();
         await using var _ = factory;
         await using var __ = source;
         using var ___ = admin;
@@ -185,7 +189,7 @@ public abstract class IsinDownloadTests
         foreach (var (what, serve, error) in attempts)
         {
             serve();
-            var run = await RunAsync(admin);
+            var run = await RunAsync(admin, what);
             run.GetProperty("status").GetString().ShouldBe("failed", $"{what}: {run}");
             run.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain(error, Case.Sensitive, what);
             run.GetProperty("items").ValueKind.ShouldBe(JsonValueKind.Null, what);
@@ -204,7 +208,7 @@ public abstract class IsinDownloadTests
     [Fact]
     public async Task A_server_error_is_retried_and_a_slow_server_times_out()
     {
-        var (factory, source, admin) = await StartAsync();
+        var (factory, source, admin, _) = await StartAsync();
         await using var _ = factory;
         await using var __ = source;
         using var ___ = admin;
@@ -220,7 +224,7 @@ public abstract class IsinDownloadTests
         source.Serve(IsinSource.Slow(TimeSpan.FromSeconds(30), FirstFile()));
         var slow = await RunAsync(admin);
         slow.GetProperty("status").GetString().ShouldBe("failed", slow.ToString());
-        slow.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("TimeoutRejectedException");
+        slow.GetProperty("error").GetString().ShouldNotBeNull().ShouldBe($"TimeoutException: {source.Url} did not answer within Jobs:Isin:TimeoutSeconds (2 s), 2 attempts.");
         source.Requests.ShouldBe(4); // the first try and one retry
         (await factory.DbAsync(db => db.Set<Isin>().CountAsync(Ct))).ShouldBe(5);
 
@@ -234,7 +238,7 @@ public abstract class IsinDownloadTests
     [Fact]
     public async Task A_plain_csv_and_a_gzip_with_an_isin_column_are_loaded_too()
     {
-        var (factory, source, admin) = await StartAsync();
+        var (factory, source, admin, _) = await StartAsync();
         await using var _ = factory;
         await using var __ = source;
         using var ___ = admin;
@@ -262,7 +266,7 @@ public abstract class IsinDownloadTests
     [Fact]
     public async Task A_malformed_isin_is_a_400_that_says_why_and_an_unknown_one_a_404()
     {
-        var (factory, source, admin) = await StartAsync();
+        var (factory, source, admin, _) = await StartAsync();
         await using var _ = factory;
         await using var __ = source;
         using var ___ = admin;
@@ -315,12 +319,19 @@ public abstract class IsinDownloadTests
         source.Requests.ShouldBe(0);
     }
 
-    private static async Task<JsonElement> RunAsync(HttpClient admin)
+    private static async Task<JsonElement> RunAsync(HttpClient admin, string? what = null)
     {
         using var run = await admin.PostAsync($"/api/v1/admin/jobs/{Job}/run", null, Ct);
         run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         var id = (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
-        return await admin.FinishedRunAsync(Job, id);
+        try
+        {
+            return await admin.FinishedRunAsync(Job, id);
+        }
+        catch (TimeoutException timeout) when (what is not null)
+        {
+            throw new TimeoutException($"{what}: {timeout.Message}", timeout);
+        }
     }
 
     private static async Task<JsonElement> DownloadStateAsync(HttpClient admin)
@@ -337,8 +348,9 @@ public abstract class IsinDownloadTests
         return (await response.JsonAsync()).GetProperty("data").EnumerateArray().Select(i => i.GetProperty("isin").GetString()!).ToList();
     }
 
-    private static Task<List<string>> SnapshotAsync(AapFactory factory) => factory.DbAsync(db => db.Set<Isin>().OrderBy(i => i.Code)
-        .Select(i => i.Code + "|" + i.Lei + "|" + i.LastSeen + "|" + i.RemovedAt).ToListAsync(Ct));
+    private static async Task<List<string>> SnapshotAsync(AapFactory factory) =>
+        (await factory.DbAsync(db => db.Set<Isin>().AsNoTracking().OrderBy(i => i.Code).ToListAsync(Ct)))
+        .Select(i => $"{i.Code}|{i.Lei}|{i.FirstSeen:O}|{i.LastSeen:O}|{i.RemovedAt:O}").ToList();
 
     public sealed class OnSqlite : IsinDownloadTests
     {
