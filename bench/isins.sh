@@ -85,7 +85,7 @@ run_job() {
 bench_load() {
   local provider="$1" run settings=() token items ms rates=() again
   for ((run = 1; run <= isin_runs; run++)); do
-    settings=(Jobs__Isin__SourceUrl="$source_url" Jobs__RetryAttempts=0)
+    settings=(Jobs__Isin__SourceUrl="$source_url" Jobs__RetryAttempts=0 Storage__LinkSigningKey="$(head -c 48 /dev/urandom | base64 -w 0)")
     if [[ "$provider" == postgres ]]; then
       "$pg_bin/psql" "${pg_psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS aap_isins" -c "CREATE DATABASE aap_isins"
       settings+=(Database__Provider=Postgres ConnectionStrings__Default="${pg_connection/Database=aap_bench/Database=aap_isins}")
