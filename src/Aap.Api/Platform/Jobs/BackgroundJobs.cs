@@ -17,16 +17,13 @@ internal interface IBackgroundJobs
 }
 
 /// <summary>
-/// Stores a one-shot trigger for the job in the Quartz store (so it survives a restart and any node of a cluster
-/// may run it). Because the job is <c>[DisallowConcurrentExecution]</c>, a trigger that comes due while a run is in
+/// Stores a one-shot trigger for the job in the Quartz store (<c>TriggerJob</c>), so it survives a restart and any node
+/// of a cluster may run it. Because the job is <c>[DisallowConcurrentExecution]</c>, a trigger that comes due while a run is in
 /// progress waits (blocked) and fires once the run ends: work enqueued during a run is swept by the next one.
 /// </summary>
 internal sealed partial class BackgroundJobs(ISchedulerFactory schedulers, IEnumerable<JobRegistration> registrations, ILogger<BackgroundJobs> logger)
     : IBackgroundJobs
 {
-    /// <summary>The name prefix of the one-shot triggers, after the job's name.</summary>
-    public const string TriggerInfix = ".queued.";
-
     public async Task EnqueueAsync(string job, CancellationToken cancellationToken)
     {
         if (!registrations.Any(r => r.Name == job && r.Queued))
@@ -43,15 +40,9 @@ internal sealed partial class BackgroundJobs(ISchedulerFactory schedulers, IEnum
                 return;
             }
 
-            var trigger = TriggerBuilder.Create()
-                .WithIdentity(job + TriggerInfix + Guid.CreateVersion7().ToString("N"), JobsSetup.Group)
-                .ForJob(JobsSetup.KeyOf(job))
-                .WithDescription("Queued by a request.")
-                .StartNow()
-                // Late (every node was down, or the run before took long): fire as soon as possible, once.
-                .WithSimpleSchedule(schedule => schedule.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
-                .Build();
-            await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken);
+            // The scheduler builds the one-shot trigger itself, on its own clock (a trigger built here would start at
+            // this process's time, which a scheduler on another clock might see as far in the future).
+            await scheduler.TriggerJob(JobsSetup.KeyOf(job), cancellationToken);
         }
         catch (Exception error) when (error is SchedulerException or InvalidOperationException or System.Data.Common.DbException)
         {
@@ -59,12 +50,15 @@ internal sealed partial class BackgroundJobs(ISchedulerFactory schedulers, IEnum
         }
     }
 
-    /// <summary>True when a one-shot trigger of the job has not fired yet (waiting, or blocked behind the run in progress).</summary>
+    /// <summary>
+    /// True when a one-shot trigger of the job (a queued wake-up or a "run now") has not fired yet: waiting, or blocked
+    /// behind the run in progress. Its schedule's own trigger does not count: it may be hours away.
+    /// </summary>
     private static async Task<bool> IsWaitingAsync(IScheduler scheduler, string job, CancellationToken cancellationToken)
     {
         foreach (var trigger in await scheduler.GetTriggersOfJob(JobsSetup.KeyOf(job), cancellationToken))
         {
-            if (trigger.Key.Name.StartsWith(job + TriggerInfix, StringComparison.Ordinal)
+            if (!trigger.Key.Equals(JobsSetup.TriggerOf(job))
                 && await scheduler.GetTriggerState(trigger.Key, cancellationToken) is TriggerState.Normal or TriggerState.Blocked)
             {
                 return true;

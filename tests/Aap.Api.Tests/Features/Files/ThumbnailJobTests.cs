@@ -200,7 +200,7 @@ internal static class Thumbnails
     /// <summary>Waits for the job to settle the file's thumbnail (ready or failed) and returns its status.</summary>
     public static async Task<string?> ThumbnailSettledAsync(this AapFactory factory, long fileId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         string? status;
         do
         {
@@ -214,6 +214,8 @@ internal static class Thumbnails
         }
         while (DateTime.UtcNow < deadline);
 
-        throw new TimeoutException($"The thumbnail of file {fileId} was still pending.");
+        var runs = await factory.DbAsync(db => db.Set<JobRun>().AsNoTracking().Where(r => r.Job == "file-thumbnails").Select(r => r.Status + ": " + r.Error).ToListAsync(Ct));
+        var problems = LogFiles.ReadAll(factory.DataDirectory).Where(l => l.Contains("\"Warning\"", StringComparison.Ordinal) || l.Contains("\"Error\"", StringComparison.Ordinal));
+        throw new TimeoutException($"The thumbnail of file {fileId} was still pending. Runs: {string.Join(" | ", runs)}. Log: {string.Join(Environment.NewLine, problems)}");
     }
 }
