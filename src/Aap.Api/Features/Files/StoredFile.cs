@@ -1,3 +1,4 @@
+using Aap.Api.Platform;
 using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -48,7 +49,8 @@ internal sealed class StoredFile : ITimestamped, ISoftDeletable
     public string? ThumbnailError { get; set; }
 }
 
-/// <summary>The states of a file's thumbnail: made by the <c>file-thumbnails</c> job after the upload.</summary>
+/// <summary>The states of a file's thumbnail: made by the <c>file-thumbnails</c> job after the upload (what <see cref="FileService.ThumbnailStatesAsync"/> gives).</summary>
+[FeatureSurface]
 internal static class ThumbnailStatus
 {
     public const string Pending = "pending";

@@ -51,15 +51,22 @@ internal sealed partial class BackgroundJobs(ISchedulerFactory schedulers, IEnum
     }
 
     /// <summary>
-    /// True when a one-shot trigger of the job (a queued wake-up or a "run now") has not fired yet: waiting, or blocked
-    /// behind the run in progress. Its schedule's own trigger does not count: it may be hours away.
+    /// True when a one-shot trigger of the job (a queued wake-up or a "run now") is about to fire: waiting to fire now,
+    /// or blocked behind the run in progress. Its schedule's own trigger and a retry after a backoff do not count.
     /// </summary>
     private static async Task<bool> IsWaitingAsync(IScheduler scheduler, string job, CancellationToken cancellationToken)
     {
         foreach (var trigger in await scheduler.GetTriggersOfJob(JobsSetup.KeyOf(job), cancellationToken))
         {
-            if (!trigger.Key.Equals(JobsSetup.TriggerOf(job))
-                && await scheduler.GetTriggerState(trigger.Key, cancellationToken) is TriggerState.Normal or TriggerState.Blocked)
+            if (trigger.Key.Equals(JobsSetup.TriggerOf(job)))
+            {
+                continue;
+            }
+
+            // Blocked: it fires as soon as the run in progress ends. Waiting: it fires now, unless it is the retry of a
+            // failed run, scheduled after a backoff; new work must not wait for that.
+            var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
+            if (state == TriggerState.Blocked || (state == TriggerState.Normal && trigger.RetryAttempt == 0))
             {
                 return true;
             }

@@ -27,7 +27,7 @@ public sealed class JobsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "file-thumbnails", Exact = true })).ToBeVisibleAsync();
         await browser.AssertAccessibleAsync();
 
-        await row.GetByRole(AriaRole.Button, new() { Name = "Run job-history-trim now" }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Run now: job-history-trim" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Status).First).ToHaveTextAsync("A run of job-history-trim was queued.");
         await row.GetByRole(AriaRole.Link, new() { Name = "job-history-trim", Exact = true }).ClickAsync();
