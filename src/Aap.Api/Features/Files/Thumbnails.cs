@@ -93,8 +93,17 @@ internal sealed class ThumbnailMaker(IOptions<ThumbnailOptions> options)
         }
         catch (Exception error) when (error is not (OperationCanceledException or ThumbnailRefusedException or IOException or UnauthorizedAccessException))
         {
-            // ImageSharp reports bad content with its own types (UnknownImageFormatException, InvalidImageContentException,
-            // InvalidMemoryOperationException for the budget) and, for some damage, with plain argument or range errors.
+            // ImageSharp reports bad content with its own types (UnknownImageFormatException, InvalidImageContentException)
+            // and, for some damage, with plain argument or range errors; the budget's refusal may come wrapped in them.
+            for (var inner = error; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is InvalidMemoryOperationException)
+                {
+                    throw new ThumbnailRefusedException(
+                        $"Decoding the image needs more memory than Storage:Thumbnails:MaxDecodeMegabytes ({settings.MaxDecodeMegabytes} MB) allows.", error);
+                }
+            }
+
             throw new ThumbnailRefusedException($"The image could not be read ({error.GetType().Name}: {error.Message})", error);
         }
     }
