@@ -23,6 +23,7 @@ internal static class JobsSetup
 
         services.AddScoped<JobRunLog>();
         services.AddScoped<JobsService>();
+        services.AddSingleton<IBackgroundJobs, BackgroundJobs>();
         services.AddSingleton<JobRunListener>();
         services.AddScoped<IMigrationFollowUp, JobStoreProvisioning>();
 
