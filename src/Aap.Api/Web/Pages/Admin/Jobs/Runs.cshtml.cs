@@ -17,8 +17,8 @@ internal sealed class RunsModel(JobsService jobs) : PageModel
     [BindProperty(SupportsGet = true, Name = "name")]
     public string Name { get; set; } = "";
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
+    /// <summary><c>?page=</c>, read from the query string: a property bound as <c>page</c> would get the route value.</summary>
+    public int PageNumber => PageLinks.PageNumberOf(Request);
 
     public JobRegistration? Job { get; private set; }
 
@@ -26,12 +26,12 @@ internal sealed class RunsModel(JobsService jobs) : PageModel
 
     public bool AnyActive => Runs.Data.Any(r => JobRunStatus.Active.Contains(r.Status));
 
-    public ListPager Pager => new(Runs.Meta, $"/admin/jobs/{Uri.EscapeDataString(Name)}", new Dictionary<string, string?>(), Label: "Pages of the runs");
+    public PageLinks Pager => new(Runs.Meta, $"/admin/jobs/{Uri.EscapeDataString(Name)}", PageLinks.Of(Request), "Pages of the runs");
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         Job = jobs.Find(Name);
-        var runs = await jobs.RunsAsync(Name, new PageQuery { Page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage), Size = PageSize }, cancellationToken);
+        var runs = await jobs.RunsAsync(Name, new PageQuery { Page = Math.Clamp(PageNumber, 1, PageQuery.MaxPage), Size = PageSize }, cancellationToken);
         if (Job is null || !runs.Succeeded)
         {
             return NotFound();
