@@ -7,17 +7,24 @@
 # environment, SQLite in a fresh data folder, file logging on) except that console logging is off, the sign-in
 # rate limit is lifted (every benchmark account signs in from 127.0.0.1) and a bootstrap admin exists.
 #
-# Usage: bench/http.sh [status|me|todos|files|apps|all]...   (default: status)
+# Usage: bench/http.sh [status|me|todos|files|apps|pages|dashboard|all]...   (default: status)
 #   status  GET /api/v1/status, and AAP's cold start on SQLite
 #   me      GET /api/v1/me with a bearer token
 #   todos   GET /api/v1/todos?page=1&size=20 for a user with 10,000 tasks, on SQLite and on PostgreSQL
 #   files   upload of a 100 MB PDF to the local store and to S3 (moto): MB/s and the process's peak memory
 #   apps    GET /api/v1/apps (the cached catalog), and completions with a screenshot, users in parallel
+#   pages   GET /apps signed in (auth cookies from the sign-in page) and GET /admin as the admin, over 200 apps
+#   dashboard  GET /admin over 1,000,000 ledger entries on SQLite and on PostgreSQL: first, cold (its cache
+#           expired) and warm renders, and each statistics query timed in the database
 # Settings:
 #   WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (3s): each wrk run, after a warm-up
 #   BENCH_RUNS (3): measured runs of each comparison (or upload, or round of completions); the spread is shown
 #   COLD_START_RUNS (3): cold starts measured, each on a fresh data folder
 #   TODO_TASKS (10000), UPLOAD_MB (100), COMPLETION_USERS (10), COMPLETION_APPS (20)
+#   PAGE_APPS (200), PAGE_USERS (10): the catalog of the pages, and the users who complete ten apps each
+#   DASHBOARD_LEDGER (1000000), DASHBOARD_APPS (200), DASHBOARD_COLD_RUNS (3, each waits 31 s), DASHBOARD_WARM_RUNS (100)
+#   BENCH_PUBLISHED: a folder that keeps both published apps; a later run with the same folder skips the build
+#     (remove the folder after changing the code)
 #   BENCH_REF: a commit of AAP to measure (e.g. HEAD), exported clean with git archive; default: the working tree
 # AAP's own settings in the environment reach it as usual, to see what one costs, e.g. Log__FileEnabled=false.
 set -euo pipefail
@@ -31,6 +38,18 @@ todo_tasks="${TODO_TASKS:-10000}"
 upload_mb="${UPLOAD_MB:-100}"
 completion_users="${COMPLETION_USERS:-10}"
 completion_apps="${COMPLETION_APPS:-20}"
+target_apps_page=25
+target_dashboard_ms=200
+dashboard_cache_s=30 # the dashboard's cache (Web/Pages/Admin/Index.cshtml.cs, CacheFor)
+page_apps="${PAGE_APPS:-200}"
+page_users="${PAGE_USERS:-10}"
+dash_ledger="${DASHBOARD_LEDGER:-1000000}"
+dash_apps="${DASHBOARD_APPS:-200}"
+dash_users=$((dash_ledger / 20))
+dash_completions=$((dash_ledger / 10 * 11))
+dash_cold_runs="${DASHBOARD_COLD_RUNS:-3}"
+dash_warm_runs="${DASHBOARD_WARM_RUNS:-100}"
+dash_db=""
 
 # --- status ----------------------------------------------------------------------------------------------------
 # Cold start: from launching the process to the first 200 of /health/ready, which answers once the database is
@@ -226,15 +245,235 @@ bench_apps() {
   stop_started "$aap_pid"
 }
 
+# --- pages ------------------------------------------------------------------------------------------------------
+# Publishes $1 apps through the admin API (every fifth without a description, points 1..100) and prints their ids.
+publish_apps_api() {
+  local count="$1" admin="$2" i
+  for ((i = 1; i <= count; i++)); do
+    api POST /api/v1/apps "$(jq -nc --arg n "Bench app $i" --argjson p "$((i % 100 + 1))" --argjson d "$((i % 5))" \
+      '{name: $n, link: "https://example.com/app", points: $p} + (if $d == 0 then {} else {description: "An app of the benchmark, with a description of a realistic length for a catalog entry."} end)')" "$admin" >/dev/null
+  done
+  for ((i = 1; (i - 1) * 100 < count; i++)); do
+    api GET "/api/v1/apps?page=$i&size=100&sort=created_at" | jq -r '.data[].id'
+  done
+}
+
+# The signed-in apps page and the admin dashboard, each with the auth cookies a browser gets from the sign-in page.
+bench_pages() {
+  local admin ids user token cookies
+  run_aap "$work/data-pages"
+  long_tokens
+  admin="$(login "$admin_name" "$admin_password")"
+  mapfile -t ids < <(publish_apps_api "$page_apps" "$admin")
+  # Some completions, so that the dashboard's figures are not all zero: each user completes ten apps.
+  for ((user = 1; user <= page_users; user++)); do
+    token="$(new_user "pages-user$user@example.com")"
+    complete_all pages "$user" "$token" "${ids[@]:user:10}"
+  done
+  cookies="$(sign_in pages-user1@example.com "$user_password")"
+  log "apps page answers: $(curl -s --max-time 10 -o /dev/null -w '%{http_code}, %{size_download} bytes' -H "Cookie: $cookies" "$aap/apps")"
+  compare "apps page, signed in ($page_apps apps)" "$target_apps_page" /apps -H "Cookie: $cookies"
+  cookies="$(sign_in "$admin_name" "$admin_password")"
+  log "dashboard answers: $(curl -s --max-time 10 -o /dev/null -w '%{http_code}, %{size_download} bytes' -H "Cookie: $cookies" "$aap/admin")"
+  compare "admin dashboard (cached $dashboard_cache_s s)" "" /admin -H "Cookie: $cookies"
+  stop_started "$aap_pid"
+}
+
+# --- dashboard over a large ledger -----------------------------------------------------------------------------
+# The data: $dash_users users (one per 20 ledger entries) created over 90 days, each completing 22 of the apps;
+# one completion in eleven is pending or rejected, the others approved and credited by one ledger entry, so that
+# there are $dash_ledger entries; completions are spread over 60 days, and balances are the ledger's sums. One
+# user and one completion go through the API, so that the rows hold what AAP writes (the completion's screenshot
+# is shared by the copies); SQL generated in the database copies them.
+dash_fill_sql() {
+  local provider="$1" template_user="$2" template_completion="$3" first_app="$4" apps="$5" admin_id="$6"
+  local series_users series_completions ago_users ago_completions first_user
+  if [[ "$provider" == sqlite ]]; then
+    series_users="(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $dash_users) SELECT i FROM s) AS n"
+    series_completions="(WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < $dash_completions - 1) SELECT k FROM s) AS n"
+    ago_users="strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || ((n.i * 7919) % 7776000) || ' seconds')"
+    ago_completions="strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || ((n.k * 7919) % 5184000) || ' seconds')"
+    first_user="(SELECT min(id) FROM users WHERE user_name LIKE 'dash-%')"
+  else
+    series_users="generate_series(1, $dash_users) AS n(i)"
+    series_completions="generate_series(0, $dash_completions - 1) AS n(k)"
+    ago_users="now() - make_interval(secs => (n.i::bigint * 7919) % 7776000)"
+    ago_completions="now() - make_interval(secs => (n.k::bigint * 7919) % 5184000)"
+    first_user="(SELECT min(id) FROM users WHERE user_name LIKE 'dash-%')"
+  fi
+  cat <<SQL
+INSERT INTO users (role, is_active, created_at, updated_at, user_name, normalized_user_name, email, normalized_email, email_confirmed,
+  password_hash, security_stamp, concurrency_stamp, phone_number, phone_number_confirmed, two_factor_enabled, lockout_end, lockout_enabled, access_failed_count)
+SELECT u.role, u.is_active, $ago_users, $ago_users, 'dash-' || n.i, 'DASH-' || n.i, 'dash-' || n.i || '@example.com',
+  'DASH-' || n.i || '@EXAMPLE.COM', u.email_confirmed, u.password_hash, u.security_stamp, u.concurrency_stamp, u.phone_number,
+  u.phone_number_confirmed, u.two_factor_enabled, u.lockout_end, u.lockout_enabled, u.access_failed_count
+FROM users u CROSS JOIN $series_users
+WHERE u.id = $template_user;
+
+INSERT INTO app_completions (user_id, app_id, screenshot_file_id, screenshot_sha256, status, flagged, points, review_reason, reviewed_by,
+  reviewed_at, created_at, updated_at)
+SELECT f.first + n.k % $dash_users, a.id, c.screenshot_file_id, c.screenshot_sha256,
+  CASE WHEN n.k % 11 <> 10 THEN 'Approved' WHEN n.k % 2 = 0 THEN 'Rejected' ELSE 'Pending' END, c.flagged, a.points,
+  CASE WHEN n.k % 11 = 10 AND n.k % 2 = 0 THEN 'The screenshot shows another app.' END,
+  CASE WHEN n.k % 11 = 10 AND n.k % 2 = 1 THEN NULL ELSE $admin_id END,
+  CASE WHEN n.k % 11 = 10 AND n.k % 2 = 1 THEN NULL ELSE $ago_completions END,
+  $ago_completions, $ago_completions
+FROM app_completions c CROSS JOIN (SELECT $first_user AS first) f CROSS JOIN $series_completions
+JOIN apps a ON a.id = $first_app + ((n.k / $dash_users) + (n.k % $dash_users) * 7) % $apps
+WHERE c.id = $template_completion;
+
+INSERT INTO point_ledger (user_id, amount, reason, completion_id, transfer_id, created_at)
+SELECT c.user_id, c.points, 'completion', c.id, NULL, c.created_at
+FROM app_completions c
+WHERE c.status = 'Approved' AND c.user_id >= $first_user;
+
+INSERT INTO point_balances (user_id, balance)
+SELECT e.user_id, sum(e.amount) FROM point_ledger e WHERE e.user_id >= $first_user GROUP BY e.user_id;
+SQL
+}
+
+# Runs SQL on the benchmark's database of that provider, from standard input.
+dash_sql() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 -bail -cmd "PRAGMA cache_size = -262144" "$dash_db"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}"
+  fi
+}
+
+# name|SQL per line, with @since for the first day of the charts and @day for one day (the per-day charts send one
+# query of 30 counts joined by UNION ALL, one per day: the line times one of them). The shape EF Core sends (its command log,
+# Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore.Database.Command=Information); keep them in step
+# with AccountStatistics.cs and RewardsStatistics.cs.
+dash_queries() {
+  if [[ "$1" == sqlite ]]; then
+    cat <<'SQL'
+accounts: totals|SELECT COUNT(*) AS "Total", COUNT(CASE WHEN "u0"."is_active" THEN 1 END) AS "Active", COUNT(CASE WHEN "u0"."is_active" AND "u0"."role" = 'Admin' THEN 1 END) AS "Admins" FROM (SELECT "u"."is_active", "u"."role", 1 AS "Key" FROM "users" AS "u") AS "u0" GROUP BY "u0"."Key" LIMIT 1
+sign-ups on one day (x30)|SELECT COUNT(*) FROM "users" AS "u" WHERE "u"."created_at" >= '@day 00:00:00' AND "u"."created_at" < '@next 00:00:00'
+completions by status|SELECT "c"."status" AS "Status", COALESCE(SUM("c"."completions"), 0) AS "Count" FROM "completion_totals" AS "c" GROUP BY "c"."status"
+points issued|SELECT COALESCE(SUM("p"."balance"), 0) FROM "point_balances" AS "p"
+completions on one day (x30)|SELECT COUNT(*) FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@day 00:00:00' AND "a"."created_at" < '@next 00:00:00'
+points per app, top 10|SELECT "c"."app_id" AS "AppId", "c"."points" AS "Points" FROM "completion_totals" AS "c" WHERE "c"."status" = 'Approved' AND "c"."completions" > 0 ORDER BY "c"."points" DESC, "c"."app_id" LIMIT 10
+oldest pending|SELECT "a"."id", "a"."user_id", "a"."app_id", "a"."status", "a"."flagged", "a"."points", '/api/v1/files/' || CAST("a"."screenshot_file_id" AS TEXT), "a"."review_reason", "a"."reviewed_at", "a"."created_at" FROM "app_completions" AS "a" WHERE "a"."status" = 'Pending' ORDER BY "a"."created_at", "a"."id" LIMIT 1
+before 0014: sign-ups per day|SELECT "u0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "u"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "users" AS "u" WHERE "u"."created_at" >= '@since 00:00:00') AS "u0" GROUP BY "u0"."Key"
+before 0014: completions by status|SELECT "a"."status" AS "Status", COUNT(*) AS "Count" FROM "app_completions" AS "a" GROUP BY "a"."status"
+before 0014: completions per day|SELECT "a0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "a"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@since 00:00:00') AS "a0" GROUP BY "a0"."Key"
+before 0014: points per app, top 10|SELECT "a"."app_id" AS "AppId", COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) AS "Points" FROM "app_completions" AS "a" WHERE "a"."status" = 'Approved' GROUP BY "a"."app_id" ORDER BY COALESCE(SUM(CAST("a"."points" AS INTEGER)), 0) DESC, "a"."app_id" LIMIT 10
+SQL
+  else
+    cat <<'SQL'
+accounts: totals|SELECT count(*)::int AS "Total", count(*) FILTER (WHERE u0.is_active)::int AS "Active", count(*) FILTER (WHERE u0.is_active AND u0.role = 'Admin')::int AS "Admins" FROM (SELECT u.is_active, u.role, 1 AS "Key" FROM users AS u) AS u0 GROUP BY u0."Key" LIMIT 1
+sign-ups on one day (x30)|SELECT count(*)::int FROM users AS u WHERE u.created_at >= '@dayT00:00:00Z'::timestamptz AND u.created_at < '@nextT00:00:00Z'::timestamptz
+completions by status|SELECT c.status AS "Status", COALESCE(sum(c.completions), 0.0)::bigint AS "Count" FROM completion_totals AS c GROUP BY c.status
+points issued|SELECT COALESCE(sum(p.balance), 0.0)::bigint FROM point_balances AS p
+completions on one day (x30)|SELECT count(*)::int FROM app_completions AS a WHERE a.created_at >= '@dayT00:00:00Z'::timestamptz AND a.created_at < '@nextT00:00:00Z'::timestamptz
+points per app, top 10|SELECT c.app_id AS "AppId", c.points AS "Points" FROM completion_totals AS c WHERE c.status = 'Approved' AND c.completions > 0 ORDER BY c.points DESC, c.app_id LIMIT 10
+oldest pending|SELECT a.id, a.user_id, a.app_id, a.status, a.flagged, a.points, '/api/v1/files/' || a.screenshot_file_id::text, a.review_reason, a.reviewed_at, a.created_at FROM app_completions AS a WHERE a.status = 'Pending' ORDER BY a.created_at, a.id LIMIT 1
+before 0014: sign-ups per day|SELECT u0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', u.created_at, 'UTC') AS "Key" FROM users AS u WHERE u.created_at >= '@sinceT00:00:00Z'::timestamptz) AS u0 GROUP BY u0."Key"
+before 0014: completions by status|SELECT a.status AS "Status", count(*)::int AS "Count" FROM app_completions AS a GROUP BY a.status
+before 0014: completions per day|SELECT a0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', a.created_at, 'UTC') AS "Key" FROM app_completions AS a WHERE a.created_at >= '@sinceT00:00:00Z'::timestamptz) AS a0 GROUP BY a0."Key"
+before 0014: points per app, top 10|SELECT a.app_id AS "AppId", COALESCE(sum(a.points::bigint), 0.0)::bigint AS "Points" FROM app_completions AS a WHERE a.status = 'Approved' GROUP BY a.app_id ORDER BY COALESCE(sum(a.points::bigint), 0.0)::bigint DESC, a.app_id LIMIT 10
+SQL
+  fi
+}
+
+# One value of a query: dash_value PROVIDER SQL.
+dash_value() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 "$dash_db" "$2"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
+  fi
+}
+
+# The dashboard's statistics queries, as EF Core sends them for the provider (read from its command log), each
+# timed in the database: SQLite's .timer (real seconds) and PostgreSQL's EXPLAIN ANALYZE (execution time).
+dash_query_times() {
+  local provider="$1" since="$2" name sql
+  while IFS='|' read -r name sql; do
+    [[ -z "$name" ]] && continue
+    sql="${sql//@since/$since}"
+    sql="${sql//@day/$(date -u -d "$since +14 days" +%F)}"
+    sql="${sql//@next/$(date -u -d "$since +15 days" +%F)}"
+    if [[ "$provider" == sqlite ]]; then
+      printf '%-40s %s\n' "$name" "$(printf '.timer on\n%s;\n%s;\n' "$sql" "$sql" | sqlite3 "$dash_db" | awk '/^Run Time/ { t = $4 } END { printf "%.1f ms", t * 1000 }')"
+    else
+      printf '%-40s %s\n' "$name" "$(printf 'EXPLAIN ANALYZE %s;\nEXPLAIN ANALYZE %s;\n' "$sql" "$sql" | "$pg_bin/psql" "${pg_psql[@]}" -At | awk '/^Execution Time/ { t = $3 } END { printf "%.1f ms", t }')"
+    fi
+  done < <(dash_queries "$provider")
+}
+
+# One of the dashboard's renders, in milliseconds: dash_render COOKIES.
+dash_render() {
+  local out
+  out="$(curl -s --max-time 60 -o /dev/null -w '%{http_code} %{time_total}' -H "Cookie: $1" "$aap/admin")"
+  [[ "${out%% *}" == 200 ]] || { log "GET /admin answered ${out%% *}"; return 1; }
+  awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }'
+}
+
+bench_dashboard() {
+  local provider admin admin_id template_user template_completion ids cookies started first cold=() warm=() i since settings=()
+  command -v sqlite3 >/dev/null || { log "sqlite3 is required to fill the SQLite database"; exit 1; }
+  for provider in sqlite postgres; do
+    settings=()
+    if [[ "$provider" == postgres ]]; then
+      [[ -n "$pg_data" ]] || start_postgres
+      "$pg_bin/psql" "${pg_psql[@]}" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'
+      settings=(Database__Provider=Postgres ConnectionStrings__Default="$pg_connection")
+    fi
+    run_aap "$work/data-dash-$provider" "${settings[@]}"
+    [[ "$provider" == sqlite ]] && dash_db="$(find "$work/data-dash-sqlite" -name '*.db' | head -n 1)"
+    long_tokens
+    admin="$(login "$admin_name" "$admin_password")"
+    admin_id="$(api GET /api/v1/me "" "$admin" | jq -r .data.id)"
+    mapfile -t ids < <(publish_apps_api "$dash_apps" "$admin")
+    token="$(new_user dash-template@example.com)"
+    template_user="$(api GET /api/v1/me "" "$token" | jq -r .data.id)"
+    complete_all dash template "$token" "${ids[0]}"
+    template_completion="$(dash_value "$provider" 'SELECT max(id) FROM app_completions')"
+    log "$provider: filling $dash_users users, $dash_completions completions and $dash_ledger ledger entries"
+    started="$(now_ms)"
+    dash_fill_sql "$provider" "$template_user" "$template_completion" "$(printf '%s\n' "${ids[@]}" | sort -n | head -n 1)" "$dash_apps" "$admin_id" | dash_sql "$provider"
+    if [[ "$provider" == sqlite ]]; then echo 'ANALYZE;' | dash_sql sqlite; else echo 'VACUUM ANALYZE;' | dash_sql postgres; fi
+    log "$provider: filled in $(($(now_ms) - started)) ms: $(dash_value "$provider" "SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM app_completions) || ' completions, ' || (SELECT count(*) FROM point_ledger) || ' ledger entries'")"
+
+    # A restart empties every cache of the process; the first render also pays for compiling the page.
+    stop_started "$aap_pid"
+    run_aap "$work/data-dash-$provider" "${settings[@]}"
+    cookies="$(sign_in "$admin_name" "$admin_password")"
+    first="$(dash_render "$cookies")"
+    cold=()
+    for ((i = 1; i <= dash_cold_runs; i++)); do
+      log "$provider: waiting out the dashboard's cache ($((dashboard_cache_s + 1)) s) for cold render $i of $dash_cold_runs"
+      sleep "$((dashboard_cache_s + 1))"
+      cold+=("$(dash_render "$cookies")")
+    done
+    warm=()
+    for ((i = 1; i <= dash_warm_runs; i++)); do
+      warm+=("$(dash_render "$cookies")")
+    done
+    echo
+    echo "dashboard on $provider: $dash_users users, $dash_completions completions, $dash_ledger ledger entries, $dash_apps apps"
+    echo "  first render after a restart (page compiled, caches empty): $first ms"
+    echo "  cold renders (the dashboard's cache expired), median (fastest–slowest) of $dash_cold_runs: $(spread " ms" "${cold[@]}")" \
+      "(target < $target_dashboard_ms ms: $(at_least "$((target_dashboard_ms - 1))" "$(printf '%s\n' "${cold[@]}" | sort -g | tail -n 1 | cut -d. -f1)") by the slowest)"
+    echo "  warm renders (cached), $dash_warm_runs one after the other: median $(median "${warm[@]}") ms, p95 $(printf '%s\n' "${warm[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int(NR * 0.95 + 0.5)] }') ms"
+    since="$(date -u -d "$(date -u +%F) -29 days" +%F)"
+    echo "  statistics queries, timed in the database (second of two runs):"
+    dash_query_times "$provider" "$since" | sed 's/^/    /'
+    stop_started "$aap_pid"
+  done
+}
+
 # --- main ------------------------------------------------------------------------------------------------------
 commands=("$@")
 [[ ${#commands[@]} == 0 ]] && commands=(status)
-[[ "${commands[*]}" == all ]] && commands=(status me todos files apps)
+[[ "${commands[*]}" == all ]] && commands=(status me todos files apps pages dashboard)
 for command in "${commands[@]}"; do
   case "$command" in
-    status | me | todos | files | apps) ;;
+    status | me | todos | files | apps | pages | dashboard) ;;
     *)
-      log "unknown benchmark '$command': use status, me, todos, files, apps or all"
+      log "unknown benchmark '$command': use status, me, todos, files, apps, pages, dashboard or all"
       exit 2
       ;;
   esac

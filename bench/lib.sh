@@ -149,14 +149,24 @@ publish_apps() {
     git -C "$root" archive --format=tar "$commit" | tar -x -C "$source"
     log "AAP from $ref ($commit)"
   fi
+  if [[ -n "${BENCH_PUBLISHED:-}" && -f "$BENCH_PUBLISHED/aap/aap.dll" && -f "$BENCH_PUBLISHED/baseline/Baseline.dll" ]]; then
+    log "AAP and the baseline as published before in $BENCH_PUBLISHED"
+    cp -r "$BENCH_PUBLISHED/aap" "$BENCH_PUBLISHED/baseline" "$work/"
+    return
+  fi
   log "publishing AAP and the baseline in Release"
   publish_one "$source/src/Aap.Api/Aap.Api.csproj" "$work/aap"
   publish_one "$root/bench/Baseline/Baseline.csproj" "$work/baseline"
+  if [[ -n "${BENCH_PUBLISHED:-}" ]]; then
+    mkdir -p "$BENCH_PUBLISHED"
+    cp -r "$work/aap" "$work/baseline" "$BENCH_PUBLISHED/"
+  fi
 }
 
 # --- processes -------------------------------------------------------------------------------------------------
 # Production requires a token signing key; a throwaway one per run, as a deployment would have its own.
 signing_key="${Auth__SigningKey:-$(head -c 48 /dev/urandom | base64 -w 0)}"
+link_signing_key="${Storage__LinkSigningKey:-$(head -c 48 /dev/urandom | base64 -w 0)}"
 admin_name=bench-admin
 admin_email=bench-admin@example.com
 admin_password="Bench-admin-$(head -c 12 /dev/urandom | base64 -w 0 | tr -d '+/=')"
@@ -174,7 +184,7 @@ start_aap() {
     cd "$work/aap"
     exec env ASPNETCORE_ENVIRONMENT=Production AAP_DATA_DIR="$data" \
       Log__ConsoleEnabled="${Log__ConsoleEnabled:-false}" Log__FileEnabled="${Log__FileEnabled:-true}" \
-      Auth__SigningKey="$signing_key" Kestrel__Endpoints__Http__Url="http://127.0.0.1:$port" \
+      Auth__SigningKey="$signing_key" Storage__LinkSigningKey="$link_signing_key" Kestrel__Endpoints__Http__Url="http://127.0.0.1:$port" \
       Auth__RateLimitPermits=1000000 \
       Bootstrap__Admin__UserName="$admin_name" Bootstrap__Admin__Email="$admin_email" Bootstrap__Admin__Password="$admin_password" \
       "$@" dotnet aap.dll --urls "http://127.0.0.1:$port"
@@ -373,4 +383,26 @@ start_s3() {
   done
   cat "$work/moto.log" >&2
   return 1
+}
+
+# --- the browser's sign-in -------------------------------------------------------------------------------------
+# Signs in through the sign-in page as a browser does (the form, its antiforgery token and cookie) and prints the
+# Cookie header value of the auth cookies it sets: sign_in LOGIN PASSWORD. The cookies are read from Set-Cookie
+# rather than kept in a cookie jar, since in Production they are Secure and curl keeps no Secure cookie over http.
+set_cookies() { sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\).*/\1/p' "$1" | tr -d '\r' | grep -v '=$' | paste -sd ';' - | sed 's/;/; /g'; }
+
+sign_in() {
+  local login="$1" password="$2" form token cookies code
+  form="$(curl -s --max-time 30 -D "$work/sign-in.headers" "$aap/account/sign-in")"
+  token="$(printf '%s' "$form" | sed -n 's/.*name="__RequestVerificationToken"[^>]*value="\([^"]*\)".*/\1/p' | head -n 1)"
+  [[ -n "$token" ]] || token="$(printf '%s' "$form" | sed -n 's/.*value="\([^"]*\)"[^>]*name="__RequestVerificationToken".*/\1/p' | head -n 1)"
+  cookies="$(set_cookies "$work/sign-in.headers")"
+  code="$(curl -s --max-time 30 -o /dev/null -D "$work/signed-in.headers" -w '%{http_code}' -H "Cookie: $cookies" \
+    --data-urlencode "Input.Login=$login" --data-urlencode "Input.Password=$password" --data-urlencode "__RequestVerificationToken=$token" \
+    "$aap/account/sign-in")"
+  if [[ "$code" != 302 ]]; then
+    log "sign-in of $login through the page answered $code instead of a redirect"
+    return 1
+  fi
+  set_cookies "$work/signed-in.headers" | tr ';' '\n' | sed 's/^ *//' | grep -E '^aap_(access|refresh)=' | paste -sd ';' - | sed 's/;/; /g'
 }

@@ -3,6 +3,7 @@ using Aap.Api.Dialects;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Isins;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
@@ -20,6 +21,7 @@ builder.AddTodosFeature();
 builder.AddFilesFeature();
 builder.AddAppsFeature();
 builder.AddRewardsFeature();
+builder.AddIsinsFeature();
 builder.AddWebFront();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ app.MapTodosFeature();
 app.MapFilesFeature();
 app.MapAppsFeature();
 app.MapRewardsFeature();
+app.MapIsinsFeature();
 app.MapSeedDialects();
 app.MapWebFront();
 

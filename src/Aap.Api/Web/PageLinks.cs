@@ -4,33 +4,64 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Aap.Api.Web;
 
 /// <summary>
-/// "Previous / Page n of m / Next" under a list, rendered by <c>Pages/Shared/_PageLinks.cshtml</c>: plain links that
-/// keep the list's other query values (filters, sort), so a page of a list can be shared and reloaded. With
-/// <paramref name="Target"/> (a CSS selector of the list's container): with htmx only that container is swapped.
+/// The one pager of the web front: "Previous page / Page n of m / Next page" under a list, rendered by
+/// <c>Pages/Shared/_PageLinks.cshtml</c> when the list has more than one page. Plain links that keep the list's other
+/// query values (search, filters, sort) and change only <see cref="Parameter"/> (<c>page</c>, as in the API; page 1
+/// leaves it out), so any page of any list can be shared and reloaded.
+/// With <see cref="Target"/> (a CSS selector of the list's container), htmx swaps only that container and updates the
+/// address: by default the container is picked out of the whole page the link answers (<c>hx-select</c>);
+/// with <see cref="PartialAnswer"/> the link's answer is already the container's content (the apps list).
 /// </summary>
-internal sealed record PageLinks(PageMeta Meta, string Path, IReadOnlyDictionary<string, string?> Query, string Label, string Target)
+internal sealed record PageLinks(
+    PageMeta Meta,
+    string Path,
+    IReadOnlyDictionary<string, string?> Query,
+    string Label,
+    string? Target = null,
+    string Parameter = PageLinks.DefaultParameter,
+    bool PartialAnswer = false)
 {
+    /// <summary>The query parameter of the page number, in every list (as in the API).</summary>
+    public const string DefaultParameter = "page";
+
     public int Last => Math.Max(1, Meta.TotalPages);
 
     public bool HasPrevious => Meta.Page > 1;
 
     public bool HasNext => Meta.Page < Last;
 
+    /// <summary>The page before this one; a page past the end goes back to the last one.</summary>
+    public int Previous => Math.Min(Meta.Page - 1, Last);
+
     public string Href(int page)
     {
-        var values = Query.Where(q => q.Key is not ("page" or "handler" or "id") && !string.IsNullOrEmpty(q.Value)).ToDictionary(q => q.Key, q => q.Value);
-        values["page"] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var values = Query.Where(q => q.Key != Parameter && q.Key != "handler" && !string.IsNullOrEmpty(q.Value))
+            .ToDictionary(q => q.Key, q => q.Value, StringComparer.Ordinal);
+        if (page > 1)
+        {
+            values[Parameter] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return QueryHelpers.AddQueryString(Path, values);
     }
 
     /// <summary>
-    /// The page number a list was asked for (<c>?page=</c>, 1 when absent or bad). Read from the query string, not bound
-    /// by name: Razor Pages' route value <c>page</c> (the page's path) would win over it.
+    /// The page number a list was asked for (<c>?page=</c>, or a form field of that name on a POST that returns to
+    /// the list; 1 when absent or bad). Read from the request, not bound by name: Razor Pages' route value
+    /// <c>page</c> (the page's path) would win over a bound property of that name.
     /// </summary>
-    public static int PageNumberOf(HttpRequest request) =>
-        int.TryParse(request.Query["page"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var page)
+    public static int PageNumberOf(HttpRequest request, string parameter = DefaultParameter)
+    {
+        var value = request.Query[parameter].ToString();
+        if (value.Length == 0 && request.HasFormContentType)
+        {
+            value = request.Form[parameter].ToString();
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var page)
             ? Math.Clamp(page, 1, PageQuery.MaxPage)
             : 1;
+    }
 
     /// <summary>The current request's query values, for <see cref="Query"/>.</summary>
     public static IReadOnlyDictionary<string, string?> Of(HttpRequest request) =>

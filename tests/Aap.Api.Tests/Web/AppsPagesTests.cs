@@ -166,8 +166,12 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
             Name = "proof.png", MimeType = "image/png", Buffer = Encoding.UTF8.GetBytes("just some text, not an image at all"),
         });
         await Expect(browser.Page.GetByText("not an accepted image")).ToHaveCountAsync(0);
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync();
+        var refused = await browser.Page.RunAndWaitForResponseAsync(
+            () => browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync(), r => r.Request.Method == "POST");
 
+        // The XHR gets the API's status for the refusal, with the form and its error to render.
+        refused.Status.ShouldBe(415);
+        (await refused.AllHeadersAsync())["content-type"].ShouldStartWith("text/html");
         var input = browser.Page.GetByLabel(FileLabel);
         await Expect(input).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(input).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("The content is not one of the accepted types \\(png, jpeg, webp\\)\\."));
@@ -227,8 +231,10 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         }
 
         await browser.Page.GetByLabel(FileLabel).SetInputFilesAsync(new FilePayload { Name = "again.png", MimeType = "image/png", Buffer = Images.Screenshot() });
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync();
+        var refused = await browser.Page.RunAndWaitForResponseAsync(
+            () => browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync(), r => r.Request.Method == "POST");
 
+        refused.Status.ShouldBe(409);
         await Expect(browser.Page.GetByLabel(FileLabel)).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("You have already completed this app\\."));
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Pending review: an admin will check your screenshot.");
         (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.UserId == user.Id, Ct))).ShouldBe(1);
@@ -261,7 +267,9 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await using var browser = await SignedInAsync(user);
         await browser.GotoAsync($"/apps/{second}");
         await browser.Page.GetByLabel(FileLabel).SetInputFilesAsync(new FilePayload { Name = "mine.png", MimeType = "image/png", Buffer = mine });
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync();
+        var refused = await browser.Page.RunAndWaitForResponseAsync(
+            () => browser.Page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync(), r => r.Request.Method == "POST");
+        refused.Status.ShouldBe(409);
         await Expect(browser.Page.GetByLabel(FileLabel)).ToHaveAccessibleDescriptionAsync(
             new System.Text.RegularExpressions.Regex("This screenshot is already the proof of another of your completions\\."));
         (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.UserId == user.Id && c.AppId == second, Ct))).ShouldBe(0);

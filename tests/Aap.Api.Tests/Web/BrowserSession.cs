@@ -42,7 +42,9 @@ public sealed class BrowserSession : IAsyncDisposable
         Page = page;
         page.Response += (_, response) =>
         {
-            if (response.Request.ResourceType == "document")
+            // A page's own status, and a refusal (4xx) that a page's script asked for and handles (the upload's
+            // XHR, an htmx request): the test asserts what the page shows of it.
+            if (response.Request.ResourceType == "document" || (response.Request.ResourceType is "xhr" or "fetch" && response.Status is >= 400 and < 500))
             {
                 lock (_documents)
                 {
@@ -77,13 +79,17 @@ public sealed class BrowserSession : IAsyncDisposable
     }
 
     /// <summary>Opens a browser on <paramref name="factory"/>'s address, 1280 px wide unless told (375 for a phone).</summary>
-    public static async Task<BrowserSession> StartAsync(AapFactory factory, int width = 1280, int height = 900)
+    public static Task<BrowserSession> StartAsync(AapFactory factory, int width = 1280, int height = 900) =>
+        StartAsync(factory.ServerAddress, width, height);
+
+    /// <summary>Opens a browser on <paramref name="baseAddress"/> (a proxy in front of several nodes, say).</summary>
+    public static async Task<BrowserSession> StartAsync(Uri baseAddress, int width = 1280, int height = 900)
     {
         File.Exists(Chromium).ShouldBeTrue($"The browser tests need Chromium at {Chromium}: scripts/test.sh installs Debian's chromium package (apt-get install chromium).");
         var browser = await SharedBrowserAsync();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = factory.ServerAddress.ToString(),
+            BaseURL = baseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             ColorScheme = ColorScheme.Light,
         });
@@ -200,8 +206,22 @@ public sealed class BrowserSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Chrome logs "Failed to load resource" when a page itself answers 4xx (the 403 page, a refused sign-in): that
-    /// status is what the test asserts, not a problem. The same message for a script, style or image still counts.
+    /// Fails unless every problem the browser reported matches <paramref name="expected"/> and at least one did: for
+    /// a test that provokes an error on purpose (an htmx request refused, which htmx logs).
+    /// </summary>
+    public Task AssertOnlyExpectedProblemsAsync(Func<string, bool> expected)
+    {
+        _asserted = true;
+        var problems = Problems;
+        problems.ShouldNotBeEmpty("the browser reported no problem, though the test provoked one");
+        problems.Where(p => !expected(p)).ShouldBeEmpty($"the browser reported unexpected problems:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Chrome logs "Failed to load resource" when a page itself answers 4xx (the 403 page, a refused sign-in), or a
+    /// script's request is refused (the upload's 415): that status is what the test asserts, not a problem. The same
+    /// message for a script, style or image, or for a 5xx, still counts.
     /// </summary>
     private bool IsOwnStatusOfADocument(IConsoleMessage message)
     {

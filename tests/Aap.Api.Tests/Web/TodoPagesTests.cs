@@ -88,6 +88,42 @@ public sealed class TodoPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await browser.AssertNoProblemsAsync();
     }
 
+    [Fact]
+    public async Task An_htmx_post_carries_the_antiforgery_header_and_one_without_it_gets_the_400_page_and_saves_nothing()
+    {
+        var account = await factory.RegisterAsync();
+        await using var browser = await BrowserSession.StartAsync(factory);
+        await browser.SignInAsync(account, "/todos");
+        var page = browser.Page;
+        await Expect(page.GetByText("No to-dos match.")).ToBeVisibleAsync();
+
+        // An htmx POST as a page's hx-post would send it (site.js adds the header from the layout's meta element).
+        const string post = """
+            title => { htmx.ajax("POST", "/todos?handler=Add", { values: { "Input.Title": title, "Input.Priority": "normal" }, target: "#todo-list", select: "#todo-list", swap: "outerHTML" }); }
+            """;
+        var accepted = await page.RunAndWaitForResponseAsync(() => page.EvaluateAsync(post, "Sent by htmx"), r => r.Request.Method == "POST");
+
+        (await accepted.Request.HeaderValueAsync("hx-request")).ShouldBe("true");
+        (await accepted.Request.HeaderValueAsync("x-csrf-token")).ShouldNotBeNullOrWhiteSpace();
+        accepted.Status.ShouldBe(302);
+        await Expect(page.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync(["Sent by htmx"]);
+        (await TaskAsync(account.Id, "Sent by htmx")).DeletedAt.ShouldBeNull();
+
+        // The same request with the header taken off on the way.
+        await page.RouteAsync("**/todos?handler=Add", route => route.ContinueAsync(new()
+        {
+            Headers = route.Request.Headers.Where(h => !h.Key.Equals("x-csrf-token", StringComparison.OrdinalIgnoreCase)).ToDictionary(h => h.Key, h => h.Value),
+        }));
+        var refused = await page.RunAndWaitForResponseAsync(() => page.EvaluateAsync(post, "Sent without the token"), r => r.Request.Method == "POST");
+
+        refused.Status.ShouldBe(400);
+        (await refused.TextAsync()).ShouldContain("<h1>The form could not be accepted</h1>");
+        (await factory.DbAsync(db => db.Set<TodoTask>().IgnoreQueryFilters().CountAsync(t => t.OwnerId == account.Id, Ct))).ShouldBe(1);
+        await Expect(page.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync(["Sent by htmx"]);
+        // htmx logs the refused request on the console: that, and only that, is expected.
+        await browser.AssertOnlyExpectedProblemsAsync(problem => problem.Contains("Response Status Error Code 400 from /todos?handler=Add", StringComparison.Ordinal));
+    }
+
     private static async Task AddAsync(IPage page, string title, string priority, string? due)
     {
         if (!await page.GetByLabel("Title").IsVisibleAsync())

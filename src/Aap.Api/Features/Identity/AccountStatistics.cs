@@ -1,4 +1,5 @@
 using Aap.Api.Platform;
+using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,7 +11,7 @@ internal sealed record AccountsOverview(int Total, int Active, int Admins, IRead
 
 internal sealed partial class AccountService
 {
-    /// <summary>How many accounts there are, how many are active and admins, and the sign-ups per day since <paramref name="since"/>.</summary>
+    /// <summary>How many accounts there are, how many are active and admins, and the sign-ups per day from <paramref name="since"/> to today.</summary>
     public async Task<AccountsOverview> OverviewAsync(DateTime since, CancellationToken cancellationToken)
     {
         var all = users.Users.AsNoTracking();
@@ -20,9 +21,8 @@ internal sealed partial class AccountService
             Active = g.Count(u => u.IsActive),
             Admins = g.Count(u => u.IsActive && u.Role == Roles.Admin),
         }).FirstOrDefaultAsync(cancellationToken);
-        var perDay = await all.Where(u => u.CreatedAt >= since).GroupBy(u => u.CreatedAt.Date)
-            .Select(g => new { Day = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        return new AccountsOverview(counts?.Total ?? 0, counts?.Active ?? 0, counts?.Admins ?? 0,
-            perDay.ToDictionary(d => DateOnly.FromDateTime(d.Day), d => d.Count));
+        // One range count per day on ix_users_created_at (0014), rather than the date of every account since.
+        var perDay = await DailyCounts.CountAsync(all, u => u.CreatedAt, since, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        return new AccountsOverview(counts?.Total ?? 0, counts?.Active ?? 0, counts?.Admins ?? 0, perDay);
     }
 }

@@ -67,6 +67,22 @@ internal sealed class PointEntry
     public DateTime CreatedAt { get; set; }
 }
 
+/// <summary>
+/// How many completions of an app are in a status and the points they carry: kept by database triggers on every
+/// change of <c>app_completions</c> (migration 0014), never written by AAP; the dashboard reads it instead of every
+/// completion. A row may hold zero completions once its last one changed status or was deleted.
+/// </summary>
+internal sealed class CompletionTotal
+{
+    public long AppId { get; set; }
+
+    public CompletionStatus Status { get; set; }
+
+    public long Completions { get; set; }
+
+    public long Points { get; set; }
+}
+
 /// <summary>The cached sum of a user's ledger, changed only in the transaction that appends the entry.</summary>
 internal sealed class PointBalance
 {
@@ -106,7 +122,7 @@ internal static class RewardsSettings
 }
 
 internal sealed class RewardsConfiguration :
-    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
+    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
 {
     public void Configure(EntityTypeBuilder<AppCompletion> completion)
     {
@@ -120,6 +136,15 @@ internal sealed class RewardsConfiguration :
         // Per-app statistics read counts and points from this index alone (docs/database.md).
         completion.HasIndex(c => new { c.AppId, c.Status }).IncludeProperties(c => new { c.Points });
         completion.HasIndex(c => c.ScreenshotSha256);
+        // The dashboard's completions per day, counted one day at a time (0014).
+        completion.HasIndex(c => c.CreatedAt);
+    }
+
+    public void Configure(EntityTypeBuilder<CompletionTotal> total)
+    {
+        total.ToTable("completion_totals");
+        total.HasKey(t => new { t.AppId, t.Status });
+        total.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
     }
 
     public void Configure(EntityTypeBuilder<PointEntry> entry)

@@ -62,6 +62,18 @@ internal static class ApiExamples
                              "due_date": "2026-12-15", "completed_at": null, "created_at": "2026-01-15T09:32:00Z",
                              "updated_at": "2026-01-15T09:32:00Z", "deleted_at": null}}
                    """),
+        new("ListIsins", null, "200", """
+            {"data": [
+              {"isin": "US0378331005", "lei": "HWUPKR0MPOU8FGXBT394", "country": "US", "first_seen": "2026-01-10T04:30:00Z",
+               "last_seen": "2026-01-15T04:30:00Z", "removed_at": null},
+              {"isin": "US5949181045", "lei": "INR2EJN1ERAN0W5ZP974", "country": "US", "first_seen": "2026-01-10T04:30:00Z",
+               "last_seen": "2026-01-15T04:30:00Z", "removed_at": null}],
+             "meta": {"page": 1, "size": 2, "total": 1904112, "total_pages": 952056}}
+            """),
+        new("GetIsin", null, "200", """
+            {"data": {"isin": "DE000BAY0017", "lei": "549300J4U55H3WP3XT59", "country": "DE", "first_seen": "2026-01-10T04:30:00Z",
+                      "last_seen": "2026-01-15T04:30:00Z", "removed_at": null}}
+            """),
     ];
 
     /// <summary>The full problem shape: a 400 <c>validation_failed</c> with its <c>errors</c> by field.</summary>

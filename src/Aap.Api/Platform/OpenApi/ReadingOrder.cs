@@ -31,6 +31,7 @@ internal static class ReadingOrder
         ("Points", "What completions earn: the caller's balance and ledger, transfers between users, the leaderboard."),
         ("Todos", "The caller's own task list: create, filter, sort, change and restore tasks."),
         ("Files", "Uploads: the caller's files, downloads and signed links."),
+        ("ISINs", "The ISIN list (ISO 6166) the daily isin-download job keeps from GLEIF's ISIN-to-LEI file: look one up, or page through them by prefix, LEI and country. Signed-in callers."),
         ("Admin", "Administration (role Admin)."),
         (SeedDialects,
             "The routes, bodies and messages of the customer seed documents, kept exactly as those documents specify for " +

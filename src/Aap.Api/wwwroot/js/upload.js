@@ -1,7 +1,8 @@
 // The screenshot form of an app's page (Web/Pages/Apps/_Completion.cshtml): a drop zone that fills the file input,
 // a preview, the server's own size and type limits checked before sending (rendered into the form as data-*
 // attributes), and an XHR upload with a progress bar. The server answers the XHR with the completion section,
-// which replaces the old one: the new status, or the refusal next to the field (the chosen file is kept).
+// which replaces the old one: the new status (200), or the refusal next to the field with the refusal's 4xx
+// status (the chosen file is kept).
 // Without this script the form still posts, and the page comes back.
 (() => {
   "use strict";
@@ -160,16 +161,19 @@
       }
     });
     request.addEventListener("load", () => {
-      if (request.status !== 200) {
+      // 200: the new status. A refusal keeps its 4xx status (415, 413, 409, 422) and carries the section with the
+      // reason next to the field. Anything else (a 500, the 400 page of an expired form) is a failed upload.
+      const template = document.createElement("template");
+      template.innerHTML = request.responseText;
+      const replacement = template.content.querySelector("#completion");
+      const refusal = request.status >= 400 && request.status < 500 && replacement && replacement.dataset.refused === "true";
+      if (!replacement || (request.status !== 200 && !refusal)) {
         progressBox.hidden = true;
         button.disabled = false;
         showError(form, `The upload failed (${request.status}). Please try again.`);
         return;
       }
       const section = form.closest("#completion");
-      const template = document.createElement("template");
-      template.innerHTML = request.responseText;
-      const replacement = template.content.querySelector("#completion");
       section.replaceWith(replacement);
       const again = replacement.querySelector("form.upload-form");
       if (replacement.dataset.refused === "true" && again) {

@@ -80,6 +80,45 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reject_selected_rejects_two_completions_at_once_with_one_reason_and_without_a_reason_rejects_none()
+    {
+        var (admin, user, userClient) = await ArrangeAsync(factory);
+        using var _ = userClient;
+        var first = await CompleteAsync(factory, userClient, points: 10);
+        var second = await CompleteAsync(factory, userClient, points: 7);
+        var untouched = await CompleteAsync(factory, userClient, points: 3);
+        await using var browser = await BrowserSession.StartAsync(factory);
+        await browser.SignInAsync(admin, "/admin/review");
+        var page = browser.Page;
+
+        // No reason: refused next to the field, nothing rejected.
+        await page.GetByLabel($"Select {user.UserName} · {first.AppName}").CheckAsync();
+        await page.GetByLabel($"Select {user.UserName} · {second.AppName}").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reject selected" }).ClickAsync();
+        var reason = page.GetByLabel("Reason for rejecting the selected");
+        await Expect(reason).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(reason).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("A reason of 1 to 500 characters is required\\."));
+        (await StatusAsync(userClient, first.Id)).Status.ShouldBe("pending");
+        (await StatusAsync(userClient, second.Id)).Status.ShouldBe("pending");
+        await browser.AssertAccessibleAsync();
+
+        await page.GetByLabel($"Select {user.UserName} · {first.AppName}").CheckAsync();
+        await page.GetByLabel($"Select {user.UserName} · {second.AppName}").CheckAsync();
+        await reason.FillAsync("Both screenshots show the home screen.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reject selected" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("2 completion(s) rejected.");
+        await Expect(Item(page, user, first.AppName)).ToHaveCountAsync(0);
+        await Expect(Item(page, user, second.AppName)).ToHaveCountAsync(0);
+        await Expect(Item(page, user, untouched.AppName)).ToBeVisibleAsync();
+        (await StatusAsync(userClient, first.Id)).ShouldBe(("rejected", "Both screenshots show the home screen."));
+        (await StatusAsync(userClient, second.Id)).ShouldBe(("rejected", "Both screenshots show the home screen."));
+        (await StatusAsync(userClient, untouched.Id)).Status.ShouldBe("pending");
+        (await userClient.BalanceAsync()).ShouldBe(0);
+        await browser.AssertNoProblemsAsync();
+    }
+
+    [Fact]
     public async Task A_flagged_completion_shows_the_other_completion_of_the_same_image_side_by_side()
     {
         var (admin, first, firstClient) = await ArrangeAsync(factory);

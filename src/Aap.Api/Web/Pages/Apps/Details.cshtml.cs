@@ -15,8 +15,8 @@ namespace Aap.Api.Web.Pages.Apps;
 /// user who has not completed it sends a screenshot here: the same <see cref="RewardsService.CompleteAsync"/> as
 /// <c>POST /api/v1/apps/{id}/completions</c>. Without JavaScript the form posts and is redirected back (or shown
 /// again with the refusal next to the field); <c>wwwroot/js/upload.js</c> sends it with XHR for the progress bar
-/// and swaps in the <c>_Completion</c> section this handler answers (200 with the refusal inside, so that the
-/// browser does not log a failed request for an expected refusal).
+/// and swaps in the <c>_Completion</c> section this handler answers: 200 with the new status, or the refusal's own
+/// 4xx (as the API answers it) with the refusal next to the field.
 /// </summary>
 [AllowAnonymous]
 internal sealed class AppDetailsModel(AppsCatalog catalog, AppCategories categories, RewardsService rewards, IOptions<StorageOptions> storage) : PageModel
@@ -77,11 +77,9 @@ internal sealed class AppDetailsModel(AppsCatalog catalog, AppCategories categor
 
         if (!completed.Succeeded)
         {
+            // The API's status (415, 413, 409, 422) for both paths: upload.js renders the section it answers too.
             Error = completed.Failure.Errors.ErrorOf("screenshot") ?? completed.Failure.Detail;
-            if (!partial)
-            {
-                Response.StatusCode = completed.Failure.Status;
-            }
+            Response.StatusCode = completed.Failure.Status;
         }
 
         return partial ? Partial("_Completion", this) : Page();

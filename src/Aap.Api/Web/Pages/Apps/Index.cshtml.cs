@@ -80,18 +80,13 @@ internal sealed class AppListModel(AppsCatalog catalog, AppCategories categories
 
     public string? CategoryName(string? slug) => slug is null ? null : Categories.FirstOrDefault(c => c.Slug == slug)?.Name ?? slug;
 
-    /// <summary>The address of page <paramref name="page"/> of this list (same search, category and sort).</summary>
-    public string PageUrl(int page)
+    /// <summary>The page links under the list (same search, category and sort); htmx swaps the results only.</summary>
+    public PageLinks Pager => new(Meta, "/apps", new Dictionary<string, string?>
     {
-        var query = new Dictionary<string, string?>
-        {
-            ["q"] = Query,
-            ["category"] = Category,
-            ["sort"] = Sort == AppsCatalog.DefaultSort ? null : Sort,
-            ["page"] = page == 1 ? null : page.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/apps", query.Where(p => p.Value is not null));
-    }
+        ["q"] = Query,
+        ["category"] = Category,
+        ["sort"] = Sort == AppsCatalog.DefaultSort ? null : Sort,
+    }, "Pages", "#app-results", PartialAnswer: true);
 
     public string Summary => Meta.Total switch
     {

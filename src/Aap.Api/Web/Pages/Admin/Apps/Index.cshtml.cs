@@ -23,8 +23,8 @@ internal sealed class AdminAppsModel(AppsAdmin admin) : PageModel
     [BindProperty(SupportsGet = true, Name = "sort")]
     public string? Sort { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "p")]
-    public int PageNumber { get; set; } = 1;
+    /// <summary>The page asked for (<c>?page=</c>, read by <see cref="PageLinks.PageNumberOf"/>).</summary>
+    public int PageNumber { get; private set; } = 1;
 
     public PagedEnvelope<AdminAppResponse> Apps { get; private set; } = new([], new PageMeta(1, PageSize, 0, 0));
 
@@ -44,7 +44,8 @@ internal sealed class AdminAppsModel(AppsAdmin admin) : PageModel
             "deleted" => AdminAppState.Deleted,
             _ => null,
         };
-        var paging = new PageQuery { Page = Math.Clamp(PageNumber, 1, PageQuery.MaxPage), Size = PageSize };
+        PageNumber = PageLinks.PageNumberOf(Request);
+        var paging = new PageQuery { Page = PageNumber, Size = PageSize };
         var listed = await admin.ListAsync(new AdminAppFilter(Q, state, Sort), paging, cancellationToken);
         if (!listed.Succeeded)
         {
@@ -98,11 +99,14 @@ internal sealed class AdminAppsModel(AppsAdmin admin) : PageModel
         var number = page ?? (sort is null ? PageNumber : 1);
         if (number > 1)
         {
-            query.Add(new("p", number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            query.Add(new(PageLinks.DefaultParameter, number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         return "/admin/apps" + QueryString.Create(query);
     }
+
+    /// <summary>The page links under the table (same search, status and sort); htmx swaps the results only.</summary>
+    public PageLinks Pager => new(Apps.Meta, "/admin/apps", new Dictionary<string, string?> { ["q"] = Q, ["state"] = State, ["sort"] = Sort }, "Pages of apps", "#apps-results");
 
     /// <summary>The header link of a column: ascending first, descending when it is already ascending.</summary>
     public string SortUrl(string field) => ListUrl(sort: CurrentSort == field ? "-" + field : field);

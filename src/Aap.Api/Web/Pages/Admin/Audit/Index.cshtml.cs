@@ -30,22 +30,25 @@ internal sealed class IndexModel(AuditQueries audit) : PageModel
     [BindProperty(SupportsGet = true, Name = "to")]
     public string? To { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
+    /// <summary>
+    /// <c>?page=</c>, read by <see cref="PageLinks.PageNumberOf"/>: a property bound by the name <c>page</c> gets Razor
+    /// Pages' route value of that name (the page's path) instead, and every link led back to page 1.
+    /// </summary>
+    public int PageNumber => PageLinks.PageNumberOf(Request);
 
     public PagedEnvelope<AuditEntryResponse>? Result { get; private set; }
 
     public Failure? Failure { get; private set; }
 
-    public ListPager Pager => new(Result!.Meta, "/admin/audit", new Dictionary<string, string?>
+    public PageLinks Pager => new(Result!.Meta, "/admin/audit", new Dictionary<string, string?>
     {
         ["actor"] = Actor, ["action"] = Action, ["entity_type"] = EntityType, ["entity_id"] = EntityId, ["from"] = From, ["to"] = To,
-    }, Label: "Pages of the audit log");
+    }, "Pages of the audit log", "#results");
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var filter = new AuditFilter { Actor = Actor, Action = Action, EntityType = EntityType, EntityId = EntityId, From = From, To = EndOfDay(To) };
-        var paging = new PageQuery { Page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage), Size = PageQuery.DefaultSize };
+        var paging = new PageQuery { Page = PageNumber, Size = PageQuery.DefaultSize };
         var listed = await audit.SearchAsync(filter, paging, cancellationToken);
         if (listed.Succeeded)
         {

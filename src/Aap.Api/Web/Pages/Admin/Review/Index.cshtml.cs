@@ -16,8 +16,13 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
 {
     public const int PageSize = 20;
 
-    [BindProperty(SupportsGet = true, Name = "p")]
-    public int PageNumber { get; set; } = 1;
+    /// <summary>
+    /// The page of the queue (<c>?page=</c>; a form's hidden <c>page</c> field on a post, so that the action returns
+    /// to the same page), read by <see cref="PageLinks.PageNumberOf"/>.
+    /// </summary>
+    public int PageNumber => PageLinks.PageNumberOf(Request);
+
+    public PageLinks Pager => new(Queue.Meta, "/admin/review", new Dictionary<string, string?>(), "Pages of the queue");
 
     public PagedEnvelope<CompletionResponse> Queue { get; private set; } = new([], new PageMeta(1, PageSize, 0, 0));
 
@@ -109,8 +114,6 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
         return Back();
     }
 
-    public static string PageUrl(int page) => page > 1 ? $"/admin/review?p={page}" : "/admin/review";
-
     /// <summary>The proof as an image the browser shows (the admin-authorised download route, inline).</summary>
     public static string ImageUrl(CompletionResponse completion) => completion.Screenshot + "?inline=true";
 
@@ -119,7 +122,7 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
 
     private long Admin() => User.UserId()!.Value;
 
-    private LocalRedirectResult Back() => LocalRedirect(PageUrl(PageNumber));
+    private LocalRedirectResult Back() => LocalRedirect(Pager.Href(PageNumber));
 
     private async Task<PageResult> RefusedAsync(string alert, int status, CancellationToken cancellationToken)
     {
@@ -131,7 +134,7 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Queue = await rewards.ReviewQueueAsync(new PageQuery { Page = Math.Clamp(PageNumber, 1, PageQuery.MaxPage), Size = PageSize }, cancellationToken);
+        Queue = await rewards.ReviewQueueAsync(new PageQuery { Page = PageNumber, Size = PageSize }, cancellationToken);
         var sharing = new Dictionary<long, IReadOnlyList<CompletionResponse>>();
         foreach (var flagged in Queue.Data.Where(c => c.Flagged))
         {

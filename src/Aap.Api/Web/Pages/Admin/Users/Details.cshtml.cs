@@ -56,9 +56,9 @@ internal sealed class DetailsModel(AccountService accounts, RewardsService rewar
 
     public bool IsSelf => User.UserId() == Id;
 
-    public ListPager CompletionsPager => new(Completions.Meta, $"/admin/users/{Id}", Query, "cpage", "Pages of completions");
+    public PageLinks CompletionsPager => new(Completions.Meta, $"/admin/users/{Id}", Query, "Pages of completions", Parameter: "cpage");
 
-    public ListPager LedgerPager => new(Ledger.Meta, $"/admin/users/{Id}", Query, "lpage", "Pages of the ledger");
+    public PageLinks LedgerPager => new(Ledger.Meta, $"/admin/users/{Id}", Query, "Pages of the ledger", Parameter: "lpage");
 
     private Dictionary<string, string?> Query => new()
     {

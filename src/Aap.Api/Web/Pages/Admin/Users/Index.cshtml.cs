@@ -18,20 +18,23 @@ internal sealed class IndexModel(AccountService accounts) : PageModel
     [BindProperty(SupportsGet = true, Name = "active")]
     public string? Active { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
+    /// <summary>
+    /// <c>?page=</c>, read by <see cref="PageLinks.PageNumberOf"/>: a property bound by the name <c>page</c> gets Razor
+    /// Pages' route value of that name (the page's path) instead, and every link led back to page 1.
+    /// </summary>
+    public int PageNumber => PageLinks.PageNumberOf(Request);
 
     public PagedEnvelope<AdminUserResponse>? Result { get; private set; }
 
     public Failure? Failure { get; private set; }
 
-    public ListPager Pager => new(Result!.Meta, "/admin/users",
-        new Dictionary<string, string?> { ["q"] = Q, ["role"] = Role, ["active"] = Active }, Label: "Pages of users");
+    public PageLinks Pager => new(Result!.Meta, "/admin/users",
+        new Dictionary<string, string?> { ["q"] = Q, ["role"] = Role, ["active"] = Active }, "Pages of users", "#results");
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         bool? active = Active switch { "true" => true, "false" => false, _ => null };
-        var paging = new PageQuery { Page = Math.Clamp(PageNumber ?? 1, 1, PageQuery.MaxPage), Size = PageQuery.DefaultSize };
+        var paging = new PageQuery { Page = PageNumber, Size = PageQuery.DefaultSize };
         var listed = await accounts.SearchAsync(Q, Role, active, paging, cancellationToken);
         if (listed.Succeeded)
         {
