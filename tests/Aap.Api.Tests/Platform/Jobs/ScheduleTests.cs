@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using Aap.Api.Tests.Features.Isins;
 using Aap.Api.Platform.Jobs;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -137,6 +139,85 @@ public sealed class ScheduleTests
         var secondNode = await second.ServiceAsync<ISchedulerFactory, string>(async f => (await f.GetScheduler(Ct)).SchedulerInstanceId);
         rows.ShouldContain(r => r.Status == JobRunStatus.Succeeded && r.Node == secondNode, rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         rows.ShouldNotContain(r => JobRunStatus.Active.Contains(r.Status));
+    }
+
+    [Fact]
+    public async Task A_run_on_a_node_killed_mid_run_is_recovered_by_another_node_and_completes()
+    {
+        await using var source = await IsinSource.StartAsync();
+        // Served from the second request on (Serve clears what ServeOnce queued, so it comes first).
+        var isins = Enumerable.Range(1, 50).Select(i => IsinSource.MakeIsin("DE", i)).ToList();
+        source.Serve(IsinSource.File(IsinSource.Zip(IsinSource.Csv("LEI,ISIN", isins.Select((isin, i) => $"{IsinSource.MakeLei(i)},{isin}")))));
+
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The first download starts and then hangs, half sent, until its client is gone; the next one gets the file.
+        source.ServeOnce(async context =>
+        {
+            context.Response.ContentType = "application/zip";
+            context.Response.ContentLength = 1_000_000;
+            await context.Response.Body.WriteAsync(new byte[1000], context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            arrived.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        await using var survivor = new PostgresFactory();
+        await survivor.CreateDatabaseAsync();
+        var cluster = new Dictionary<string, string>
+        {
+            ["Jobs:Isin:SourceUrl"] = source.Url.ToString(),
+            ["Jobs:Cluster:CheckinIntervalSeconds"] = "1",
+            ["Jobs:Cluster:CheckinMisfireThresholdSeconds"] = "3",
+        };
+
+        // The first node, a process of its own, takes the run and is killed while it downloads.
+        var environment = cluster.ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        environment["Database__Provider"] = "Postgres";
+        environment["ConnectionStrings__Default"] = survivor.ConnectionString;
+        environment["Auth__DevelopmentAdmin"] = "false";
+        environment["Bootstrap__Admin__UserName"] = "root";
+        environment["Bootstrap__Admin__Email"] = "root@example.test";
+        environment["Bootstrap__Admin__Password"] = Accounts.Password;
+        await using (var doomed = await Docs.DocServer.StartAsync(environment, Ct))
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(doomed.Address) };
+            using var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { login = "root", password = Accounts.Password }, Ct);
+            login.StatusCode.ShouldBe(HttpStatusCode.OK, await login.Content.ReadAsStringAsync(Ct));
+            var token = (await login.JsonAsync()).GetProperty("data").GetProperty("access_token").GetString();
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var run = await client.PostAsync("/api/v1/admin/jobs/isin-download/run", null, Ct);
+            run.StatusCode.ShouldBe(HttpStatusCode.Accepted, await run.Content.ReadAsStringAsync(Ct));
+            try
+            {
+                await arrived.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"The first node did not start the download within 60 s; it printed:\n{doomed.Output}");
+            }
+
+            await doomed.KillAsync();
+        }
+
+        foreach (var (key, value) in cluster)
+        {
+            survivor.With(key, value);
+        }
+
+        survivor.WithServices(RealClock);
+        await survivor.InitializeAsync();
+
+        var runs = await WaitAsync(survivor, async db =>
+        {
+            var all = await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == "isin-download").ToListAsync(Ct);
+            return all.Any(r => r.Status == JobRunStatus.Succeeded) ? all : null;
+        });
+        var node = await survivor.ServiceAsync<ISchedulerFactory, string>(async f => (await f.GetScheduler(Ct)).SchedulerInstanceId);
+        var described = string.Join(" | ", runs.Select(r => $"{r.Status} on {r.Node}: {r.Error}"));
+        runs.ShouldContain(r => r.Status == JobRunStatus.Succeeded && r.Node == node && r.Items == isins.Count, described);
+        runs.ShouldNotContain(r => JobRunStatus.Active.Contains(r.Status), described);
+        source.Requests.ShouldBe(2);
+        var loaded = await survivor.DbAsync(db => db.Database.SqlQueryRaw<int>("SELECT count(*)::int AS \"Value\" FROM isins").SingleAsync(Ct));
+        loaded.ShouldBe(isins.Count);
     }
 
     [Fact]
