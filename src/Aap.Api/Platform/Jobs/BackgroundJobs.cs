@@ -63,10 +63,16 @@ internal sealed partial class BackgroundJobs(ISchedulerFactory schedulers, IEnum
                 continue;
             }
 
-            // Blocked: it fires as soon as the run in progress ends. Waiting: it fires now, unless it is the retry of a
-            // failed run, scheduled after a backoff; new work must not wait for that.
+            // The retry of a failed run fires only after its backoff, whatever its state: new work must not wait for
+            // it. A retry stored while its failed run is still finishing is even Blocked, like a wake-up behind a run.
+            if (trigger.RetryAttempt > 0)
+            {
+                continue;
+            }
+
+            // Blocked: it fires as soon as the run in progress ends. Normal: it fires now.
             var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
-            if (state == TriggerState.Blocked || (state == TriggerState.Normal && trigger.RetryAttempt == 0))
+            if (state is TriggerState.Blocked or TriggerState.Normal)
             {
                 return true;
             }

@@ -123,6 +123,44 @@ public sealed class ScheduleTests
     }
 
     [Fact]
+    public async Task A_wake_up_while_a_retry_waits_out_its_backoff_runs_when_the_current_run_ends_not_after_the_backoff()
+    {
+        await using var factory = new SqliteFactory();
+        var gate = new JobGate();
+        factory.WithServices(services =>
+        {
+            services.AddSingleton(gate);
+            services.AddScoped<GatedJob>();
+            services.AddScoped<QuartzJob<GatedJob>>();
+            services.AddSingleton(new JobRegistration(GatedJob.Name, "A queued test job that waits for its signal.", "0 0 0 1 1 ?", typeof(GatedJob), Queued: true));
+        });
+        await factory.InitializeAsync();
+        var jobs = factory.Services.GetRequiredService<IBackgroundJobs>();
+        var scheduler = await factory.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(Ct);
+        await jobs.EnqueueAsync(GatedJob.Name, Ct);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // The retry of a failed run, stored while a run is still in progress (as Quartz stores one while the failed run
+        // finishes): blocked behind that run, and due only after its five-minute backoff.
+        var retry = (Quartz.Extensibility.IMutableTrigger)TriggerBuilder.Create().ForJob(JobsSetup.KeyOf(GatedJob.Name)).StartAt(factory.Clock.GetUtcNow().AddMinutes(5)).Build();
+        retry.RetryAttempt = 1;
+        await scheduler.ScheduleJob((ITrigger)retry, new ScheduleJobOptions(), Ct);
+        (await scheduler.GetTriggerState(retry.Key, Ct)).ShouldBe(TriggerState.Blocked);
+
+        // New work: its wake-up must not count the retry as one already waiting.
+        await jobs.EnqueueAsync(GatedJob.Name, Ct);
+        gate.Release.TrySetResult();
+
+        var runs = await WaitAsync(factory, async db =>
+        {
+            var finished = await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == GatedJob.Name && r.FinishedAt != null).ToListAsync(Ct);
+            return finished.Count >= 2 ? finished : null;
+        });
+        runs.ShouldAllBe(r => r.Status == JobRunStatus.Succeeded && r.Attempt == 0);
+        (await scheduler.GetTriggerState(retry.Key, Ct)).ShouldBe(TriggerState.Normal, "the retry still waits for its time");
+    }
+
+    [Fact]
     public async Task A_run_cancelled_by_a_node_shutting_down_is_recorded_so_and_taken_over_by_another_node()
     {
         await using var first = new PostgresFactory();
