@@ -7,18 +7,27 @@
 # exact names first (see docs/deployment.md#building-without-a-registry): Debian from its own mirror
 # (debootstrap), the SDK and a chiseled-like ASP.NET runtime from this machine's .NET installation.
 #
-# Usage: scripts/image-check.sh [--no-build] [image tag, default aap:check]
+# Usage: scripts/image-check.sh [--no-build] [--compose] [image tag, default aap:check]
 #   --no-build checks an image already built under that tag (CI builds it with buildx first).
+#   --compose then starts compose.yaml's two nodes behind the proxy on PostgreSQL and checks them from outside:
+#     sign up, sign in, upload and read back through the proxy, both nodes answering, forwarded client addresses
+#     honoured. Where no registry answers, PostgreSQL, nginx and Redis are local Debian builds under the compose
+#     file's image names, and MinIO is a placeholder: the nodes then share a local-store volume instead of S3.
 # Needs: docker (engine reachable, or dockerd installed and root to start one), and without a registry also
 # debootstrap and the .NET 10 SDK under /usr/share/dotnet.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build=1
-if [[ "${1:-}" == --no-build ]]; then
-  build=0
+compose=0
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --compose) compose=1 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
   shift
-fi
+done
 tag="${1:-aap:check}"
 work="$(mktemp -d -t aap-image-XXXXXX)"
 dockerd_pid=""
@@ -37,6 +46,9 @@ docker() { "$docker_bin" "$@"; }
 cleanup() {
   local status=$?
   [[ -n "$container" ]] && docker rm -f "$container" >/dev/null 2>&1 || true
+  if [[ -n "${compose_up:-}" ]]; then
+    compose_cmd down -v >/dev/null 2>&1 || true
+  fi
   docker volume rm -f "$volume" >/dev/null 2>&1 || true
   if [[ -n "$dockerd_pid" ]]; then
     kill "$dockerd_pid" 2>/dev/null || true
@@ -163,3 +175,128 @@ ready="$(curl -fsS "http://127.0.0.1:$port/health/ready")"
 user="$(docker exec "$container" dotnet /app/aap.dll health --ready >/dev/null && docker inspect -f '{{.Config.User}}' "$tag")"
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
 echo "image: $tag, $(( size / 1000000 )) MB ($size bytes), user $user, read-only root, healthy; /health/ready: $ready"
+
+[[ "$compose" == 1 ]] || exit 0
+
+# --- the compose stack -----------------------------------------------------------------------------------------
+project="aapcheck$$"
+compose_cmd() {
+  (cd "$root" && docker-compose -p "$project" --env-file "$work/compose.env" -f compose.yaml ${override:+-f "$override"} "$@")
+}
+stand_in() { # image, Dockerfile body on stdin, optional context folder
+  have_image "$1" && return 1
+  log "building a stand-in for $1"
+  docker build -q -t "$1" -f - "${2:-$work}" >/dev/null
+}
+
+override=""
+mkdir -p "$work/pg"
+cat >"$work/pg/entry.sh" <<'ENTRY'
+#!/bin/sh
+set -e
+mkdir -p "$PGDATA" /run/postgresql && chown -R postgres "$PGDATA" /run/postgresql
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  echo "$POSTGRES_PASSWORD" > /tmp/pw && chown postgres /tmp/pw
+  runuser -u postgres -- initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pw -A scram-sha-256 >/dev/null
+  rm /tmp/pw
+  echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
+  runuser -u postgres -- pg_ctl -D "$PGDATA" -w start -o "-c listen_addresses=''" >/dev/null
+  PGPASSWORD="$POSTGRES_PASSWORD" runuser -u postgres -- psql -h /run/postgresql -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
+  runuser -u postgres -- pg_ctl -D "$PGDATA" -w stop >/dev/null
+fi
+exec runuser -u postgres -- postgres -D "$PGDATA" -c listen_addresses='*'
+ENTRY
+chmod +x "$work/pg/entry.sh"
+image_of() { sed -n "/^  $1:/,/^  [a-z]/s/^    image: *//p" "$root/compose.yaml" | head -n 1; }
+debian_base
+stand_in "$(image_of postgres)" "$work/pg" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null && rm -rf /var/lib/apt/lists/*
+ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data
+COPY entry.sh /entry.sh
+ENTRYPOINT ["/entry.sh"]
+DOCKERFILE
+stand_in "$(image_of proxy)" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light wget >/dev/null && rm -rf /var/lib/apt/lists/* && ln -sf /dev/stderr /var/log/nginx/error.log
+CMD ["nginx", "-g", "daemon off;"]
+DOCKERFILE
+stand_in "$(image_of redis)" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null && rm -rf /var/lib/apt/lists/*
+RUN printf '#!/bin/sh\nif [ "$1" = redis-server ]; then shift; exec redis-server --protected-mode no "$@"; fi\nexec "$@"\n' > /entry.sh && chmod +x /entry.sh
+ENTRYPOINT ["/entry.sh"]
+DOCKERFILE
+stand_in "$(image_of minio)" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+LABEL aap.stand-in=placeholder
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null && rm -rf /var/lib/apt/lists/*
+RUN printf '#!/bin/sh\nexit 0\n' > /usr/bin/mc && chmod +x /usr/bin/mc
+ENTRYPOINT ["/bin/sh", "-c", "exec python3 -m http.server 9000", "--"]
+DOCKERFILE
+if [[ "$(docker image inspect -f '{{index .Config.Labels "aap.stand-in"}}' "$(image_of minio)" 2>/dev/null)" == placeholder ]]
+then
+  log "MinIO is a placeholder here: the nodes share a local-store volume instead of S3"
+  stand_in "$(image_of minio-bucket)" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+RUN printf '#!/bin/sh\nexit 0\n' > /usr/bin/mc && chmod +x /usr/bin/mc
+DOCKERFILE
+  override="$work/local-store.yaml"
+  cat >"$override" <<'YAML'
+services:
+  aap-1:
+    environment: { Storage__Provider: Local, Storage__LocalPath: /files }
+    volumes: ["files:/files"]
+  aap-2:
+    environment: { Storage__Provider: Local, Storage__LocalPath: /files }
+    volumes: ["files:/files"]
+volumes:
+  files:
+YAML
+  docker volume create "${project}_files" >/dev/null
+  docker run --rm -v "${project}_files:/f" local/debian:bookworm chown 1654:1654 /f
+fi
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cat >"$work/compose.env" <<ENV
+POSTGRES_PASSWORD=$(key | tr -d '+/=')
+AAP_SIGNING_KEY=$(key)
+AAP_LINK_SIGNING_KEY=$(key)
+MINIO_ROOT_PASSWORD=$(key | tr -d '+/=')
+GRAFANA_ADMIN_PASSWORD=$(key | tr -d '+/=')
+AAP_IMAGE=$tag
+AAP_PORT=$port
+ENV
+log "starting aap-1, aap-2 and the proxy (project $project)"
+compose_up=1
+compose_cmd up -d --no-build aap-1 aap-2 proxy >"$work/compose.log" 2>&1 || { tail -n 30 "$work/compose.log" >&2; exit 1; }
+
+base="http://127.0.0.1:$port"
+user="check$RANDOM$RANDOM"
+password="correct horse battery"
+json() { printf '{"username":"%s","email":"%s@example.test","password":"%s","login":"%s"}' "$user" "$user" "$2" "$user"; }
+curl -fsS -o /dev/null -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' -d "$(json x "$password")"
+token="$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' -d "$(json x "$password")" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+echo iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg== | base64 -d >"$work/one.png"
+file_id="$(curl -fsS -X POST "$base/api/v1/files" -H "authorization: Bearer $token" -F "file=@$work/one.png;type=image/png" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')"
+for _ in 1 2 3 4; do
+  curl -fsS -o "$work/back.png" "$base/api/v1/files/$file_id" -H "authorization: Bearer $token"
+  cmp -s "$work/one.png" "$work/back.png" || { log "the file read back differs"; exit 1; }
+  curl -fsS "$base/api/v1/me" -H "authorization: Bearer $token" | grep -q "\"$user\"" || { log "/me did not name $user"; exit 1; }
+done
+for node in aap-1 aap-2; do
+  served="$(compose_cmd logs --no-color "$node" 2>/dev/null | grep -c '"RequestPath":"/api/v1/' || true)"
+  (( served > 0 )) || { log "$node answered no API request through the proxy"; exit 1; }
+  echo "$node answered $served logged API event(s) through the proxy"
+done
+
+# Five wrong passwords lock out this client's address for the account; a client with another address (inside the
+# proxy's container: 127.0.0.1) is still let in to try, which only holds if AAP reads X-Forwarded-For from nginx.
+for i in 1 2 3 4 5 6; do
+  last="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' -d "$(json x "wrong $i")")"
+done
+[[ "$last" == 429 ]] || { log "the sixth wrong password was $last, not 429"; exit 1; }
+other="$(compose_cmd exec -T proxy wget -S -q -O /dev/null --header='Content-Type: application/json' \
+  --post-data="$(json x "wrong 7")" http://127.0.0.1/api/v1/auth/login 2>&1 | sed -n 's/.*HTTP\/1.1 \([0-9]*\).*/\1/p' | head -n 1 || true)"
+[[ "$other" == 401 ]] || { log "another client address got $other, not 401: forwarded headers not honoured"; exit 1; }
+echo "compose: two nodes healthy on PostgreSQL behind the proxy; sign-up, sign-in, upload and read-back across nodes; forwarded client addresses honoured"
