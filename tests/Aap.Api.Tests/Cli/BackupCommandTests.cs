@@ -160,7 +160,8 @@ public sealed partial class BackupCommandTests : IAsyncDisposable
         await using var service = new RunningService(_folder.FullName, environment, "--urls", "http://127.0.0.1:0");
         var address = (await service.WaitForAsync(Listening(), Ct)).Value;
 
-        var health = await RunAsync(environment, "health", "--ready", "--url", address);
+        // Generous: the first request after start compiles a lot, and the machine may be busy.
+        var health = await RunAsync(environment, "health", "--ready", "--url", address, "--timeout-seconds", "60");
         health.ExitCode.ShouldBe(0, health.StandardError + health.StandardOutput);
         health.StandardOutput.ShouldContain("/health/ready: 200 ready");
 
