@@ -11,6 +11,12 @@ using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Web;
 
+if (HealthCommand.Handles(args))
+{
+    // A container's health check: no host, no settings, no database, just one request to the running service.
+    return await HealthCommand.RunAsync(args);
+}
+
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot(args) });

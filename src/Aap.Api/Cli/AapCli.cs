@@ -48,6 +48,9 @@ internal static class AapCli
             UsersCommand.Create(host.Services),
             FilesCommand.Create(host.Services),
             JobsCommand.Create(host.Services),
+            BackupCommand.Backup(host.Services),
+            BackupCommand.Restore(host.Services),
+            HealthCommand.Create(),
         };
         try
         {
