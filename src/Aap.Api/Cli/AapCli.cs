@@ -48,6 +48,7 @@ internal static class AapCli
             UsersCommand.Create(host.Services),
             FilesCommand.Create(host.Services),
             JobsCommand.Create(host.Services),
+            ImportCommand.Create(host.Services),
         };
         try
         {
