@@ -146,7 +146,7 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
 
             if (!options.DryRun)
             {
-                await target.BeginStageAsync(plan.Value.Columns, cancellationToken);
+                await target.BeginAsync(plan.Value, cancellationToken);
             }
 
             using (var rejects = options.RejectsPath is { } path ? RejectsFile.Create(path) : null)

@@ -33,7 +33,7 @@ internal abstract class ImportTarget : IAsyncDisposable
 
     public abstract Task<IReadOnlyList<ExistingColumn>?> DescribeAsync(string table, CancellationToken cancellationToken);
 
-    public abstract Task BeginStageAsync(IReadOnlyList<ImportColumn> columns, CancellationToken cancellationToken);
+    public abstract Task BeginAsync(LoadPlan plan, CancellationToken cancellationToken);
 
     public abstract void Write(ReadOnlySpan<ImportValue> values, long line);
 
@@ -72,7 +72,9 @@ internal abstract class ImportTarget : IAsyncDisposable
 /// <summary>
 /// PostgreSQL: targets in schema <c>imports</c>; rows staged by binary COPY (<see cref="NpgsqlBinaryImporter"/>)
 /// into an UNLOGGED table of schema <c>imports_stage</c>, held by a session advisory lock: a later import drops the
-/// stage of a process that died (its lock is gone with its session).
+/// stage of a process that died (its lock is gone with its session). A new table in <c>create</c> mode needs no
+/// stage: it is created, and the rows copied straight into it, in one transaction (a killed process leaves no table),
+/// which saves the second pass; a key that is twice in the file then fails the import instead of the last row winning.
 /// </summary>
 internal sealed class PostgresImportTarget(string connectionString, Guid importId) : ImportTarget
 {
@@ -83,6 +85,7 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
     private readonly NpgsqlConnection _connection = new(connectionString);
     private readonly string _stage = $"s_{importId:N}";
     private NpgsqlBinaryImporter? _copy;
+    private NpgsqlTransaction? _direct;
     private IReadOnlyList<ImportColumn> _columns = [];
     private bool _staged;
 
@@ -160,10 +163,21 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         _ => NpgsqlDbType.Text,
     };
 
-    public override async Task BeginStageAsync(IReadOnlyList<ImportColumn> columns, CancellationToken cancellationToken)
+    public override async Task BeginAsync(LoadPlan plan, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken);
+        var columns = plan.Columns;
         _columns = columns;
+        if (!plan.Exists && plan.Mode == ImportMode.Create)
+        {
+            await EnsureSchemaAsync(Schema, cancellationToken);
+            _direct = await _connection.BeginTransactionAsync(cancellationToken);
+            await CreateTableAsync(plan, _direct, cancellationToken);
+            _copy = await _connection.BeginBinaryImportAsync(
+                $"COPY {Target(plan.Table)} ({ColumnList(columns.Select(c => c.Name))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            return;
+        }
+
         await EnsureSchemaAsync(StageSchema, cancellationToken);
         await SweepAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(@class, hashtext(@name))", _connection))
@@ -225,7 +239,11 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
     {
         var copy = _copy!;
         copy.StartRow();
-        copy.Write(line, NpgsqlDbType.Bigint);
+        if (_direct is null)
+        {
+            copy.Write(line, NpgsqlDbType.Bigint);
+        }
+
         for (var i = 0; i < values.Length; i++)
         {
             ref readonly var value = ref values[i];
@@ -263,8 +281,41 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         }
     }
 
+    private async Task CreateTableAsync(LoadPlan plan, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var columns = plan.Columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}{(c.Name == plan.Key ? " NOT NULL" : "")}");
+        var key = plan.GeneratedKey ? $"{Quote(plan.Key)} bigint GENERATED ALWAYS AS IDENTITY, " : "";
+        try
+        {
+            await ExecuteAsync(_connection, transaction,
+                $"CREATE TABLE {Target(plan.Table)} ({key}{string.Join(", ", columns)}, PRIMARY KEY ({Quote(plan.Key)}))", cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation)
+        {
+            throw new ImportTableConflictException($"The table {DisplayName(plan.Table)} was created by someone else during the import; nothing was written.", ex);
+        }
+    }
+
     public override async Task<long> CommitAsync(LoadPlan plan, CancellationToken cancellationToken)
     {
+        if (_direct is not null)
+        {
+            long copied;
+            try
+            {
+                copied = (long)await _copy!.CompleteAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new ImportKeyConflictException($"A key is twice in the file ({ex.Detail}); a new table needs unique keys (upsert or replace keep the last row). Nothing was written.", ex);
+            }
+
+            await _copy.DisposeAsync();
+            _copy = null;
+            await _direct.CommitAsync(cancellationToken);
+            return copied;
+        }
+
         await _copy!.CompleteAsync(cancellationToken);
         await _copy.DisposeAsync();
         _copy = null;
@@ -274,17 +325,7 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         var target = Target(plan.Table);
         if (!plan.Exists)
         {
-            var columns = plan.Columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}{(c.Name == plan.Key ? " NOT NULL" : "")}");
-            var key = plan.GeneratedKey ? $"{Quote(plan.Key)} bigint GENERATED ALWAYS AS IDENTITY, " : "";
-            try
-            {
-                await ExecuteAsync(_connection, transaction,
-                    $"CREATE TABLE {target} ({key}{string.Join(", ", columns)}, PRIMARY KEY ({Quote(plan.Key)}))", cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation)
-            {
-                throw new ImportTableConflictException($"The table {DisplayName(plan.Table)} was created by someone else during the import; nothing was written.", ex);
-            }
+            await CreateTableAsync(plan, transaction, cancellationToken);
         }
         else if (plan.Mode == ImportMode.Replace)
         {
@@ -324,6 +365,18 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
             {
                 // The connection broke; the stage goes with the session's lock and is swept by the next import.
+            }
+        }
+
+        if (_direct is not null)
+        {
+            try
+            {
+                await _direct.DisposeAsync(); // rolls back the new table, if not committed
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // The connection broke: the server rolls the transaction back.
             }
         }
 
@@ -414,9 +467,10 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
         _ => "TEXT",
     };
 
-    public override async Task BeginStageAsync(IReadOnlyList<ImportColumn> columns, CancellationToken cancellationToken)
+    public override async Task BeginAsync(LoadPlan plan, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken);
+        var columns = plan.Columns;
         _columns = columns;
         var definition = string.Join(", ", columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}"));
         await ExecuteAsync(_connection, null, $"DROP TABLE IF EXISTS {Stage}; CREATE TEMP TABLE \"import_stage\" ({Quote(LineColumn)} INTEGER NOT NULL, {definition})",
@@ -485,7 +539,9 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
 
         var names = ColumnList(plan.Columns.Select(c => c.Name));
         var line = Quote(LineColumn);
-        var select = plan.GeneratedKey
+        // A new table in create mode takes the rows as they are, as PostgreSQL's direct COPY does: a key twice is an error.
+        var fresh = !plan.Exists && plan.Mode == ImportMode.Create;
+        var select = plan.GeneratedKey || fresh
             ? $"SELECT {names} FROM {Stage} WHERE true ORDER BY {line}"
             : $"SELECT {names} FROM {Stage} WHERE {line} IN (SELECT max({line}) FROM {Stage} GROUP BY {Quote(plan.Key)}) ORDER BY {line}";
         var conflict = plan.Mode == ImportMode.Upsert
@@ -495,6 +551,10 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
         try
         {
             loaded = await ExecuteAsync(_connection, transaction, $"INSERT INTO {target} ({names}) {select}{conflict}", cancellationToken);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && fresh)
+        {
+            throw new ImportKeyConflictException($"A key is twice in the file ({ex.Message}); a new table needs unique keys (upsert or replace keep the last row). Nothing was written.", ex);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {

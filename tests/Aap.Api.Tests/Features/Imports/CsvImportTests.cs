@@ -218,6 +218,16 @@ public abstract class CsvImportTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task A_new_table_refuses_a_key_that_is_twice_in_the_file_and_writes_nothing()
+    {
+        var (exit, _, error) = await CliAsync(Write("twice.csv", "id,name\n1,a\n2,b\n1,c\n"), "--table", "twice", "--key", "id");
+
+        exit.ShouldBe(2);
+        error.ShouldContain("A key is twice in the file");
+        (await TableExistsAsync("twice")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task Identifiers_that_try_SQL_injection_become_plain_names_and_users_is_untouched()
     {
         var users = await factory.DbAsync(db => db.Set<User>().CountAsync(Ct));
