@@ -3,6 +3,7 @@ using Aap.Api.Dialects;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Identity;
+using Aap.Api.Features.Imports;
 using Aap.Api.Features.Isins;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Todos;
@@ -28,6 +29,7 @@ builder.AddFilesFeature();
 builder.AddAppsFeature();
 builder.AddRewardsFeature();
 builder.AddIsinsFeature();
+builder.AddImportsFeature();
 builder.AddWebFront();
 
 var app = builder.Build();
@@ -41,6 +43,7 @@ app.MapFilesFeature();
 app.MapAppsFeature();
 app.MapRewardsFeature();
 app.MapIsinsFeature();
+app.MapImportsFeature();
 app.MapSeedDialects();
 app.MapWebFront();
 

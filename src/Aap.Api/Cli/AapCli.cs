@@ -51,6 +51,7 @@ internal static class AapCli
             BackupCommand.Backup(host.Services),
             BackupCommand.Restore(host.Services),
             HealthCommand.Create(),
+            ImportCommand.Create(host.Services),
         };
         try
         {
