@@ -58,6 +58,54 @@ public abstract class CategoryTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task The_cached_category_list_follows_a_rename_a_new_app_and_a_delete_at_once_in_the_api_and_on_the_apps_page()
+    {
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var visitor = factory.Client();
+        var slug = $"cached-{Guid.NewGuid():N}"[..20];
+        using (var create = await admin.PostAsJsonAsync("/api/v1/categories", new { name = "Before the rename", slug }, Ct))
+        {
+            create.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        // Both readers fill the cache first.
+        (await CountOfAsync(visitor, slug)).ShouldBe(0);
+        (await AppsPageAsync(visitor)).ShouldContain("Before the rename");
+
+        using (var rename = await admin.PatchAsJsonAsync($"/api/v1/categories/{slug}", new { name = "After the rename" }, Ct))
+        {
+            rename.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var page = await AppsPageAsync(visitor);
+        page.ShouldContain($"<option value=\"{slug}\">After the rename</option>");
+        page.ShouldNotContain("Before the rename");
+
+        using (var app = await admin.PostAsJsonAsync("/api/v1/apps", new { name = $"Cached cat {Guid.NewGuid():N}"[..30], link = "https://play.google.com/store/apps/details?id=cached", points = 5, category = slug }, Ct))
+        {
+            app.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        (await CountOfAsync(visitor, slug)).ShouldBe(1, "a new app evicts the cached counts");
+
+        using (var delete = await admin.DeleteAsync($"/api/v1/categories/{slug}", Ct))
+        {
+            delete.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        }
+
+        var category = await factory.DbAsync(db => db.Set<AppCategory>().Where(c => c.Slug == slug).Select(c => c.Name).SingleAsync(Ct));
+        category.ShouldBe("After the rename");
+    }
+
+    /// <summary>The HTML of the catalog page as a guest sees it.</summary>
+    private static async Task<string> AppsPageAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/apps", Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    [Fact]
     public async Task Bad_category_input_is_a_400_naming_each_field_and_a_taken_slug_is_a_409()
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
