@@ -58,7 +58,7 @@ public abstract class CategoryTests(AapFactory factory)
     }
 
     [Fact]
-    public async Task The_cached_category_list_follows_a_rename_a_new_app_and_a_delete_at_once_in_the_api_and_on_the_apps_page()
+    public async Task The_cached_category_list_follows_a_rename_a_new_app_a_deleted_app_and_a_deleted_category_at_once_in_the_api_and_on_the_apps_page()
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
         using var visitor = factory.Client();
@@ -81,20 +81,29 @@ public abstract class CategoryTests(AapFactory factory)
         page.ShouldContain($"<option value=\"{slug}\">After the rename</option>");
         page.ShouldNotContain("Before the rename");
 
+        long appId;
         using (var app = await admin.PostAsJsonAsync("/api/v1/apps", new { name = $"Cached cat {Guid.NewGuid():N}"[..30], link = "https://play.google.com/store/apps/details?id=cached", points = 5, category = slug }, Ct))
         {
             app.StatusCode.ShouldBe(HttpStatusCode.Created);
+            appId = (await app.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
         }
 
         (await CountOfAsync(visitor, slug)).ShouldBe(1, "a new app evicts the cached counts");
 
-        using (var delete = await admin.DeleteAsync($"/api/v1/categories/{slug}", Ct))
+        using (var deleteApp = await admin.DeleteAsync($"/api/v1/apps/{appId}", Ct))
         {
-            delete.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+            deleteApp.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
 
-        var category = await factory.DbAsync(db => db.Set<AppCategory>().Where(c => c.Slug == slug).Select(c => c.Name).SingleAsync(Ct));
-        category.ShouldBe("After the rename");
+        (await CountOfAsync(visitor, slug)).ShouldBe(0, "a deleted app evicts the cached counts");
+        using (var delete = await admin.DeleteAsync($"/api/v1/categories/{slug}", Ct))
+        {
+            delete.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        (await CountOfAsync(visitor, slug)).ShouldBeNull();
+        (await AppsPageAsync(visitor)).ShouldNotContain($"value=\"{slug}\"");
+        (await factory.DbAsync(db => db.Set<AppCategory>().AnyAsync(c => c.Slug == slug, Ct))).ShouldBeFalse();
     }
 
     /// <summary>The HTML of the catalog page as a guest sees it.</summary>
