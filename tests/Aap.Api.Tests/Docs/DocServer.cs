@@ -112,6 +112,13 @@ public sealed class DocServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the process at once (SIGKILL), as a crash or an out-of-memory kill would: nothing of it runs after.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -28,6 +28,15 @@ internal static class FileCodes
 {
     /// <summary>The file is still needed (a completion's proof) and cannot be deleted.</summary>
     public const string InUse = "file_in_use";
+
+    /// <summary>The file's thumbnail is not made yet (the job runs shortly after the upload).</summary>
+    public const string ThumbnailPending = "thumbnail_pending";
+
+    /// <summary>The file's thumbnail could not be made (the image could not be read); the detail says why.</summary>
+    public const string ThumbnailFailed = "thumbnail_failed";
+
+    /// <summary>The file gets no thumbnail: it is not an image.</summary>
+    public const string NoThumbnail = "no_thumbnail";
 }
 
 /// <summary>What a delete did: nothing (not found, or not the caller's), or refused because of <see cref="UsedBy"/>, or done.</summary>

@@ -35,6 +35,10 @@ internal sealed class FileDownloads(
 
     public Task<StoredObject?> OpenAsync(StoredFile file, CancellationToken cancellationToken) => store.OpenAsync(file.Key, cancellationToken);
 
+    /// <summary>The file's thumbnail once it is ready (its status says why not otherwise), or null when its content is gone.</summary>
+    public Task<StoredObject?> OpenThumbnailAsync(StoredFile file, CancellationToken cancellationToken) =>
+        file is { ThumbnailStatus: ThumbnailStatus.Ready, ThumbnailKey: { } key } ? store.OpenAsync(key, cancellationToken) : Task.FromResult<StoredObject?>(null);
+
     /// <summary>A download URL that works without a token until it expires: presigned on S3, signed by AAP on the local store.</summary>
     public async Task<(Uri Url, DateTime ExpiresAt)> LinkAsync(StoredFile file, Uri baseAddress, CancellationToken cancellationToken)
     {

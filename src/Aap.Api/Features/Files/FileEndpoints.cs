@@ -20,6 +20,8 @@ internal static class FileEndpoints
         files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
         files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()
             .WithSummary("The content, to its owner or an admin. Range requests on the local store; ?inline=true shows images in the browser.");
+        files.MapGet("/{id}/thumbnail", Thumbnail).WithName("GetFileThumbnail").RequireAuthorization()
+            .WithSummary("The image's thumbnail (JPEG, at most Storage:Thumbnails:Size pixels on its long side), to whoever may download the file. 404 with code thumbnail_pending until the job has made it, thumbnail_failed when the image could not be read, no_thumbnail for a file that is not an image.");
         files.MapGet("/{id}/link", Link).WithName("GetFileLink").RequireAuthorization()
             .WithSummary("A URL that downloads the file without a token for Storage:LinkSeconds.");
         files.MapGet("/{id}/content", SignedDownload).WithName("DownloadSignedFile").AllowAnonymous()
@@ -53,6 +55,39 @@ internal static class FileEndpoints
     {
         var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
         return file is null ? Problems.NotFound($"File {id}") : await StreamAsync(file, inline == true, files, context, cancellationToken);
+    }
+
+    internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Thumbnail(
+        long id, ClaimsPrincipal caller, FileDownloads files, HttpContext context, CancellationToken cancellationToken)
+    {
+        var file = await files.FindReadableAsync(id, caller.UserId()!.Value, caller.IsAdmin(), cancellationToken);
+        if (file is null)
+        {
+            return Problems.NotFound($"File {id}");
+        }
+
+        switch (file.ThumbnailStatus)
+        {
+            case null:
+                return Problems.Create(404, FileCodes.NoThumbnail, $"File {id} has no thumbnail: it is not an image.");
+            case ThumbnailStatus.Pending:
+                return Problems.Create(404, FileCodes.ThumbnailPending, $"The thumbnail of file {id} is not made yet; try again in a moment.");
+            case ThumbnailStatus.Failed:
+                return Problems.Create(404, FileCodes.ThumbnailFailed, $"The thumbnail of file {id} could not be made: {file.ThumbnailError}");
+        }
+
+        var content = await files.OpenThumbnailAsync(file, cancellationToken);
+        if (content is null)
+        {
+            return Problems.NotFound($"The thumbnail of file {id}");
+        }
+
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "sandbox; default-src 'none'; frame-ancestors 'none'";
+        headers.CacheControl = "private, no-cache";
+        return TypedResults.Stream(content.Content, ThumbnailMaker.ContentType, fileDownloadName: null,
+            entityTag: new EntityTagHeaderValue($"\"{file.Sha256}-thumbnail\""), enableRangeProcessing: false);
     }
 
     internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> SignedDownload(

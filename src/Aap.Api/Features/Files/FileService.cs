@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,7 @@ internal sealed partial class FileService(
     IOptions<StorageOptions> options,
     TimeProvider clock,
     IEnumerable<IFileReferences> references,
+    IBackgroundJobs jobs,
     ILogger<FileService> logger)
 {
     public const string DefaultCategory = "uploads";
@@ -81,7 +83,14 @@ internal sealed partial class FileService(
             }
 
             var (type, sha256, size) = spooled.Value;
-            return await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken);
+            var stored = await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken);
+            if (ThumbnailStatus.For(stored.ContentType) is not null)
+            {
+                // The thumbnail is made after the request, by the queued job (which also sweeps anything it missed).
+                await jobs.EnqueueAsync(Jobs.ThumbnailJob.Name, cancellationToken);
+            }
+
+            return stored;
         }
         finally
         {
@@ -114,15 +123,28 @@ internal sealed partial class FileService(
     public async Task DiscardAsync(long fileId, CancellationToken cancellationToken)
     {
         var files = db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == fileId);
-        var key = await files.Select(f => f.Key).SingleOrDefaultAsync(cancellationToken);
-        if (key is null)
+        var keys = await files.Select(f => new { f.Key, f.ThumbnailKey }).SingleOrDefaultAsync(cancellationToken);
+        if (keys is null)
         {
             return;
         }
 
         await files.ExecuteDeleteAsync(cancellationToken);
-        await store.DeleteAsync(key, cancellationToken);
+        await store.DeleteAsync(keys.Key, cancellationToken);
+        if (keys.ThumbnailKey is not null)
+        {
+            await store.DeleteAsync(keys.ThumbnailKey, cancellationToken);
+        }
     }
+
+    /// <summary>
+    /// The thumbnail state of each of the files (pending, ready or failed; absent for a file that gets none), for a
+    /// page that shows thumbnails and needs to know which exist (<c>GET /api/v1/files/{id}/thumbnail</c> serves them).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, string>> ThumbnailStatesAsync(IReadOnlyCollection<long> fileIds, CancellationToken cancellationToken) =>
+        await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
+            .Where(f => fileIds.Contains(f.Id) && f.ThumbnailStatus != null)
+            .ToDictionaryAsync(f => f.Id, f => f.ThumbnailStatus!, cancellationToken);
 
     /// <summary>The object first, then its row; a row that cannot be written takes the object with it.</summary>
     private async Task<StoredFileInfo> PutAsync(
@@ -140,6 +162,7 @@ internal sealed partial class FileService(
             Sha256 = sha256,
             OriginalName = name,
             Category = category,
+            ThumbnailStatus = ThumbnailStatus.For(contentType),
         };
         try
         {
@@ -196,7 +219,7 @@ internal sealed partial class FileService(
             // Keyset paging: skipped files stay behind and are not read again by this run.
             var batch = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).AsNoTracking()
                 .Where(f => f.DeletedAt != null && f.DeletedAt <= cutoff && f.Id > after)
-                .OrderBy(f => f.Id).Take(100).Select(f => new { f.Id, f.Key }).ToListAsync(cancellationToken);
+                .OrderBy(f => f.Id).Take(100).Select(f => new { f.Id, f.Key, f.ThumbnailKey }).ToListAsync(cancellationToken);
             if (batch.Count == 0)
             {
                 LogPurged(purged, kept, failed);
@@ -216,7 +239,7 @@ internal sealed partial class FileService(
 
                 try
                 {
-                    await PurgeOneAsync(file.Id, file.Key, cancellationToken);
+                    await PurgeOneAsync(file.Id, file.Key, file.ThumbnailKey, cancellationToken);
                     purged++;
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
@@ -232,7 +255,7 @@ internal sealed partial class FileService(
     /// The row goes first, inside a transaction that commits only once the object is gone: a foreign key that
     /// refuses the row leaves the object untouched, and a store that fails leaves the row for the next purge.
     /// </summary>
-    private async Task PurgeOneAsync(long id, string key, CancellationToken cancellationToken)
+    private async Task PurgeOneAsync(long id, string key, string? thumbnailKey, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var removed = await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete])
@@ -240,6 +263,10 @@ internal sealed partial class FileService(
         if (removed == 1)
         {
             await store.DeleteAsync(key, cancellationToken);
+            if (thumbnailKey is not null)
+            {
+                await store.DeleteAsync(thumbnailKey, cancellationToken);
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -51,13 +51,8 @@ internal sealed partial class JobStoreProvisioning(
             return;
         }
 
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(JobsSetup.TriggerOf(registration.Name))
-            .ForJob(job)
-            .WithDescription(registration.Description)
-            // Missed while every node was down: one run at the next start, then the schedule as usual.
-            .WithCronSchedule(cron, schedule => schedule.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
-            .Build();
+        // On the system clock, as Quartz computes a trigger's times after a misfire (not on the application's clock).
+        var trigger = TriggerFor(registration, cron, zone, TimeProvider.System.GetUtcNow());
         if (existing is null)
         {
             await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken);
@@ -69,6 +64,20 @@ internal sealed partial class JobStoreProvisioning(
 
         LogScheduled(registration.Name, cron, zone.Id);
     }
+
+    /// <summary>
+    /// The trigger of a recurring job: its cron in <paramref name="zone"/>. An occurrence missed while every node was
+    /// down (later than <c>Jobs:MisfireThresholdSeconds</c>) runs once at the next start, then the schedule goes on.
+    /// It starts at <paramref name="from"/>: its first run is the first time of the schedule after it.
+    /// </summary>
+    internal static ITrigger TriggerFor(JobRegistration registration, string cron, TimeZoneInfo zone, DateTimeOffset from) =>
+        TriggerBuilder.Create()
+            .WithIdentity(JobsSetup.TriggerOf(registration.Name))
+            .ForJob(JobsSetup.KeyOf(registration.Name))
+            .WithDescription(registration.Description)
+            .StartAt(from)
+            .WithCronSchedule(cron, schedule => schedule.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
+            .Build();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} scheduled: {Cron} ({TimeZone})")]
     private partial void LogScheduled(string job, string cron, string timeZone);

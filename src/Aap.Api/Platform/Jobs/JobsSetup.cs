@@ -23,6 +23,7 @@ internal static class JobsSetup
 
         services.AddScoped<JobRunLog>();
         services.AddScoped<JobsService>();
+        services.AddSingleton<IBackgroundJobs, BackgroundJobs>();
         services.AddSingleton<JobRunListener>();
         services.AddScoped<IMigrationFollowUp, JobStoreProvisioning>();
 
@@ -31,7 +32,9 @@ internal static class JobsSetup
             quartz.ConfigureScheduler(scheduler =>
             {
                 scheduler.InstanceName = "aap";
-                scheduler.InstanceId = "AUTO"; // one per process: the node named in the run history
+                // One id per process, named in the run history. Quartz 4 takes "AUTO" literally, so it is made here:
+                // nodes sharing an id read each other's firings as their own and never see one another fail.
+                scheduler.InstanceId = NodeId();
             });
             quartz.UseDefaultThreadPool(4);
             // A job killed by a shutdown is told so through its token; its run is recorded as cancelled and recovered.
@@ -44,7 +47,13 @@ internal static class JobsSetup
             {
                 store.UseSystemTextJsonSerializer();
                 store.ProvisionSchema();
-                store.ConfigureStore(options => options.MisfireThreshold = TimeSpan.FromSeconds(jobs.MisfireThresholdSeconds));
+                store.ConfigureStore(options =>
+                {
+                    options.MisfireThreshold = TimeSpan.FromSeconds(jobs.MisfireThresholdSeconds);
+                    // A run cut short by this node's shutdown is handed back to the store and run again, by another
+                    // node or by this one when it starts again, as a run on a node that died is.
+                    options.RecoverFiringsCancelledByShutdown = true;
+                });
                 var database = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
                 if (database.ProviderKind == DatabaseProvider.Postgres)
                 {
@@ -87,6 +96,10 @@ internal static class JobsSetup
 
         return sqlite.ToString();
     }
+
+    /// <summary>The host's name, the process id and a random part (several hosts may share a process, as in tests).</summary>
+    private static string NodeId() =>
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
 
     public static JobKey KeyOf(string name) => new(name, Group);
 

@@ -10,8 +10,11 @@ internal interface IScheduledJob
     Task<long> RunAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>One recurring job as a feature registered it: its name, what it does and its default cron schedule.</summary>
-internal sealed record JobRegistration(string Name, string Description, string Cron, Type JobType);
+/// <summary>
+/// One job as a feature registered it: its name, what it does and its default cron schedule; <paramref name="Queued"/>
+/// when requests also wake it through <see cref="IBackgroundJobs"/> (the cron is then its safety sweep).
+/// </summary>
+internal sealed record JobRegistration(string Name, string Description, string Cron, Type JobType, bool Queued = false);
 
 internal static class JobRegistrations
 {
@@ -26,6 +29,22 @@ internal static class JobRegistrations
         builder.Services.AddScoped<TJob>();
         builder.Services.AddScoped<QuartzJob<TJob>>();
         builder.Services.AddSingleton(new JobRegistration(name, description, cron, typeof(TJob)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a queued job: background work a request asks for with <see cref="IBackgroundJobs.EnqueueAsync"/>
+    /// (it runs soon, on whichever node picks it up, never in the request). Write it as a sweep: each run handles
+    /// everything still to do, oldest first, so an enqueue only wakes it and a lost one costs nothing. The
+    /// <paramref name="sweepCron"/> schedule (every 10 minutes by default, <c>Jobs:Schedules:{name}</c> overrides it)
+    /// runs it anyway, for work whose wake-up was missed.
+    /// </summary>
+    public static IHostApplicationBuilder AddQueuedJob<TJob>(this IHostApplicationBuilder builder, string name, string description, string sweepCron = "0 0/10 * * * ?")
+        where TJob : class, IScheduledJob
+    {
+        builder.Services.AddScoped<TJob>();
+        builder.Services.AddScoped<QuartzJob<TJob>>();
+        builder.Services.AddSingleton(new JobRegistration(name, description, sweepCron, typeof(TJob), Queued: true));
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -169,6 +170,33 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_queue_shows_lazy_thumbnails_linking_to_the_full_screenshot_and_a_text_placeholder_when_one_failed()
+    {
+        var (admin, user, userClient) = await ArrangeAsync(factory);
+        using var _ = userClient;
+        var good = await CompleteAsync(factory, userClient, points: 3, ThumbnailJobTests.Picture(900, 600));
+        var bad = await CompleteAsync(factory, userClient, points: 4, ThumbnailJobTests.CorruptPng());
+        await using var browser = await BrowserSession.StartAsync(factory);
+        await browser.SignInAsync(admin, "/admin/review");
+        var page = browser.Page;
+
+        var thumbnail = Item(page, user, good.AppName).GetByRole(AriaRole.Img, new() { Name = $"Screenshot from {user.UserName} for {good.AppName} (open full size)" });
+        await Expect(thumbnail).ToHaveAttributeAsync("loading", "lazy");
+        await Expect(thumbnail).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^/api/v1/files/[0-9]+/thumbnail$"));
+        await Expect(thumbnail).ToHaveJSPropertyAsync("complete", true);
+        (await thumbnail.EvaluateAsync<int>("img => img.naturalWidth")).ShouldBe(320);
+        var fullSize = Item(page, user, good.AppName).GetByRole(AriaRole.Link, new() { Name = $"Screenshot from {user.UserName} for {good.AppName} (open full size)" });
+        await Expect(fullSize).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/api/v1/files/[0-9]+\\?inline=true$"));
+
+        var placeholder = Item(page, user, bad.AppName).GetByRole(AriaRole.Link,
+            new() { Name = $"Screenshot from {user.UserName} for {bad.AppName}: no thumbnail, the image could not be read (open full size)" });
+        await Expect(placeholder).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/api/v1/files/[0-9]+\\?inline=true$"));
+        await Expect(Item(page, user, bad.AppName).GetByRole(AriaRole.Img)).ToHaveCountAsync(0);
+        await browser.AssertAccessibleAsync();
+        await browser.AssertNoProblemsAsync();
+    }
+
+    [Fact]
     public async Task A_user_opening_the_review_queue_gets_403()
     {
         var user = await factory.RegisterAsync();
@@ -208,6 +236,8 @@ public sealed class ReviewQueuePagesTests(PagesFactory factory) : IClassFixture<
         response.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToString());
         var data = body.GetProperty("data");
         data.GetProperty("status").GetString().ShouldBe("pending");
+        // The queue shows the screenshot's thumbnail, which the file-thumbnails job makes just after the upload.
+        await factory.ThumbnailSettledAsync(long.Parse(data.GetProperty("screenshot").GetString()!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture));
         return (data.GetProperty("id").GetInt64(), data.GetProperty("app_name").GetString()!);
     }
 

@@ -1,3 +1,4 @@
+using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
@@ -12,7 +13,7 @@ namespace Aap.Api.Web.Pages.Admin.Review;
 /// that used the same image beside it. Every action is a plain form post through <see cref="RewardsService"/>
 /// (which records it in the audit log); <c>js/review.js</c> adds keyboard shortcuts.
 /// </summary>
-internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
+internal sealed class ReviewQueueModel(RewardsService rewards, FileService files) : PageModel
 {
     public const int PageSize = 20;
 
@@ -28,6 +29,9 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
 
     /// <summary>For each flagged completion on the page, the others with the same image.</summary>
     public IReadOnlyDictionary<long, IReadOnlyList<CompletionResponse>> Sharing { get; private set; } = new Dictionary<long, IReadOnlyList<CompletionResponse>>();
+
+    /// <summary>The thumbnail state (pending, ready, failed) of each screenshot shown, by file id.</summary>
+    public IReadOnlyDictionary<long, string> Thumbnails { get; private set; } = new Dictionary<long, string>();
 
     [TempData]
     public string? StatusMessage { get; set; }
@@ -117,6 +121,16 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
     /// <summary>The proof as an image the browser shows (the admin-authorised download route, inline).</summary>
     public static string ImageUrl(CompletionResponse completion) => completion.Screenshot + "?inline=true";
 
+    /// <summary>The proof's thumbnail (made by the file-thumbnails job after the upload).</summary>
+    public static string ThumbnailUrl(CompletionResponse completion) => completion.Screenshot + "/thumbnail";
+
+    /// <summary>The screenshot's file id, the last segment of its URL (<c>/api/v1/files/{id}</c>).</summary>
+    public static long FileIdOf(CompletionResponse completion) =>
+        long.Parse(completion.Screenshot.AsSpan(completion.Screenshot.LastIndexOf('/') + 1), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The thumbnail's state for the completion's screenshot: pending, ready or failed.</summary>
+    public string ThumbnailOf(CompletionResponse completion) => Thumbnails.GetValueOrDefault(FileIdOf(completion), ThumbnailStatus.Pending);
+
     private static string Summary(string done, int count, int skipped) =>
         $"{count} completion(s) {done}." + (skipped > 0 ? $" {skipped} skipped: already reviewed or gone." : "");
 
@@ -142,5 +156,7 @@ internal sealed class ReviewQueueModel(RewardsService rewards) : PageModel
         }
 
         Sharing = sharing;
+        var shown = Queue.Data.Concat(sharing.Values.SelectMany(s => s)).Select(FileIdOf).Distinct().ToList();
+        Thumbnails = await files.ThumbnailStatesAsync(shown, cancellationToken);
     }
 }
