@@ -106,6 +106,66 @@ public abstract class CategoryTests(AapFactory factory)
         (await factory.DbAsync(db => db.Set<AppCategory>().AnyAsync(c => c.Slug == slug, Ct))).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task The_apps_page_kept_as_html_shows_a_renamed_a_new_a_deactivated_and_a_recategorised_app_at_once()
+    {
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var visitor = factory.Client();
+        var tag = $"Frag{Guid.NewGuid():N}"[..16];
+        var slug = $"frag-{Guid.NewGuid():N}"[..20];
+        using (var category = await admin.PostAsJsonAsync("/api/v1/categories", new { name = $"{tag} category", slug }, Ct))
+        {
+            category.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var first = await CreateAppAsync(admin, $"{tag} first");
+        var search = $"/apps?q={tag}";
+        var before = await AppsPageAsync(visitor, search);
+        before.ShouldContain($"{tag} first");
+        before.ShouldContain("1 app &#xB7; page 1 of 1");
+        (await AppsPageAsync(visitor, search)).ShouldContain($"{tag} first", Case.Sensitive, "the same page again, from the kept HTML");
+
+        using (var rename = await admin.PatchAsJsonAsync($"/api/v1/apps/{first}", new { name = $"{tag} renamed", category = slug }, Ct))
+        {
+            rename.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var renamed = await AppsPageAsync(visitor, search);
+        renamed.ShouldContain($"{tag} renamed");
+        renamed.ShouldContain($"· {tag} category", Case.Sensitive, "the app's new category is named");
+        renamed.ShouldNotContain($"{tag} first");
+        (await AppsPageAsync(visitor, $"/apps?category={slug}")).ShouldContain($"{tag} renamed");
+
+        await CreateAppAsync(admin, $"{tag} second");
+        var two = await AppsPageAsync(visitor, search);
+        two.ShouldContain($"{tag} second");
+        two.ShouldContain("2 apps &#xB7; page 1 of 1");
+
+        using (var deactivate = await admin.PatchAsJsonAsync($"/api/v1/apps/{first}", new { is_active = false }, Ct))
+        {
+            deactivate.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var one = await AppsPageAsync(visitor, search);
+        one.ShouldNotContain($"{tag} renamed");
+        one.ShouldContain($"{tag} second");
+        one.ShouldContain("1 app &#xB7; page 1 of 1");
+    }
+
+    private static async Task<long> CreateAppAsync(HttpClient admin, string name)
+    {
+        using var app = await admin.PostAsJsonAsync("/api/v1/apps", new { name, link = "https://play.google.com/store/apps/details?id=frag", points = 5 }, Ct);
+        app.StatusCode.ShouldBe(HttpStatusCode.Created);
+        return (await app.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+    }
+
+    private static async Task<string> AppsPageAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
     /// <summary>The HTML of the catalog page as a guest sees it.</summary>
     private static async Task<string> AppsPageAsync(HttpClient client)
     {
