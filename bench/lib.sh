@@ -387,8 +387,10 @@ start_s3() {
 
 # --- the browser's sign-in -------------------------------------------------------------------------------------
 # Signs in through the sign-in page as a browser does (the form, its antiforgery token and cookie) and prints the
-# Cookie header value of the auth cookies it sets: sign_in LOGIN PASSWORD. The cookies are read from Set-Cookie
-# rather than kept in a cookie jar, since in Production they are Secure and curl keeps no Secure cookie over http.
+# Cookie header value of the cookies a browser then holds: the auth cookies of the answer and the antiforgery cookie
+# of the form (a browser sends it back, so a page reads it instead of issuing a new one): sign_in LOGIN PASSWORD.
+# The cookies are read from Set-Cookie rather than kept in a cookie jar, since in Production they are Secure and curl
+# keeps no Secure cookie over http. The access token's lifetime is the one set when signing in (long_tokens).
 set_cookies() { sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\).*/\1/p' "$1" | tr -d '\r' | grep -v '=$' | paste -sd ';' - | sed 's/;/; /g'; }
 
 sign_in() {
@@ -404,5 +406,6 @@ sign_in() {
     log "sign-in of $login through the page answered $code instead of a redirect"
     return 1
   fi
-  set_cookies "$work/signed-in.headers" | tr ';' '\n' | sed 's/^ *//' | grep -E '^aap_(access|refresh)=' | paste -sd ';' - | sed 's/;/; /g'
+  { set_cookies "$work/signed-in.headers"; printf '; %s' "$cookies"; } | tr ';' '\n' | sed 's/^ *//' | grep -E '^aap_(access|refresh|antiforgery)=' |
+    awk -F= '!seen[$1]++' | paste -sd ';' - | sed 's/;/; /g'
 }

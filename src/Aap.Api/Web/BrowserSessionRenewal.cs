@@ -37,15 +37,43 @@ internal sealed class BrowserSessionRenewal(RequestDelegate next, TimeProvider c
         }
 
         // Only the expiry is read here; the signature is checked by authentication, as for every request.
+        return ExpiryOf(access) is not { } expires || expires <= clock.GetUtcNow().UtcDateTime;
+    }
+
+    /// <summary>
+    /// The expiry a token's text states, or null when it is not a token. A browser sends the same access cookie on
+    /// every request until it is renewed, so the expiry is remembered by the cookie's exact text (parsing the token
+    /// was a twentieth of a page's cost); at most <see cref="RememberedExpiries"/> are, then the memo starts again.
+    /// </summary>
+    private DateTime? ExpiryOf(string access)
+    {
+        if (_expiries.TryGetValue(access, out var known))
+        {
+            return known;
+        }
+
+        DateTime? expires;
         try
         {
-            return new JsonWebToken(access).ValidTo <= clock.GetUtcNow().UtcDateTime;
+            expires = new JsonWebToken(access).ValidTo;
         }
         catch (ArgumentException)
         {
-            return true;
+            expires = null;
         }
+
+        if (_expiries.Count >= RememberedExpiries)
+        {
+            _expiries.Clear();
+        }
+
+        _expiries[access] = expires;
+        return expires;
     }
+
+    private const int RememberedExpiries = 10_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime?> _expiries = new(StringComparer.Ordinal);
 
     private async Task RenewAsync(HttpContext context, string refresh)
     {

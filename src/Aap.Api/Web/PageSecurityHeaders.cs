@@ -19,8 +19,11 @@ internal sealed class PageSecurityHeaders(IOptions<SecurityHeadersOptions> optio
         headers.ContentSecurityPolicy = options.Value.PagesContentSecurityPolicy;
         // Same-origin form posts carry their Origin (under "no-referrer" they would say "null").
         headers["Referrer-Policy"] = "same-origin";
-        // A page shows the signed-in user's data: never from a shared cache.
-        headers.CacheControl = "no-store";
+        // A page shows the signed-in user's data: never from a shared cache. The values antiforgery sets on every
+        // page that renders a token; any other value would make it log a warning (to the file, under a lock) for
+        // every page render before overriding it.
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
         return next();
     }
 }

@@ -20,6 +20,9 @@ internal static class WebFeature
 
     public const string AntiforgeryCookie = "aap_antiforgery";
 
+    /// <summary>The most the cached page fragments may hold (counted in characters, as the tag helper does).</summary>
+    public const long FragmentCacheBytes = 16 * 1024 * 1024;
+
     public static WebApplicationBuilder AddWebFront(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -40,6 +43,8 @@ internal static class WebFeature
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PageAuthorizationResultHandler>();
+        // The <cache> fragments (FragmentStamps): a bound on what queries with ever new values can make them hold.
+        services.Configure<Microsoft.AspNetCore.Mvc.TagHelpers.CacheTagHelperOptions>(cache => cache.SizeLimit = FragmentCacheBytes);
         return builder;
     }
 

@@ -20,11 +20,23 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
     public const int SlugMaxLength = 50;
     public const int NameMaxLength = 100;
 
-    /// <summary>Every category by slug, with the number of active apps filed under it.</summary>
-    public async Task<List<CategoryResponse>> ListAsync(CancellationToken cancellationToken) =>
-        await db.Set<AppCategory>().AsNoTracking().OrderBy(c => c.Slug)
-            .Select(c => new CategoryResponse(c.Slug, c.Name, db.Set<App>().Count(a => a.CategoryId == c.Id && a.IsActive)))
-            .ToListAsync(cancellationToken);
+    /// <summary>
+    /// Every category by slug, with the number of active apps filed under it. Read through the catalog cache (every
+    /// page of <c>/apps</c> shows the list): a write to a category or an app on this node evicts it at once, another
+    /// node's write shows within <see cref="AppsCatalogCache.Lifetime"/>, as for the catalog's pages.
+    /// </summary>
+    public async Task<List<CategoryResponse>> ListAsync(CancellationToken cancellationToken)
+    {
+        var cached = await cache.GetOrCreateAsync(ListCacheKey, async () =>
+            await db.Set<AppCategory>().AsNoTracking().OrderBy(c => c.Slug)
+                .Select(c => new CategoryResponse(c.Slug, c.Name, db.Set<App>().Count(a => a.CategoryId == c.Id && a.IsActive)))
+                .ToArrayAsync(cancellationToken));
+
+        // A copy: the cached array is shared by every request.
+        return [.. cached];
+    }
+
+    private const string ListCacheKey = "categories";
 
     public async Task<Result<CategoryResponse>> CreateAsync(CategoryRequest request, CancellationToken cancellationToken)
     {

@@ -58,6 +58,123 @@ public abstract class CategoryTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task The_cached_category_list_follows_a_rename_a_new_app_a_deleted_app_and_a_deleted_category_at_once_in_the_api_and_on_the_apps_page()
+    {
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var visitor = factory.Client();
+        var slug = $"cached-{Guid.NewGuid():N}"[..20];
+        using (var create = await admin.PostAsJsonAsync("/api/v1/categories", new { name = "Before the rename", slug }, Ct))
+        {
+            create.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        // Both readers fill the cache first.
+        (await CountOfAsync(visitor, slug)).ShouldBe(0);
+        (await AppsPageAsync(visitor)).ShouldContain("Before the rename");
+
+        using (var rename = await admin.PatchAsJsonAsync($"/api/v1/categories/{slug}", new { name = "After the rename" }, Ct))
+        {
+            rename.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var page = await AppsPageAsync(visitor);
+        page.ShouldContain($"<option value=\"{slug}\">After the rename</option>");
+        page.ShouldNotContain("Before the rename");
+
+        long appId;
+        using (var app = await admin.PostAsJsonAsync("/api/v1/apps", new { name = $"Cached cat {Guid.NewGuid():N}"[..30], link = "https://play.google.com/store/apps/details?id=cached", points = 5, category = slug }, Ct))
+        {
+            app.StatusCode.ShouldBe(HttpStatusCode.Created);
+            appId = (await app.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+        }
+
+        (await CountOfAsync(visitor, slug)).ShouldBe(1, "a new app evicts the cached counts");
+
+        using (var deleteApp = await admin.DeleteAsync($"/api/v1/apps/{appId}", Ct))
+        {
+            deleteApp.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        (await CountOfAsync(visitor, slug)).ShouldBe(0, "a deleted app evicts the cached counts");
+        using (var delete = await admin.DeleteAsync($"/api/v1/categories/{slug}", Ct))
+        {
+            delete.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        (await CountOfAsync(visitor, slug)).ShouldBeNull();
+        (await AppsPageAsync(visitor)).ShouldNotContain($"value=\"{slug}\"");
+        (await factory.DbAsync(db => db.Set<AppCategory>().AnyAsync(c => c.Slug == slug, Ct))).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task The_apps_page_kept_as_html_shows_a_renamed_a_new_a_deactivated_and_a_recategorised_app_at_once()
+    {
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var visitor = factory.Client();
+        var tag = $"Frag{Guid.NewGuid():N}"[..16];
+        var slug = $"frag-{Guid.NewGuid():N}"[..20];
+        using (var category = await admin.PostAsJsonAsync("/api/v1/categories", new { name = $"{tag} category", slug }, Ct))
+        {
+            category.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var first = await CreateAppAsync(admin, $"{tag} first");
+        var search = $"/apps?q={tag}";
+        var before = await AppsPageAsync(visitor, search);
+        before.ShouldContain($"{tag} first");
+        before.ShouldContain("1 app &#xB7; page 1 of 1");
+        (await AppsPageAsync(visitor, search)).ShouldContain($"{tag} first", Case.Sensitive, "the same page again, from the kept HTML");
+
+        using (var rename = await admin.PatchAsJsonAsync($"/api/v1/apps/{first}", new { name = $"{tag} renamed", category = slug }, Ct))
+        {
+            rename.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var renamed = await AppsPageAsync(visitor, search);
+        renamed.ShouldContain($"{tag} renamed");
+        renamed.ShouldContain($"· {tag} category", Case.Sensitive, "the app's new category is named");
+        renamed.ShouldNotContain($"{tag} first");
+        (await AppsPageAsync(visitor, $"/apps?category={slug}")).ShouldContain($"{tag} renamed");
+
+        await CreateAppAsync(admin, $"{tag} second");
+        var two = await AppsPageAsync(visitor, search);
+        two.ShouldContain($"{tag} second");
+        two.ShouldContain("2 apps &#xB7; page 1 of 1");
+
+        using (var deactivate = await admin.PatchAsJsonAsync($"/api/v1/apps/{first}", new { is_active = false }, Ct))
+        {
+            deactivate.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var one = await AppsPageAsync(visitor, search);
+        one.ShouldNotContain($"{tag} renamed");
+        one.ShouldContain($"{tag} second");
+        one.ShouldContain("1 app &#xB7; page 1 of 1");
+    }
+
+    private static async Task<long> CreateAppAsync(HttpClient admin, string name)
+    {
+        using var app = await admin.PostAsJsonAsync("/api/v1/apps", new { name, link = "https://play.google.com/store/apps/details?id=frag", points = 5 }, Ct);
+        app.StatusCode.ShouldBe(HttpStatusCode.Created);
+        return (await app.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+    }
+
+    private static async Task<string> AppsPageAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    /// <summary>The HTML of the catalog page as a guest sees it.</summary>
+    private static async Task<string> AppsPageAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/apps", Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    [Fact]
     public async Task Bad_category_input_is_a_400_naming_each_field_and_a_taken_slug_is_a_409()
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());

@@ -65,6 +65,7 @@ internal sealed class AppListModel(AppsCatalog catalog, AppCategories categories
 
         Apps = found.Value.Data;
         Meta = found.Value.Meta;
+        _catalogPage = found.Value;
 
         // htmx asks for the results only; a history restore (htmx's cache missed) needs the whole page.
         if (Request.Headers["HX-Request"] == "true" && Request.Headers["HX-History-Restore-Request"] != "true")
@@ -75,6 +76,17 @@ internal sealed class AppListModel(AppsCatalog catalog, AppCategories categories
 
         return Page();
     }
+
+    private object? _catalogPage;
+
+    /// <summary>
+    /// The key of the page's body as cached HTML (<c>&lt;cache&gt;</c> in Index.cshtml): nothing in it depends on the
+    /// user. It names the catalog page the cache served (<see cref="FragmentStamps"/>: a write to the catalog, or the
+    /// catalog entry's expiry, gives another), the categories as listed, and the request's own values.
+    /// </summary>
+    public string BodyCacheKey => string.Join('\u001f',
+        FragmentStamps.Of(_catalogPage ?? Apps), Query, Category, Sort, PageNumber,
+        string.Join('\u001e', Categories.Select(c => $"{c.Slug}\u001d{c.Name}\u001d{c.Apps}")));
 
     public int LastPage => Math.Max(1, Meta.TotalPages);
 
