@@ -25,6 +25,7 @@ internal static class PlatformExtensions
         services.AddSingleton(TimeProvider.System);
 
         builder.AddAapLogging();
+        builder.AddAapMetrics();
         builder.AddPersistence();
         builder.AddAapDataProtection();
 
@@ -102,6 +103,7 @@ internal static class PlatformExtensions
         app.UseCors();
 
         app.MapHealthEndpoints();
+        app.MapAapMetrics();
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
         app.MapAuditEndpoints();
