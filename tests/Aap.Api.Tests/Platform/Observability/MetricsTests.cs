@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Aap.Api.Tests.Infrastructure;
+using Aap.Api.Tests.Platform.Jobs;
 
 namespace Aap.Api.Tests.Platform.Observability;
 
@@ -107,6 +108,23 @@ public sealed class MetricsTests
         scrape.Text.ShouldNotContain("/no/such/path");
         scrape.Text.ShouldNotContain("/api/v1/todos/1000");
         counts.Count.ShouldBeLessThan(20, "series grow with routes and statuses, not with ids or unknown paths");
+    }
+
+    [Fact]
+    public async Task Job_runs_are_counted_by_job_and_outcome_with_their_duration()
+    {
+        await using var host = new SqliteFactory();
+        await host.InitializeAsync();
+        using var admin = await host.ClientForAsync(await host.CreateAdminAsync());
+        using var run = await admin.PostAsync("/api/v1/admin/jobs/refresh-token-purge/run", null, Ct);
+        run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
+        (await admin.FinishedRunAsync("refresh-token-purge", id)).GetProperty("status").GetString().ShouldBe("succeeded");
+
+        var scrape = await ScrapeAsync(host);
+
+        scrape.Sum("aap_jobs_runs_total", ("job_name", "refresh-token-purge"), ("outcome", "succeeded")).ShouldBe(1);
+        scrape.Sum("aap_jobs_run_duration_seconds_count", ("job_name", "refresh-token-purge"), ("outcome", "succeeded")).ShouldBe(1);
     }
 
     [Fact]
