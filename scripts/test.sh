@@ -17,11 +17,16 @@ pg_data=""
 pg_ctl_bin=""
 pg_user=""
 s3_pid=""
+prometheus_pid=""
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 
 cleanup() {
   local status=$?
+  if [[ -n "$prometheus_pid" ]]; then
+    kill "$prometheus_pid" >/dev/null 2>&1 || true
+    wait "$prometheus_pid" 2>/dev/null || true
+  fi
   if [[ -n "$s3_pid" ]]; then
     kill "$s3_pid" >/dev/null 2>&1 || true
     wait "$s3_pid" 2>/dev/null || true
@@ -137,6 +142,41 @@ start_s3() {
   return 1
 }
 
+# A real Prometheus (Debian package prometheus, which also brings promtool) scraping the targets that tests list as
+# file_sd JSON files in $AAP_TEST_PROMETHEUS_TARGETS, every second.
+start_prometheus() {
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    apt_install prometheus || return 1
+  fi
+  local port tries dir="$work/prometheus"
+  port="$(free_port)"
+  mkdir -p "$dir/targets" "$dir/data"
+  cat >"$dir/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: aap
+    file_sd_configs:
+      - files: ["$dir/targets/*.json"]
+        refresh_interval: 1s
+YAML
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" --web.listen-address="127.0.0.1:$port" \
+    >"$dir/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+  for tries in $(seq 1 100); do
+    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/-/ready', timeout=1)" >/dev/null 2>&1; then
+      export AAP_TEST_PROMETHEUS="http://127.0.0.1:$port" AAP_TEST_PROMETHEUS_TARGETS="$dir/targets"
+      log "Prometheus $(prometheus --version 2>&1 | awk 'NR==1 {print $3}') on 127.0.0.1:$port"
+      return 0
+    fi
+    kill -0 "$prometheus_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$dir/prometheus.log" >&2
+  return 1
+}
+
 if ! command -v dotnet >/dev/null; then
   log "the .NET 10 SDK is required (dotnet not found on PATH)"
   echo "tests: 0 passed, 1 failed, 0 skipped"
@@ -166,6 +206,16 @@ if [[ -z "${AAP_TEST_S3:-}" ]]; then
     exit 1
   else
     log "no S3-compatible server: its tests will fail with a message saying so"
+  fi
+fi
+if [[ -z "${AAP_TEST_PROMETHEUS:-}" ]]; then
+  if ! start_prometheus; then
+    if [[ "${CI:-}" == "true" ]]; then
+      log "could not install or start Prometheus (Debian package prometheus) for the metrics tests"
+      echo "tests: 0 passed, 1 failed, 0 skipped"
+      exit 1
+    fi
+    log "no Prometheus: the metrics tests that need it will fail with a message saying so (apt-get install prometheus)"
   fi
 fi
 export AAP_TEST_REQUIRE_SERVERS="$required_servers"

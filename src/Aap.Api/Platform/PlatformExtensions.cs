@@ -7,6 +7,7 @@ using Aap.Api.Platform.Jobs.Maintenance;
 using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
+using Aap.Api.Platform.RateLimiting;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -25,6 +26,7 @@ internal static class PlatformExtensions
         services.AddSingleton(TimeProvider.System);
 
         builder.AddAapLogging();
+        builder.AddAapMetrics();
         builder.AddPersistence();
         builder.AddAapDataProtection();
 
@@ -65,6 +67,7 @@ internal static class PlatformExtensions
 
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddAapCors();
+        services.AddAapRateLimiting();
         services.AddAapOpenApi();
         services.AddRuntimeSettings();
         services.AddAuditLog();
@@ -102,6 +105,7 @@ internal static class PlatformExtensions
         app.UseCors();
 
         app.MapHealthEndpoints();
+        app.MapAapMetrics();
         app.MapStatusEndpoints();
         app.MapSettingsEndpoints();
         app.MapAuditEndpoints();

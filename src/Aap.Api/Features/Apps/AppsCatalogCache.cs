@@ -7,7 +7,7 @@ namespace Aap.Api.Features.Apps;
 /// bumps the generation, which evicts every catalog entry at once (a tag eviction without tracking the keys).
 /// Entries also expire after <see cref="Lifetime"/>, which bounds how stale another node's cache can be.
 /// </summary>
-internal sealed class AppsCatalogCache(IMemoryCache cache)
+internal sealed class AppsCatalogCache(IMemoryCache cache, AppsMetrics metrics)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
 
@@ -25,8 +25,11 @@ internal sealed class AppsCatalogCache(IMemoryCache cache)
         var entryKey = $"apps:{Interlocked.Read(ref _generation)}:{key}";
         if (cache.TryGetValue(entryKey, out T? cached))
         {
+            metrics.CacheLookup(hit: true);
             return cached!;
         }
+
+        metrics.CacheLookup(hit: false);
 
         var value = await create();
         cache.Set(entryKey, value, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Lifetime, Size = 1 });

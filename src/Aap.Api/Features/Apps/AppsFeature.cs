@@ -15,6 +15,7 @@ internal static class AppsFeature
         builder.Services.AddScoped<ISeedContributor, AppsSeed>()
             .AddMemoryCache(cache => cache.SizeLimit = 10_000)
             .AddSingleton<AppsCatalogCache>()
+            .AddSingleton<AppsMetrics>()
             .AddScoped<AppsCatalog>()
             .AddScoped<AppsAdmin>()
             .AddScoped<AppCategories>();

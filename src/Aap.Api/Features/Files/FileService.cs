@@ -26,6 +26,7 @@ internal sealed partial class FileService(
     TimeProvider clock,
     IEnumerable<IFileReferences> references,
     IBackgroundJobs jobs,
+    FilesMetrics metrics,
     ILogger<FileService> logger)
 {
     public const string DefaultCategory = "uploads";
@@ -48,6 +49,21 @@ internal sealed partial class FileService(
 
     /// <summary>Checks and stores an uploaded file for <paramref name="ownerId"/>; the failure names the field to blame (<c>file</c> or <c>category</c>).</summary>
     public async Task<Result<StoredFileInfo>> UploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
+    {
+        var uploaded = await TryUploadAsync(ownerId, upload, category, cancellationToken);
+        if (uploaded.Succeeded)
+        {
+            metrics.Stored(uploaded.Value.Category, uploaded.Value.Size);
+        }
+        else
+        {
+            metrics.Refused(uploaded.Failure.Code);
+        }
+
+        return uploaded;
+    }
+
+    private async Task<Result<StoredFileInfo>> TryUploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
     {
         var storage = options.Value;
         category = string.IsNullOrWhiteSpace(category) ? DefaultCategory : category.Trim();

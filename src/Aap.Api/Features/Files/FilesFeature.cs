@@ -24,6 +24,7 @@ internal static class FilesFeature
         });
         services.AddSingleton<FileLinks>();
         services.AddScoped<FileService>();
+        services.AddSingleton<FilesMetrics>();
         services.AddScoped<FileDownloads>();
         services.AddOptions<ThumbnailOptions>().BindConfiguration(ThumbnailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ThumbnailMaker>();

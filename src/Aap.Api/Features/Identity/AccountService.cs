@@ -29,6 +29,7 @@ internal sealed partial class AccountService(
     AuditLog audit,
     TokenService tokens,
     TimeProvider clock,
+    IdentityMetrics metrics,
     ILogger<AccountService> logger)
 {
     public const int PasswordMinLength = 8;
@@ -67,6 +68,7 @@ internal sealed partial class AccountService(
                 }
 
                 LogRegistered(user.Id, role);
+                metrics.SignedUp(role);
                 return Account.From(user);
             }
         }
@@ -86,6 +88,7 @@ internal sealed partial class AccountService(
         if (!byAddress.Allowed)
         {
             LogThrottled("address", null);
+            metrics.LockedOut("address");
             return AuthResponses.TooManyAttempts(byAddress.RetryAfter);
         }
 
@@ -93,6 +96,7 @@ internal sealed partial class AccountService(
         if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) || password.Length > PasswordMaxLength || login.Length > UserConfiguration.EmailMaxLength)
         {
             SpendHash(password ?? "");
+            metrics.SignIn("invalid_input");
             return AuthResponses.InvalidCredentials;
         }
 
@@ -104,6 +108,7 @@ internal sealed partial class AccountService(
         if (!attempt.Allowed)
         {
             LogThrottled("account", user?.Id);
+            metrics.LockedOut("account");
             return AuthResponses.TooManyAttempts(attempt.RetryAfter);
         }
 
@@ -111,12 +116,14 @@ internal sealed partial class AccountService(
         {
             SpendHash(password);
             LogLoginFailed("unknown user", null);
+            metrics.SignIn("unknown_user");
             return AuthResponses.InvalidCredentials;
         }
 
         if (!await users.CheckPasswordAsync(user, password))
         {
             LogLoginFailed("wrong password", user.Id);
+            metrics.SignIn("wrong_password");
             return AuthResponses.InvalidCredentials;
         }
 
@@ -124,10 +131,12 @@ internal sealed partial class AccountService(
         if (!user.IsActive)
         {
             LogLoginFailed("deactivated", user.Id);
+            metrics.SignIn("deactivated");
             return AuthResponses.InvalidCredentials;
         }
 
         LogLoggedIn(user.Id);
+        metrics.SignIn("succeeded");
         return Account.From(user);
     }
 

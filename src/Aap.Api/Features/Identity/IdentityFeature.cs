@@ -50,6 +50,7 @@ internal static partial class IdentityFeature
         services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = 210_000);
 
         services.AddSingleton<SigningKeys>();
+        services.AddSingleton<IdentityMetrics>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<ProfileCache>();
         services.AddSingleton<EndedSessions>();

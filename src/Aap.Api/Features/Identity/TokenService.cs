@@ -25,6 +25,7 @@ internal sealed partial class TokenService(
     EndedSessions ended,
     IOptions<AuthOptions> options,
     TimeProvider clock,
+    IdentityMetrics metrics,
     ILogger<TokenService> logger)
 {
     public const string SessionClaim = "sid";
@@ -76,6 +77,13 @@ internal sealed partial class TokenService(
         await RotateAsync(presented, TokenDialects.V1, TimeSpan.FromSeconds(options.Value.BrowserRenewReuseSeconds), cancellationToken);
 
     private async Task<Result<BrowserRenewal>> RotateAsync(string? presented, string dialect, TimeSpan? reuseGrace, CancellationToken cancellationToken)
+    {
+        var rotated = await TryRotateAsync(presented, dialect, reuseGrace, cancellationToken);
+        metrics.Refreshed(rotated.Succeeded ? "rotated" : ReferenceEquals(rotated.Failure, AuthResponses.ReusedRefresh) ? "reused" : "invalid");
+        return rotated;
+    }
+
+    private async Task<Result<BrowserRenewal>> TryRotateAsync(string? presented, string dialect, TimeSpan? reuseGrace, CancellationToken cancellationToken)
     {
         if (Hash(presented) is not { } hash)
         {

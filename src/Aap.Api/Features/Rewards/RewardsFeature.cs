@@ -15,6 +15,7 @@ internal static class RewardsFeature
     public static WebApplicationBuilder AddRewardsFeature(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<RewardsService>()
+            .AddSingleton<RewardsMetrics>()
             .AddScoped<ICompletedApps, CompletedApps>()
             .AddScoped<IFileReferences, CompletionProofs>()
             .AddSingleton(RewardsSettings.RequireReview)

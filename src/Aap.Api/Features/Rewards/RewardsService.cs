@@ -26,6 +26,7 @@ internal sealed partial class RewardsService(
     RuntimeSettings settings,
     TimeProvider clock,
     AuditLog audit,
+    RewardsMetrics metrics,
     ILogger<RewardsService> logger)
 {
     /// <summary>The storage category screenshots are kept under: its accepted types (<c>Storage:Categories</c>) are the proofs'.</summary>
@@ -33,6 +34,13 @@ internal sealed partial class RewardsService(
 
     /// <summary>Completes an app's task with a screenshot as proof; the points are credited at once, or when an admin approves.</summary>
     public async Task<Result<CompletionResponse>> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    {
+        var completed = await TryCompleteAsync(userId, appId, screenshot, cancellationToken);
+        metrics.Completion(completed.Succeeded ? (completed.Value.Status == CompletionStatus.Pending ? "pending" : "approved") : completed.Failure.Code);
+        return completed;
+    }
+
+    private async Task<Result<CompletionResponse>> TryCompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
         var app = await catalog.FindActiveAsync(appId, cancellationToken);
         if (app is null)
@@ -130,6 +138,7 @@ internal sealed partial class RewardsService(
             CompletionAuditSnapshot.Of(completion) with { Status = CompletionStatus.Pending, ReviewReason = null }, CompletionAuditSnapshot.Of(completion), cancellationToken);
         await CreditAsync(completion.UserId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.Reviewed("approved");
         return null;
     }
 
@@ -153,6 +162,7 @@ internal sealed partial class RewardsService(
                 CompletionAuditSnapshot.Of(completion) with { Status = CompletionStatus.Pending, ReviewReason = null }, CompletionAuditSnapshot.Of(completion), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            metrics.Reviewed("rejected");
             return null;
         }
 
@@ -211,6 +221,7 @@ internal sealed partial class RewardsService(
                 var response = TransferResponse.Of(transfer);
                 await idempotency.CompleteAsync(claim, StatusCodes.Status201Created, response, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                metrics.Transferred(amount);
                 return response;
             }
 
@@ -304,6 +315,7 @@ internal sealed partial class RewardsService(
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO point_balances (user_id, balance) VALUES ({userId}, {amount}) ON CONFLICT (user_id) DO UPDATE SET balance = point_balances.balance + excluded.balance",
             cancellationToken);
+        metrics.Credited(reason, amount);
     }
 
     /// <summary>Takes points if the balance covers them; false (and nothing written) when it does not.</summary>

@@ -4,7 +4,7 @@ using Quartz;
 namespace Aap.Api.Platform.Jobs;
 
 /// <summary>Records every run the scheduler starts and ends in <c>job_runs</c>, whichever node runs it.</summary>
-internal sealed partial class JobRunListener(IServiceScopeFactory scopes, ILogger<JobRunListener> logger) : IJobListener
+internal sealed partial class JobRunListener(IServiceScopeFactory scopes, Observability.JobMetrics metrics, ILogger<JobRunListener> logger) : IJobListener
 {
     /// <summary>The job data key a manual run carries its queued row's id in.</summary>
     public const string RunIdKey = "aap.run";
@@ -45,6 +45,7 @@ internal sealed partial class JobRunListener(IServiceScopeFactory scopes, ILogge
         var status = jobException is null ? JobRunStatus.Succeeded : cancelled ? JobRunStatus.Cancelled : JobRunStatus.Failed;
         var items = context.Result is long count ? count : (long?)null;
         var error = jobException is null ? null : Summary(jobException);
+        metrics.Ran(context.JobDetail.Key.Name, status, context.JobRunTime);
         if (jobException is not null && !cancelled)
         {
             LogRunFailed(jobException, context.JobDetail.Key.Name, context.RetryAttempt);

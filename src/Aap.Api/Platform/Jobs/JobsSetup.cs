@@ -25,6 +25,7 @@ internal static class JobsSetup
         services.AddScoped<JobsService>();
         services.AddSingleton<IBackgroundJobs, BackgroundJobs>();
         services.AddSingleton<JobRunListener>();
+        services.AddSingleton<Observability.JobMetrics>();
         services.AddScoped<IMigrationFollowUp, JobStoreProvisioning>();
 
         services.AddQuartz(quartz =>

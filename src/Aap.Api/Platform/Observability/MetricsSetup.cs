@@ -1,0 +1,139 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Aap.Api.Platform.Http;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Aap.Api.Platform.Observability;
+
+/// <summary>
+/// Metrics and traces through OpenTelemetry: ASP.NET Core's, Kestrel's, the runtime's, EF Core's and Npgsql's
+/// meters, and every AAP meter (<c>aap.*</c>, one per feature, see docs/observability.md). Metrics are scraped at
+/// <c>GET /metrics</c> (Prometheus text); metrics and traces are also pushed to an OTLP collector when
+/// <c>OpenTelemetry:Endpoint</c> is set.
+/// </summary>
+internal static class MetricsSetup
+{
+    public const string ScrapePath = "/metrics";
+
+    /// <summary>The meters exported: the framework's (by name) and AAP's own (all named <c>aap.</c>...).</summary>
+    public static readonly string[] Meters =
+    [
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics",
+        "Microsoft.AspNetCore.RateLimiting",
+        "Microsoft.AspNetCore.Authentication",
+        "Microsoft.AspNetCore.Authorization",
+        "Microsoft.EntityFrameworkCore",
+        "Npgsql",
+        "System.Net.Http",
+        "aap.*",
+    ];
+
+    public static WebApplicationBuilder AddAapMetrics(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OpenTelemetryOptions>().BindConfiguration(OpenTelemetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var otel = builder.Configuration.GetSection(OpenTelemetryOptions.SectionName).Get<OpenTelemetryOptions>() ?? new OpenTelemetryOptions();
+        var endpoint = Uri.TryCreate(otel.Endpoint, UriKind.Absolute, out var parsed) ? parsed : null;
+        var protocol = otel.Protocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(otel.ServiceName, serviceVersion: typeof(MetricsSetup).Assembly.GetName().Version?.ToString(),
+                serviceInstanceId: Environment.MachineName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter(Meters)
+                    // Every scrape collects afresh: a scrape right after a request sees it (Prometheus scrapes seldom).
+                    .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+                // Meters are matched by name across the process: a second host in the same process (the tests run
+                // many) would otherwise be counted here too. Meters of no container (the runtime's) stay.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
+                {
+                    var own = provider.GetRequiredService<IMeterFactory>();
+                    builder.AddView(instrument => instrument.Meter.Scope is IMeterFactory other && !ReferenceEquals(other, own) ? MetricStreamConfiguration.Drop : null);
+                });
+                if (endpoint is not null)
+                {
+                    metrics.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                // Traces are always made (the log events carry their ids); they leave the process only with an endpoint.
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(ScrapePath) && !context.Request.Path.StartsWithSegments("/health"))
+                    .AddSource("Npgsql");
+                if (endpoint is not null)
+                {
+                    tracing.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
+                }
+            });
+        return builder;
+    }
+
+    /// <summary><c>GET /metrics</c> in Prometheus text, behind <see cref="MetricsGuard"/>.</summary>
+    public static IEndpointRouteBuilder MapAapMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        if (!endpoints.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value.Enabled)
+        {
+            return endpoints;
+        }
+
+        endpoints.MapPrometheusScrapingEndpoint(ScrapePath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(MetricsGuard.InvokeAsync), optionsName: null)
+            .WithName("Metrics")
+            .ExcludeFromDescription();
+        return endpoints;
+    }
+}
+
+/// <summary>Who may scrape: the holder of <c>Metrics:Token</c>, or, with no token set, loopback callers only.</summary>
+internal static class MetricsGuard
+{
+    public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var token = context.RequestServices.GetRequiredService<IOptions<MetricsOptions>>().Value.Token;
+        if (string.IsNullOrEmpty(token))
+        {
+            if (context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address))
+            {
+                await next(context);
+                return;
+            }
+
+            await WriteProblemAsync(context, StatusCodes.Status403Forbidden,
+                "Metrics are served to loopback callers only; set Metrics:Token to scrape from elsewhere.");
+            return;
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) &&
+            CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token)))
+        {
+            await next(context);
+            return;
+        }
+
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"metrics\"";
+        await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Send the metrics token (Metrics:Token) as a bearer token.");
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail };
+        problem.Extensions["code"] = ProblemCodes.ForStatus(status);
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+}
