@@ -264,6 +264,7 @@ AAP_SIGNING_KEY=$(key)
 AAP_LINK_SIGNING_KEY=$(key)
 MINIO_ROOT_PASSWORD=$(key | tr -d '+/=')
 GRAFANA_ADMIN_PASSWORD=$(key | tr -d '+/=')
+METRICS_TOKEN=$(key | tr -d '+/=')
 AAP_IMAGE=$tag
 AAP_PORT=$port
 ENV
