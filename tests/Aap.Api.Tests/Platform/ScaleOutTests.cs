@@ -1,0 +1,409 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Aap.Api.Features.Rewards;
+using Aap.Api.Tests.Docs;
+using Aap.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aap.Api.Tests.Platform;
+
+/// <summary>
+/// Scale-out on one machine: three AAP nodes on one PostgreSQL database and one S3 server, no sticky sessions.
+/// What a user or an admin does on one node holds on the others within the product's promised time (sessions at
+/// once through PostgreSQL notifications, runtime settings within their 2 s refresh, the catalog within its 60 s
+/// cache lifetime), and a round-robin proxy in front of them keeps its promises under load while one node, a
+/// process of its own, is killed and started again.
+/// </summary>
+public sealed class ScaleOutTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Accounts_sessions_settings_and_the_catalog_hold_across_three_nodes()
+    {
+        await using var a = OnS3(new PostgresFactory());
+        await a.CreateDatabaseAsync();
+        await using var b = OnS3(PostgresFactory.AnotherNodeOf(a));
+        await using var c = OnS3(PostgresFactory.AnotherNodeOf(a));
+        await a.InitializeAsync();
+        await Task.WhenAll(Task.Run(async () => await b.InitializeAsync(), Ct), Task.Run(async () => await c.InitializeAsync(), Ct));
+        using var onA = a.Client();
+        using var onB = b.Client();
+        using var onC = c.Client();
+
+        // A catalog query that A and B cache now, before the admin write on C that changes its answer.
+        var tag = $"scale{Guid.NewGuid():N}"[..16];
+        var catalogQuery = $"/api/v1/apps?q={tag}";
+        foreach (var node in new[] { onA, onB, onC })
+        {
+            (await CatalogNamesAsync(node, catalogQuery)).ShouldBeEmpty();
+        }
+
+        // 1. Sign up on A, sign in on B, read /me on C.
+        var userName = $"user_{Guid.NewGuid():N}"[..15];
+        using (var signUp = await onA.PostJsonAsync("/api/v1/auth/register", new { username = userName, email = $"{userName}@example.test", password = Accounts.Password }))
+        {
+            signUp.StatusCode.ShouldBe(HttpStatusCode.Created, await signUp.Content.ReadAsStringAsync(Ct));
+        }
+
+        var tokens = await SignInAsync(onB, userName);
+        using (var me = await SendAsync(onC, HttpMethod.Get, "/api/v1/me", tokens.AccessToken))
+        {
+            me.StatusCode.ShouldBe(HttpStatusCode.OK, await me.Content.ReadAsStringAsync(Ct));
+            (await me.JsonAsync()).GetProperty("data").GetProperty("username").GetString().ShouldBe(userName);
+        }
+
+        // 2. A session ended on A (sign-out, then an admin's deactivation) is refused on B and C within a second.
+        await AcceptedEverywhereAsync(tokens.AccessToken, onB, onC);
+        using (var signOut = await SendAsync(onA, HttpMethod.Post, "/api/v1/auth/logout", tokens.AccessToken, new { scope = "current" }))
+        {
+            signOut.IsSuccessStatusCode.ShouldBeTrue(await signOut.Content.ReadAsStringAsync(Ct));
+        }
+
+        await RefusedWithinAsync(TimeSpan.FromSeconds(1), tokens.AccessToken, onB, onC);
+
+        var admin = await a.CreateAdminAsync();
+        var adminToken = (await SignInAsync(onC, admin.UserName!)).AccessToken;
+        var other = await a.RegisterAsync();
+        var otherToken = (await SignInAsync(onB, other.UserName!)).AccessToken;
+        await AcceptedEverywhereAsync(otherToken, onB, onC);
+        using (var deactivate = await SendAsync(onA, HttpMethod.Patch, $"/api/v1/admin/users/{other.Id}", adminToken, new { is_active = false }))
+        {
+            deactivate.StatusCode.ShouldBe(HttpStatusCode.OK, await deactivate.Content.ReadAsStringAsync(Ct));
+        }
+
+        await RefusedWithinAsync(TimeSpan.FromSeconds(1), otherToken, onB, onC);
+
+        // 3. A runtime setting changed on B applies on A and C within two seconds (their snapshots' refresh interval).
+        (await ExpiresInAsync(onA, userName)).ShouldBe(30);
+        (await ExpiresInAsync(onC, userName)).ShouldBe(30);
+        using (var set = await SendAsync(onB, HttpMethod.Put, "/api/v1/admin/settings/auth.access_token_lifetime_seconds", adminToken, new { value = 600 }))
+        {
+            set.StatusCode.ShouldBe(HttpStatusCode.OK, await set.Content.ReadAsStringAsync(Ct));
+        }
+
+        var changed = Stopwatch.StartNew();
+        (await ExpiresInAsync(onB, userName)).ShouldBe(600);
+        foreach (var node in new[] { onA, onC })
+        {
+            await UntilAsync(TimeSpan.FromSeconds(2) - changed.Elapsed, async () => await ExpiresInAsync(node, userName) == 600,
+                "the access token lifetime set on B did not apply on another node within 2 s");
+        }
+
+        // 4. An app published on C: C's catalog has it at once; A's and B's cached answers are evicted within the
+        // cache's lifetime, 60 s (docs/api.md: an admin write evicts the catalog at once on the node that made it,
+        // other nodes' entries expire). The product promises no faster eviction on other nodes.
+        var appName = $"{tag} app";
+        using (var publish = await SendAsync(onC, HttpMethod.Post, "/api/v1/apps", adminToken,
+                   new { name = appName, link = "https://play.google.com/store/apps/details?id=scale", points = 10 }))
+        {
+            publish.StatusCode.ShouldBe(HttpStatusCode.Created, await publish.Content.ReadAsStringAsync(Ct));
+        }
+
+        (await CatalogNamesAsync(onC, catalogQuery)).ShouldBe([appName]);
+        var published = Stopwatch.StartNew();
+        var promised = Aap.Api.Features.Apps.AppsCatalogCache.Lifetime;
+        foreach (var node in new[] { onA, onB })
+        {
+            // A margin over the lifetime for a loaded machine; the elapsed time is checked against the promise.
+            await UntilAsync(promised + TimeSpan.FromSeconds(15) - published.Elapsed, async () => (await CatalogNamesAsync(node, catalogQuery)).SequenceEqual([appName]),
+                "an app published on C never reached another node's catalog");
+        }
+
+        published.Elapsed.ShouldBeLessThan(promised + TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task Under_load_through_a_round_robin_a_node_killed_and_restarted_loses_and_doubles_no_completion()
+    {
+        await using var a = OnS3(new PostgresFactory());
+        await a.CreateDatabaseAsync();
+        await using var b = OnS3(PostgresFactory.AnotherNodeOf(a));
+        await a.InitializeAsync();
+        await b.InitializeAsync();
+        await a.SetAsync("auth.access_token_lifetime_seconds", 600);
+        var environment = ProcessNodeEnvironment(a);
+        var c = await DocServer.StartAsync(environment, Ct);
+        await using var proxy = await RoundRobinProxy.StartAsync(a.ServerAddress, b.ServerAddress, new Uri(c.Address));
+        var killedAddress = new Uri(c.Address);
+        var restarted = (DocServer?)null;
+        try
+        {
+            const int clients = 50;
+            var apps = new List<long>();
+            for (var i = 0; i < 120; i++)
+            {
+                apps.Add(await a.AddAppAsync(points: 1 + (i % 7)));
+            }
+
+            // Every client signs up and in through the proxy before the clock of the load starts.
+            var users = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => LoadClient.StartAsync(proxy.Address), Ct)));
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var load = Stopwatch.StartNew();
+            var running = users.Select(user => Task.Run(() => user.RunAsync(apps, stop.Token), Ct)).ToList();
+
+            // Halfway (the load is 24 s at least): node C dies with requests in flight, and starts again on a new port.
+            await UntilAsync(TimeSpan.FromSeconds(60), () => Task.FromResult(load.Elapsed >= TimeSpan.FromSeconds(12) && users.Sum(u => u.Completed) > clients),
+                "the load did not get going");
+            var killedAt = DateTimeOffset.UtcNow;
+            await c.KillAsync();
+            var killed = DateTimeOffset.UtcNow;
+            restarted = await DocServer.StartAsync(environment, Ct);
+            proxy.Replace(2, new Uri(restarted.Address));
+            var restartedAddress = new Uri(restarted.Address);
+
+            // The load goes on until the restarted node has served its share, and for 24 s in all.
+            await UntilAsync(TimeSpan.FromSeconds(120), () => Task.FromResult(load.Elapsed >= TimeSpan.FromSeconds(24) &&
+                    proxy.Log.Count(r => r.Node == restartedAddress && r.Status < 500) >= 50),
+                $"the restarted node did not serve through the proxy:\n{restarted.Output}");
+            await stop.CancelAsync();
+            await Task.WhenAll(running);
+
+            var log = proxy.Log;
+            var failures = log.Where(r => r.Status >= 500).ToList();
+            // The only 5xx allowed: requests node C had when it was killed (they started before it died).
+            var unexpected = failures.Where(r => !(r.Node == killedAddress && r.Status == 502 && r.Started <= killed && r.Finished >= killedAt)).ToList();
+            unexpected.ShouldBeEmpty(string.Join("\n", unexpected.Take(20)));
+            users.SelectMany(u => u.Unexpected).ShouldBeEmpty();
+            log.Count(r => r.Node == killedAddress && r.Status < 500).ShouldBeGreaterThan(0);
+
+            // Every completion a client saw acknowledged is in the database once, and nothing else is: a completion cut
+            // off by the kill was retried and found either created (201) or already there (409 after the 502).
+            var stored = await a.DbAsync(db => db.Set<AppCompletion>().AsNoTracking().Select(x => new { x.UserId, x.AppId }).ToListAsync(Ct));
+            stored.GroupBy(x => (x.UserId, x.AppId)).Where(g => g.Count() > 1).ShouldBeEmpty("a completion was stored twice");
+            foreach (var user in users)
+            {
+                var mine = stored.Where(x => x.UserId == user.Id).Select(x => x.AppId).Order().ToList();
+                mine.ShouldBe([.. user.Acknowledged.Order()], $"user {user.Id}: stored completions differ from what the client was told");
+            }
+
+            users.Sum(u => u.Completed).ShouldBeGreaterThan(clients * 2);
+            await a.AssertLedgerMatchesBalancesAsync();
+        }
+        finally
+        {
+            await c.DisposeAsync();
+            if (restarted is not null)
+            {
+                await restarted.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>One client of the load: its own account, a loop of completions and reads through the proxy.</summary>
+    private sealed class LoadClient
+    {
+        private readonly HttpClient _http;
+
+        private LoadClient(HttpClient http, long id)
+        {
+            _http = http;
+            Id = id;
+        }
+
+        public long Id { get; }
+
+        /// <summary>Apps whose completion the client was told exists (201, or 409 when retrying after a 502).</summary>
+        public ConcurrentBag<long> Acknowledged { get; } = [];
+
+        public ConcurrentQueue<string> Unexpected { get; } = new();
+
+        public int Completed => Acknowledged.Count;
+
+        public static async Task<LoadClient> StartAsync(Uri proxy)
+        {
+            var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(100) };
+            var name = $"load_{Guid.NewGuid():N}"[..15];
+            using var signUp = await http.PostJsonAsync("/api/v1/auth/register", new { username = name, email = $"{name}@example.test", password = Accounts.Password });
+            signUp.StatusCode.ShouldBe(HttpStatusCode.Created, await signUp.Content.ReadAsStringAsync(Ct));
+            var id = (await signUp.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
+            using var login = await http.PostJsonAsync("/api/v1/auth/login", new { login = name, password = Accounts.Password });
+            login.StatusCode.ShouldBe(HttpStatusCode.OK, await login.Content.ReadAsStringAsync(Ct));
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await login.JsonAsync()).GetProperty("data").GetProperty("access_token").GetString());
+            return new LoadClient(http, id);
+        }
+
+        public async Task RunAsync(List<long> apps, CancellationToken stop)
+        {
+            using var _ = _http;
+            // Each client goes through the apps from its own starting point, one completion and two reads a round.
+            var start = (int)(Id % apps.Count);
+            for (var i = 0; i < apps.Count && !stop.IsCancellationRequested; i++)
+            {
+                var app = apps[(start + i) % apps.Count];
+                await CompleteAsync(app);
+                await ReadAsync("/api/v1/me/points");
+                await ReadAsync("/api/v1/apps?sort=-points");
+            }
+        }
+
+        private async Task CompleteAsync(long app)
+        {
+            var failed = false;
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                using var response = await _http.CompleteAsync(app, Images.Screenshot());
+                switch ((int)response.StatusCode)
+                {
+                    case 201:
+                        Acknowledged.Add(app);
+                        return;
+                    case 409 when failed:
+                        Acknowledged.Add(app);
+                        return;
+                    case 502:
+                        failed = true;
+                        continue;
+                    default:
+                        Unexpected.Enqueue($"completion of app {app}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+                        return;
+                }
+            }
+
+            Unexpected.Enqueue($"completion of app {app}: 502 five times");
+        }
+
+        private async Task ReadAsync(string path)
+        {
+            using var response = await _http.GetAsync(path, CancellationToken.None);
+            if (response.StatusCode != HttpStatusCode.OK && response.StatusCode != HttpStatusCode.BadGateway)
+            {
+                Unexpected.Enqueue($"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+            }
+        }
+    }
+
+    /// <summary>A node on the suite's S3 server, in one bucket that every node of the deployment shares, on the real clock.</summary>
+    private static PostgresFactory OnS3(PostgresFactory node)
+    {
+        foreach (var (key, value) in S3Settings())
+        {
+            node.With(key, value);
+        }
+
+        node.WithServices(services => services.AddSingleton(TimeProvider.System));
+        return node;
+    }
+
+    private static readonly string Bucket = $"aap-scale-{Guid.NewGuid():N}";
+
+    private static Dictionary<string, string> S3Settings()
+    {
+        var endpoint = Environment.GetEnvironmentVariable(S3Factory.Variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"The scale-out tests need an S3 server: set {S3Factory.Variable}, or run scripts/test.sh, which starts one.");
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "test");
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "test");
+        return new()
+        {
+            ["Storage:Provider"] = "S3",
+            ["Storage:S3:ServiceUrl"] = endpoint,
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:CreateBucket"] = "true",
+            ["Storage:S3:Bucket"] = Bucket,
+        };
+    }
+
+    /// <summary>The settings of a node started as a process of its own, joining <paramref name="first"/>'s deployment.</summary>
+    private static Dictionary<string, string> ProcessNodeEnvironment(PostgresFactory first)
+    {
+        var environment = S3Settings().ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        environment["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
+        environment["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!;
+        environment["Database__Provider"] = "Postgres";
+        environment["ConnectionStrings__Default"] = first.ConnectionString;
+        environment["Database__SeedProfile"] = "test";
+        environment["Auth__SigningKeyId"] = "test-key";
+        environment["Auth__SigningKey"] = first.SigningKey;
+        environment["Storage__LinkSigningKey"] = first.LinkSigningKey;
+        environment["Auth__DevelopmentAdmin"] = "false";
+        environment["Auth__RateLimitPermits"] = "100000";
+        environment["Log__ConsoleEnabled"] = "true";
+        return environment;
+    }
+
+    private static async Task<TestTokens> SignInAsync(HttpClient node, string login)
+    {
+        using var response = await node.PostJsonAsync("/api/v1/auth/login", new { login, password = Accounts.Password });
+        var body = await response.JsonAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
+        var data = body.GetProperty("data");
+        return new TestTokens(data.GetProperty("access_token").GetString()!, data.GetProperty("refresh_token").GetString()!);
+    }
+
+    private static async Task<int> ExpiresInAsync(HttpClient node, string login)
+    {
+        using var response = await node.PostJsonAsync("/api/v1/auth/login", new { login, password = Accounts.Password });
+        var body = await response.JsonAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
+        return body.GetProperty("data").GetProperty("expires_in").GetInt32();
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient node, HttpMethod method, string path, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: AapFactory.Json);
+        }
+
+        return await node.SendAsync(request, Ct);
+    }
+
+    private static async Task AcceptedEverywhereAsync(string token, params HttpClient[] nodes)
+    {
+        foreach (var node in nodes)
+        {
+            using var me = await SendAsync(node, HttpMethod.Get, "/api/v1/me", token);
+            me.StatusCode.ShouldBe(HttpStatusCode.OK, await me.Content.ReadAsStringAsync(Ct));
+        }
+    }
+
+    private static async Task RefusedWithinAsync(TimeSpan limit, string token, params HttpClient[] nodes)
+    {
+        var ended = Stopwatch.StartNew();
+        foreach (var node in nodes)
+        {
+            await UntilAsync(limit - ended.Elapsed, async () =>
+            {
+                using var me = await SendAsync(node, HttpMethod.Get, "/api/v1/me", token);
+                return me.StatusCode == HttpStatusCode.Unauthorized;
+            }, $"a session ended on A was still accepted by {node.BaseAddress} after {limit.TotalSeconds} s");
+        }
+    }
+
+    private static async Task<List<string>> CatalogNamesAsync(HttpClient node, string query)
+    {
+        using var response = await node.GetAsync(query, Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
+        return [.. (await response.JsonAsync()).GetProperty("data").EnumerateArray().Select(app => app.GetProperty("name").GetString()!)];
+    }
+
+    /// <summary>Checks <paramref name="condition"/> until it holds; at least once, however little time is left.</summary>
+    private static async Task UntilAsync(TimeSpan limit, Func<Task<bool>> condition, string failure)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            deadline.Elapsed.ShouldBeLessThan(limit, failure);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), Ct);
+        }
+    }
+}
+
+internal static class ScaleOutSettings
+{
+    /// <summary>Sets a runtime setting straight through the node's settings service (an arrangement, not under test).</summary>
+    public static async Task SetAsync(this AapFactory factory, string key, int value)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var settings = scope.ServiceProvider.GetRequiredService<Aap.Api.Platform.Settings.RuntimeSettings>();
+        settings.TryGetDefinition(key, out var definition).ShouldBeTrue(key);
+        await settings.SetAsync(definition, value, null, CancellationToken.None);
+    }
+}
