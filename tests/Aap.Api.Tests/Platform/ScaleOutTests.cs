@@ -322,6 +322,10 @@ public sealed class ScaleOutTests
         environment["Storage__LinkSigningKey"] = first.LinkSigningKey;
         environment["Auth__DevelopmentAdmin"] = "false";
         environment["Auth__RateLimitPermits"] = "100000";
+        // As AapFactory does for the in-process nodes: fifty clients on one loopback address are not what is tested here.
+        environment["RateLimits__Anonymous__PermitLimit"] = "1000000";
+        environment["RateLimits__User__PermitLimit"] = "1000000";
+        environment["RateLimits__Admin__PermitLimit"] = "1000000";
         environment["Log__ConsoleEnabled"] = "true";
         return environment;
     }
