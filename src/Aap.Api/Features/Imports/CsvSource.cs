@@ -37,18 +37,18 @@ internal static class CsvSource
     }
 
     /// <summary>A stream that counts the bytes read from the file itself (compressed bytes for gzip), for progress.</summary>
-    public sealed class Counting(Stream inner) : Stream
+    public sealed class Counting(Stream inner) : ForwardOnly(inner)
     {
         private long _read;
 
         public long BytesRead => Interlocked.Read(ref _read);
 
-        public override int Read(byte[] buffer, int offset, int count) => Add(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count) => Add(Inner.Read(buffer, offset, count));
 
-        public override int Read(Span<byte> buffer) => Add(inner.Read(buffer));
+        public override int Read(Span<byte> buffer) => Add(Inner.Read(buffer));
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Add(await inner.ReadAsync(buffer, cancellationToken));
+            Add(await Inner.ReadAsync(buffer, cancellationToken));
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -59,25 +59,7 @@ internal static class CsvSource
             return read;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>
@@ -144,25 +126,11 @@ internal static class CsvSource
         return best;
     }
 
-    /// <summary>Bytes already read (the magic bytes), then the rest of the stream: works on streams that cannot seek.</summary>
-    private sealed class Prefixed(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+    /// <summary>A stream read once from start to end over <paramref name="inner"/>, which it disposes.</summary>
+    public abstract class ForwardOnly(Stream inner) : Stream
     {
-        private ReadOnlyMemory<byte> _prefix = prefix;
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (!_prefix.IsEmpty)
-            {
-                var n = Math.Min(buffer.Length, _prefix.Length);
-                _prefix.Span[..n].CopyTo(buffer);
-                _prefix = _prefix[n..];
-                return n;
-            }
-
-            return rest.Read(buffer);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        /// <summary>The stream read from.</summary>
+        protected Stream Inner { get; } = inner;
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -178,11 +146,32 @@ internal static class CsvSource
         {
             if (disposing)
             {
-                rest.Dispose();
+                Inner.Dispose();
             }
 
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>Bytes already read (the magic bytes), then the rest of the stream: works on streams that cannot seek.</summary>
+    private sealed class Prefixed(ReadOnlyMemory<byte> prefix, Stream rest) : ForwardOnly(rest)
+    {
+        private ReadOnlyMemory<byte> _prefix = prefix;
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (!_prefix.IsEmpty)
+            {
+                var n = Math.Min(buffer.Length, _prefix.Length);
+                _prefix.Span[..n].CopyTo(buffer);
+                _prefix = _prefix[n..];
+                return n;
+            }
+
+            return Inner.Read(buffer);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     }
 }
 

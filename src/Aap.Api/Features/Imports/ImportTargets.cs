@@ -31,6 +31,10 @@ internal abstract class ImportTarget : IAsyncDisposable
     /// <summary>The table's name as SQL shows it, for messages: <c>imports.sales</c> or <c>import_sales</c>.</summary>
     public abstract string DisplayName(string table);
 
+    /// <summary>The refusal of a row whose key the target already holds, in a mode that does not update.</summary>
+    protected ImportKeyConflictException AlreadyPresent(LoadPlan plan, string? detail, Exception error) => new(
+        $"A key of the file is already in {DisplayName(plan.Table)} ({detail}); use --mode upsert to update such rows, or --mode replace. Nothing was written.", error);
+
     public abstract Task<IReadOnlyList<ExistingColumn>?> DescribeAsync(string table, CancellationToken cancellationToken);
 
     public abstract Task BeginAsync(LoadPlan plan, CancellationToken cancellationToken);
@@ -346,8 +350,7 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new ImportKeyConflictException(
-                $"A key of the file is already in {DisplayName(plan.Table)} ({ex.Detail}); use --mode upsert to update such rows, or --mode replace. Nothing was written.", ex);
+            throw AlreadyPresent(plan, ex.Detail, ex);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -558,8 +561,7 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
-            throw new ImportKeyConflictException(
-                $"A key of the file is already in {DisplayName(plan.Table)} ({ex.Message}); use --mode upsert to update such rows, or --mode replace. Nothing was written.", ex);
+            throw AlreadyPresent(plan, ex.Message, ex);
         }
 
         await transaction.CommitAsync(cancellationToken);
