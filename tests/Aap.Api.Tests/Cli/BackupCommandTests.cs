@@ -281,22 +281,7 @@ public sealed partial class BackupCommandTests : IAsyncDisposable
     private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(Dictionary<string, string?> environment, params string[] args)
     {
         var start = ServiceCommand.StartInfo(_folder.FullName, environment, args);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"aap {string.Join(' ', args)} did not exit: {await output}");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return await ServiceCommand.RunToExitAsync(start, input: null, TimeSpan.FromMinutes(2), $"aap {string.Join(' ', args)}", Ct);
     }
 
     [GeneratedRegex(@"http://127\.0\.0\.1:[0-9]+")]

@@ -128,23 +128,6 @@ public sealed class ServiceProcessTests : IDisposable
             ["Log__ConsoleFormat"] = "text",
         }, args, redirectInput: true);
 
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"aap {string.Join(' ', args)} did not exit: {await output}");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return await ServiceCommand.RunToExitAsync(start, input, TimeSpan.FromMinutes(2), $"aap {string.Join(' ', args)}", Ct);
     }
 }

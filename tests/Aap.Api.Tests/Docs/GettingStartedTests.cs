@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Aap.Api.Tests.Infrastructure;
 
 namespace Aap.Api.Tests.Docs;
 
@@ -153,24 +154,7 @@ public sealed partial class GettingStartedTests
             start.Environment[key] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        await process.StandardInput.WriteAsync(script);
-        process.StandardInput.Close();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the page's commands did not finish:\n{await output}\n{await error}");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return await ServiceCommand.RunToExitAsync(start, script, TimeSpan.FromMinutes(5), "the page's commands", Ct);
     }
 
     private static async Task<string> ReadPageAsync(string relativePath)

@@ -41,4 +41,35 @@ internal static class ServiceCommand
 
         return start;
     }
+
+    /// <summary>
+    /// Starts <paramref name="start"/>, writes <paramref name="input"/> to its standard input when given, and waits for
+    /// it to exit within <paramref name="timeout"/> (killed and reported with its output otherwise).
+    /// </summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunToExitAsync(
+        ProcessStartInfo start, string? input, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{what} did not exit:\n{await output}\n{await error}");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
 }
