@@ -21,6 +21,17 @@ prometheus_pid=""
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 
+# Waits up to 10 s for URL to answer over HTTP while the server's process PID lives; fails at once if it dies.
+answers() {
+  local url=$1 pid=$2 tries
+  for tries in $(seq 1 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$url', timeout=1)" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 cleanup() {
   local status=$?
   if [[ -n "$prometheus_pid" ]]; then
@@ -123,21 +134,17 @@ start_postgres() {
 
 start_s3() {
   command -v moto_server >/dev/null || return 1
-  local port tries
+  local port
   port="$(free_port)"
   moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   s3_pid=$!
-  for tries in $(seq 1 100); do
-    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=1)" >/dev/null 2>&1; then
-      export AAP_TEST_S3="http://127.0.0.1:$port"
-      # moto accepts any credentials; the AWS SDK still wants some.
-      export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
-      log "S3-compatible server (moto) on 127.0.0.1:$port"
-      return 0
-    fi
-    kill -0 "$s3_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  if answers "http://127.0.0.1:$port/" "$s3_pid"; then
+    export AAP_TEST_S3="http://127.0.0.1:$port"
+    # moto accepts any credentials; the AWS SDK still wants some.
+    export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+    log "S3-compatible server (moto) on 127.0.0.1:$port"
+    return 0
+  fi
   cat "$work/moto.log" >&2
   return 1
 }
@@ -148,7 +155,7 @@ start_prometheus() {
   if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
     apt_install prometheus || return 1
   fi
-  local port tries dir="$work/prometheus"
+  local port dir="$work/prometheus"
   port="$(free_port)"
   mkdir -p "$dir/targets" "$dir/data"
   cat >"$dir/prometheus.yml" <<YAML
@@ -164,15 +171,11 @@ YAML
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" --web.listen-address="127.0.0.1:$port" \
     >"$dir/prometheus.log" 2>&1 &
   prometheus_pid=$!
-  for tries in $(seq 1 100); do
-    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/-/ready', timeout=1)" >/dev/null 2>&1; then
-      export AAP_TEST_PROMETHEUS="http://127.0.0.1:$port" AAP_TEST_PROMETHEUS_TARGETS="$dir/targets"
-      log "Prometheus $(prometheus --version 2>&1 | awk 'NR==1 {print $3}') on 127.0.0.1:$port"
-      return 0
-    fi
-    kill -0 "$prometheus_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  if answers "http://127.0.0.1:$port/-/ready" "$prometheus_pid"; then
+    export AAP_TEST_PROMETHEUS="http://127.0.0.1:$port" AAP_TEST_PROMETHEUS_TARGETS="$dir/targets"
+    log "Prometheus $(prometheus --version 2>&1 | awk 'NR==1 {print $3}') on 127.0.0.1:$port"
+    return 0
+  fi
   cat "$dir/prometheus.log" >&2
   return 1
 }
