@@ -6,7 +6,8 @@
 # cluster and an S3-compatible server (moto_server, from the Python package moto) on free loopback ports,
 # stopped and removed at exit, even on failure, and Debian's chromium for the browser tests (Playwright drives
 # /usr/bin/chromium; its own browser download is not used). Set AAP_TEST_POSTGRES to an admin connection string, or
-# AAP_TEST_S3 to the URL of an S3-compatible endpoint, to use servers of your own instead.
+# AAP_TEST_S3 to the URL of an S3-compatible endpoint, to use servers of your own instead. Prometheus and Redis
+# (Debian packages) are started the same way; AAP_TEST_PROMETHEUS / AAP_TEST_REDIS name your own.
 #
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Apps]
 set -euo pipefail
@@ -18,6 +19,7 @@ pg_ctl_bin=""
 pg_user=""
 s3_pid=""
 prometheus_pid=""
+redis_pid=""
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 
@@ -34,6 +36,10 @@ answers() {
 
 cleanup() {
   local status=$?
+  if [[ -n "$redis_pid" ]]; then
+    kill "$redis_pid" >/dev/null 2>&1 || true
+    wait "$redis_pid" 2>/dev/null || true
+  fi
   if [[ -n "$prometheus_pid" ]]; then
     kill "$prometheus_pid" >/dev/null 2>&1 || true
     wait "$prometheus_pid" 2>/dev/null || true
@@ -180,6 +186,29 @@ YAML
   return 1
 }
 
+# A throwaway Redis (Debian package redis-server) with nothing saved to disk; the tests that stop and start Redis
+# run private ones with the same binary.
+start_redis() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    apt_install redis-server || return 1
+  fi
+  local port tries
+  port="$(free_port)"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  for tries in $(seq 1 100); do
+    if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]]; then
+      export AAP_TEST_REDIS="127.0.0.1:$port"
+      log "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
+      return 0
+    fi
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/redis.log" >&2
+  return 1
+}
+
 if ! command -v dotnet >/dev/null; then
   log "the .NET 10 SDK is required (dotnet not found on PATH)"
   echo "tests: 0 passed, 1 failed, 0 skipped"
@@ -219,6 +248,16 @@ if [[ -z "${AAP_TEST_PROMETHEUS:-}" ]]; then
       exit 1
     fi
     log "no Prometheus: the metrics tests that need it will fail with a message saying so (apt-get install prometheus)"
+  fi
+fi
+if [[ -z "${AAP_TEST_REDIS:-}" ]]; then
+  if ! start_redis; then
+    if [[ "${CI:-}" == "true" ]]; then
+      log "could not install or start Redis (Debian package redis-server) for the shared-state tests"
+      echo "tests: 0 passed, 1 failed, 0 skipped"
+      exit 1
+    fi
+    log "no Redis: the tests that need it will fail with a message saying so (apt-get install redis-server)"
   fi
 fi
 export AAP_TEST_REQUIRE_SERVERS="$required_servers"

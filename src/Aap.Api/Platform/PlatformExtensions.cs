@@ -8,6 +8,7 @@ using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.RateLimiting;
+using Aap.Api.Platform.Redis;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -67,6 +68,7 @@ internal static class PlatformExtensions
 
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddAapCors();
+        services.AddAapRedis(builder.Configuration);
         services.AddAapRateLimiting();
         services.AddAapOpenApi();
         services.AddRuntimeSettings();
