@@ -344,7 +344,7 @@ internal sealed class FreshDatabase : IAsyncDisposable
     }
 
     public DatabaseMigrator Migrator(AppDbContext db) =>
-        new(db, Options.Create(_options), TimeProvider.System, [], NullLogger<DatabaseMigrator>.Instance);
+        new(db, Options.Create(_options), TimeProvider.System, [], NullLogger<DatabaseMigrator>.Instance, MigrationCatalog.Embedded);
 
     public async ValueTask DisposeAsync()
     {

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aap.Api.Platform.Persistence;
 
-/// <summary>Ready when the database answers and every migration this build knows has been applied.</summary>
+/// <summary>
+/// Ready when the database answers, every migration this build knows has been applied, and none that a newer build
+/// applied says it breaks older nodes (docs/database.md#rolling-upgrades).
+/// </summary>
 internal sealed class DatabaseHealthCheck(DatabaseMigrator migrator) : IHealthCheck
 {
     public const string ReadyTag = "ready";
@@ -16,6 +19,11 @@ internal sealed class DatabaseHealthCheck(DatabaseMigrator migrator) : IHealthCh
             return status.Pending.Count == 0
                 ? HealthCheckResult.Healthy($"{status.Applied.Count} migrations applied")
                 : HealthCheckResult.Unhealthy($"{status.Pending.Count} migrations pending");
+        }
+        catch (IncompatibleDatabaseException ex)
+        {
+            // A newer build's breaking migration: this node must leave the load balancer's rotation, not fail requests.
+            return HealthCheckResult.Unhealthy(ex.Message);
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
         {

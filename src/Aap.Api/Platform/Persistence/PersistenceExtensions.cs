@@ -30,6 +30,7 @@ internal static class PersistenceExtensions
         builder.Services.AddDbContextPool<AppDbContext>((services, options) => Configure(
             options, services.GetRequiredService<IOptions<DatabaseOptions>>().Value, services.GetServices<IInterceptor>()));
 
+        builder.Services.AddSingleton(MigrationCatalog.Embedded);
         builder.Services.AddScoped<DatabaseMigrator>();
         builder.Services.AddScoped<Seeder>();
         // Features register IDatabaseChannel singletons; one connection listens for all of them (PostgreSQL only).
