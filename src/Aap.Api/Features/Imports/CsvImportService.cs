@@ -24,7 +24,7 @@ namespace Aap.Api.Features.Imports;
 /// </para>
 /// </summary>
 [FeatureSurface]
-internal sealed partial class CsvImportService(IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<CsvImportService> logger)
+internal sealed partial class CsvImportService(IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<CsvImportService> logger, ImportMetrics metrics)
 {
     /// <summary>How many rejected rows the summary lists (the rejects file has all of them).</summary>
     public const int FirstRejectsKept = 20;
@@ -62,10 +62,12 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
             {
                 var s = result.Value;
                 LogImported(run.Id, s.Table, s.Mode, s.DryRun, s.RowsRead, s.RowsLoaded, s.RowsRejected, s.Elapsed.TotalSeconds, s.RowsPerSecond);
+                metrics.Ended("succeeded", s.Mode, s.Elapsed, s.RowsLoaded, s.RowsRejected, s.DryRun);
             }
             else
             {
                 LogRefused(run.Id, table, result.Failure.Code, result.Failure.Detail, run.RowsRead, run.RowsRejected);
+                metrics.Ended("refused", options.Mode, run.Elapsed, 0, run.RowsRejected, options.DryRun);
             }
 
             return result;
@@ -73,6 +75,7 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
         catch (Exception ex)
         {
             LogFailed(ex, run.Id, table, run.RowsRead, run.RowsRejected);
+            metrics.Ended("failed", options.Mode, run.Elapsed, 0, run.RowsRejected, options.DryRun);
             throw;
         }
     }

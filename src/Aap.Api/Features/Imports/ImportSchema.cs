@@ -60,6 +60,12 @@ internal static class Identifiers
         var name = builder.ToString().Trim('_');
         if (name.Length == 0)
         {
+            // An empty fallback asks the caller to refuse the name (a table name with no letter or digit).
+            if (fallback.Length == 0)
+            {
+                return "";
+            }
+
             name = fallback;
         }
 

@@ -9,6 +9,7 @@ internal static class ImportsFeature
     public static WebApplicationBuilder AddImportsFeature(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<CsvImportService>();
+        builder.Services.AddSingleton<ImportMetrics>();
         return builder;
     }
 
