@@ -7,7 +7,7 @@
 # environment, SQLite in a fresh data folder, file logging on) except that console logging is off, the sign-in
 # rate limit is lifted (every benchmark account signs in from 127.0.0.1) and a bootstrap admin exists.
 #
-# Usage: bench/http.sh [status|me|todos|files|apps|pages|dashboard|all]...   (default: status)
+# Usage: bench/http.sh [status|me|todos|files|apps|pages|dashboard|observe|exporters|all]...   (default: status)
 #   status  GET /api/v1/status, and AAP's cold start on SQLite
 #   me      GET /api/v1/me with a bearer token
 #   todos   GET /api/v1/todos?page=1&size=20 for a user with 10,000 tasks, on SQLite and on PostgreSQL
@@ -16,12 +16,18 @@
 #   pages   GET /apps signed in (auth cookies from the sign-in page) and GET /admin as the admin, over 200 apps
 #   dashboard  GET /admin over 1,000,000 ledger entries on SQLite and on PostgreSQL: first, cold (its cache
 #           expired) and warm renders, and each statistics query timed in the database
+#   observe status and me with metrics and the general rate limits on (production defaults, the limits raised above
+#           the load), metrics off, limits off and both off; each case's ratio and "on vs off" against the 10% bar;
+#           and one GET /metrics after the load (series, time, AAP's CPU)
+#   exporters  the bare baseline beside itself with OpenTelemetry's Prometheus exporter and with prometheus-net:
+#           throughput ratio and the process's CPU µs per request
 # Settings:
 #   WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (3s): each wrk run, after a warm-up
 #   BENCH_RUNS (3): measured runs of each comparison (or upload, or round of completions); the spread is shown
 #   COLD_START_RUNS (3): cold starts measured, each on a fresh data folder
 #   TODO_TASKS (10000), UPLOAD_MB (100), COMPLETION_USERS (10), COMPLETION_APPS (20)
 #   PAGE_APPS (200), PAGE_USERS (10): the catalog of the pages, and the users who complete ten apps each
+#   SCRAPE_RUNS (20): scrapes of /metrics timed after the observe load
 #   DASHBOARD_LEDGER (1000000), DASHBOARD_APPS (200), DASHBOARD_COLD_RUNS (3, each waits 31 s), DASHBOARD_WARM_RUNS (100)
 #   BENCH_PUBLISHED: a folder that keeps both published apps; a later run with the same folder skips the build
 #     (remove the folder after changing the code)
@@ -465,15 +471,162 @@ bench_dashboard() {
   done
 }
 
+# --- metrics and rate limits, on and off -------------------------------------------------------------------------
+# Four AAPs at once: as in production (metrics and the general rate limits on), with the metrics off
+# (Metrics__Enabled=false: no meter provider at all, no /metrics), with the general limits off
+# (RateLimits__Enabled=false) and with both off. Each run drives the baseline's status, then each AAP's status and
+# me, one after the other, so the four cases meet the same moments of a busy machine; every AAP number is a ratio
+# to the baseline's of that run, and each case's "on vs off" is the paired ratio of the same run, median over runs.
+# The limits are raised far above the load, so that every request still takes a permit of its policy and gets its
+# RateLimit headers but none is refused: wrk's count of non-2xx answers must be none (drive stops otherwise).
+observe_cases=(on metrics-off limits-off both-off)
+observe_limits=(RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000)
+scrape_runs="${SCRAPE_RUNS:-20}"
+
+# What one GET /metrics costs AAP after the load: its size in series and bytes, its time (curl) and AAP's CPU for it.
+scrape_cost() {
+  local i ticks code times=() series bytes
+  code="$(curl -s --max-time 30 -o "$work/metrics.txt" -w '%{http_code}' "$aap/metrics")"
+  [[ "$code" == 200 ]] || { log "GET /metrics answered $code"; return 1; }
+  series="$(grep -vc -e '^#' -e '^$' "$work/metrics.txt")"
+  bytes="$(stat -c %s "$work/metrics.txt")"
+  ticks="$(cpu_ticks "$aap_pid")"
+  for ((i = 0; i < scrape_runs; i++)); do
+    times+=("$(curl -s --max-time 30 -o /dev/null -w '%{time_total}' "$aap/metrics" | awk '{ printf "%.1f", $1 * 1000 }')")
+  done
+  echo
+  echo "one scrape of AAP's /metrics after the load: $series series, $bytes bytes;" \
+    "time, median (fastest–slowest) of $scrape_runs: $(spread " ms" "${times[@]}");" \
+    "AAP's CPU: $(awk -v t="$(($(cpu_ticks "$aap_pid") - ticks))" -v hz="$clock_ticks" -v n="$scrape_runs" 'BEGIN { printf "%.1f", t / hz * 1000 / n }') ms per scrape (average)"
+}
+
+# Whether a median "on vs off" percentage (on's throughput as a percentage of off's) is within the 10% bar.
+bar() { awk -v p="$1" 'BEGIN { print (p >= 90) ? "met" : "not met" }'; }
+
+bench_observe() {
+  local case route run token b a line settings=()
+  local -A urls apids tokens ratios cpus rps versus
+  for case in "${observe_cases[@]}"; do
+    case "$case" in
+      on) settings=() ;;
+      metrics-off) settings=(Metrics__Enabled=false) ;;
+      limits-off) settings=(RateLimits__Enabled=false) ;;
+      both-off) settings=(Metrics__Enabled=false RateLimits__Enabled=false) ;;
+    esac
+    run_aap "$work/data-observe-$case" "${observe_limits[@]}" "${settings[@]}"
+    long_tokens
+    token="$(new_user "observe-$case@example.com")"
+    urls[$case]="$aap" apids[$case]="$aap_pid" tokens[$case]="$token"
+    log "$case: /metrics answers $(status_of "$aap/metrics"); /me's limit: $(curl -s --max-time 5 -o /dev/null -D - -H "Authorization: Bearer $token" "$aap/api/v1/me" |
+      tr -d '\r' | grep -i '^ratelimit' | paste -sd ' ' - || true)"
+  done
+  echo
+  echo "metrics and rate limits: GET /api/v1/status and GET /api/v1/me (bearer token) of four AAPs beside the baseline's status," \
+    "wrk -t$threads -c$connections -d$duration (after a $warmup warm-up), $runs runs"
+  printf '%-4s %-7s %-12s %10s %16s %10s %14s\n' run route case "req/s" "p50/p99 ms" "of base" "CPU µs/req"
+  for ((run = 1; run <= runs; run++)); do
+    for route in status me; do
+      drive baseline "$baseline/api/v1/status"
+      b="$(rps_of baseline)"
+      printf '%-4s %-7s %-12s %10s %16s\n' "$run" "$route" baseline "$b" "$(latency_of baseline 50%) / $(latency_of baseline 99%)"
+      for case in "${observe_cases[@]}"; do
+        if [[ "$route" == status ]]; then
+          drive_pid="${apids[$case]}" drive "observe-$case" "${urls[$case]}/api/v1/status"
+        else
+          drive_pid="${apids[$case]}" drive "observe-$case" "${urls[$case]}/api/v1/me" -H "Authorization: Bearer ${tokens[$case]}"
+        fi
+        a="$(rps_of "observe-$case")"
+        rps[$route-$case]+=" $a"
+        ratios[$route-$case]+=" $(percent "$a" "$b")"
+        cpus[$route-$case]+=" $(cpu_us_of "observe-$case")"
+        printf '%-4s %-7s %-12s %10s %16s %9s%% %14s\n' "$run" "$route" "$case" "$a" \
+          "$(latency_of "observe-$case" 50%) / $(latency_of "observe-$case" 99%)" "${ratios[$route-$case]##* }" "${cpus[$route-$case]##* }"
+      done
+      for case in metrics-off limits-off both-off; do
+        versus[$route-$case]+=" $(percent "${rps[$route-on]##* }" "${rps[$route-$case]##* }")"
+      done
+    done
+  done
+  aap="${urls[on]}" aap_pid="${apids[on]}"
+  scrape_cost
+  echo
+  echo "metrics and rate limits, median (lowest–highest) of $runs runs: ratio to the baseline; AAP's CPU µs per request"
+  for route in status me; do
+    for case in "${observe_cases[@]}"; do
+      # shellcheck disable=SC2086
+      printf '%-7s %-12s %26s %30s\n' "$route" "$case" "$(spread % ${ratios[$route-$case]})" "$(spread " µs" ${cpus[$route-$case]})"
+    done
+  done
+  echo
+  echo "on's throughput as a percentage of off's, paired in each run, median (lowest–highest) (bar: >= 90%):"
+  for route in status me; do
+    line="$route:"
+    for case in metrics-off limits-off both-off; do
+      # shellcheck disable=SC2086
+      line+=" vs $case $(spread % ${versus[$route-$case]}) ($(bar "$(median ${versus[$route-$case]})"));"
+    done
+    echo "${line%;}"
+  done
+  for case in "${observe_cases[@]}"; do
+    stop_started "${apids[$case]}"
+  done
+}
+
+# --- the two Prometheus exporters ---------------------------------------------------------------------------------
+# The bare baseline beside the same app with OpenTelemetry's metrics (ASP.NET Core instrumentation and the Prometheus
+# exporter, as AAP sets them up) and with prometheus-net's HTTP metrics, each GET /api/v1/status, alternating, $runs
+# times: throughput as a ratio of the bare app's and each process's CPU per request (its CPU time over the measured
+# run / the requests wrk counted).
+bench_exporters() {
+  local bare="$baseline" bare_pid="$baseline_pid" run variant url pid
+  local -A urls vpids rps cpus ratios
+  run_baseline --metrics=otel
+  urls[otel]="$baseline" vpids[otel]="$baseline_pid"
+  run_baseline --metrics=prometheus-net
+  urls[prometheus-net]="$baseline" vpids[prometheus-net]="$baseline_pid"
+  urls[bare]="$bare" vpids[bare]="$bare_pid"
+  baseline="$bare" baseline_pid="$bare_pid"
+  for variant in otel prometheus-net; do
+    log "$variant: GET /metrics answers $(status_of "${urls[$variant]}/metrics")"
+  done
+  echo
+  echo "exporters: GET /api/v1/status of the bare app without metrics, with OpenTelemetry's, with prometheus-net's;" \
+    "wrk -t$threads -c$connections -d$duration (after a $warmup warm-up), $runs runs"
+  printf '%-4s %-16s %10s %16s %16s %12s\n' run variant "req/s" "p50/p99 ms" "CPU µs/req" "of bare"
+  for ((run = 1; run <= runs; run++)); do
+    for variant in bare otel prometheus-net; do
+      drive_pid="${vpids[$variant]}" drive "exporter-$variant" "${urls[$variant]}/api/v1/status"
+      rps[$variant]+=" $(rps_of "exporter-$variant")"
+      cpus[$variant]+=" $(cpu_us_of "exporter-$variant")"
+      [[ "$variant" == bare ]] && ratios[$variant]+=" 100" || ratios[$variant]+=" $(percent "$(rps_of "exporter-$variant")" "$(rps_of exporter-bare)")"
+      printf '%-4s %-16s %10s %16s %16s %11s%%\n' "$run" "$variant" "$(rps_of "exporter-$variant")" \
+        "$(latency_of "exporter-$variant" 50%) / $(latency_of "exporter-$variant" 99%)" "$(cpu_us_of "exporter-$variant")" "${ratios[$variant]##* }"
+    done
+  done
+  echo
+  echo "exporters, median (lowest–highest) of $runs runs:"
+  for variant in bare otel prometheus-net; do
+    # shellcheck disable=SC2086
+    echo "$variant: $(spread " req/s" ${rps[$variant]}), $(spread % ${ratios[$variant]}) of bare, CPU $(spread " µs/req" ${cpus[$variant]})," \
+      "$(awk -v a="$(median ${cpus[$variant]})" -v b="$(median ${cpus[bare]})" 'BEGIN { printf "%+.1f", a - b }') µs/req over bare"
+  done
+  for variant in otel prometheus-net; do
+    curl -s --max-time 30 -o "$work/metrics-$variant.txt" "${urls[$variant]}/metrics"
+    echo "$variant: one scrape after the load: $(grep -vc -e '^#' -e '^$' "$work/metrics-$variant.txt") series, $(stat -c %s "$work/metrics-$variant.txt") bytes," \
+      "$(curl -s --max-time 30 -o /dev/null -w '%{time_total}' "${urls[$variant]}/metrics" | awk '{ printf "%.1f", $1 * 1000 }') ms"
+    stop_started "${vpids[$variant]}"
+  done
+}
+
 # --- main ------------------------------------------------------------------------------------------------------
 commands=("$@")
 [[ ${#commands[@]} == 0 ]] && commands=(status)
 [[ "${commands[*]}" == all ]] && commands=(status me todos files apps pages dashboard)
 for command in "${commands[@]}"; do
   case "$command" in
-    status | me | todos | files | apps | pages | dashboard) ;;
+    status | me | todos | files | apps | pages | dashboard | observe | exporters) ;;
     *)
-      log "unknown benchmark '$command': use status, me, todos, files, apps, pages, dashboard or all"
+      log "unknown benchmark '$command': use status, me, todos, files, apps, pages, dashboard, observe, exporters or all"
       exit 2
       ;;
   esac

@@ -200,12 +200,13 @@ run_aap() {
   wait_ready "$aap_pid" "$aap/health/ready" "$ready_tries" 0.05 aap
 }
 
+# Starts the bare baseline; any arguments go to it (e.g. --metrics=otel); its pid is in $baseline_pid, its URL in $baseline.
 run_baseline() {
   local port
   port="$(free_port)"
   (
     cd "$work/baseline"
-    exec env ASPNETCORE_ENVIRONMENT=Production dotnet Baseline.dll --urls "http://127.0.0.1:$port"
+    exec env ASPNETCORE_ENVIRONMENT=Production dotnet Baseline.dll --urls "http://127.0.0.1:$port" "$@"
   ) >>"$work/baseline.log" 2>&1 &
   baseline_pid=$!
   pids+=("$baseline_pid")
@@ -277,14 +278,21 @@ to_ms() {
   }'
 }
 
+# CPU time (user + system) a process has used so far, in clock ticks (/proc/PID/stat, fields 14 and 15).
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+clock_ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+
 # Runs wrk against a URL (any further arguments go to wrk, e.g. -H): a warm-up run, then the measured one,
-# whose output is saved as <name>.wrk.
+# whose output is saved as <name>.wrk. With $drive_pid set, the CPU ticks that process used during the measured
+# run are saved as <name>.cpu.
 drive() {
-  local name="$1" url="$2"
+  local name="$1" url="$2" ticks=""
   shift 2
   log "$name: warm-up ($warmup), then wrk -t$threads -c$connections -d$duration $url"
   timeout "$(($(seconds "$warmup") + 30))" wrk -t"$threads" -c"$connections" -d"$warmup" "$@" "$url" >/dev/null
+  [[ -n "${drive_pid:-}" ]] && ticks="$(cpu_ticks "$drive_pid")"
   timeout "$(($(seconds "$duration") + 30))" wrk -t"$threads" -c"$connections" -d"$duration" --timeout 5s --latency "$@" "$url" >"$work/$name.wrk"
+  [[ -n "$ticks" ]] && echo $(($(cpu_ticks "$drive_pid") - ticks)) >"$work/$name.cpu"
   if grep -q -e 'Non-2xx or 3xx responses' -e 'Socket errors' "$work/$name.wrk"; then
     log "$name: wrk saw failed requests, so its numbers would not measure the endpoint:"
     cat "$work/$name.wrk" >&2
@@ -293,27 +301,33 @@ drive() {
 }
 
 rps_of() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$work/$1.wrk"; }
+requests_of() { awk '/ requests in / { print $1; exit }' "$work/$1.wrk"; }
+# Microseconds of the server's CPU per request of the last measured run of <name> (drive with $drive_pid set).
+cpu_us_of() { awk -v t="$(cat "$work/$1.cpu")" -v hz="$clock_ticks" -v n="$(requests_of "$1")" 'BEGIN { printf "%.1f", t / hz * 1000000 / n }'; }
 latency_of() { to_ms "$(awk -v p="$2" '$1 == p { print $2; exit }' "$work/$1.wrk")"; }
 
 # Measures an AAP route beside the baseline's status route, $runs times, alternating, and prints one line per
 # run and the median ratio with its spread: compare LABEL TARGET_PERCENT PATH [wrk arguments].
-# The ratio's median is left in $ratio.
+# The ratio's median is left in $ratio, the ratios in $ratios_all, AAP's CPU µs per request (median) in $aap_cpu_us.
 compare() {
-  local label="$1" target="$2" path="$3" run a b ratios=()
+  local label="$1" target="$2" path="$3" run a b ratios=() cpus=()
   shift 3
   echo
   echo "$label: GET $path, wrk -t$threads -c$connections -d$duration (after a $warmup warm-up), $runs runs"
-  printf '%-4s %12s %14s %16s %18s %8s\n' run "aap req/s" "baseline req/s" "aap p50/p99 ms" "base p50/p99 ms" ratio
+  printf '%-4s %12s %14s %16s %18s %8s %14s\n' run "aap req/s" "baseline req/s" "aap p50/p99 ms" "base p50/p99 ms" ratio "aap CPU µs/req"
   for ((run = 1; run <= runs; run++)); do
-    drive aap "$aap$path" "$@"
+    drive_pid="$aap_pid" drive aap "$aap$path" "$@"
     drive baseline "$baseline/api/v1/status"
     a="$(rps_of aap)"
     b="$(rps_of baseline)"
     ratios+=("$(percent "$a" "$b")")
-    printf '%-4s %12s %14s %16s %18s %7s%%\n' "$run" "$a" "$b" "$(latency_of aap 50%) / $(latency_of aap 99%)" \
-      "$(latency_of baseline 50%) / $(latency_of baseline 99%)" "${ratios[-1]}"
+    cpus+=("$(cpu_us_of aap)")
+    printf '%-4s %12s %14s %16s %18s %7s%% %14s\n' "$run" "$a" "$b" "$(latency_of aap 50%) / $(latency_of aap 99%)" \
+      "$(latency_of baseline 50%) / $(latency_of baseline 99%)" "${ratios[-1]}" "${cpus[-1]}"
   done
   ratio="$(median "${ratios[@]}")"
+  ratios_all=("${ratios[@]}")
+  aap_cpu_us="$(median "${cpus[@]}")"
   if [[ -n "$target" ]]; then
     echo "ratio aap/baseline, median (lowest–highest): $(spread % "${ratios[@]}") (target >= $target%: $(at_least "$ratio" "$target"))"
   else

@@ -45,11 +45,16 @@ internal static class MetricsSetup
         var otel = builder.Configuration.GetSection(OpenTelemetryOptions.SectionName).Get<OpenTelemetryOptions>() ?? new OpenTelemetryOptions();
         var endpoint = Uri.TryCreate(otel.Endpoint, UriKind.Absolute, out var parsed) ? parsed : null;
         var protocol = otel.Protocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+        // Metrics:Enabled=false with no collector: no meter provider at all, so no instrument has a listener and
+        // recording a measurement costs nothing (not only no route).
+        var measure = builder.Configuration.GetValue(MetricsOptions.SectionName + ":" + nameof(MetricsOptions.Enabled), true) || endpoint is not null;
 
-        services.AddOpenTelemetry()
+        var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(otel.ServiceName, serviceVersion: typeof(MetricsSetup).Assembly.GetName().Version?.ToString(),
-                serviceInstanceId: Environment.MachineName))
-            .WithMetrics(metrics =>
+                serviceInstanceId: Environment.MachineName));
+        if (measure)
+        {
+            telemetry.WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
@@ -67,18 +72,20 @@ internal static class MetricsSetup
                 {
                     metrics.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
                 }
-            })
-            .WithTracing(tracing =>
-            {
-                // Traces are always made (the log events carry their ids); they leave the process only with an endpoint.
-                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(ScrapePath) && !context.Request.Path.StartsWithSegments("/health"))
-                    .AddSource("Npgsql");
-                if (endpoint is not null)
-                {
-                    tracing.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
-                }
             });
+        }
+
+        telemetry.WithTracing(tracing =>
+        {
+            // Traces are always made (the log events carry their ids); they leave the process only with an endpoint.
+            tracing.AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                    !context.Request.Path.StartsWithSegments(ScrapePath) && !context.Request.Path.StartsWithSegments("/health"))
+                .AddSource("Npgsql");
+            if (endpoint is not null)
+            {
+                tracing.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
+            }
+        });
         return builder;
     }
 
