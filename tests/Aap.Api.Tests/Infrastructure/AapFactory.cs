@@ -142,7 +142,12 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
     /// <summary>Stops the host so that its log files are flushed and complete.</summary>
     public async Task DisposeLoggingAsync()
     {
+        var logging = Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
         await base.DisposeAsync();
+        // The program's own RunAsync disposes the application too, on its own thread: when that began first, the
+        // dispose above returns while the log file is still being flushed. Disposing the logger factory (which owns
+        // the Serilog logger) again waits for the file sink to be closed.
+        logging.Dispose();
     }
 
     public override async ValueTask DisposeAsync()

@@ -26,6 +26,21 @@ internal sealed class LogOptions
 
     [Range(1, 1000)]
     public int RetainedFileCount { get; set; } = 14;
+
+    /// <summary>Log files older than this many days (by the date in their name) are deleted at the next roll; empty for no limit.</summary>
+    [Range(1, 3650)]
+    public int? RetainedDays { get; set; } = 30;
+
+    /// <summary>The oldest log files are deleted at start and at each roll until the folder holds at most this; empty for no limit.</summary>
+    [Range(1024, long.MaxValue)]
+    public long? RetainedTotalBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Whether request bodies are logged (masked, truncated) when <c>Aap.Api.Platform.Observability.RequestBodies</c> logs at Debug.</summary>
+    public bool RequestBodies { get; set; }
+
+    /// <summary>How much of a request body is logged at most.</summary>
+    [Range(256, 1024 * 1024)]
+    public int RequestBodyLimitBytes { get; set; } = 4096;
 }
 
 internal static class LoggingSetup
@@ -48,6 +63,7 @@ internal static class LoggingSetup
             throw new Microsoft.Extensions.Options.OptionsValidationException(LogOptions.SectionName, typeof(LogOptions), messages);
         }
 
+        builder.Services.AddSingleton(options);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<RequestIdEnricher>();
         var directory = options.FileDirectory ?? Path.Combine(DataDirectory.From(builder.Configuration).Path, "logs");
@@ -87,6 +103,8 @@ internal static class LoggingSetup
                     fileSizeLimitBytes: options.FileSizeLimitBytes,
                     rollOnFileSizeLimit: true,
                     retainedFileCountLimit: options.RetainedFileCount,
+                    retainedFileTimeLimit: options.RetainedDays is { } days ? TimeSpan.FromDays(days) : null,
+                    hooks: options.RetainedTotalBytes is { } total ? new LogFolderRetention(total) : null,
                     // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
                     // A second process on the same folder (the CLI beside the server) rolls to its own file.
                     buffered: true,
@@ -97,10 +115,12 @@ internal static class LoggingSetup
     }
 
     /// <summary>
-    /// One event per request: method, path (never the query string), status, duration, request id and, once
-    /// authentication exists, the user id. Bodies, headers, cookies and tokens are never logged.
+    /// One event per request: method, path, the query string and chosen request and response headers with their
+    /// secrets redacted (<see cref="LogRedaction"/>), status, duration, request id and, once authentication exists, the
+    /// user id. Bodies only with <c>Log:RequestBodies</c> and Debug, as separate events (<see cref="RequestBodyLogging"/>).
     /// </summary>
-    public static IApplicationBuilder UseAapRequestLogging(this IApplicationBuilder app) =>
+    public static IApplicationBuilder UseAapRequestLogging(this IApplicationBuilder app)
+    {
         app.UseSerilogRequestLogging(options =>
         {
             options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
@@ -116,6 +136,28 @@ internal static class LoggingSetup
                 {
                     diagnostics.Set("UserId", userId);
                 }
+
+                if (context.Request.QueryString.HasValue)
+                {
+                    diagnostics.Set("QueryString", LogRedaction.RedactQuery(context.Request.QueryString.Value!));
+                }
+
+                if (LogRedaction.RequestHeaders(context.Request.Headers) is { } requestHeaders)
+                {
+                    diagnostics.Set("RequestHeaders", requestHeaders);
+                }
+
+                if (LogRedaction.ResponseHeaders(context.Response.Headers) is { } responseHeaders)
+                {
+                    diagnostics.Set("ResponseHeaders", responseHeaders);
+                }
             };
         });
+        if (app.ApplicationServices.GetRequiredService<LogOptions>().RequestBodies)
+        {
+            app.UseMiddleware<RequestBodyLogging>();
+        }
+
+        return app;
+    }
 }
