@@ -1,15 +1,11 @@
 using Aap.Api.Features.Identity.Jobs;
 using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.RateLimiting;
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Threading.RateLimiting;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
