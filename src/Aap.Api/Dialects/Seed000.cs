@@ -32,13 +32,13 @@ internal static class Seed000
     public static IEndpointRouteBuilder MapSeed000(this IEndpointRouteBuilder endpoints)
     {
         var auth = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().ProducesProblem(400);
-        auth.MapPost("/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/signup/", Signup).WithName("SeedSignup").RequireRateLimiting(AuthRateLimit.Register)
             .WithSummary("Seed 000 signup: username, email and password all required; the user as a bare object.");
-        auth.MapPost("/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/token/user/", TokenForUser).WithName("SeedTokenUser").RequireRateLimiting(AuthRateLimit.Login)
             .WithSummary("Seed 000 manual token generation: tokens as cookies, {\"success\"}; any refusal is 400 `invalid credentials`.");
-        auth.MapPost("/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/token/admin/", TokenForAdmin).WithName("SeedTokenAdmin").RequireRateLimiting(AuthRateLimit.Login)
             .WithSummary("Seed 000 admin token generation: as /api/token/user/, for admins only; a user is 400 `invalid credentials`.");
-        auth.MapPost("/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/token/refresh/", TokenRefresh).WithName("SeedTokenRefresh").RequireRateLimiting(AuthRateLimit.Refresh)
             .WithSummary("Seed 000 token refresh: {\"refresh\"} or the cookie -> {\"access\", \"refresh\"}; every failure is 400 `Invalid refresh token.`");
 
         var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().RequireAuthorization().ProducesProblem(401);

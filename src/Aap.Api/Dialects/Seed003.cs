@@ -28,9 +28,9 @@ internal static class Seed003
     public static IEndpointRouteBuilder MapSeed003(this IEndpointRouteBuilder endpoints)
     {
         var auth = endpoints.MapGroup("").WithTags("Seed dialects").ProducesProblem(400);
-        auth.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/register", TaskApiRegister).WithName("SeedTaskApiRegister").RequireRateLimiting(AuthRateLimit.Register)
             .WithSummary("Seed 003 register: {\"username\", \"password\"} -> 201 {\"message\": \"User created successfully\"}.");
-        auth.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/login", TaskApiLogin).WithName("SeedTaskApiLogin").RequireRateLimiting(AuthRateLimit.Login)
             .WithSummary("Seed 003 login: {\"username\", \"password\"} -> {\"access_token\"} alone, no refresh token.");
 
         var tasks = endpoints.MapGroup("/tasks").WithTags("Seed dialects").RequireAuthorization().ProducesProblem(400).ProducesProblem(401);

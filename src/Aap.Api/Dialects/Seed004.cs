@@ -34,11 +34,11 @@ internal static class Seed004
     public static IEndpointRouteBuilder MapSeed004(this IEndpointRouteBuilder endpoints)
     {
         var seed = endpoints.MapGroup("/api").WithTags("Seed dialects").WithTrailingSlash().ProducesProblem(400);
-        seed.MapPost("/register/", Register).WithName("SeedRegister").RequireRateLimiting(AuthRateLimit.Policy)
+        seed.MapPost("/register/", Register).WithName("SeedRegister").RequireRateLimiting(AuthRateLimit.Register)
             .WithSummary("Seed 004 register: {\"email\", \"password\"} -> 201 {\"id\", \"email\"}.");
-        seed.MapPost("/login/", Login).WithName("SeedLogin").RequireRateLimiting(AuthRateLimit.Policy)
+        seed.MapPost("/login/", Login).WithName("SeedLogin").RequireRateLimiting(AuthRateLimit.Login)
             .WithSummary("Seed 004 login (seed 000's too): by email or username -> {\"access_token\", \"refresh_token\"}, also as cookies.");
-        seed.MapPost("/refresh/", Refresh).WithName("SeedRefresh").RequireRateLimiting(AuthRateLimit.Policy)
+        seed.MapPost("/refresh/", Refresh).WithName("SeedRefresh").RequireRateLimiting(AuthRateLimit.Refresh)
             .WithSummary("Seed 004 refresh: {\"refresh_token\"} or the cookie -> a new pair without the envelope; the old one is consumed.");
         seed.MapPost("/logout/", Logout).WithName("SeedLogout")
             .WithSummary("Seed 004 logout: ends the refresh token's session (body or cookie), else the bearer token's -> {\"success\"}.");

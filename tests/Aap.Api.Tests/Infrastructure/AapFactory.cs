@@ -123,6 +123,9 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("RateLimits:Anonymous:PermitLimit", "1000000"); // the rate-limit tests set their own
         builder.UseSetting("RateLimits:User:PermitLimit", "1000000");
         builder.UseSetting("RateLimits:Admin:PermitLimit", "1000000");
+        builder.UseSetting("RateLimits:Anonymous:PerHour", "0");
+        builder.UseSetting("RateLimits:User:PerHour", "0");
+        builder.UseSetting("RateLimits:Admin:PerHour", "0");
         builder.UseSetting("Auth:DevelopmentAdmin", "false"); // a test asks for it when it wants it
         foreach (var (key, value) in _settings)
         {

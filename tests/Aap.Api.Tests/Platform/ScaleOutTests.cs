@@ -326,6 +326,9 @@ public sealed class ScaleOutTests
         environment["RateLimits__Anonymous__PermitLimit"] = "1000000";
         environment["RateLimits__User__PermitLimit"] = "1000000";
         environment["RateLimits__Admin__PermitLimit"] = "1000000";
+        environment["RateLimits__Anonymous__PerHour"] = "0";
+        environment["RateLimits__User__PerHour"] = "0";
+        environment["RateLimits__Admin__PerHour"] = "0";
         environment["Log__ConsoleEnabled"] = "true";
         return environment;
     }

@@ -11,11 +11,11 @@ internal static class IdentityEndpoints
     public static IEndpointRouteBuilder MapIdentityEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var auth = endpoints.MapGroup("/api/v1/auth").WithTags("Auth").ProducesProblem(400);
-        auth.MapPost("/register", Register).WithName("Register").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/register", Register).WithName("Register").RequireRateLimiting(AuthRateLimit.Register)
             .WithSummary("Create an account (role User). Fields such as role or id in the body are ignored.");
-        auth.MapPost("/login", Login).WithName("Login").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/login", Login).WithName("Login").RequireRateLimiting(AuthRateLimit.Login)
             .WithSummary("Exchange credentials for an access token and a refresh token.").ProducesProblem(401).ProducesProblem(429);
-        auth.MapPost("/refresh", Refresh).WithName("Refresh").RequireRateLimiting(AuthRateLimit.Policy)
+        auth.MapPost("/refresh", Refresh).WithName("Refresh").RequireRateLimiting(AuthRateLimit.Refresh)
             .WithSummary("Exchange a refresh token (body or cookie) for a new pair; the old one is consumed.").ProducesProblem(401).ProducesProblem(429);
         auth.MapPost("/logout", Logout).WithName("Logout")
             .WithSummary("End this session (scope=current: the refresh token's, else the bearer token's) or every session of the user (scope=all).").ProducesProblem(401);

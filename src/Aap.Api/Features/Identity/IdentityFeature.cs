@@ -1,14 +1,11 @@
 using Aap.Api.Features.Identity.Jobs;
 using Aap.Api.Platform.Jobs;
-using System.Globalization;
+using Aap.Api.Platform.RateLimiting;
 using System.Security.Cryptography;
-using System.Threading.RateLimiting;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Settings;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -74,27 +71,13 @@ internal static partial class IdentityFeature
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
 
-        services.AddRateLimiter(limiter =>
+        // Sign-in, registration and refresh: each family a bucket of its own per client address, counted with the
+        // caller's general limit (and shared through Redis when it is configured).
+        foreach (var family in AuthRateLimit.Families)
         {
-            limiter.AddPolicy(AuthRateLimit.Policy, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = auth.RateLimitPermits,
-                    Window = TimeSpan.FromSeconds(auth.RateLimitWindowSeconds),
-                    QueueLimit = 0,
-                }));
-            limiter.OnRejected = async (rejected, cancellationToken) =>
-            {
-                var http = rejected.HttpContext;
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : auth.RateLimitWindowSeconds;
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                var problem = new ProblemDetails { Status = 429, Detail = $"Too many attempts from this address; retry in {retryAfter} s." };
-                problem.Extensions["code"] = ProblemCodes.RateLimited;
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
-            };
-        });
+            services.AddEndpointRateLimit(new EndpointRateLimit(family, auth.RateLimitPermits, auth.RateLimitWindowSeconds, "Too many attempts from this address"));
+        }
+
         builder.AddRecurringJob<PurgeRefreshTokensJob>(PurgeRefreshTokensJob.Name,
             "Daily 03:10: delete refresh tokens expired or revoked more than Jobs:Maintenance:RefreshTokenRetentionDays ago.", "0 10 3 * * ?");
         return builder;

@@ -37,6 +37,7 @@ internal static class OpenApiSetup
             .AddDocumentTransformer(KeepTrailingSlashes)
             .AddDocumentTransformer(DeclareSecurity)
             .AddDocumentTransformer(ReadingOrder.Apply)
+            .AddDocumentTransformer(RateLimitDescription.Apply)
             .AddDocumentTransformer(ApiExamples.Apply)
             .AddDocumentTransformer(MultipartFormDescription.DropBareFileSchema)
             .AddSchemaTransformer(RequiredMembers.Apply));

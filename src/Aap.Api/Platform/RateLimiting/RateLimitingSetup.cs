@@ -18,6 +18,7 @@ internal static class RateLimitingSetup
     public static IServiceCollection AddAapRateLimiting(this IServiceCollection services)
     {
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<WindowCounters>();
         services.AddSingleton<RouteRateLimiter>();
         services.AddSingleton<RateLimitMetrics>();
         services.AddRateLimiter(_ => { });
@@ -46,7 +47,9 @@ internal static class RateLimitingSetup
                 var problem = new ProblemDetails
                 {
                     Status = StatusCodes.Status429TooManyRequests,
-                    Detail = $"Too many requests under the '{policy}' rate limit; retry in {retryAfter} s.",
+                    Detail = http.Items[RouteRateLimiter.RefusalItem] is string refusal
+                        ? $"{refusal}; retry in {retryAfter} s."
+                        : $"Too many requests under the '{policy}' rate limit; retry in {retryAfter} s.",
                 };
                 problem.Extensions["code"] = ProblemCodes.RateLimited;
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });

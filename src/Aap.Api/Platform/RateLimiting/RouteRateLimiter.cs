@@ -1,72 +1,175 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Threading.RateLimiting;
 using Aap.Api.Platform.Security;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Platform.RateLimiting;
 
 /// <summary>
-/// The global limiter of ASP.NET Core's rate-limiting middleware: every request, but health and metrics, takes a permit
-/// of its caller's policy (<c>admin</c> or <c>user</c> per signed-in account, <c>anonymous</c> per client address)
-/// in a fixed window aligned on the application's clock, and its response carries the IETF <c>RateLimit-Policy</c>
-/// and <c>RateLimit</c> fields (draft-ietf-httpapi-ratelimit-headers). Counts are per node (in memory).
+/// The global limiter of ASP.NET Core's rate-limiting middleware: every request, but health and metrics, is counted
+/// in the fixed windows of its caller's policy (<c>admin</c> or <c>user</c> per signed-in account, <c>anonymous</c>
+/// per client address; each per window and, as <c>NAME-hour</c>, per clock hour), an upload route's body in the
+/// caller's <c>upload-bytes</c> budget, and a route's own stricter limits (<see cref="EndpointRateLimit"/>) per
+/// address. All of a request's windows are counted at once by <see cref="WindowCounters"/> (in Redis when
+/// configured); its response carries the IETF <c>RateLimit-Policy</c> (every window) and <c>RateLimit</c> (the
+/// request window closest to its limit, and the byte budget on uploads) fields (draft-ietf-httpapi-ratelimit-headers).
 /// </summary>
-internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, TimeProvider clock) : PartitionedRateLimiter<HttpContext>
+internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, WindowCounters counters, IEnumerable<EndpointRateLimit> endpointLimits)
+    : PartitionedRateLimiter<HttpContext>
 {
     /// <summary>The item a rejected request's policy name is kept under, for the 429 body and the metric.</summary>
     public const string PolicyItem = "aap.rate-limit.policy";
 
-    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
-    private long _lastSweepMs;
+    /// <summary>The item a rejected request's problem detail (before "retry in") is kept under, when its policy has one.</summary>
+    public const string RefusalItem = "aap.rate-limit.refusal";
+
+    public const string UploadBytesPolicy = "upload-bytes";
+
+    private readonly Dictionary<string, EndpointRateLimit> _endpointLimits = endpointLimits.ToDictionary(l => l.Name, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Endpoint, RouteLimits> _routes = new();
 
     public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
+    /// <summary>An upload route: one that declares 413 for a body too large (every multipart upload does, through <c>ReadsMultipartUpload</c>).</summary>
+    public static bool IsUpload(Endpoint endpoint) =>
+        endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Any(p => p.StatusCode == StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>The stricter limits declared on <paramref name="endpoint"/>.</summary>
+    public IReadOnlyList<EndpointRateLimit> LimitsOf(Endpoint endpoint) => Route(endpoint).Limits;
+
     public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
 
-    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => Acquire(resource, permitCount);
+    // The middleware tries the synchronous path first and, when it is refused, the asynchronous one: counting happens
+    // only there, so that a request is counted once and Redis is never waited on synchronously.
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => Lease.TryAsync;
 
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<RateLimitLease>(Acquire(resource, permitCount));
+        AcquireAsync(resource);
 
-    private Lease Acquire(HttpContext context, int permitCount)
+    private async ValueTask<RateLimitLease> AcquireAsync(HttpContext context)
     {
         var settings = options.Value;
-        if (!settings.Enabled || IsExempt(context.Request.Path))
+        if (IsExempt(context.Request.Path))
         {
             return Lease.Granted;
         }
 
-        var (name, policy, key) = PolicyOf(context, settings);
-        var window = (long)policy.WindowSeconds * 1000;
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var index = now / window;
-        var resetSeconds = (int)Math.Ceiling(((index + 1) * window - now) / 1000.0);
-        Sweep(now);
-
-        var counter = _windows.AddOrUpdate($"{name}|{key}", _ => new Window(index, policy.WindowSeconds), (_, w) => w.Index == index ? w : new Window(index, policy.WindowSeconds));
-        var used = counter.Take(permitCount, policy.PermitLimit);
-        var headers = context.Response.Headers;
-        headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"\"{name}\";q={policy.PermitLimit};w={policy.WindowSeconds}");
-        headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture, $"\"{name}\";r={Math.Max(0, policy.PermitLimit - used)};t={resetSeconds}");
-        if (used <= policy.PermitLimit)
+        var route = context.GetEndpoint() is { } endpoint ? Route(endpoint) : RouteLimits.None;
+        if (!settings.Enabled && route.Limits.Count == 0)
         {
             return Lease.Granted;
         }
 
-        context.Items[PolicyItem] = name;
-        return new Lease(false, TimeSpan.FromSeconds(resetSeconds));
+        var address = AddressKey(context.Connection.RemoteIpAddress);
+        var charges = new List<WindowCharge>(4);
+        var refusals = new List<string?>(4);
+        var bytesWindow = -1;
+        var chargedLater = false;
+        if (settings.Enabled)
+        {
+            var (name, policy, caller) = PolicyOf(context, settings, address);
+            charges.Add(new WindowCharge(name, caller, 1, policy.PermitLimit, policy.WindowSeconds));
+            refusals.Add(null);
+            if (policy.PerHour > 0)
+            {
+                charges.Add(new WindowCharge(name + "-hour", caller, 1, policy.PerHour, 3600));
+                refusals.Add(null);
+            }
+
+            if (route.IsUpload && settings.UploadBytes.Limit > 0)
+            {
+                var length = context.Request.ContentLength;
+                chargedLater = length is null;
+                bytesWindow = charges.Count;
+                charges.Add(new WindowCharge(UploadBytesPolicy, caller, Math.Max(0, length ?? 0), settings.UploadBytes.Limit, settings.UploadBytes.WindowSeconds));
+                refusals.Add(null);
+            }
+        }
+
+        foreach (var limit in route.Limits)
+        {
+            charges.Add(new WindowCharge(limit.Name, address, 1, limit.PermitLimit, limit.WindowSeconds));
+            refusals.Add(limit.Refusal);
+        }
+
+        var (admitted, counts) = await counters.TakeAsync(charges);
+        WriteHeaders(context.Response.Headers, charges, counts, bytesWindow);
+        if (admitted)
+        {
+            if (chargedLater && bytesWindow >= 0)
+            {
+                ChargeWhatWasSent(context, charges[bytesWindow]);
+            }
+
+            return Lease.Granted;
+        }
+
+        // The window that decides is the one that stays full longest: the request cannot pass before it resets.
+        var deciding = Enumerable.Range(0, charges.Count).Where(i => counts[i].Full).MaxBy(i => counts[i].ResetSeconds);
+        context.Items[PolicyItem] = charges[deciding].Policy;
+        if (refusals[deciding] is { } refusal)
+        {
+            context.Items[RefusalItem] = refusal;
+        }
+
+        return new Lease(false, TimeSpan.FromSeconds(counts[deciding].ResetSeconds));
     }
 
-    private static (string Name, RateLimitPolicyOptions Policy, string Key) PolicyOf(HttpContext context, RateLimitOptions settings)
+    private static void WriteHeaders(IHeaderDictionary headers, List<WindowCharge> charges, WindowCount[] counts, int bytesWindow)
+    {
+        var policies = new StringBuilder();
+        var closest = -1;
+        for (var i = 0; i < charges.Count; i++)
+        {
+            policies.Append(policies.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"\"{charges[i].Policy}\";q={charges[i].Limit};w={charges[i].WindowSeconds}");
+            if (i != bytesWindow && (closest < 0 || Remaining(charges[i], counts[i]) < Remaining(charges[closest], counts[closest]) ||
+                                     (Remaining(charges[i], counts[i]) == Remaining(charges[closest], counts[closest]) && counts[i].ResetSeconds > counts[closest].ResetSeconds)))
+            {
+                closest = i;
+            }
+        }
+
+        headers["RateLimit-Policy"] = policies.ToString();
+        var state = string.Create(CultureInfo.InvariantCulture, $"\"{charges[closest].Policy}\";r={Remaining(charges[closest], counts[closest])};t={counts[closest].ResetSeconds}");
+        headers["RateLimit"] = bytesWindow < 0
+            ? state
+            : string.Create(CultureInfo.InvariantCulture, $"{state}, \"{charges[bytesWindow].Policy}\";r={Remaining(charges[bytesWindow], counts[bytesWindow])};t={counts[bytesWindow].ResetSeconds}");
+    }
+
+    private static long Remaining(WindowCharge charge, WindowCount count) => Math.Max(0, charge.Limit - count.Used);
+
+    // A body without Content-Length (chunked) passes on what the budget holds and is charged what it sent, once sent.
+    private void ChargeWhatWasSent(HttpContext context, WindowCharge charge)
+    {
+        var counting = new CountingStream(context.Request.Body);
+        context.Request.Body = counting;
+        context.Response.OnCompleted(async () =>
+        {
+            if (counting.BytesRead > 0)
+            {
+                await counters.TakeAsync([charge with { Cost = counting.BytesRead, Limit = long.MaxValue }]);
+            }
+        });
+    }
+
+    private RouteLimits Route(Endpoint endpoint) => _routes.GetOrAdd(endpoint, e => new RouteLimits(
+        e.Metadata.OfType<EnableRateLimitingAttribute>().Select(a => a.PolicyName).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Select(n => _endpointLimits.GetValueOrDefault(n)).OfType<EndpointRateLimit>().ToList(),
+        IsUpload(e)));
+
+    private static (string Name, RateLimitPolicyOptions Policy, string Caller) PolicyOf(HttpContext context, RateLimitOptions settings, string address)
     {
         if (context.User.FindFirst(Caller.SubjectClaim)?.Value is { Length: > 0 } subject)
         {
             return context.User.IsInRole(Roles.Admin) ? ("admin", settings.Admin, subject) : ("user", settings.User, subject);
         }
 
-        return ("anonymous", settings.Anonymous, AddressKey(context.Connection.RemoteIpAddress));
+        return ("anonymous", settings.Anonymous, address);
     }
 
     /// <summary>An IPv6 client is one /64 (one host can hold a whole /64); an IPv4 client is its address.</summary>
@@ -92,50 +195,54 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, TimeP
         return address.ToString();
     }
 
-    // Counters of windows that are over are dropped now and then, so the table holds the current callers only.
-    private void Sweep(long now)
+    private sealed record RouteLimits(IReadOnlyList<EndpointRateLimit> Limits, bool IsUpload)
     {
-        var last = Interlocked.Read(ref _lastSweepMs);
-        if (now - last < 60_000 || Interlocked.CompareExchange(ref _lastSweepMs, now, last) != last)
-        {
-            return;
-        }
-
-        foreach (var (key, window) in _windows)
-        {
-            if ((window.Index + 1) * window.Seconds * 1000L < now)
-            {
-                _windows.TryRemove(new KeyValuePair<string, Window>(key, window));
-            }
-        }
+        public static readonly RouteLimits None = new([], false);
     }
 
-    private sealed class Window(long index, int seconds)
+    private sealed class CountingStream(Stream inner) : Stream
     {
-        private int _used;
+        public long BytesRead { get; private set; }
 
-        public long Index { get; } = index;
+        public override bool CanRead => inner.CanRead;
 
-        public int Seconds { get; } = seconds;
+        public override bool CanSeek => false;
 
-        /// <summary>Counts the permits and returns how many this window has handed out, this request's included.</summary>
-        public int Take(int permits, int limit)
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Counted(int read)
         {
-            // Refused requests are not counted beyond limit + 1, so the count cannot overflow under a flood.
-            int current, next;
-            do
-            {
-                current = Volatile.Read(ref _used);
-                next = current > limit ? current : current + permits;
-            }
-            while (Interlocked.CompareExchange(ref _used, next, current) != current);
-            return current > limit ? current : next;
+            BytesRead += read;
+            return read;
         }
     }
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
     {
         public static readonly Lease Granted = new(true, null);
+
+        /// <summary>Refuses the synchronous attempt without counting, so that the middleware asks asynchronously.</summary>
+        public static readonly Lease TryAsync = new(false, null);
 
         public override bool IsAcquired => acquired;
 

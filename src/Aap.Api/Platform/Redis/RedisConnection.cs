@@ -19,7 +19,7 @@ internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly Counter<long> _failures;
     private ConnectionMultiplexer? _multiplexer;
-    private long _lastWarningMs = long.MinValue;
+    private long _lastWarningMs = long.MinValue / 2; // far enough back that the first failure warns, without overflowing the subtraction
 
     public RedisConnection(IOptions<RedisOptions> options, ILogger<RedisConnection> logger, TimeProvider clock, IMeterFactory meters)
     {

@@ -136,7 +136,7 @@ public sealed class RateLimitTests
 
         statuses.ShouldBe([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests]);
         var problem = await Problem.ReadAsync(last!, HttpStatusCode.TooManyRequests, "rate_limited");
-        problem.GetProperty("policy").GetString().ShouldBe("auth");
+        problem.GetProperty("policy").GetString().ShouldBe("auth-login");
         problem.GetProperty("detail").GetString()!.ShouldStartWith("Too many attempts from this address");
         last!.Headers.Contains("Retry-After").ShouldBeTrue();
         Header(last, "RateLimit-Policy").ShouldStartWith("\"anonymous\""); // the route is under the address's general limit too
@@ -144,7 +144,7 @@ public sealed class RateLimitTests
         status.StatusCode.ShouldBe(HttpStatusCode.OK, "other routes are not under the sign-in limit");
         last.Dispose();
         var scrape = await MetricsTests.ScrapeAsync(host);
-        scrape.Sum("aap_rate_limit_rejections_total", ("policy", "auth")).ShouldBe(1);
+        scrape.Sum("aap_rate_limit_rejections_total", ("policy", "auth-login")).ShouldBe(1);
     }
 
     [Theory]
