@@ -109,9 +109,30 @@ internal sealed partial class RewardsService(
             await files.DiscardAsync(file.Id, CancellationToken.None);
             return AlreadyCompleted();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The completion was refused (the database went away, say) after its proof was stored: take the proof
+            // back, so that a refused completion leaves no stray screenshot. If the database is still down, the
+            // file stays whole (row and object), an ordinary file of the user's, never an object without its row.
+            db.ChangeTracker.Clear();
+            await TryDiscardAsync(file.Id);
+            throw;
+        }
 
         LogCompleted(userId, appId, completion.Status, completion.Flagged);
         return CompletionResponse.From(completion);
+    }
+
+    private async Task TryDiscardAsync(long fileId)
+    {
+        try
+        {
+            await files.DiscardAsync(fileId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogProofKept(ex, fileId);
+        }
     }
 
     /// <summary>Approves a pending completion and credits its points, once: approving again changes nothing.</summary>
@@ -353,6 +374,9 @@ internal sealed partial class RewardsService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} completed app {AppId}: {Status}, flagged {Flagged}")]
     private partial void LogCompleted(long userId, long appId, CompletionStatus status, bool flagged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The proof of a refused completion (file {FileId}) could not be discarded; it stays as an ordinary file")]
+    private partial void LogProofKept(Exception exception, long fileId);
 }
 
 /// <summary>What the audit log keeps of a completion (not the screenshot).</summary>
