@@ -75,6 +75,10 @@ internal sealed class LocalFileStore(string root) : IFileStore
         {
             File.Delete(PathOf(key));
         }
+        catch (DirectoryNotFoundException)
+        {
+            // Its folder is gone, and the object with it.
+        }
         catch (Exception ex) when (StorageUnavailableException.FromLocal(ex) is { } outage)
         {
             throw outage;
@@ -237,7 +241,7 @@ internal sealed class StorageUnavailableException(string message, Exception inne
     /// <summary>Rethrows an outage of the local disk as <see cref="StorageUnavailableException"/>; anything else unchanged.</summary>
     public static StorageUnavailableException? FromLocal(Exception exception) => exception switch
     {
-        FileNotFoundException or DirectoryNotFoundException => null,
+        FileNotFoundException => null,
         IOException io when IsDiskFull(io) => new("The file storage disk is full.", io, full: true),
         IOException or UnauthorizedAccessException => new("The file storage disk failed.", exception),
         _ => null,
