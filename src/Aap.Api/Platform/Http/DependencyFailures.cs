@@ -1,6 +1,8 @@
 using Aap.Api.Platform.Observability;
+using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Aap.Api.Platform.Http;
@@ -62,9 +64,10 @@ internal static class DependencyFailures
         }
 
         context.RequestServices.GetService<DependencyMetrics>()?.Failed(failure.Dependency);
-        if (failure.Dependency == Database)
+        // This application's pool only (not every pool in the process): idle connections closed now, busy ones when returned.
+        if (failure.Dependency == Database && context.RequestServices.GetService<AppDbContext>()?.Database.GetDbConnection() is NpgsqlConnection connection)
         {
-            NpgsqlConnection.ClearAllPools();
+            NpgsqlConnection.ClearPool(connection);
         }
     }
 

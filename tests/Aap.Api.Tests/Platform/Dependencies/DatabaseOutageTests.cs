@@ -3,8 +3,11 @@ using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Features.Todos;
 using Aap.Api.Platform.Persistence;
+using System.Data.Common;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aap.Api.Tests.Platform.Dependencies;
 
@@ -35,6 +38,8 @@ public sealed class DatabaseOutageTests
 
         (await (await user.GetAsync("/api/v1/me", Ct)).ShouldBeUnavailableAsync("database_unavailable", "database")).GetProperty("detail").GetString()!.ShouldContain("database");
         await (await user.GetAsync("/api/v1/todos", Ct)).ShouldBeUnavailableAsync("database_unavailable", "database");
+        // A seed dialect's route, through the same exception handling.
+        await (await user.GetAsync("/api/me/", Ct)).ShouldBeUnavailableAsync("database_unavailable", "database");
         await (await user.CreateTodoAsync("Written during the outage")).ShouldBeUnavailableAsync("database_unavailable", "database");
         await (await user.CompleteAsync(appId, Images.Screenshot())).ShouldBeUnavailableAsync("database_unavailable", "database");
         await (await user.UploadAsync(Images.Screenshot())).ShouldBeUnavailableAsync("database_unavailable", "database");
@@ -48,7 +53,7 @@ public sealed class DatabaseOutageTests
             html.ShouldContain("Temporarily unavailable");
         }
 
-        (await host.FailuresAsync("database") - before).ShouldBe(6);
+        (await host.FailuresAsync("database") - before).ShouldBe(7);
         // Nothing stored for the refused completion and upload: no object without its row.
         (Directory.Exists(files) ? Directory.EnumerateFiles(files, "*", SearchOption.AllDirectories).ToList() : []).ShouldBeEmpty();
 
@@ -89,5 +94,69 @@ public sealed class DatabaseOutageTests
         (await host.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct))).ShouldBe(1);
         (await host.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct))).ShouldBe(2);
         Directory.EnumerateFiles(files, "*", SearchOption.AllDirectories).Count(f => !f.Contains(".thumb.", StringComparison.Ordinal)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_completion_whose_database_goes_away_after_its_proof_is_stored_leaves_only_a_deleted_proof_that_the_purge_removes()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(Ct);
+        var stop = new StopBefore("INSERT INTO app_completions", () => postgres.StopAsync(CancellationToken.None));
+        await using var host = new OutageFactory(DatabaseProvider.Postgres);
+        host.With("ConnectionStrings:Default", postgres.ConnectionString);
+        host.WithServices(services => services.AddSingleton<IInterceptor>(stop));
+        await host.InitializeAsync();
+        var appId = await host.AddAppAsync(points: 10);
+        using var user = await host.ClientForAsync(await host.RegisterAsync());
+        var files = Path.Combine(host.DataDirectory, "files");
+
+        // The proof is stored (object and row), then PostgreSQL stops just before the completion is written.
+        await (await user.CompleteAsync(appId, Images.Screenshot())).ShouldBeUnavailableAsync("database_unavailable", "database");
+        stop.Fired.ShouldBeTrue();
+
+        await postgres.StartAgainAsync(Ct);
+        using (var mine = await Outages.UntilAsync(() => user.GetAsync("/api/v1/files", Ct), HttpStatusCode.OK))
+        {
+            // The proof of a completion that never was is not one of the user's files.
+            (await mine.JsonAsync()).GetProperty("data").GetArrayLength().ShouldBe(0);
+        }
+
+        (await host.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct))).ShouldBe(0);
+        (await host.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(f => f.DeletedAt == null, Ct))).ShouldBe(0);
+
+        var held = await host.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().Select(f => f.Key).SingleAsync(Ct));
+        File.Exists(Path.Combine(files, held)).ShouldBeTrue();
+
+        // The same completion goes through now.
+        using (var completion = await user.CompleteAsync(appId, Images.Screenshot()))
+        {
+            completion.StatusCode.ShouldBe(HttpStatusCode.Created, await completion.Content.ReadAsStringAsync(Ct));
+        }
+
+        // The purge of deleted files (Jobs:Maintenance:DeletedFileRetentionDays, 7) removes the held proof, object and
+        // row, and keeps the proof of the completion that was made.
+        host.Clock.Advance(TimeSpan.FromDays(8));
+        (await host.ServiceAsync<FileService, FilePurge>(service => service.PurgeAsync(TimeSpan.FromDays(7), Ct))).Purged.ShouldBe(1);
+        (await host.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().Select(f => f.Key).ToListAsync(Ct))).ShouldHaveSingleItem().ShouldNotBe(held);
+        File.Exists(Path.Combine(files, held)).ShouldBeFalse();
+        (await host.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct))).ShouldBe(1);
+    }
+
+    /// <summary>Runs <paramref name="stop"/> once, just before the first command whose text contains <paramref name="text"/> is sent.</summary>
+    private sealed class StopBefore(string text, Func<Task> stop) : DbCommandInterceptor
+    {
+        private int _fired;
+
+        public bool Fired => _fired == 1;
+
+        public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains(text, StringComparison.Ordinal) && Interlocked.Exchange(ref _fired, 1) == 0)
+            {
+                await stop();
+            }
+
+            return result;
+        }
     }
 }
