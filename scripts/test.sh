@@ -229,6 +229,14 @@ if [[ -z "${AAP_TEST_POSTGRES:-}" ]]; then
     log "no PostgreSQL: its tests will fail with a message saying so"
   fi
 fi
+# The dependency-outage tests stop and start PostgreSQL clusters of their own: the binaries, and the OS user to run
+# them as (initdb refuses root).
+if [[ -z "${AAP_TEST_PG_BIN:-}" ]]; then
+  export AAP_TEST_PG_BIN="$(find_pg_bin)"
+  if is_root && id -u postgres >/dev/null 2>&1; then
+    export AAP_TEST_PG_USER=postgres
+  fi
+fi
 if [[ -z "${AAP_TEST_S3:-}" ]]; then
   if start_s3; then
     required_servers=1

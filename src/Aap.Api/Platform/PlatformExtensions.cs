@@ -63,6 +63,7 @@ internal static class PlatformExtensions
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<DependencyMetrics>();
         services.AddValidation();
         services.AddScoped<IdempotencyStore>();
 

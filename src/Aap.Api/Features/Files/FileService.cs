@@ -48,9 +48,14 @@ internal sealed partial class FileService(
     }
 
     /// <summary>Checks and stores an uploaded file for <paramref name="ownerId"/>; the failure names the field to blame (<c>file</c> or <c>category</c>).</summary>
-    public async Task<Result<StoredFileInfo>> UploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
+    /// <param name="held">
+    /// Stored as deleted until the caller's own write <see cref="KeepAsync">keeps</see> it in its transaction: if that
+    /// write never commits (the database went away in between), the purge removes the file, object and row, instead
+    /// of it staying behind as a file nobody sent on its own.
+    /// </param>
+    public async Task<Result<StoredFileInfo>> UploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken, bool held = false)
     {
-        var uploaded = await TryUploadAsync(ownerId, upload, category, cancellationToken);
+        var uploaded = await TryUploadAsync(ownerId, upload, category, held, cancellationToken);
         if (uploaded.Succeeded)
         {
             metrics.Stored(uploaded.Value.Category, uploaded.Value.Size);
@@ -63,7 +68,7 @@ internal sealed partial class FileService(
         return uploaded;
     }
 
-    private async Task<Result<StoredFileInfo>> TryUploadAsync(long ownerId, IFormFile? upload, string? category, CancellationToken cancellationToken)
+    private async Task<Result<StoredFileInfo>> TryUploadAsync(long ownerId, IFormFile? upload, string? category, bool held, CancellationToken cancellationToken)
     {
         var storage = options.Value;
         category = string.IsNullOrWhiteSpace(category) ? DefaultCategory : category.Trim();
@@ -99,11 +104,10 @@ internal sealed partial class FileService(
             }
 
             var (type, sha256, size) = spooled.Value;
-            var stored = await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken);
-            if (ThumbnailStatus.For(stored.ContentType) is not null)
+            var stored = await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken, held);
+            if (!held)
             {
-                // The thumbnail is made after the request, by the queued job (which also sweeps anything it missed).
-                await jobs.EnqueueAsync(Jobs.ThumbnailJob.Name, cancellationToken);
+                await QueueThumbnailAsync(stored, cancellationToken);
             }
 
             return stored;
@@ -132,6 +136,24 @@ internal sealed partial class FileService(
         finally
         {
             File.Delete(spool);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a file uploaded <c>held</c>: call it inside the transaction of the write that refers to it, so that both
+    /// commit or neither does; then <see cref="QueueThumbnailAsync"/> after the commit.
+    /// </summary>
+    public Task KeepAsync(long fileId, CancellationToken cancellationToken) =>
+        db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == fileId)
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, (DateTime?)null), cancellationToken);
+
+    /// <summary>Queues the making of the file's thumbnail, if its type gets one.</summary>
+    public async Task QueueThumbnailAsync(StoredFileInfo file, CancellationToken cancellationToken)
+    {
+        if (ThumbnailStatus.For(file.ContentType) is not null)
+        {
+            // The thumbnail is made after the request, by the queued job (which also sweeps anything it missed).
+            await jobs.EnqueueAsync(Jobs.ThumbnailJob.Name, cancellationToken);
         }
     }
 
@@ -164,7 +186,8 @@ internal sealed partial class FileService(
 
     /// <summary>The object first, then its row; a row that cannot be written takes the object with it.</summary>
     private async Task<StoredFileInfo> PutAsync(
-        long ownerId, string spool, string contentType, string extension, string sha256, long size, string name, string category, DateTime storedAt, CancellationToken cancellationToken)
+        long ownerId, string spool, string contentType, string extension, string sha256, long size, string name, string category, DateTime storedAt, CancellationToken cancellationToken,
+        bool held = false)
     {
         var key = string.Create(CultureInfo.InvariantCulture, $"{category}/{storedAt:yyyy}/{storedAt:MM}/{Guid.NewGuid():N}{extension}");
         await store.PutAsync(key, spool, contentType, cancellationToken);
@@ -179,6 +202,7 @@ internal sealed partial class FileService(
             OriginalName = name,
             Category = category,
             ThumbnailStatus = ThumbnailStatus.For(contentType),
+            DeletedAt = held ? clock.GetUtcNow().UtcDateTime : null,
         };
         try
         {

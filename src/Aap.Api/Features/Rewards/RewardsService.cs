@@ -58,7 +58,8 @@ internal sealed partial class RewardsService(
             return Failure.Of(400, ProblemCodes.ValidationFailed, "Send the screenshot as multipart/form-data in a field named 'screenshot'.", "screenshot");
         }
 
-        var upload = await files.UploadAsync(userId, screenshot, ScreenshotCategory, cancellationToken);
+        // Held until the completion commits: a completion that never does leaves a proof the purge removes.
+        var upload = await files.UploadAsync(userId, screenshot, ScreenshotCategory, cancellationToken, held: true);
         if (!upload.Succeeded)
         {
             return upload.Failure.For("screenshot");
@@ -95,6 +96,7 @@ internal sealed partial class RewardsService(
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             db.Set<AppCompletion>().Add(completion);
             await db.SaveChangesAsync(cancellationToken);
+            await files.KeepAsync(file.Id, cancellationToken);
             if (!requireReview)
             {
                 await CreditAsync(userId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
@@ -109,9 +111,31 @@ internal sealed partial class RewardsService(
             await files.DiscardAsync(file.Id, CancellationToken.None);
             return AlreadyCompleted();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The completion was refused (the database went away, say) after its proof was stored: take the proof
+            // back at once if the database lets us; if not, the proof stays held (deleted, hidden) and the purge of
+            // deleted files removes its object and row later.
+            db.ChangeTracker.Clear();
+            await TryDiscardAsync(file.Id);
+            throw;
+        }
 
+        await files.QueueThumbnailAsync(file, cancellationToken);
         LogCompleted(userId, appId, completion.Status, completion.Flagged);
         return CompletionResponse.From(completion);
+    }
+
+    private async Task TryDiscardAsync(long fileId)
+    {
+        try
+        {
+            await files.DiscardAsync(fileId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogProofKept(ex, fileId);
+        }
     }
 
     /// <summary>Approves a pending completion and credits its points, once: approving again changes nothing.</summary>
@@ -353,6 +377,9 @@ internal sealed partial class RewardsService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} completed app {AppId}: {Status}, flagged {Flagged}")]
     private partial void LogCompleted(long userId, long appId, CompletionStatus status, bool flagged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The proof of a refused completion (file {FileId}) could not be discarded now; it stays deleted until the purge removes it")]
+    private partial void LogProofKept(Exception exception, long fileId);
 }
 
 /// <summary>What the audit log keeps of a completion (not the screenshot).</summary>

@@ -24,6 +24,9 @@ internal static class ProblemCodes
     public const string RateLimited = "rate_limited";
     public const string InternalError = "internal_error";
     public const string ServiceUnavailable = "service_unavailable";
+    public const string DatabaseUnavailable = "database_unavailable";
+    public const string StorageUnavailable = "storage_unavailable";
+    public const string InsufficientStorage = "insufficient_storage";
 
     public static string ForStatus(int status) => status switch
     {
@@ -40,6 +43,7 @@ internal static class ProblemCodes
         422 => ValidationFailed,
         429 => RateLimited,
         503 => ServiceUnavailable,
+        507 => InsufficientStorage,
         >= 500 => InternalError,
         _ => BadRequest,
     };
@@ -122,12 +126,23 @@ internal static partial class Problems
 /// <summary>
 /// Turns what escapes a handler into a problem response: bad requests that the framework raises while binding
 /// (malformed JSON, wrong types, oversized or unsupported bodies) keep their 4xx status and say what is wrong;
-/// anything else is a 500 with no internals, logged in full with the request id.
+/// a dependency that is down is a 503 naming it (<see cref="DependencyFailures"/>); anything else is a 500 with no
+/// internals, logged in full with the request id.
 /// </summary>
 internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (DependencyFailures.Classify(exception) is { } outage)
+        {
+            LogDependencyDown(outage.Dependency, context.Request.Method, context.Request.Path, context.TraceIdentifier, exception.GetBaseException().Message);
+            DependencyFailures.Refuse(context, outage);
+            var refusal = new ProblemDetails { Status = outage.Status, Detail = outage.Detail };
+            refusal.Extensions["code"] = outage.Code;
+            refusal.Extensions["dependency"] = outage.Dependency;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = refusal, Exception = exception });
+        }
+
         var (status, code, detail, errors) = exception is BadHttpRequestException { InnerException: JsonException } &&
             await JsonBodyErrors.DescribeAsync(context, cancellationToken) is { } fields
             ? (400, ProblemCodes.InvalidJson, JsonBodyErrors.Detail(fields), fields)
@@ -212,6 +227,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (request {RequestId})")]
     private partial void LogUnhandled(Exception exception, string method, PathString path, string requestId);
+
+    // A warning without the stack: an outage is not a bug, and it can repeat for every request until the server is back.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Dependency} is unavailable: {Method} {Path} refused (request {RequestId}): {Reason}")]
+    private partial void LogDependencyDown(string dependency, string method, PathString path, string requestId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bad request {Status} for {Method} {Path}: {Detail}")]
     private partial void LogBadRequest(int status, string method, PathString path, string detail);

@@ -31,8 +31,18 @@ internal sealed class LocalFileStore(string root) : IFileStore
     public Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        File.Copy(sourcePath, target, overwrite: false);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(sourcePath, target, overwrite: false);
+        }
+        catch (Exception ex) when (StorageUnavailableException.FromLocal(ex) is { } outage)
+        {
+            // A copy that failed half-way (a full disk) leaves no partial object behind.
+            TryDelete(target);
+            throw outage;
+        }
+
         return Task.CompletedTask;
     }
 
@@ -44,14 +54,52 @@ internal sealed class LocalFileStore(string root) : IFileStore
             return Task.FromResult<StoredObject?>(null);
         }
 
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true);
-        return Task.FromResult<StoredObject?>(new StoredObject(stream, stream.Length));
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: true);
+            return Task.FromResult<StoredObject?>(new StoredObject(stream, stream.Length));
+        }
+        catch (FileNotFoundException)
+        {
+            return Task.FromResult<StoredObject?>(null);
+        }
+        catch (Exception ex) when (StorageUnavailableException.FromLocal(ex) is { } outage)
+        {
+            throw outage;
+        }
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its folder is gone, and the object with it.
+        }
+        catch (Exception ex) when (StorageUnavailableException.FromLocal(ex) is { } outage)
+        {
+            throw outage;
+        }
+
         return Task.CompletedTask;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // The disk that failed the copy may fail this too; the object was never recorded.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     // Local links are signed and served by AAP itself (see FileLinks).
@@ -122,7 +170,14 @@ internal sealed class S3FileStore(IAmazonS3 s3, IOptions<StorageOptions> options
             request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
         }
 
-        await s3.PutObjectAsync(request, cancellationToken);
+        try
+        {
+            await s3.PutObjectAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (StorageUnavailableException.FromS3(ex, cancellationToken) is { } outage)
+        {
+            throw outage;
+        }
     }
 
     public async Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken)
@@ -136,10 +191,23 @@ internal sealed class S3FileStore(IAmazonS3 s3, IOptions<StorageOptions> options
         {
             return null;
         }
+        catch (Exception ex) when (StorageUnavailableException.FromS3(ex, cancellationToken) is { } outage)
+        {
+            throw outage;
+        }
     }
 
-    public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        s3.DeleteObjectAsync(S3.Bucket, key, cancellationToken);
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.DeleteObjectAsync(S3.Bucket, key, cancellationToken);
+        }
+        catch (Exception ex) when (StorageUnavailableException.FromS3(ex, cancellationToken) is { } outage)
+        {
+            throw outage;
+        }
+    }
 
     public async Task<Uri?> PresignAsync(string key, string contentType, string fileName, DateTime expiresAt, CancellationToken cancellationToken)
     {
@@ -158,4 +226,51 @@ internal sealed class S3FileStore(IAmazonS3 s3, IOptions<StorageOptions> options
         });
         return new Uri(url);
     }
+}
+
+/// <summary>
+/// The file store could not be reached or could not write (the S3 server refused the connection or answered 5xx,
+/// the local disk failed): the request is answered 503 <c>storage_unavailable</c>, or 507 <c>insufficient_storage</c>
+/// when the disk is full, never 500 (see <c>DependencyFailures</c>).
+/// </summary>
+internal sealed class StorageUnavailableException(string message, Exception inner, bool full = false) : Exception(message, inner)
+{
+    /// <summary>The disk (or the store) has no space left: a 507, which waiting will not cure.</summary>
+    public bool Full { get; } = full;
+
+    /// <summary>Rethrows an outage of the local disk as <see cref="StorageUnavailableException"/>; anything else unchanged.</summary>
+    public static StorageUnavailableException? FromLocal(Exception exception) => exception switch
+    {
+        FileNotFoundException => null,
+        IOException io when IsDiskFull(io) => new("The file storage disk is full.", io, full: true),
+        IOException or UnauthorizedAccessException => new("The file storage disk failed.", exception),
+        _ => null,
+    };
+
+    /// <summary>Connection failures, timeouts and 5xx answers (503 SlowDown included) of an S3-compatible server.</summary>
+    public static StorageUnavailableException? FromS3(Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        if (exception is Amazon.Runtime.AmazonServiceException { StatusCode: >= System.Net.HttpStatusCode.InternalServerError } service)
+        {
+            return new($"The object store answered {(int)service.StatusCode} {service.ErrorCode}.", exception);
+        }
+
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is System.Net.Http.HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException or OperationCanceledException)
+            {
+                return new("The object store could not be reached.", exception);
+            }
+        }
+
+        return null;
+    }
+
+    // ENOSPC (28) and EDQUOT (122) on Unix; ERROR_DISK_FULL (0x70) and ERROR_HANDLE_DISK_FULL (0x27) on Windows.
+    private static bool IsDiskFull(IOException io) => io.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
 }

@@ -5,7 +5,8 @@ namespace Aap.Api.Web.Pages;
 
 /// <summary>
 /// The HTML error page of page requests (<c>/error/{status}</c>), reached through the status-code pages: a form posted
-/// without its antiforgery token (400), a missing page (404), a role that does not allow it (403), a failure (500).
+/// without its antiforgery token (400), a missing page (404), a role that does not allow it (403), a failure (500), a
+/// dependency that is down (503).
 /// </summary>
 /// <remarks>A refused form post is re-executed here as a POST: this page must not ask for the token itself.</remarks>
 [IgnoreAntiforgeryToken]
@@ -26,6 +27,8 @@ internal sealed class ErrorModel : PageModel
         404 => ("Page not found", "There is no page at this address."),
         405 => ("Not allowed", "This page does not accept that kind of request."),
         429 => ("Too many requests", "Wait a moment and try again."),
+        503 => ("Temporarily unavailable", "A service this site depends on is down for a moment, and nothing was changed. Try again in a few seconds."),
+        507 => ("Storage is full", "The site has run out of storage space, and nothing was changed. Try again later."),
         _ => ("Something went wrong", "The server could not answer this request. Try again in a moment."),
     };
 

@@ -63,7 +63,7 @@ public sealed class PrometheusTests
         var folder = Path.Combine(RepositoryRoot(), "deploy", "prometheus");
 
         (await PromtoolAsync(folder, "check", "config", "--syntax-only", "prometheus.yml")).ShouldContain("SUCCESS");
-        (await PromtoolAsync(folder, "check", "rules", "alerts.yml")).ShouldContain("SUCCESS: 8 rules found");
+        (await PromtoolAsync(folder, "check", "rules", "alerts.yml")).ShouldContain("SUCCESS: 9 rules found");
         (await PromtoolAsync(folder, "test", "rules", "alerts.test.yml")).ShouldContain("SUCCESS");
     }
 
