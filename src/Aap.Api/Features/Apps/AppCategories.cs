@@ -103,7 +103,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
             new CategoryAuditSnapshot(found.Slug, found.Name), null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        cache.Evict();
+        await cache.EvictAsync();
         return null;
     }
 
@@ -133,7 +133,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
             await transaction.CommitAsync(cancellationToken);
         }
 
-        cache.Evict();
+        await cache.EvictAsync();
         var apps = await db.Set<App>().CountAsync(a => a.CategoryId == category.Id && a.IsActive, cancellationToken);
         return new CategoryResponse(category.Slug, category.Name, apps);
     }
