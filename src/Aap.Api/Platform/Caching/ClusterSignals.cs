@@ -88,8 +88,9 @@ internal sealed partial class ClusterSignals : IDatabaseChannel, IHostedService,
     /// <summary>
     /// Runs this node's handlers of <paramref name="topic"/> now, then announces it to the other nodes. Never throws for
     /// a transport that is down: the write it follows has committed; a node that cannot hear falls back on its own.
+    /// <paramref name="overDatabase"/> false: over Redis only, for a change the database announces by itself (a trigger).
     /// </summary>
-    public async Task PublishAsync(string topic, string payload = Everything)
+    public async Task PublishAsync(string topic, string payload = Everything, bool overDatabase = true)
     {
         await DeliverAsync(topic, payload);
         var message = $"{_node} {topic} {payload}";
@@ -113,7 +114,7 @@ internal sealed partial class ClusterSignals : IDatabaseChannel, IHostedService,
             }
         }
 
-        if (OnPostgres)
+        if (OnPostgres && overDatabase)
         {
             try
             {
