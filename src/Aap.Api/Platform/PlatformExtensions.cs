@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aap.Api.Platform.Audit;
+using Aap.Api.Platform.Caching;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Jobs.Maintenance;
@@ -70,6 +71,8 @@ internal static class PlatformExtensions
         services.AddOptions<SecurityHeadersOptions>().BindConfiguration(SecurityHeadersOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddAapCors();
         services.AddAapRedis(builder.Configuration);
+        services.AddClusterSignals();
+        services.AddSharedOutputCache(builder.Configuration);
         services.AddAapRateLimiting();
         services.AddAapOpenApi();
         services.AddRuntimeSettings();

@@ -23,7 +23,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
     /// <summary>
     /// Every category by slug, with the number of active apps filed under it. Read through the catalog cache (every
     /// page of <c>/apps</c> shows the list): a write to a category or an app on this node evicts it at once, another
-    /// node's write shows within <see cref="AppsCatalogCache.Lifetime"/>, as for the catalog's pages.
+    /// node's write within a second (<see cref="AppsCatalogCache"/>), as for the catalog's pages.
     /// </summary>
     public async Task<List<CategoryResponse>> ListAsync(CancellationToken cancellationToken)
     {
@@ -103,7 +103,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
             new CategoryAuditSnapshot(found.Slug, found.Name), null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        cache.Evict();
+        await cache.EvictAsync();
         return null;
     }
 
@@ -133,7 +133,7 @@ internal sealed partial class AppCategories(AppDbContext db, AppsCatalogCache ca
             await transaction.CommitAsync(cancellationToken);
         }
 
-        cache.Evict();
+        await cache.EvictAsync();
         var apps = await db.Set<App>().CountAsync(a => a.CategoryId == category.Id && a.IsActive, cancellationToken);
         return new CategoryResponse(category.Slug, category.Name, apps);
     }

@@ -88,7 +88,7 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
         await audit.RecordAsync("app.deleted", "app", Key(id), before, before with { UpdatedAt = now, DeletedAt = now }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        cache.Evict();
+        await cache.EvictAsync();
         return null;
     }
 
@@ -256,7 +256,7 @@ internal sealed class AppsAdmin(AppDbContext db, AppsCatalogCache cache, TimePro
             await transaction.CommitAsync(cancellationToken);
         }
 
-        cache.Evict();
+        await cache.EvictAsync();
         return after;
     }
 

@@ -20,12 +20,16 @@ internal static class AppsEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesValidationProblem();
 
+        // Anonymous answers are the same for everyone: they are kept in the output cache (tag catalog).
+        var output = endpoints.ServiceProvider.GetRequiredService<AppsCatalogCache>().OutputPolicy;
         apps.MapGet("/", ListApps)
+            .WithMetadata(output)
             .WithName("ListApps")
             .WithSummary("The catalog of active apps, paged.")
             .WithDescription("Filters: `q` (name or description, case-insensitive), `category` (slug), `completed` (true or false, for the logged-in caller). " +
                              "`sort`: name, points or created_at, `-` prefix for descending, several keys separated by commas (default -created_at).");
         apps.MapGet("/{id}", GetApp)
+            .WithMetadata(output)
             .WithName("GetApp")
             .WithSummary("One active app. Carries an ETag; If-None-Match answers 304.")
             .ProducesProblem(StatusCodes.Status404NotFound);

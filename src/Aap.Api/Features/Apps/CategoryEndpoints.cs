@@ -13,6 +13,7 @@ internal static class CategoryEndpoints
     public static IEndpointRouteBuilder MapCategoryEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/categories", ListCategories).WithName("ListCategories").WithTags("Apps")
+            .WithMetadata(endpoints.ServiceProvider.GetRequiredService<AppsCatalogCache>().OutputPolicy)
             .WithSummary("Every category (slug, name, number of active apps), by slug; the slug is what apps' category field and filter take.");
 
         var admin = endpoints.MapGroup("/api/v1/categories").WithTags("Apps").RequireAuthorization(Policies.Admin)

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform;
+using Aap.Api.Platform.Caching;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
@@ -19,6 +20,10 @@ namespace Aap.Api.Features.Identity;
 /// <item>on PostgreSQL, where several nodes share the database, a trigger announces every committed change of a
 /// user row with <c>NOTIFY</c>, and every node evicts it (<see cref="ProfileChanges"/>); a node that is not
 /// listening does not use the cache.</item>
+/// <item>with Redis configured, the ids a node's saves changed also travel over Redis pub/sub
+/// (<see cref="ClusterSignals"/>, topic <see cref="SignalTopic"/>), whatever the database: the trigger stays the path
+/// that every change takes (bulk updates, other programs), Redis the one that also reaches nodes sharing no
+/// PostgreSQL notifications.</item>
 /// </list>
 /// Entries also expire after a minute, which bounds how long a change that none of this sees stays unseen: on
 /// SQLite, an edit by another program, or a bulk update (<c>ExecuteUpdate</c>) that does not call <see cref="Evict"/>.
@@ -31,6 +36,9 @@ internal sealed class ProfileCache : IDisposable
     /// list of user ids, or <c>*</c> for any.
     /// </summary>
     public const string Channel = "aap_profile_changes";
+
+    /// <summary>The <see cref="ClusterSignals"/> topic of saved users (comma-separated ids).</summary>
+    public const string SignalTopic = "profiles";
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
 
@@ -48,10 +56,54 @@ internal sealed class ProfileCache : IDisposable
     private long _generation;
     private volatile bool _coherent;
 
-    public ProfileCache(IOptions<DatabaseOptions> database)
+    private readonly ClusterSignals _signals;
+
+    public ProfileCache(IOptions<DatabaseOptions> database, ClusterSignals signals)
     {
         // One process owns an SQLite database; PostgreSQL nodes wait until they hear the others.
         _coherent = database.Value.ProviderKind == DatabaseProvider.Sqlite;
+        _signals = signals;
+        signals.Subscribe(SignalTopic, payload =>
+        {
+            var ids = ParseIds(payload);
+            if (ids is null)
+            {
+                Clear();
+            }
+            else
+            {
+                Evict(ids);
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>The ids of a comma-separated list, or null when it is <c>*</c> or holds anything else (then anyone may have changed).</summary>
+    public static List<long>? ParseIds(string payload)
+    {
+        var ids = new List<long>();
+        foreach (var part in payload.Split(','))
+        {
+            if (!long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+            {
+                return null;
+            }
+
+            ids.Add(id);
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Evicts these users here and, over Redis when it is configured, on every other node (on PostgreSQL the trigger
+    /// announces the committed change as well).
+    /// </summary>
+    public void EvictEverywhere(IReadOnlyCollection<long> ids)
+    {
+        Evict(ids);
+        _ = _signals.PublishAsync(SignalTopic, string.Join(',', ids), overDatabase: false);
     }
 
     /// <summary>

@@ -124,7 +124,7 @@ internal sealed class ProfileCacheInvalidator(ProfileCache cache) : ISaveChanges
 
         if (ids is not null)
         {
-            cache.Evict(ids);
+            cache.EvictEverywhere(ids);
         }
     }
 }
