@@ -4,7 +4,7 @@ namespace Aap.Api.Platform.Redis;
 
 /// <summary>
 /// Section <c>Redis</c>: optional shared state for several nodes. Unset, every node keeps its limits and caches in
-/// memory (docs/scaling.md says what differs).
+/// memory (docs/adr/0014-shared-state-and-invalidation.md says what differs).
 /// </summary>
 internal sealed class RedisOptions : IValidatableObject
 {
