@@ -81,8 +81,10 @@ internal sealed partial class DatabaseNotificationListener(
             {
                 break;
             }
-            catch (Exception error) when (error is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception error) when (error is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever went wrong (the connection, or a channel's catch-up under load), listening is retried: a
+                // background service that throws would stop the whole node.
                 if (listening)
                 {
                     listening = false;
@@ -109,9 +111,20 @@ internal sealed partial class DatabaseNotificationListener(
     {
         foreach (var channel in _channels)
         {
-            await channel.OnListeningChangedAsync(listening, cancellationToken);
+            try
+            {
+                await channel.OnListeningChangedAsync(listening, cancellationToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // One channel's failure to catch up must not keep the others from hearing, nor stop the node.
+                LogChannelFailed(logger, error, channel.Name);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The change channel {Channel} failed to catch up after listening changed")]
+    private static partial void LogChannelFailed(ILogger logger, Exception error, string channel);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening for changes made by other nodes on {Channels}")]
     private static partial void LogListening(ILogger logger, string channels);
