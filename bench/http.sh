@@ -480,7 +480,8 @@ bench_dashboard() {
 # The limits are raised far above the load, so that every request still takes a permit of its policy and gets its
 # RateLimit headers but none is refused: wrk's count of non-2xx answers must be none (drive stops otherwise).
 observe_cases=(on metrics-off limits-off both-off)
-observe_limits=(RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000)
+observe_limits=(RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000
+  RateLimits__Anonymous__PerHour=10000000 RateLimits__User__PerHour=10000000 RateLimits__Admin__PerHour=10000000)
 scrape_runs="${SCRAPE_RUNS:-20}"
 
 # What one GET /metrics costs AAP after the load: its size in series and bytes, its time (curl) and AAP's CPU for it.
