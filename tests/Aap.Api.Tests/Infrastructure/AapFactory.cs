@@ -84,6 +84,13 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         return new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = ServerAddress };
     }
 
+    /// <summary><c>GET /health/ready</c>: its status and its JSON body (overall status and one entry per check).</summary>
+    public async Task<(System.Net.HttpStatusCode Status, JsonElement Body)> ReadyAsync()
+    {
+        using var response = await Client().GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone());
+    }
+
     /// <summary>Where Kestrel listens for this factory.</summary>
     public Uri ServerAddress => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 

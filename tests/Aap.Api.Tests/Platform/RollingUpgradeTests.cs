@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Migrations;
 using Aap.Api.Tests.Infrastructure;
@@ -68,8 +67,8 @@ public sealed class RollingUpgradeTests
         // An old node that restarts now (a crash, or the roll not reached it yet) starts, and is ready.
         await using var restartedOld = PostgresFactory.AnotherNodeOf(old);
         await restartedOld.InitializeAsync();
-        (await ReadyAsync(restartedOld)).Status.ShouldBe(HttpStatusCode.OK);
-        (await ReadyAsync(old)).Status.ShouldBe(HttpStatusCode.OK);
+        (await restartedOld.ReadyAsync()).Status.ShouldBe(HttpStatusCode.OK);
+        (await old.ReadyAsync()).Status.ShouldBe(HttpStatusCode.OK);
         using (var client = await restartedOld.ClientForAsync(before))
         {
             (await client.BalanceAsync()).ShouldBe(10);
@@ -85,17 +84,17 @@ public sealed class RollingUpgradeTests
         await old.InitializeAsync();
         await using var additive = NodeKnowing(old, Additive);
         await additive.InitializeAsync();
-        (await ReadyAsync(old)).Status.ShouldBe(HttpStatusCode.OK);
+        (await old.ReadyAsync()).Status.ShouldBe(HttpStatusCode.OK);
 
         await using var breaking = NodeKnowing(old, Additive, Breaking);
         await breaking.InitializeAsync();
 
-        var ready = await ReadyAsync(old);
+        var ready = await old.ReadyAsync();
         ready.Status.ShouldBe(HttpStatusCode.ServiceUnavailable);
         var description = ready.Body.GetProperty("checks").GetProperty("database").GetProperty("description").GetString() ?? "";
         description.ShouldContain("9002_drop_badges");
         description.ShouldContain("drops the badges table");
-        (await ReadyAsync(breaking)).Status.ShouldBe(HttpStatusCode.OK);
+        (await breaking.ReadyAsync()).Status.ShouldBe(HttpStatusCode.OK);
 
         // A node of the build that knows 9001 but not 9002 is just as old.
         await using var starting = NodeKnowing(old, Additive);
@@ -160,11 +159,5 @@ public sealed class RollingUpgradeTests
     {
         var status = await node.ServiceAsync<DatabaseMigrator, MigrationStatus>(m => m.GetStatusAsync(Ct));
         return status.Applied.Select(a => a.Version).ToList();
-    }
-
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyAsync(AapFactory node)
-    {
-        using var response = await node.Client().GetAsync("/health/ready", Ct);
-        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone());
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform.Observability;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,7 @@ public sealed class RedisConnectionTests
         host.With("Redis:Configuration", RedisServer.Configuration).With("Redis:KeyPrefix", RedisServer.UniquePrefix());
         await host.InitializeAsync();
 
-        var ready = await ReadyAsync(host);
+        var ready = await host.ReadyAsync();
 
         ready.Status.ShouldBe(HttpStatusCode.OK);
         ready.Body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString().ShouldBe("Healthy");
@@ -34,7 +33,7 @@ public sealed class RedisConnectionTests
         await using var host = new SqliteFactory();
         await host.InitializeAsync();
 
-        var ready = await ReadyAsync(host);
+        var ready = await host.ReadyAsync();
 
         ready.Status.ShouldBe(HttpStatusCode.OK);
         ready.Body.GetProperty("checks").TryGetProperty("redis", out _).ShouldBeFalse();
@@ -55,7 +54,7 @@ public sealed class RedisConnectionTests
             status.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
-        var down = await ReadyAsync(host);
+        var down = await host.ReadyAsync();
         down.Status.ShouldBe(HttpStatusCode.OK);
         down.Body.GetProperty("status").GetString().ShouldBe("Degraded");
         down.Body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString().ShouldBe("Degraded");
@@ -68,7 +67,7 @@ public sealed class RedisConnectionTests
         do
         {
             await Task.Delay(100, Ct);
-            state = (await ReadyAsync(host)).Body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString();
+            state = (await host.ReadyAsync()).Body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString();
         }
         while (state != "Healthy" && DateTime.UtcNow < deadline);
 
@@ -87,11 +86,5 @@ public sealed class RedisConnectionTests
         var error = await Should.ThrowAsync<OptionsValidationException>(async () => await host.InitializeAsync());
 
         error.Message.ShouldContain(key);
-    }
-
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyAsync(AapFactory host)
-    {
-        using var response = await host.Client().GetAsync("/health/ready", Ct);
-        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone());
     }
 }
