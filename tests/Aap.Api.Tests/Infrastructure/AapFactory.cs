@@ -66,9 +66,22 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         return this;
     }
 
+    private bool _startFailed;
+
     public virtual ValueTask InitializeAsync()
     {
-        StartServer();
+        try
+        {
+            StartServer();
+        }
+        catch
+        {
+            // Stopping a host that never finished starting can throw too (Quartz's clustered store, say, when its
+            // scheduler never started): DisposeAsync then swallows that, so that the test reports this, the cause.
+            _startFailed = true;
+            throw;
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -162,7 +175,15 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
 
     public override async ValueTask DisposeAsync()
     {
-        await base.DisposeAsync();
+        try
+        {
+            await base.DisposeAsync();
+        }
+        catch (Exception) when (_startFailed)
+        {
+            // See InitializeAsync: the start-up failure is what the test reports.
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -19,7 +19,7 @@ internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly Counter<long> _failures;
     private ConnectionMultiplexer? _multiplexer;
-    private long _lastWarningMs = long.MinValue / 2; // far enough back that the first failure warns, without overflowing the subtraction
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastWarningMs = new(StringComparer.Ordinal);
 
     public RedisConnection(IOptions<RedisOptions> options, ILogger<RedisConnection> logger, TimeProvider clock, IMeterFactory meters)
     {
@@ -52,14 +52,32 @@ internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable
     public RedisChannel Channel(string name) => RedisChannel.Literal(_options.KeyPrefix + name);
 
     /// <summary>
-    /// Counts a failed (or skipped) Redis operation and logs a warning, at most one every 10 s so that an outage does not flood the log.
+    /// Counts a failed (or skipped) Redis operation and logs a warning, at most one every 10 s per operation so that
+    /// an outage does not flood the log, yet each degraded feature (limits, caches, signals) is named once.
     /// </summary>
     public void Failed(string operation, Exception? error = null)
     {
         _failures.Add(1, new KeyValuePair<string, object?>("operation", operation));
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var last = Interlocked.Read(ref _lastWarningMs);
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastWarningMs, now, last) == last)
+        var warn = false;
+        _lastWarningMs.AddOrUpdate(
+            operation,
+            _ =>
+            {
+                warn = true;
+                return now;
+            },
+            (_, last) =>
+            {
+                if (now - last < 10_000)
+                {
+                    return last;
+                }
+
+                warn = true;
+                return now;
+            });
+        if (warn)
         {
             LogDegraded(_logger, error, operation);
         }

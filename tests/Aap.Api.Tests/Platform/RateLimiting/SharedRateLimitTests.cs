@@ -36,7 +36,7 @@ public sealed class SharedRateLimitTests
 
         statuses.ShouldBe([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests]);
         remaining.Take(4).ShouldBe(["\"anonymous\";r=3;t=60", "\"anonymous\";r=2;t=60", "\"anonymous\";r=1;t=60", "\"anonymous\";r=0;t=60"], "one count across both nodes");
-        (await MetricsTests.ScrapeAsync(first)).Sum("aap_redis_failures_total").ShouldBe(0);
+        (await MetricsTests.ScrapeAsync(first)).Sum("aap_redis_failures_total", ("operation", "rate_limit")).ShouldBe(0, "every count went to Redis");
     }
 
     [Fact]

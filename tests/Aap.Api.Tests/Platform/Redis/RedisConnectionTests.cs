@@ -74,6 +74,41 @@ public sealed class RedisConnectionTests
         state.ShouldBe("Healthy");
     }
 
+    [Fact]
+    public async Task While_redis_is_down_each_degraded_operation_warns_once_per_10_seconds_and_counts_every_failure()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        await redis.StopAsync();
+        await using var host = new SqliteFactory();
+        host.With("Redis:Configuration", redis.Configuration).With("RateLimits:Anonymous:PermitLimit", "100");
+        await host.InitializeAsync();
+        var client = host.Client();
+
+        async Task BrowseAsync()
+        {
+            foreach (var path in new[] { "/api/v1/status", "/api/v1/categories", "/api/v1/status", "/api/v1/categories" })
+            {
+                using var response = await client.GetAsync(path, Ct);
+                response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+            }
+        }
+
+        await BrowseAsync();
+        host.Clock.Advance(TimeSpan.FromSeconds(9));
+        await BrowseAsync();
+        host.Clock.Advance(TimeSpan.FromSeconds(2));
+        await BrowseAsync();
+        var metrics = await MetricsTests.ScrapeAsync(host);
+        await host.DisposeLoggingAsync();
+
+        metrics.Sum("aap_redis_failures_total", ("operation", "rate_limit")).ShouldBeGreaterThanOrEqualTo(12, "every request counted without Redis");
+        var warnings = LogFiles.ReadAll(host.DataDirectory)
+            .Where(line => line.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal) && line.Contains("\"Operation\":", StringComparison.Ordinal))
+            .ToList();
+        warnings.Count(line => line.Contains("\"Operation\":\"rate_limit\"", StringComparison.Ordinal)).ShouldBe(2, "once at the first failure, once more 11 s later, not for each request");
+        warnings.Count(line => line.Contains("\"Operation\":\"output cache read\"", StringComparison.Ordinal)).ShouldBe(2, "another operation warns on its own, even right after the limiter's warning");
+    }
+
     [Theory]
     [InlineData("Redis:Configuration", ",,,")]
     [InlineData("Redis:KeyPrefix", "has space")]
