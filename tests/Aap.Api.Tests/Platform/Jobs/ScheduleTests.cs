@@ -31,8 +31,8 @@ public sealed class ScheduleTests
         factory.WithJob<TickJob>(TickJob.Name, DailyAt(due)).WithServices(RealClock);
         await factory.InitializeAsync();
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        (await JobAsync(admin, TickJob.Name)).GetProperty("next_run").GetDateTime().ShouldBe(due);
 
+        // (Not "next_run is due" first: on a loaded machine the start-up can take most of the 15 s, and the run be over.)
         var run = (await RunsAsync(factory, atLeast: 1)).ShouldHaveSingleItem();
 
         run.ScheduledAt.ShouldBe(due);
