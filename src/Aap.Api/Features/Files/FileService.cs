@@ -249,7 +249,13 @@ internal sealed partial class FileService(
     /// something still needs is kept, and a file that cannot be removed (the store or the database refuses) is
     /// logged and skipped: one bad file never stops the others, and the next purge tries it again.
     /// </summary>
-    public async Task<FilePurge> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    public Task<FilePurge> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken) => PurgeAsync(olderThan, null, cancellationToken);
+
+    /// <inheritdoc cref="PurgeAsync(TimeSpan, CancellationToken)"/>
+    /// <param name="olderThan">How long ago a file must have been deleted.</param>
+    /// <param name="progress">Told the number of files purged so far after each batch (a job's progress).</param>
+    /// <param name="cancellationToken">Stops the purge between two files.</param>
+    public async Task<FilePurge> PurgeAsync(TimeSpan olderThan, Func<long, CancellationToken, ValueTask>? progress, CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow().UtcDateTime - olderThan;
         var (purged, kept, failed) = (0, 0, 0);
@@ -287,6 +293,11 @@ internal sealed partial class FileService(
                     LogPurgeFailed(exception, file.Id);
                     failed++;
                 }
+            }
+
+            if (progress is not null)
+            {
+                await progress(purged, cancellationToken);
             }
         }
     }

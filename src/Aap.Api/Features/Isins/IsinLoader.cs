@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Persistence;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -18,11 +19,14 @@ internal sealed record IsinLoadResult(long Listed, long Added, long Removed);
 /// marks the ISINs the file no longer lists as removed, inserts the new ones and refreshes the others. Nothing of
 /// <c>isins</c> changes until that transaction commits: a corrupt, truncated or empty file (which fails while it is
 /// staged), a file that would remove more than <c>Jobs:Isin:MaxRemovedPercent</c>, or a crash mid-load leaves the
-/// previous list as it was.
+/// previous list as it was. While the rows are staged, the run's progress (rows staged so far) is reported every
+/// <see cref="ProgressEvery"/> rows, which <see cref="JobProgress"/> turns into at most one write a second.
 /// </summary>
-internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options)
+internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options, JobProgress progress)
 {
     private const string Stage = "isin_stage";
+
+    public const int ProgressEvery = 10_000;
 
     public async Task<IsinLoadResult> LoadAsync(IsinFile file, DateTime now, CancellationToken cancellationToken)
     {
@@ -52,8 +56,14 @@ internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options)
             await using (var copy = await connection.BeginBinaryImportAsync($"COPY {Stage} (isin, lei) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
                 // Synchronous writes: the importer buffers them, and an await per value would cost more than the copy.
+                long staged = 0;
                 foreach (var row in file.ReadRows(cancellationToken))
                 {
+                    if (++staged % ProgressEvery == 0)
+                    {
+                        await progress.ReportAsync(staged, cancellationToken);
+                    }
+
                     copy.StartRow();
                     copy.Write(row.Isin, NpgsqlDbType.Text);
                     if (row.Lei is null)
@@ -116,8 +126,14 @@ internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options)
                 insert.Parameters.Add(isin);
                 insert.Parameters.Add(lei);
                 insert.Prepare();
+                long staged = 0;
                 foreach (var row in file.ReadRows(cancellationToken))
                 {
+                    if (++staged % ProgressEvery == 0)
+                    {
+                        await progress.ReportAsync(staged, cancellationToken);
+                    }
+
                     isin.Value = row.Isin;
                     lei.Value = (object?)row.Lei ?? DBNull.Value;
                     insert.ExecuteNonQuery();

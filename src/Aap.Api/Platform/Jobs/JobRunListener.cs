@@ -14,6 +14,9 @@ internal sealed partial class JobRunListener(IServiceScopeFactory scopes, Observ
 
     public string Name => "aap-run-history";
 
+    /// <summary>The id of the run recorded for a firing in progress on this node.</summary>
+    public string? RunOf(string fireInstanceId) => _runs.GetValueOrDefault(fireInstanceId);
+
     public async ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
         var manual = context.MergedJobDataMap.TryGetString(RunIdKey, out var queued) && queued is { Length: > 0 };

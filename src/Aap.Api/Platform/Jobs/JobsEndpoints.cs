@@ -16,7 +16,7 @@ internal static class JobsEndpoints
         var jobs = endpoints.MapGroup("/api/v1/admin/jobs").WithTags(Tag).RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403);
         jobs.MapGet("", ListJobs).WithName("ListJobs")
-            .WithSummary("Every scheduled job: name, description, cron schedule and time zone, next run, last run and its outcome, paused, running.");
+            .WithSummary("Every scheduled job: name, description, cron schedule and time zone, next run, last run with its outcome and items, paused, and the run in progress with its items so far.");
         jobs.MapGet("/{name}/runs", ListJobRuns).WithName("ListJobRuns").ProducesProblem(400).ProducesProblem(404)
             .WithSummary("A job's runs, newest first, paged: status (queued, running, succeeded, failed, cancelled), attempt, items handled, error, node.");
         jobs.MapGet("/{name}/runs/{id}", GetJobRun).WithName("GetJobRun").ProducesProblem(404)

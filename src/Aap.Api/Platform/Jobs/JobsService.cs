@@ -8,7 +8,10 @@ namespace Aap.Api.Platform.Jobs;
 
 internal sealed record JobResponse(
     string Name, string Description, string Schedule, string TimeZone, bool Paused, DateTime? NextRun,
-    DateTime? LastRun, string? LastOutcome, bool Running);
+    DateTime? LastRun, string? LastOutcome, bool Running, long? LastItems, JobCurrentRun? CurrentRun);
+
+/// <summary>The run of a job in progress (queued or running): since when, on which node, and its items so far.</summary>
+internal sealed record JobCurrentRun(string Id, string Status, DateTime QueuedAt, DateTime? StartedAt, string? Node, long? Items);
 
 internal sealed record JobRunResponse(
     string Id, string Job, string Status, bool Manual, int Attempt, long? Items, string? Error, string? Node,
@@ -34,9 +37,15 @@ internal sealed class JobsService(
         var runs = db.Set<JobRun>().AsNoTracking();
         var last = await runs.Where(r => r.FinishedAt != null)
             .GroupBy(r => r.Job)
-            .Select(g => g.OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => new { r.Job, r.FinishedAt, r.Status }).First())
+            .Select(g => g.OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => new { r.Job, r.FinishedAt, r.Status, r.Items }).First())
             .ToListAsync(cancellationToken);
-        var active = await runs.Where(r => JobRunStatus.Active.Contains(r.Status)).Select(r => r.Job).Distinct().ToListAsync(cancellationToken);
+        // Few rows (one job runs once at a time): the newest of each job is picked here.
+        var active = (await runs.Where(r => JobRunStatus.Active.Contains(r.Status))
+                .Select(r => new { r.Job, Run = new JobCurrentRun(r.Id, r.Status, r.QueuedAt, r.StartedAt, r.Node, r.Items) })
+                .ToListAsync(cancellationToken))
+            .GroupBy(r => r.Job, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Run).OrderByDescending(r => r.QueuedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).First(),
+                StringComparer.Ordinal);
         var list = new List<JobResponse>();
         foreach (var registration in Registered)
         {
@@ -52,7 +61,9 @@ internal sealed class JobsService(
                 state == TriggerState.Paused ? null : trigger?.NextFireTimeUtc?.UtcDateTime,
                 previous?.FinishedAt,
                 previous?.Status,
-                active.Contains(registration.Name)));
+                active.ContainsKey(registration.Name),
+                previous?.Items,
+                active.GetValueOrDefault(registration.Name)));
         }
 
         return list;
@@ -135,6 +146,7 @@ internal sealed class JobsService(
         await log.StartAsync(id, name, null, null, node, 0, manual: true, cancellationToken);
         try
         {
+            services.GetRequiredService<JobProgress>().Begin(id);
             var job = (IScheduledJob)services.GetRequiredService(registration.JobType);
             var items = await job.RunAsync(cancellationToken);
             await log.FinishAsync(id, JobRunStatus.Succeeded, items, null, CancellationToken.None);

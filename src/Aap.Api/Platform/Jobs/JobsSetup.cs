@@ -22,6 +22,7 @@ internal static class JobsSetup
         var jobs = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
 
         services.AddScoped<JobRunLog>();
+        services.AddScoped<JobProgress>();
         services.AddScoped<JobsService>();
         services.AddSingleton<IBackgroundJobs, BackgroundJobs>();
         services.AddSingleton<JobRunListener>();

@@ -264,6 +264,43 @@ public abstract class IsinDownloadTests
     }
 
     [Fact]
+    public async Task A_source_with_Last_Modified_and_no_ETag_is_asked_with_If_Modified_Since_and_its_304_loads_nothing()
+    {
+        var (factory, source, admin, account) = await StartAsync();
+        await using var _ = factory;
+        await using var __ = source;
+        var published = new DateTimeOffset(2026, 1, 15, 6, 0, 0, TimeSpan.Zero);
+        source.Serve(IsinSource.File(FirstFile(), etag: null, lastModified: published));
+        var firstLoad = factory.Clock.GetUtcNow().UtcDateTime;
+
+        var first = await RunAsync(admin);
+
+        first.GetProperty("status").GetString().ShouldBe("succeeded", first.ToString());
+        first.GetProperty("items").GetInt64().ShouldBe(5);
+        var state = await DownloadStateAsync(admin);
+        state.GetProperty("etag").ValueKind.ShouldBe(JsonValueKind.Null);
+        state.GetProperty("last_modified").GetString().ShouldBe("Thu, 15 Jan 2026 06:00:00 GMT");
+        var loaded = await SnapshotAsync(factory);
+
+        factory.Clock.Advance(TimeSpan.FromHours(24));
+        admin.Dispose();
+        admin = await factory.ClientForAsync(account);
+        var unchanged = await RunAsync(admin);
+
+        unchanged.GetProperty("status").GetString().ShouldBe("succeeded", unchanged.ToString());
+        unchanged.GetProperty("items").GetInt64().ShouldBe(0);
+        source.IfModifiedSince.ToArray().ShouldBe(["", "Thu, 15 Jan 2026 06:00:00 GMT"]);
+        source.IfNoneMatch.ToArray().ShouldBe(["", ""]);
+        source.Statuses.ToArray().ShouldBe([200, 304]);
+        (await SnapshotAsync(factory)).ShouldBe(loaded);
+        (await factory.DbAsync(db => db.Set<Isin>().CountAsync(i => i.LastSeen == firstLoad, Ct))).ShouldBe(5);
+        var after = await DownloadStateAsync(admin);
+        after.GetProperty("outcome").GetString().ShouldBe("unchanged");
+        after.GetProperty("loaded_at").GetDateTime().ShouldBe(firstLoad);
+        admin.Dispose();
+    }
+
+    [Fact]
     public async Task A_malformed_isin_is_a_400_that_says_why_and_an_unknown_one_a_404()
     {
         var (factory, source, admin, _) = await StartAsync();

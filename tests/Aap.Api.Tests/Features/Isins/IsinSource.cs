@@ -36,6 +36,12 @@ internal sealed class IsinSource : IAsyncDisposable
     /// <summary>The If-None-Match header of each request, in order (empty when it had none).</summary>
     public ConcurrentQueue<string> IfNoneMatch { get; } = new();
 
+    /// <summary>The If-Modified-Since header of each request, in order (empty when it had none).</summary>
+    public ConcurrentQueue<string> IfModifiedSince { get; } = new();
+
+    /// <summary>The status code each answer was sent with, in order.</summary>
+    public ConcurrentQueue<int> Statuses { get; } = new();
+
     public int Requests => IfNoneMatch.Count;
 
     public Uri Url => new(new Uri(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()), "/isin-lei.zip");
@@ -47,10 +53,18 @@ internal sealed class IsinSource : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var source = new IsinSource(app);
-        app.Run(context =>
+        app.Run(async context =>
         {
+            source.IfModifiedSince.Enqueue(context.Request.Headers.IfModifiedSince.ToString());
             source.IfNoneMatch.Enqueue(context.Request.Headers.IfNoneMatch.ToString());
-            return source._queued.TryDequeue(out var once) ? once(context) : source._standing(context);
+            try
+            {
+                await (source._queued.TryDequeue(out var once) ? once(context) : source._standing(context));
+            }
+            finally
+            {
+                source.Statuses.Enqueue(context.Response.StatusCode);
+            }
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
         return source;
@@ -67,8 +81,24 @@ internal sealed class IsinSource : IAsyncDisposable
     public void ServeOnce(RequestDelegate answer) => _queued.Enqueue(answer);
 
     /// <summary>The file with its ETag, or a 304 when the request sends that ETag back.</summary>
-    public static RequestDelegate File(byte[] content, string? etag = null, string contentType = "application/zip") => async context =>
+    public static RequestDelegate File(byte[] content, string? etag = null, string contentType = "application/zip") => File(content, etag, null, contentType);
+
+    /// <summary>
+    /// The file with its ETag and its Last-Modified time (either may be left out), or a 304 when the request sends
+    /// that ETag back, or (without an ETag) an If-Modified-Since no earlier than the file's time.
+    /// </summary>
+    public static RequestDelegate File(byte[] content, string? etag, DateTimeOffset? lastModified, string contentType = "application/zip") => async context =>
     {
+        if (lastModified is { } modified)
+        {
+            context.Response.Headers.LastModified = modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            if (etag is null && context.Request.GetTypedHeaders().IfModifiedSince is { } since && since >= modified)
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+        }
+
         if (etag is not null)
         {
             context.Response.Headers.ETag = etag;

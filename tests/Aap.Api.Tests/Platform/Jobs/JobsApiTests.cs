@@ -1,5 +1,6 @@
 using System.Net;
 using Aap.Api.Features.Identity;
+using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Jobs;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
@@ -161,6 +162,130 @@ public abstract class JobsApiTests
         }
 
         (await factory.DbAsync(db => db.Set<JobRun>().CountAsync(Ct))).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Idempotency_expiry_deletes_the_records_past_their_expiry_keeps_the_others_and_records_the_count()
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        var account = await factory.CreateAdminAsync();
+        using var admin = await factory.ClientForAsync(account);
+        var now = factory.Clock.GetUtcNow().UtcDateTime;
+        await factory.DbAsync(async db =>
+        {
+            db.AddRange(
+                Record(account.Id, "expired-long-ago", now.AddDays(-3)),
+                Record(account.Id, "expired-just-now", now),
+                Record(account.Id, "still-valid", now.AddMinutes(1)),
+                Record(account.Id, "valid-for-a-day", now.AddDays(1)));
+            await db.SaveChangesAsync(Ct);
+        });
+
+        var run = await RunNowAsync(admin, "idempotency-expiry");
+
+        run.GetProperty("status").GetString().ShouldBe("succeeded", run.ToString());
+        run.GetProperty("items").GetInt64().ShouldBe(2);
+        var left = await factory.DbAsync(db => db.Set<IdempotencyRecord>().Where(r => r.UserId == account.Id).Select(r => r.IdempotencyKey).ToListAsync(Ct));
+        left.ShouldBe(["still-valid", "valid-for-a-day"], ignoreOrder: true);
+        (await factory.DbAsync(db => db.Set<JobRun>().SingleAsync(r => r.Job == "idempotency-expiry", Ct))).Items.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Job_history_trim_deletes_finished_runs_older_than_the_history_days_keeps_the_rest_and_records_the_count()
+    {
+        await using var factory = NewFactory();
+        factory.With("Jobs:HistoryDays", "10");
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        var now = factory.Clock.GetUtcNow().UtcDateTime;
+        await factory.DbAsync(async db =>
+        {
+            db.AddRange(
+                Finished("refresh-token-purge", "old-succeeded", now.AddDays(-30), JobRunStatus.Succeeded),
+                Finished("isin-download", "old-failed", now.AddDays(-10).AddSeconds(-1), JobRunStatus.Failed),
+                Finished("refresh-token-purge", "recent", now.AddDays(-10).AddSeconds(1), JobRunStatus.Succeeded),
+                // Never finished (its node died long ago and nothing closed it): not history yet, so not trimmed.
+                new JobRun { Id = "old-unfinished", Job = "deleted-file-purge", Status = JobRunStatus.Cancelled, QueuedAt = now.AddDays(-40) });
+            await db.SaveChangesAsync(Ct);
+        });
+
+        var run = await RunNowAsync(admin, "job-history-trim");
+
+        run.GetProperty("status").GetString().ShouldBe("succeeded", run.ToString());
+        run.GetProperty("items").GetInt64().ShouldBe(2);
+        var left = await factory.DbAsync(db => db.Set<JobRun>().Select(r => r.Id).ToListAsync(Ct));
+        left.ShouldBe(["recent", "old-unfinished", run.GetProperty("id").GetString()!], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task A_web_only_node_says_it_runs_no_jobs_and_reports_its_scheduler_as_disabled()
+    {
+        await using var factory = NewFactory();
+        factory.With("Jobs:Enabled", "false");
+        await factory.InitializeAsync();
+
+        using var status = await factory.Client().GetAsync("/api/v1/status", Ct);
+        status.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await status.JsonAsync()).GetProperty("data").GetProperty("runs_jobs").GetBoolean().ShouldBeFalse();
+        var (code, ready) = await factory.ReadyAsync();
+        code.ShouldBe(HttpStatusCode.OK);
+        ready.GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString().ShouldBe("disabled");
+        ready.GetProperty("checks").GetProperty("scheduler").GetProperty("status").GetString().ShouldBe("Healthy");
+    }
+
+    [Fact]
+    public async Task The_list_shows_a_running_runs_progress_and_then_the_finished_runs_count()
+    {
+        await using var factory = NewFactory();
+        var gate = factory.WithProgressJob();
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var started = await admin.PostAsync($"/api/v1/admin/jobs/{ProgressJob.Name}/run", null, Ct);
+        started.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (await started.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        var running = await JobAsync(admin, ProgressJob.Name);
+
+        running.GetProperty("running").GetBoolean().ShouldBeTrue();
+        var current = running.GetProperty("current_run");
+        current.GetProperty("id").GetString().ShouldBe(id);
+        current.GetProperty("status").GetString().ShouldBe("running");
+        current.GetProperty("started_at").GetDateTime().ShouldBe(factory.Clock.GetUtcNow().UtcDateTime);
+        current.GetProperty("node").GetString().ShouldNotBeNullOrEmpty();
+        // 40 was written; 41, reported within the same second, was not (no write per item).
+        current.GetProperty("items").GetInt64().ShouldBe(40);
+        using (var run = await admin.GetAsync($"/api/v1/admin/jobs/{ProgressJob.Name}/runs/{id}", Ct))
+        {
+            (await run.JsonAsync()).GetProperty("data").GetProperty("items").GetInt64().ShouldBe(40);
+        }
+
+        gate.Release.SetResult();
+        (await admin.FinishedRunAsync(ProgressJob.Name, id)).GetProperty("items").GetInt64().ShouldBe(42);
+        var finished = await JobAsync(admin, ProgressJob.Name);
+        finished.GetProperty("running").GetBoolean().ShouldBeFalse();
+        finished.GetProperty("current_run").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        finished.GetProperty("last_outcome").GetString().ShouldBe("succeeded");
+        finished.GetProperty("last_items").GetInt64().ShouldBe(42);
+    }
+
+    private static IdempotencyRecord Record(long userId, string key, DateTime expiresAt) => new()
+    {
+        UserId = userId, IdempotencyKey = key, Fingerprint = new string('0', 64), ResponseStatus = 200, ResponseBody = "{}",
+        CreatedAt = expiresAt.AddDays(-1), ExpiresAt = expiresAt,
+    };
+
+    private static JobRun Finished(string job, string id, DateTime finishedAt, string status) => new()
+    {
+        Id = id, Job = job, Status = status, Items = 1, QueuedAt = finishedAt.AddMinutes(-1), StartedAt = finishedAt.AddMinutes(-1), FinishedAt = finishedAt,
+    };
+
+    private static async Task<System.Text.Json.JsonElement> RunNowAsync(HttpClient admin, string job)
+    {
+        using var run = await admin.PostAsync($"/api/v1/admin/jobs/{job}/run", null, Ct);
+        run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        return await admin.FinishedRunAsync(job, (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!);
     }
 
     private static async Task<System.Text.Json.JsonElement> JobAsync(HttpClient admin, string name)

@@ -15,7 +15,8 @@ namespace Aap.Api.Tests.Platform.Jobs;
 /// <summary>
 /// When scheduled jobs run: at their time, once; a run missed while no node was up runs once at the next start;
 /// retries back off (on the factory's fake clock, which Quartz's loop follows); a run cut short by a shutdown is taken
-/// over; three clustered nodes run each occurrence once. Daylight saving time is checked on the triggers AAP builds.
+/// over; two or three clustered nodes run each occurrence once, and a web-only node runs none. Daylight saving time is
+/// checked on the triggers AAP builds.
 /// </summary>
 public sealed class ScheduleTests
 {
@@ -270,27 +271,43 @@ public sealed class ScheduleTests
         loaded.ShouldBe(isins.Count);
     }
 
-    [Fact]
-    public async Task Three_nodes_on_one_PostgreSQL_database_run_each_occurrence_once()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Several_nodes_on_one_PostgreSQL_database_run_each_occurrence_once(int count)
     {
         await using var first = new PostgresFactory();
         await first.CreateDatabaseAsync();
-        await using var second = PostgresFactory.AnotherNodeOf(first);
-        await using var third = PostgresFactory.AnotherNodeOf(first);
-        AapFactory[] nodes = [first, second, third];
+        var nodes = new List<AapFactory> { first };
+        try
+        {
+            nodes.AddRange(Enumerable.Range(1, count - 1).Select(_ => PostgresFactory.AnotherNodeOf(first)));
+            await RunEachOccurrenceOnceAsync(first, nodes);
+        }
+        finally
+        {
+            foreach (var node in nodes.Skip(1))
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task RunEachOccurrenceOnceAsync(PostgresFactory first, List<AapFactory> nodes)
+    {
         foreach (var node in nodes)
         {
-            // The real clock, so that the three nodes see the same time; a run every second.
+            // The real clock, so that the nodes see the same time; a run every second.
             node.WithJob<TickJob>(TickJob.Name, "* * * * * ?").WithServices(RealClock);
         }
 
         await Task.WhenAll(nodes.Select(node => Task.Run(async () => await node.InitializeAsync(), Ct)));
-        // Three members of one cluster, each under an id of its own (nodes sharing one cannot see each other fail);
-        // a node's scheduler joins once its host has started, so the test waits for all three to have checked in.
+        // The members of one cluster, each under an id of its own (nodes sharing one cannot see each other fail); a
+        // node's scheduler joins once its host has started, so the test waits for all of them to have checked in.
         var members = await WaitAsync(first, async db =>
         {
             var checkedIn = await db.Database.SqlQueryRaw<string>("SELECT instance_name AS \"Value\" FROM qrtz_scheduler_state").ToListAsync(Ct);
-            return checkedIn.Distinct().Count() == 3 ? checkedIn : null;
+            return checkedIn.Distinct().Count() == nodes.Count ? checkedIn : null;
         });
         var joined = DateTime.UtcNow;
         var runs = await WaitAsync(first, async db =>
@@ -304,6 +321,75 @@ public sealed class ScheduleTests
         runs.ShouldAllBe(r => r.Status == JobRunStatus.Succeeded && r.Attempt == 0);
         runs.Select(r => r.ScheduledAt!.Value.Millisecond).ShouldAllBe(ms => ms == 0);
         runs.Select(r => r.Node).ShouldAllBe(node => members.Contains(node!));
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_occurrences_missed_while_no_node_ran_jobs_run_once_at_the_next_start_not_once_each()
+    {
+        // A web-only node creates the schedule (every second; late by more than a second counts as missed) and
+        // stays up: with it alone, no node runs jobs.
+        await using var before = new PostgresFactory();
+        before.With("Jobs:Enabled", "false").With("Jobs:MisfireThresholdSeconds", "1")
+            .WithJob<TickJob>(TickJob.Name, "* * * * * ?").WithServices(RealClock);
+        await before.InitializeAsync();
+
+        // Ten seconds of downtime, as the store sees it: the trigger's next run moved ten seconds back.
+        var missedFrom = DateTime.UtcNow.AddSeconds(-10);
+        missedFrom = new DateTime(missedFrom.Ticks - (missedFrom.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+        var moved = await before.DbAsync(db => db.Database.ExecuteSqlAsync(
+            $"UPDATE qrtz_triggers SET next_fire_time = {missedFrom.Ticks} WHERE trigger_name = {TickJob.Name}", Ct));
+        moved.ShouldBe(1);
+
+        await using var after = PostgresFactory.AnotherNodeOf(before);
+        after.With("Jobs:MisfireThresholdSeconds", "1").WithJob<TickJob>(TickJob.Name, "* * * * * ?").WithServices(RealClock);
+        var restart = DateTime.UtcNow;
+        await after.InitializeAsync();
+
+        var runs = await RunsAsync(after, atLeast: 3);
+        var times = string.Join(", ", runs.Select(r => r.ScheduledAt?.ToString("O")));
+        runs.Where(r => r.ScheduledAt >= missedFrom && r.ScheduledAt < restart).ShouldHaveSingleItem(times);
+        runs.ShouldAllBe(r => r.ScheduledAt >= missedFrom, times);
+        runs.GroupBy(r => r.ScheduledAt).ShouldAllBe(g => g.Count() == 1, times);
+        var node = await after.ServiceAsync<ISchedulerFactory, string>(async f => (await f.GetScheduler(Ct)).SchedulerInstanceId);
+        runs.ShouldAllBe(r => r.Node == node, times);
+    }
+
+    [Fact]
+    public async Task A_web_only_node_beside_a_job_node_hands_run_now_to_it_and_runs_no_occurrence_itself()
+    {
+        await using var jobsNode = new PostgresFactory();
+        jobsNode.WithJob<TickJob>(TickJob.Name, "* * * * * ?").WithServices(RealClock);
+        await jobsNode.InitializeAsync();
+        await using var webNode = PostgresFactory.AnotherNodeOf(jobsNode);
+        webNode.With("Jobs:Enabled", "false").WithJob<TickJob>(TickJob.Name, "* * * * * ?").WithServices(RealClock);
+        await webNode.InitializeAsync();
+        var jobsId = await jobsNode.ServiceAsync<ISchedulerFactory, string>(async f => (await f.GetScheduler(Ct)).SchedulerInstanceId);
+        var webId = await webNode.ServiceAsync<ISchedulerFactory, string>(async f => (await f.GetScheduler(Ct)).SchedulerInstanceId);
+        webId.ShouldNotBe(jobsId);
+
+        using (var status = await webNode.Client().GetAsync("/api/v1/status", Ct))
+        {
+            (await status.JsonAsync()).GetProperty("data").GetProperty("runs_jobs").GetBoolean().ShouldBeFalse();
+        }
+
+        var (ready, health) = await webNode.ReadyAsync();
+        ready.ShouldBe(HttpStatusCode.OK);
+        health.GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString().ShouldBe("disabled");
+
+        using var admin = await webNode.ClientForAsync(await webNode.CreateAdminAsync());
+        using var run = await admin.PostAsync("/api/v1/admin/jobs/refresh-token-purge/run", null, Ct);
+        run.StatusCode.ShouldBe(HttpStatusCode.Accepted, await run.Content.ReadAsStringAsync(Ct));
+        var id = (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!;
+        var finished = await admin.FinishedRunAsync("refresh-token-purge", id);
+        finished.GetProperty("status").GetString().ShouldBe("succeeded", finished.ToString());
+        finished.GetProperty("node").GetString().ShouldBe(jobsId);
+
+        var ticks = await RunsAsync(jobsNode, atLeast: 4);
+        ticks.ShouldAllBe(r => r.Node == jobsId, string.Join(", ", ticks.Select(r => r.Node)));
+        (await jobsNode.DbAsync(db => db.Set<JobRun>().CountAsync(r => r.Node == webId, Ct))).ShouldBe(0);
+        var members = await jobsNode.DbAsync(db =>
+            db.Database.SqlQueryRaw<string>("SELECT instance_name AS \"Value\" FROM qrtz_scheduler_state").ToListAsync(Ct));
+        members.ShouldBe([jobsId]);
     }
 
     /// <summary>

@@ -17,6 +17,24 @@ internal sealed class GatedJob(JobGate gate) : IScheduledJob
     }
 }
 
+/// <summary>
+/// A job that reports its progress twice in a row (40 items, then 41 at once: the second is within the second and not
+/// written), says it started, waits for the test to let it finish, and ends with 42 items.
+/// </summary>
+internal sealed class ProgressJob(JobGate gate, JobProgress progress) : IScheduledJob
+{
+    public const string Name = "test-progress";
+
+    public async Task<long> RunAsync(CancellationToken cancellationToken)
+    {
+        await progress.ReportAsync(40, cancellationToken);
+        await progress.ReportAsync(41, cancellationToken);
+        gate.Started.TrySetResult();
+        await gate.Release.Task.WaitAsync(cancellationToken);
+        return 42;
+    }
+}
+
 /// <summary>A job that always fails, to see a failure recorded and reported.</summary>
 internal sealed class FailingJob : IScheduledJob
 {
@@ -46,6 +64,14 @@ internal static class TestJobs
             services.AddScoped<QuartzJob<GatedJob>>();
             services.AddSingleton(new JobRegistration(GatedJob.Name, "A test job that waits for its signal.", "0 0 0 1 1 ?", typeof(GatedJob)));
         });
+        return gate;
+    }
+
+    /// <summary>Registers <see cref="ProgressJob"/> (scheduled once a year: it runs when asked).</summary>
+    public static JobGate WithProgressJob(this AapFactory factory)
+    {
+        var gate = new JobGate();
+        factory.WithServices(services => services.AddSingleton(gate)).WithJob<ProgressJob>(ProgressJob.Name, "0 0 0 1 1 ?");
         return gate;
     }
 

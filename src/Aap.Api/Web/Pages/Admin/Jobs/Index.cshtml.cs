@@ -15,9 +15,6 @@ internal sealed class IndexModel(JobsService jobs) : PageModel
 {
     public IReadOnlyList<JobResponse> Jobs { get; private set; } = [];
 
-    /// <summary>When each running job's current run started (or was queued), by job name.</summary>
-    public IReadOnlyDictionary<string, DateTime> RunningSince { get; private set; } = new Dictionary<string, DateTime>();
-
     [TempData]
     public string? StatusMessage { get; set; }
 
@@ -25,7 +22,7 @@ internal sealed class IndexModel(JobsService jobs) : PageModel
 
     public bool AnyRunning => Jobs.Any(j => j.Running);
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(jobs, cancellationToken);
+    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
     public async Task<IActionResult> OnPostRunAsync(string name, CancellationToken cancellationToken)
     {
@@ -58,25 +55,21 @@ internal sealed class IndexModel(JobsService jobs) : PageModel
     {
         Alert = failure.Detail;
         Response.StatusCode = failure.Status;
-        await LoadAsync(jobs, cancellationToken);
+        await LoadAsync(cancellationToken);
         return Page();
     }
 
-    private async Task LoadAsync(JobsService service, CancellationToken cancellationToken)
-    {
-        Jobs = await service.ListAsync(cancellationToken);
-        var since = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-        foreach (var job in Jobs.Where(j => j.Running))
-        {
-            var latest = await service.RunsAsync(job.Name, new PageQuery { Page = 1, Size = 1 }, cancellationToken);
-            if (latest.Succeeded && latest.Value.Data is [var run] && JobRunStatus.Active.Contains(run.Status))
-            {
-                since[job.Name] = run.StartedAt ?? run.QueuedAt;
-            }
-        }
+    private async Task LoadAsync(CancellationToken cancellationToken) => Jobs = await jobs.ListAsync(cancellationToken);
 
-        RunningSince = since;
+    /// <summary>"running since …, N items so far" (or "queued since …"), as the run in progress last reported.</summary>
+    public static string Progress(JobCurrentRun run)
+    {
+        var since = run.Status == JobRunStatus.Queued ? $"queued since {When(run.QueuedAt)}" : $"running since {When(run.StartedAt ?? run.QueuedAt)}";
+        return run.Items is { } items ? $"{since}, {Items(items)} so far" : since;
     }
+
+    /// <summary>"1 item", "12 items".</summary>
+    public static string Items(long count) => count == 1 ? "1 item" : $"{count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} items";
 
     public static string When(DateTime? at) =>
         at is { } value ? value.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "—";
