@@ -67,7 +67,8 @@ internal sealed class ImportUpload : IAsyncDisposable
                     return Malformed($"The form has more than {MaxFields} parts.");
                 }
 
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) ||
+                    !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                 {
                     continue;
                 }
