@@ -36,7 +36,7 @@ public sealed class OpenApiDescriptionTests(SqliteFactory factory) : IClassFixtu
                 .GetProperty("multipart/form-data").GetProperty("schema"));
 
         multipart.Keys.ShouldBe(
-            ["POST /api/v1/apps/{id}/completions", "POST /api/v1/files", "POST /upload", "POST /api/apps/detail/{app_id}/"],
+            ["POST /api/v1/apps/{id}/completions", "POST /api/v1/files", "POST /upload", "POST /api/apps/detail/{app_id}/", "POST /api/v1/admin/imports"],
             ignoreOrder: true);
         foreach (var (operation, schema) in multipart)
         {
@@ -50,6 +50,7 @@ public sealed class OpenApiDescriptionTests(SqliteFactory factory) : IClassFixtu
         Fields(multipart["POST /api/v1/files"]).ShouldBe([("file", "string", "binary", true), ("category", "string", null, false)]);
         Fields(multipart["POST /upload"]).ShouldBe([("file", "string", "binary", true), ("category", "string", null, false)]);
         Fields(multipart["POST /api/apps/detail/{app_id}/"]).ShouldContain(("screenshot", "string", "binary", true));
+        Fields(multipart["POST /api/v1/admin/imports"]).Take(2).ShouldBe([("file", "string", "binary", true), ("table", "string", null, true)]);
         document.GetProperty("components").GetProperty("schemas").TryGetProperty("IFormFile", out _).ShouldBeFalse("no body is a bare file any more");
     }
 
