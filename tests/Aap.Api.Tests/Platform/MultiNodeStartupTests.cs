@@ -65,8 +65,11 @@ public sealed class MultiNodeStartupTests
 
         foreach (var node in nodes)
         {
-            using var ready = await node.Client().GetAsync("/health/ready", Ct);
-            ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var ready = await node.ReadyAsync();
+            ready.Status.ShouldBe(HttpStatusCode.OK);
+            // Started with the node, not later in the background: a scheduler whose start hangs or fails holds up
+            // or fails its node's start instead of leaving a node that serves and never runs a job.
+            ready.Body.GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString().ShouldBe("started");
         }
 
         var admins = await nodes[0].DbAsync(db => db.Set<User>().AsNoTracking().Where(u => u.UserName == "root").Select(u => u.Role).ToListAsync(Ct));

@@ -1,4 +1,6 @@
+using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Migrations;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -11,12 +13,17 @@ namespace Aap.Api.Platform.Jobs;
 /// as it is, so a deployment neither resets its next run nor replays it (quartznet#2347), and a pause survives.
 /// </summary>
 internal sealed partial class JobStoreProvisioning(
-    ISchedulerFactory schedulers, IEnumerable<JobRegistration> registrations, IOptions<JobsOptions> options, ILogger<JobStoreProvisioning> logger)
+    ISchedulerFactory schedulers, IEnumerable<JobRegistration> registrations, IOptions<JobsOptions> options, AppDbContext db,
+    ILogger<JobStoreProvisioning> logger)
     : IMigrationFollowUp
 {
+    /// <summary>The rows Quartz's database locks are taken on (its <c>TRIGGER_ACCESS</c> and <c>STATE_ACCESS</c>).</summary>
+    internal static readonly string[] LockNames = ["TRIGGER_ACCESS", "STATE_ACCESS"];
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
+        await CreateLockRowsAsync(scheduler.SchedulerName, cancellationToken);
         var registered = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
         foreach (var stale in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(JobsSetup.Group), cancellationToken))
         {
@@ -30,6 +37,21 @@ internal sealed partial class JobStoreProvisioning(
         foreach (var registration in registrations)
         {
             await SyncAsync(scheduler, registration, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Quartz creates a lock's row the first time a node takes that lock. Nodes starting together then race to insert
+    /// it: the loser's <c>SELECT ... FOR UPDATE</c> finds no row, its insert finds one, and it waits out a retry delay
+    /// with its transaction open before trying again. Made here, once, under the migration lock, the rows are always
+    /// there and a lock is only ever waited for in the database.
+    /// </summary>
+    private async Task CreateLockRowsAsync(string schedulerName, CancellationToken cancellationToken)
+    {
+        foreach (var lockName in LockNames)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO QRTZ_LOCKS (SCHED_NAME, LOCK_NAME) VALUES ({schedulerName}, {lockName}) ON CONFLICT DO NOTHING", cancellationToken);
         }
     }
 
