@@ -143,7 +143,7 @@ fi
 if command -v docker-compose >/dev/null && [[ -f "$root/compose.yaml" ]]; then
   log "validating compose.yaml"
   : >"$work/empty.env"
-  (cd "$root" && AAP_SIGNING_KEY=x AAP_LINK_SIGNING_KEY=x POSTGRES_PASSWORD=x MINIO_ROOT_PASSWORD=x GRAFANA_ADMIN_PASSWORD=x \
+  (cd "$root" && AAP_SIGNING_KEY=x AAP_LINK_SIGNING_KEY=x POSTGRES_PASSWORD=x MINIO_ROOT_PASSWORD=x GRAFANA_ADMIN_PASSWORD=x METRICS_TOKEN=x \
     docker-compose --env-file "$work/empty.env" -f compose.yaml config -q)
 fi
 
@@ -227,17 +227,99 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 RUN printf '#!/bin/sh\nif [ "$1" = redis-server ]; then shift; exec redis-server --protected-mode no "$@"; fi\nexec "$@"\n' > /entry.sh && chmod +x /entry.sh
 ENTRYPOINT ["/entry.sh"]
 DOCKERFILE
-stand_in "$(image_of minio)" <<'DOCKERFILE' || true
+# S3: moto (the Python package the test suite's S3 server is) under MinIO's image name, made from Debian's python3
+# and the files of this machine's moto installation and what it needs (its S3 part and its HTTP server), with an
+# `mc` that does the three things compose.yaml asks of MinIO's client (ready, alias set, mb). Without moto here, a
+# placeholder: the nodes then share a local-store volume instead of S3.
+minio_image="$(image_of minio)"
+mc_image="$(image_of minio-bucket)"
+moto_python=""
+for python in python3 "$(sed -n '1s/^#! *//p' "$(command -v moto_server 2>/dev/null || echo /dev/null)" 2>/dev/null)"; do
+  [[ -n "$python" ]] && "$python" -c 'import moto.server' >/dev/null 2>&1 && { moto_python="$python"; break; }
+done
+if [[ -n "$moto_python" && "$(docker image inspect -f '{{index .Config.Labels "aap.stand-in"}}' "$minio_image" 2>/dev/null)" == placeholder ]]
+then
+  docker rmi -f "$minio_image" "$mc_image" >/dev/null 2>&1 || true
+fi
+if [[ -n "$moto_python" ]] && ! have_image "$minio_image"; then
+  mkdir -p "$work/moto"
+  "$moto_python" - "$work/moto/site" >/dev/null <<'PYTHON'
+import importlib.metadata as md, os, re, shutil, sys
+out, seen, todo = sys.argv[1], set(), [("moto", {"s3"}), ("flask", set()), ("flask-cors", set())]
+while todo:
+    name, extras = todo.pop()
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    if key in seen:
+        continue
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:
+        continue
+    seen.add(key)
+    for requirement in dist.requires or []:
+        spec, _, marker = requirement.partition(";")
+        extra = re.search(r"extra\s*==\s*[\"']([^\"']+)", marker)
+        if extra and extra.group(1) not in extras:
+            continue
+        found = re.match(r"\s*([A-Za-z0-9_.-]+)(\[([^\]]*)\])?", spec)
+        todo.append((found.group(1), {x.strip() for x in (found.group(3) or "").split(",") if x.strip()}))
+    base = dist.locate_file("")
+    for f in dist.files or []:
+        source = os.path.join(base, f)
+        if not str(f).startswith("..") and os.path.isfile(source):
+            target = os.path.join(out, f)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(source, target)
+print(" ".join(sorted(seen)))
+PYTHON
+  cat >"$work/moto/mc" <<'PYTHON'
+#!/usr/bin/python3
+# MinIO's client as compose.yaml uses it: `mc ready local`, `mc alias set NAME URL USER PASSWORD`, `mc mb [--ignore-existing] NAME/BUCKET`.
+import json, sys, urllib.error, urllib.request
+aliases, args = "/tmp/mc-aliases.json", sys.argv[1:]
+if args[:1] == ["ready"]:
+    urllib.request.urlopen("http://127.0.0.1:9000/", timeout=3)
+elif args[:2] == ["alias", "set"]:
+    json.dump({args[2]: args[3]}, open(aliases, "w"))
+elif args[:1] == ["mb"]:
+    alias, _, bucket = [a for a in args[1:] if not a.startswith("--")][0].partition("/")
+    try:
+        urllib.request.urlopen(urllib.request.Request(json.load(open(aliases))[alias] + "/" + bucket, method="PUT"), timeout=10)
+    except urllib.error.HTTPError as error:
+        if error.code != 409:
+            raise
+else:
+    sys.exit("mc stand-in: not supported: " + " ".join(args))
+PYTHON
+  chmod +x "$work/moto/mc"
+  stand_in "$minio_image" "$work/moto" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+LABEL aap.stand-in=moto
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null && rm -rf /var/lib/apt/lists/*
+COPY site /opt/moto
+COPY mc /usr/bin/mc
+ENV PYTHONPATH=/opt/moto
+ENTRYPOINT ["/bin/sh", "-c", "exec python3 -m moto.server -H 0.0.0.0 -p 9000", "--"]
+DOCKERFILE
+  rm -rf "$work/moto"
+fi
+stand_in "$minio_image" <<'DOCKERFILE' || true
 FROM local/debian:bookworm
 LABEL aap.stand-in=placeholder
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null && rm -rf /var/lib/apt/lists/*
 RUN printf '#!/bin/sh\nexit 0\n' > /usr/bin/mc && chmod +x /usr/bin/mc
 ENTRYPOINT ["/bin/sh", "-c", "exec python3 -m http.server 9000", "--"]
 DOCKERFILE
-if [[ "$(docker image inspect -f '{{index .Config.Labels "aap.stand-in"}}' "$(image_of minio)" 2>/dev/null)" == placeholder ]]
-then
+storage="S3 (MinIO)"
+case "$(docker image inspect -f '{{index .Config.Labels "aap.stand-in"}}' "$minio_image" 2>/dev/null)" in
+  moto)
+  storage="S3 (moto standing in for MinIO)"
+  docker tag "$minio_image" "$mc_image"
+  ;;
+  placeholder)
+  storage="a shared local-store volume (no S3 stand-in: moto not installed here)"
   log "MinIO is a placeholder here: the nodes share a local-store volume instead of S3"
-  stand_in "$(image_of minio-bucket)" <<'DOCKERFILE' || true
+  stand_in "$mc_image" <<'DOCKERFILE' || true
 FROM local/debian:bookworm
 RUN printf '#!/bin/sh\nexit 0\n' > /usr/bin/mc && chmod +x /usr/bin/mc
 DOCKERFILE
@@ -255,9 +337,20 @@ volumes:
 YAML
   docker volume create "${project}_files" >/dev/null
   docker run --rm -v "${project}_files:/f" local/debian:bookworm chown 1654:1654 /f
-fi
+  ;;
+esac
+# Prometheus: Debian's package (2.x; the scrape configuration and rules need nothing of 3.x).
+stand_in "$(image_of prometheus)" <<'DOCKERFILE' || true
+FROM local/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && rm -rf /var/lib/apt/lists/* \
+ && { test -x /bin/prometheus || ln -s /usr/bin/prometheus /bin/prometheus; } && mkdir -p /prometheus /etc/prometheus
+ENTRYPOINT ["/bin/prometheus"]
+DOCKERFILE
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+prometheus_port="$(free_port)"
+admin_password="$(key | tr -d '+/=' | head -c 32)"
 cat >"$work/compose.env" <<ENV
 POSTGRES_PASSWORD=$(key | tr -d '+/=')
 AAP_SIGNING_KEY=$(key)
@@ -267,10 +360,14 @@ GRAFANA_ADMIN_PASSWORD=$(key | tr -d '+/=')
 METRICS_TOKEN=$(key | tr -d '+/=')
 AAP_IMAGE=$tag
 AAP_PORT=$port
+PROMETHEUS_PORT=$prometheus_port
+AAP_ADMIN_USERNAME=checkadmin
+AAP_ADMIN_EMAIL=checkadmin@example.test
+AAP_ADMIN_PASSWORD=$admin_password
 ENV
-log "starting aap-1, aap-2 and the proxy (project $project)"
+log "starting aap-1, aap-2, the proxy and Prometheus with PostgreSQL, Redis and $storage (project $project)"
 compose_up=1
-compose_cmd up -d --no-build aap-1 aap-2 proxy >"$work/compose.log" 2>&1 || { tail -n 30 "$work/compose.log" >&2; exit 1; }
+compose_cmd up -d --no-build aap-1 aap-2 proxy prometheus >"$work/compose.log" 2>&1 || { tail -n 30 "$work/compose.log" >&2; exit 1; }
 
 base="http://127.0.0.1:$port"
 user="check$RANDOM$RANDOM"
@@ -291,6 +388,51 @@ for node in aap-1 aap-2; do
   echo "$node answered $served logged API event(s) through the proxy"
 done
 
+# The bootstrap admin (AAP_ADMIN_*) publishes an app; the user completes it with a screenshot on one node and reads
+# the points on the other. Each request carries its own X-Request-ID, which the node that answered logs.
+node_of() { # request id -> the node whose log has it
+  local node
+  for node in aap-1 aap-2; do
+    compose_cmd logs --no-color "$node" 2>/dev/null | grep -q "$1" && { echo "$node"; return 0; }
+  done
+  return 1
+}
+json_field() { python3 -c 'import json, sys; d = json.load(sys.stdin); d = d.get("data", d); print(d[sys.argv[1]])' "$1"; }
+admin_token="$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"login\":\"checkadmin\",\"username\":\"checkadmin\",\"password\":\"$admin_password\"}" | json_field access_token)"
+points=$(( 10 + RANDOM % 90 ))
+app_id="$(curl -fsS -X POST "$base/api/v1/apps" -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
+  -d "{\"name\":\"Compose check $user\",\"link\":\"https://play.google.com/store/apps/details?id=test.compose.$user\",\"points\":$points}" | json_field id)"
+python3 - "$work/proof.png" <<'PYTHON'
+import os, struct, sys, zlib
+def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+pixels = b"".join(b"\0" + os.urandom(3 * 4) for _ in range(4))  # 4 x 4 random RGB pixels, a new image every run
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
+PYTHON
+request="check-$user-complete"
+curl -fsS -o /dev/null -X POST "$base/api/v1/apps/$app_id/completions" -H "authorization: Bearer $token" -H "X-Request-ID: $request" \
+  -F "screenshot=@$work/proof.png;type=image/png"
+completed_on="$(node_of "$request")" || { log "no node logged the completion ($request)"; exit 1; }
+read_on=""
+for i in 1 2 3 4 5 6 7 8; do
+  request="check-$user-points-$i"
+  balance="$(curl -fsS "$base/api/v1/me/points" -H "authorization: Bearer $token" -H "X-Request-ID: $request" | json_field balance)"
+  [[ "$balance" == "$points" ]] || { log "the balance read was $balance, not $points"; exit 1; }
+  node="$(node_of "$request")" || { log "no node logged the balance read ($request)"; exit 1; }
+  [[ "$node" != "$completed_on" ]] && { read_on="$node"; break; }
+done
+[[ -n "$read_on" ]] || { log "every balance read was answered by $completed_on, the node the completion went to"; exit 1; }
+echo "rewards: the bootstrap admin's app ($points points) completed with a screenshot on $completed_on, balance $points read on $read_on"
+
+# Both nodes find Redis (and the database and the scheduler) healthy, asked directly from inside the network.
+for node in aap-1 aap-2; do
+  ready="$(compose_cmd exec -T proxy wget -q -O - "http://$node:8080/health/ready")" || { log "$node: /health/ready failed"; exit 1; }
+  python3 -c 'import json, sys; c = json.loads(sys.argv[1])["checks"]; sys.exit(0 if c["redis"]["status"] == "Healthy" else 1)' "$ready" \
+    || { log "$node: redis not Healthy in /health/ready: $ready"; exit 1; }
+done
+echo "redis: aap-1 and aap-2 report redis Healthy in /health/ready"
+
 # Five wrong passwords lock out this client's address for the account; a client with another address (inside the
 # proxy's container: 127.0.0.1) is still let in to try, which only holds if AAP reads X-Forwarded-For from nginx.
 for i in 1 2 3 4 5 6; do
@@ -300,4 +442,20 @@ done
 other="$(compose_cmd exec -T proxy wget -S -q -O /dev/null --header='Content-Type: application/json' \
   --post-data="$(json x "wrong 7")" http://127.0.0.1/api/v1/auth/login 2>&1 | sed -n 's/.*HTTP\/1.1 \([0-9]*\).*/\1/p' | head -n 1 || true)"
 [[ "$other" == 401 ]] || { log "another client address got $other, not 401: forwarded headers not honoured"; exit 1; }
-echo "compose: two nodes healthy on PostgreSQL behind the proxy; sign-up, sign-in, upload and read-back across nodes; forwarded client addresses honoured"
+echo "compose: two nodes healthy on PostgreSQL, Redis and $storage behind the proxy; sign-up, sign-in, upload and read-back across nodes; forwarded client addresses honoured"
+
+# Prometheus scrapes both nodes with the metrics token (deploy/prometheus/prometheus.yml, every 15 s): wait until
+# both targets are up and AAP's request counter has been scraped from each.
+prometheus="http://127.0.0.1:$prometheus_port"
+query() { curl -fsS -G "$prometheus/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
+  python3 -c 'import json, sys; print(" ".join(sorted(r["metric"].get("instance", "") + "=" + r["value"][1] for r in json.load(sys.stdin)["data"]["result"])))'; }
+up="" requests=""
+for _ in $(seq 1 60); do
+  up="$(query 'up{job="aap"}' || true)"
+  requests="$(query 'count by (instance) (http_server_request_duration_seconds_count{job="aap"})' || true)"
+  [[ "$up" == "aap-1:8080=1 aap-2:8080=1" && "$requests" == aap-1:8080=*" "aap-2:8080=* ]] && break
+  sleep 2
+done
+[[ "$up" == "aap-1:8080=1 aap-2:8080=1" ]] || { log "Prometheus targets: '$up', not both up"; compose_cmd logs --no-color prometheus 2>&1 | tail -n 20 >&2; exit 1; }
+[[ "$requests" == aap-1:8080=*" "aap-2:8080=* ]] || { log "no request counter scraped from both nodes: '$requests'"; exit 1; }
+echo "prometheus: up{job=\"aap\"} is 1 for aap-1:8080 and aap-2:8080 (scraped with the metrics token); http_server_request_duration_seconds_count scraped from both"
