@@ -390,18 +390,28 @@ done
 
 # The bootstrap admin (AAP_ADMIN_*) publishes an app; the user completes it with a screenshot on one node and reads
 # the points on the other. Each request carries its own X-Request-ID, which the node that answered logs.
-node_of() { # request id -> the node whose log has it
+node_of() { # request id -> the node whose log has it (a request's event is written as its response ends: retried)
   local node
-  for node in aap-1 aap-2; do
-    compose_cmd logs --no-color "$node" 2>/dev/null | grep -q "$1" && { echo "$node"; return 0; }
+  for _ in $(seq 1 10); do
+    for node in aap-1 aap-2; do
+      compose_cmd logs --no-color "$node" 2>/dev/null | grep -q "\"RequestId\":\"$1\"" && { echo "$node"; return 0; }
+    done
+    sleep 1
   done
   return 1
 }
 json_field() { python3 -c 'import json, sys; d = json.load(sys.stdin); d = d.get("data", d); print(d[sys.argv[1]])' "$1"; }
-admin_token="$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+call() { # expected status, curl arguments: the body, or the status and the body on stderr and a failure
+  local expected=$1 status
+  shift
+  status="$(curl -sS -o "$work/body" -w '%{http_code}' "$@")" || return 1
+  [[ "$status" == "$expected" ]] || { log "$* answered $status, not $expected: $(head -c 600 "$work/body")"; return 1; }
+  cat "$work/body"
+}
+admin_token="$(call 200 -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d "{\"login\":\"checkadmin\",\"username\":\"checkadmin\",\"password\":\"$admin_password\"}" | json_field access_token)"
 points=$(( 10 + RANDOM % 90 ))
-app_id="$(curl -fsS -X POST "$base/api/v1/apps" -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
+app_id="$(call 201 -X POST "$base/api/v1/apps" -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
   -d "{\"name\":\"Compose check $user\",\"link\":\"https://play.google.com/store/apps/details?id=test.compose.$user\",\"points\":$points}" | json_field id)"
 python3 - "$work/proof.png" <<'PYTHON'
 import os, struct, sys, zlib
@@ -410,14 +420,18 @@ pixels = b"".join(b"\0" + os.urandom(3 * 4) for _ in range(4))  # 4 x 4 random R
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
                               + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
 PYTHON
+# Access tokens live 30 s by default (auth.access_token_lifetime_seconds): sign in again before each step.
+sign_in() { curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' -d "$(json x "$password")" | json_field access_token; }
+token="$(sign_in)"
 request="check-$user-complete"
-curl -fsS -o /dev/null -X POST "$base/api/v1/apps/$app_id/completions" -H "authorization: Bearer $token" -H "X-Request-ID: $request" \
-  -F "screenshot=@$work/proof.png;type=image/png"
+call 201 -X POST "$base/api/v1/apps/$app_id/completions" -H "authorization: Bearer $token" -H "X-Request-ID: $request" \
+  -F "screenshot=@$work/proof.png;type=image/png" >/dev/null
 completed_on="$(node_of "$request")" || { log "no node logged the completion ($request)"; exit 1; }
 read_on=""
 for i in 1 2 3 4 5 6 7 8; do
   request="check-$user-points-$i"
-  balance="$(curl -fsS "$base/api/v1/me/points" -H "authorization: Bearer $token" -H "X-Request-ID: $request" | json_field balance)"
+  token="$(sign_in)"
+  balance="$(call 200 "$base/api/v1/me/points" -H "authorization: Bearer $token" -H "X-Request-ID: $request" | json_field balance)"
   [[ "$balance" == "$points" ]] || { log "the balance read was $balance, not $points"; exit 1; }
   node="$(node_of "$request")" || { log "no node logged the balance read ($request)"; exit 1; }
   [[ "$node" != "$completed_on" ]] && { read_on="$node"; break; }
