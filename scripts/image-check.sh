@@ -43,34 +43,79 @@ export DOCKER_BUILDKIT=0
 log() { printf 'image-check: %s\n' "$*" >&2; }
 docker() { "$docker_bin" "$@"; }
 
+# Whatever happens (failure, Ctrl-C, SIGTERM from a test's timeout), what this run started goes: its container and
+# volume, its compose project with its volumes and network, and the engine if it started one. Only SIGKILL skips
+# this; the next run then sweeps what was left (sweep_leftovers) and adopts an engine left running.
 cleanup() {
-  local status=$?
+  local status=${1:-$?}
+  trap - EXIT INT TERM
   [[ -n "$container" ]] && docker rm -f "$container" >/dev/null 2>&1 || true
   if [[ -n "${compose_up:-}" ]]; then
-    compose_cmd down -v >/dev/null 2>&1 || true
+    compose_cmd down -v --remove-orphans >/dev/null 2>&1 || true
+    docker volume rm -f "${project}_files" >/dev/null 2>&1 || true
   fi
   docker volume rm -f "$volume" >/dev/null 2>&1 || true
   if [[ -n "$dockerd_pid" ]]; then
     kill "$dockerd_pid" 2>/dev/null || true
-    wait "$dockerd_pid" 2>/dev/null || true
+    wait "$dockerd_pid" 2>/dev/null || tail --pid="$dockerd_pid" -f /dev/null 2>/dev/null || true
+    rm -f "$dockerd_file"
   fi
   rm -rf "$work"
   exit "$status"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
 
+# An engine this script started is recorded here (its pid and the script's), so that one left by a killed run is
+# adopted and stopped by the next.
+dockerd_file="${TMPDIR:-/tmp}/aap-image-check-dockerd"
 ensure_engine() {
+  local pid owner
+  if read -r pid owner 2>/dev/null <"$dockerd_file" && ! kill -0 "$owner" 2>/dev/null; then
+    if [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]]; then
+      log "adopting the engine a stopped run left (pid $pid)"
+      dockerd_pid=$pid
+      echo "$dockerd_pid $$" >"$dockerd_file"
+    else
+      rm -f "$dockerd_file"
+    fi
+  fi
   docker info >/dev/null 2>&1 && return 0
   command -v dockerd >/dev/null && [[ "$(id -u)" == 0 ]] || { log "no Docker engine reachable"; return 1; }
   log "starting dockerd"
-  dockerd >"$work/dockerd.log" 2>&1 &
+  # In a session of its own: a signal to this script's process group must not stop the engine before the clean-up.
+  setsid dockerd >"$work/dockerd.log" 2>&1 &
   dockerd_pid=$!
+  echo "$dockerd_pid $$" >"$dockerd_file"
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
     sleep 1
   done
   cat "$work/dockerd.log" >&2
   return 1
+}
+
+# Removes the containers, networks and volumes of runs that were killed before their clean-up: those labelled with
+# the pid of a script that no longer runs (aap.image-check=PID, compose project aapcheckPID).
+sweep_leftovers() {
+  local owner kind label
+  for owner in $( {
+    docker ps -a --format '{{.Label "aap.image-check"}}'
+    docker volume ls --format '{{.Label "aap.image-check"}}'
+    docker ps -a --format '{{.Label "com.docker.compose.project"}}'
+    docker volume ls --format '{{.Label "com.docker.compose.project"}}'
+    docker network ls --format '{{.Label "com.docker.compose.project"}}'
+  } 2>/dev/null | sed -n 's/^\(aapcheck\)\{0,1\}\([0-9][0-9]*\)$/\2/p' | sort -u); do
+    [[ "$owner" != "$$" ]] && ! kill -0 "$owner" 2>/dev/null || continue
+    log "removing what a run that was killed (pid $owner) left"
+    for label in "aap.image-check=$owner" "com.docker.compose.project=aapcheck$owner"; do
+      docker ps -aq --filter "label=$label" | xargs -r "$docker_bin" rm -f >/dev/null 2>&1 || true
+      docker network ls -q --filter "label=$label" | xargs -r "$docker_bin" network rm >/dev/null 2>&1 || true
+      docker volume ls -q --filter "label=$label" | xargs -r "$docker_bin" volume rm -f >/dev/null 2>&1 || true
+    done
+    docker volume rm -f "aap-check-$owner" "aapcheck${owner}_files" >/dev/null 2>&1 || true
+  done
 }
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1 || docker pull "$1" >/dev/null 2>&1; }
@@ -131,6 +176,7 @@ DOCKERFILE
 }
 
 ensure_engine
+sweep_leftovers
 if [[ "$build" == 1 ]]; then
   have_image "$sdk_image" || { debian_base; sdk_stand_in; }
   have_image "$runtime_image" || { debian_base; runtime_stand_in; }
@@ -156,7 +202,8 @@ if [[ "$build" == 1 ]]; then
 fi
 
 key() { head -c 48 /dev/urandom | base64 -w0; }
-container="$(docker run -d --read-only --tmpfs /tmp -v "$volume:/data" -p 127.0.0.1::8080 \
+docker volume create --label "aap.image-check=$$" "$volume" >/dev/null
+container="$(docker run -d --label "aap.image-check=$$" --read-only --tmpfs /tmp -v "$volume:/data" -p 127.0.0.1::8080 \
   -e Auth__SigningKey="$(key)" -e Storage__LinkSigningKey="$(key)" "$tag")"
 port="$(docker port "$container" 8080/tcp | head -n 1 | sed 's/.*://')"
 
@@ -177,6 +224,7 @@ size="$(docker image inspect -f '{{.Size}}' "$tag")"
 echo "image: $tag, $(( size / 1000000 )) MB ($size bytes), user $user, read-only root, healthy; /health/ready: $ready"
 
 [[ "$compose" == 1 ]] || exit 0
+docker rm -f "$container" >/dev/null && container=""
 
 # --- the compose stack -----------------------------------------------------------------------------------------
 project="aapcheck$$"
@@ -335,7 +383,7 @@ services:
 volumes:
   files:
 YAML
-  docker volume create "${project}_files" >/dev/null
+  docker volume create --label "aap.image-check=$$" "${project}_files" >/dev/null
   docker run --rm -v "${project}_files:/f" local/debian:bookworm chown 1654:1654 /f
   ;;
 esac
