@@ -27,7 +27,7 @@ public sealed partial class ImageAndComposeTests
         {
             var ci = Environment.GetEnvironmentVariable("CI") == "true" ? " (CI requires them)" : "";
             Assert.Fail($"The image and compose check needs {string.Join(", ", missing)}{ci}: install Debian's docker.io, " +
-                        "docker-compose and debootstrap (apt-get install docker.io docker-compose debootstrap) and run as root, " +
+                        "docker-compose, debootstrap and npm (apt-get install docker.io docker-compose debootstrap npm) and run as root, " +
                         "or run scripts/test.sh as root, which installs them.");
         }
 
@@ -41,6 +41,7 @@ public sealed partial class ImageAndComposeTests
         var image = ImageLine().Match(text);
         image.Success.ShouldBeTrue($"no image line:\n{Tail(text)}");
         int.Parse(image.Groups["mb"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
+        text.ShouldContain("lint: Dockerfile passes dockerfile-utils lint; compose.yaml passes");
         text.ShouldContain("user 1654, read-only root, healthy");
         RewardsLine().IsMatch(text).ShouldBeTrue($"no line saying the completion and the balance read went to different nodes:\n{Tail(text)}");
         text.ShouldContain("redis: aap-1 and aap-2 report redis Healthy in /health/ready");
@@ -140,7 +141,7 @@ public sealed partial class ImageAndComposeTests
     private static async Task<List<string>> MissingToolsAsync()
     {
         var missing = new List<string>();
-        foreach (var tool in new[] { "docker", "docker-compose", "setsid" })
+        foreach (var tool in new[] { "docker", "npx", "setsid" })
         {
             if (!OnPath(tool))
             {
