@@ -203,10 +203,13 @@ echo "lint: Dockerfile passes dockerfile-utils lint; compose.yaml passes ${compo
 
 if [[ "$build" == 1 ]]; then
   log "building $tag"
+  previous="$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)"
   start=$(date +%s)
   docker build -t "$tag" --build-arg REVISION="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$root" >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
   log "built in $(( $(date +%s) - start )) s"
+  # The labels (revision, date) make every build a new image: the one it replaced under this tag goes, not its layers.
+  [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]] && docker rmi "$previous" >/dev/null 2>&1 || true
 fi
 
 key() { head -c 48 /dev/urandom | base64 -w0; }
