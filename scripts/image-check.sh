@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real Dockerfile, runs the image (read-only root, non-root, /data on a volume), waits for its
 # HEALTHCHECK (`aap health --ready`) to report healthy, asks /health/ready from the host, prints the image size
-# and removes what it started. Lints the Dockerfile and validates compose.yaml when the tools are there.
+# and removes what it started. Lints the Dockerfile (npx dockerfile-utils) and validates compose.yaml (docker-compose,
+# or the compose plugin); both are required.
 #
 # Where no image registry is reachable, the base images named by the Dockerfile are built locally under those
 # exact names first (see docs/deployment.md#building-without-a-registry): Debian from its own mirror
@@ -9,11 +10,16 @@
 #
 # Usage: scripts/image-check.sh [--no-build] [--compose] [image tag, default aap:check]
 #   --no-build checks an image already built under that tag (CI builds it with buildx first).
-#   --compose then starts compose.yaml's two nodes behind the proxy on PostgreSQL and checks them from outside:
-#     sign up, sign in, upload and read back through the proxy, both nodes answering, forwarded client addresses
-#     honoured. Where no registry answers, PostgreSQL, nginx and Redis are local Debian builds under the compose
-#     file's image names, and MinIO is a placeholder: the nodes then share a local-store volume instead of S3.
-# Needs: docker (engine reachable, or dockerd installed and root to start one), and without a registry also
+#   --compose then starts compose.yaml's two nodes behind the proxy with PostgreSQL, Redis, S3 and Prometheus and
+#     checks them from outside: sign up, sign in, upload and read back through the proxy, both nodes answering,
+#     forwarded client addresses honoured; the bootstrap admin's app completed on one node and its points read on the
+#     other; redis Healthy on both; Prometheus scraping both with the metrics token. Where no registry answers,
+#     PostgreSQL, nginx, Redis and Prometheus are local Debian builds under the compose file's image names, and MinIO
+#     is moto (this machine's installation on Debian's python3), or a placeholder without moto: the nodes then share
+#     a local-store volume instead of S3. One line per part is printed (image:, lint:, rewards:, redis:, compose:,
+#     prometheus:); everything started is removed at exit, even on failure or SIGTERM (see cleanup).
+# Needs: docker (engine reachable, or dockerd installed and root to start one), npx, docker-compose or the compose
+# plugin, python3, curl, and without a registry also
 # debootstrap and the .NET 10 SDK under /usr/share/dotnet.
 set -euo pipefail
 
@@ -48,7 +54,8 @@ docker() { "$docker_bin" "$@"; }
 # this; the next run then sweeps what was left (sweep_leftovers) and adopts an engine left running.
 cleanup() {
   local status=${1:-$?}
-  trap - EXIT INT TERM
+  trap - EXIT
+  trap '' INT TERM # a second signal does not cut the clean-up short
   [[ -n "$container" ]] && docker rm -f "$container" >/dev/null 2>&1 || true
   if [[ -n "${compose_up:-}" ]]; then
     compose_cmd down -v --remove-orphans >/dev/null 2>&1 || true
