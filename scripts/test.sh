@@ -291,6 +291,23 @@ if (( ${#missing_tools[@]} > 0 )) && ! apt_install "${missing_tools[@]}"; then
   log "could not install ${missing_tools[*]}: the documentation tests will fail with a message saying so"
 fi
 
+# The image and compose check (tests/Aap.Api.Tests/Deploy) runs scripts/image-check.sh --compose, which starts a Docker
+# engine of its own when none answers and stops it at exit: Debian's docker.io, docker-compose (v1), debootstrap (the
+# base images from Debian's mirror where no registry answers) and npm (npx for the Dockerfile linter).
+container_packages=()
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || container_packages+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || container_packages+=(docker-compose)
+command -v debootstrap >/dev/null 2>&1 || container_packages+=(debootstrap)
+command -v npx >/dev/null 2>&1 || container_packages+=(npm)
+if (( ${#container_packages[@]} > 0 )) && ! apt_install "${container_packages[@]}"; then
+  if [[ "${CI:-}" == "true" ]]; then
+    log "could not install ${container_packages[*]} (Debian packages) for the image and compose check"
+    echo "tests: 0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  log "could not install ${container_packages[*]}: the image and compose check will fail with a message saying so"
+fi
+
 cd "$root"
 results="$work/results"
 set +e
