@@ -87,6 +87,7 @@ internal sealed partial class ImportJob(
         var watching = WatchAsync(import.Id, progress, cancel, stopWatching.Token);
         var outcome = new Outcome(ImportStates.Failed);
         string? unexpected = null;
+        var shuttingDown = false;
         try
         {
             var stored = await store.OpenAsync(import.FileKey, cancel.Token);
@@ -106,47 +107,65 @@ internal sealed partial class ImportJob(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The node is shutting down: the import rolled back, and waits in the queue for the next run, here or elsewhere.
-            await StopWatchingAsync(stopWatching, watching);
-            await db.Set<DataImport>().Where(i => i.Id == import.Id && i.State == ImportStates.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ImportStates.Queued).SetProperty(i => i.StartedAt, (DateTime?)null), CancellationToken.None);
-            Cleanup(import.Id, rejectsPath);
-            throw;
+            shuttingDown = true;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             outcome = new Outcome(ImportStates.Cancelled);
         }
-        catch (Exception error) when (error is not OperationCanceledException)
+        catch (Exception error)
         {
+            // Anything else, a cancellation nobody asked for included, ends this import as failed (nothing was written)
+            // and lets the queue go on.
             LogUnexpected(error, import.Id);
             unexpected = error.Message.ReplaceLineEndings(" ");
             outcome = new Outcome(ImportStates.Failed, ErrorCode: ImportAdminCodes.Failed,
                 Error: $"An unexpected error stopped the import and nothing was written: {unexpected}");
         }
 
-        await StopWatchingAsync(stopWatching, watching);
         try
         {
-            await FinishAsync(import, outcome, progress, rejectsPath);
+            await StopWatchingAsync(stopWatching, watching, import.Id);
+            if (shuttingDown)
+            {
+                await RequeueAsync(import.Id);
+            }
+            else
+            {
+                await FinishAsync(import, outcome, progress, rejectsPath);
+            }
         }
         finally
         {
             Cleanup(import.Id, rejectsPath);
         }
 
+        if (shuttingDown)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
         return unexpected;
     }
 
+    /// <summary>Back in the queue after a shutdown, unless an admin asked for a cancel meanwhile: then it is cancelled.</summary>
+    private async Task RequeueAsync(Guid id)
+    {
+        var set = db.Set<DataImport>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await set.Where(i => i.Id == id && i.State == ImportStates.Running && i.CancelRequested)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ImportStates.Cancelled).SetProperty(i => i.FinishedAt, now), CancellationToken.None);
+        await set.Where(i => i.Id == id && i.State == ImportStates.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ImportStates.Queued).SetProperty(i => i.StartedAt, (DateTime?)null), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Records the outcome first, then stores the rejects: a file store that fails now costs the rejects file (logged),
+    /// never the record of an import whose rows are committed, which a later run would otherwise take for abandoned and
+    /// load again.
+    /// </summary>
     private async Task FinishAsync(DataImport import, Outcome outcome, LatestProgress progress, string rejectsPath)
     {
-        string? rejectsKey = null;
-        if (outcome.State != ImportStates.Cancelled && File.Exists(rejectsPath) && File.ReadLines(rejectsPath).Skip(1).Any())
-        {
-            rejectsKey = Path.ChangeExtension(import.FileKey, ".rejects.csv");
-            await store.DeleteAsync(rejectsKey, CancellationToken.None);
-            await store.PutAsync(rejectsKey, rejectsPath, "text/csv", CancellationToken.None);
-        }
-
         var summary = outcome.Summary is { } s ? JsonSerializer.Serialize(ImportSummaryResponse.From(s), ImportAdminService.Json) : null;
         var latest = progress.Latest;
         var rowsRead = outcome.Summary?.RowsRead ?? latest?.RowsRead ?? 0;
@@ -159,8 +178,24 @@ internal sealed partial class ImportJob(
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.State, outcome.State).SetProperty(i => i.FinishedAt, finished).SetProperty(i => i.ProgressAt, finished)
                 .SetProperty(i => i.RowsRead, rowsRead).SetProperty(i => i.RowsRejected, rowsRejected).SetProperty(i => i.RowsLoaded, rowsLoaded)
                 .SetProperty(i => i.BytesRead, bytesRead).SetProperty(i => i.Summary, summary).SetProperty(i => i.ErrorCode, outcome.ErrorCode)
-                .SetProperty(i => i.Error, error).SetProperty(i => i.RejectsKey, rejectsKey), CancellationToken.None);
+                .SetProperty(i => i.Error, error), CancellationToken.None);
         LogEnded(import.Id, outcome.State, rowsRead, rowsLoaded, rowsRejected);
+        if (outcome.State != ImportStates.Cancelled && File.Exists(rejectsPath) && File.ReadLines(rejectsPath).Skip(1).Any())
+        {
+            var rejectsKey = Path.ChangeExtension(import.FileKey, ".rejects.csv");
+            try
+            {
+                await store.DeleteAsync(rejectsKey, CancellationToken.None);
+                await store.PutAsync(rejectsKey, rejectsPath, "text/csv", CancellationToken.None);
+                await db.Set<DataImport>().Where(i => i.Id == import.Id)
+                    .ExecuteUpdateAsync(u => u.SetProperty(i => i.RejectsKey, rejectsKey), CancellationToken.None);
+            }
+            catch (StorageUnavailableException failure)
+            {
+                LogRejectsLost(failure, import.Id);
+            }
+        }
+
         try
         {
             await store.DeleteAsync(import.FileKey, CancellationToken.None);
@@ -177,11 +212,12 @@ internal sealed partial class ImportJob(
     /// </summary>
     private async Task WatchAsync(Guid id, LatestProgress progress, CancellationTokenSource cancel, CancellationToken stop)
     {
-        try
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
         {
-            while (!stop.IsCancellationRequested)
+            try
             {
-                await Task.Delay(ProgressInterval, TimeProvider.System, stop);
+                await Task.Delay(failures == 0 ? ProgressInterval : ProgressInterval * Math.Min(1 << failures, 30), TimeProvider.System, stop);
                 await using var scope = scopes.CreateAsyncScope();
                 var rows = scope.ServiceProvider.GetRequiredService<AppDbContext>().Set<DataImport>();
                 var latest = progress.Latest;
@@ -194,22 +230,37 @@ internal sealed partial class ImportJob(
                 {
                     await cancel.CancelAsync();
                 }
+
+                failures = 0;
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception error) when (error is System.Data.Common.DbException or InvalidOperationException)
-        {
-            // Progress is a courtesy: the import goes on, and its end is recorded by the job itself.
-            LogWatchFailed(error, id);
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error) when (error is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+            {
+                // Progress is a courtesy: the import goes on, its end is recorded by the job itself, and the next
+                // round (later, while the database keeps failing) writes the progress and reads a cancel again.
+                if (failures++ == 0)
+                {
+                    LogWatchFailed(error, id);
+                }
+            }
         }
     }
 
-    private static async Task StopWatchingAsync(CancellationTokenSource stop, Task watching)
+    private async Task StopWatchingAsync(CancellationTokenSource stop, Task watching, Guid id)
     {
         await stop.CancelAsync();
-        await watching;
+        try
+        {
+            await watching;
+        }
+        catch (Exception error)
+        {
+            // The watcher only reports progress: whatever stopped it must not keep the import's end from being recorded.
+            LogWatchFailed(error, id);
+        }
     }
 
     private void Cleanup(Guid id, string rejectsPath)
@@ -314,6 +365,9 @@ internal sealed partial class ImportJob(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The upload {Key} of an ended import could not be removed")]
     private partial void LogUploadLeft(Exception error, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The rejects of import {ImportId} could not be stored; its outcome is recorded")]
+    private partial void LogRejectsLost(Exception error, Guid importId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the progress of import {ImportId}; it goes on")]
     private partial void LogWatchFailed(Exception error, Guid importId);

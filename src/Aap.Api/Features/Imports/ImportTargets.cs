@@ -316,7 +316,8 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
 
             await _copy.DisposeAsync();
             _copy = null;
-            await _direct.CommitAsync(cancellationToken);
+            // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).
+            await _direct.CommitAsync(CancellationToken.None);
             return copied;
         }
 
@@ -353,7 +354,8 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
             throw AlreadyPresent(plan, ex.Detail, ex);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).
+        await transaction.CommitAsync(CancellationToken.None);
         return loaded;
     }
 
@@ -564,7 +566,8 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
             throw AlreadyPresent(plan, ex.Message, ex);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).
+        await transaction.CommitAsync(CancellationToken.None);
         return loaded;
     }
 
