@@ -3,7 +3,7 @@ using Aap.Api.Features.Files;
 
 namespace Aap.Api.Cli;
 
-/// <summary><c>aap files purge</c>: removes the content and rows of deleted files.</summary>
+/// <summary><c>aap files purge</c>: removes the content and rows of deleted files; <c>aap files sweep-orphans</c>: objects without a row.</summary>
 internal static class FilesCommand
 {
     public static Command Create(IServiceProvider services)
@@ -27,6 +27,18 @@ internal static class FilesCommand
             // Kept files are expected (a completion's proof); a failure is worth an operator's look.
             return purge.Failed == 0 ? 0 : 1;
         });
-        return new Command("files", "Manage stored files.") { purge };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Count the orphaned objects and list them in the log; remove nothing." };
+        var sweep = new Command("sweep-orphans", "Remove stored objects that no file row names, older than Files:OrphanGraceHours.") { dryRun };
+        sweep.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var orphans = scope.ServiceProvider.GetRequiredService<OrphanSweep>();
+            var result = await orphans.RunAsync(parse.GetValue(dryRun), cancellationToken);
+            var done = parse.GetValue(dryRun) ? "dry run: nothing removed" : $"removed {result.Removed}, {result.Failed} failed (see the log)";
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"Found {result.Orphans} orphaned object(s) older than {orphans.Grace.TotalHours:0} h among {result.Listed} listed ({result.TooYoung} younger kept); {done}.");
+            return result.Failed == 0 ? 0 : 1;
+        });
+        return new Command("files", "Manage stored files.") { purge, sweep };
     }
 }

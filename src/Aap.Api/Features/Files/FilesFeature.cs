@@ -28,12 +28,16 @@ internal static class FilesFeature
         services.AddScoped<FileDownloads>();
         services.AddOptions<ThumbnailOptions>().BindConfiguration(ThumbnailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ThumbnailMaker>();
+        services.AddOptions<FilesOptions>().BindConfiguration(FilesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<OrphanSweep>();
 
         // Multipart bodies up to the file limit, plus room for the form's other parts.
         var maxFile = builder.Configuration.GetValue<long?>($"{StorageOptions.SectionName}:{nameof(StorageOptions.MaxFileBytes)}") ?? new StorageOptions().MaxFileBytes;
         services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = maxFile + (64 * 1024));
         builder.AddRecurringJob<PurgeDeletedFilesJob>(PurgeDeletedFilesJob.Name,
             "Daily 03:20: remove files deleted more than Jobs:Maintenance:DeletedFileRetentionDays ago (aap files purge).", "0 20 3 * * ?");
+        builder.AddRecurringJob<OrphanSweepJob>(OrphanSweepJob.Name,
+            "Daily 03:30: remove stored objects no file row names, older than Files:OrphanGraceHours (aap files sweep-orphans).", "0 30 3 * * ?");
         builder.AddQueuedJob<ThumbnailJob>(ThumbnailJob.Name,
             "After each image upload, and every 10 minutes: make the thumbnails still pending, oldest first.");
         return builder;
