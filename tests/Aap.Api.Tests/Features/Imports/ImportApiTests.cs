@@ -369,6 +369,8 @@ internal sealed class UploadGate
 
         public Task<Uri?> PresignAsync(string key, string contentType, string fileName, DateTime expiresAt, CancellationToken cancellationToken) =>
             inner.PresignAsync(key, contentType, fileName, expiresAt, cancellationToken);
+
+        public IAsyncEnumerable<ListedObject> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
     }
 
     private sealed class HeldStream(Stream inner, UploadGate gate) : Stream
