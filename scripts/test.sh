@@ -331,5 +331,14 @@ if [[ "$test_status" != 0 && "$failed" == 0 ]]; then
   failed=1
 fi
 
+# Every test project writes a results file, even when a filter leaves it nothing to run; one missing means its test
+# host crashed or was killed, and `dotnet test` does not always say so in its exit status.
+projects=(tests/*/*.csproj)
+if (( ${#trx_files[@]} < ${#projects[@]} )); then
+  log "only ${#trx_files[@]} of ${#projects[@]} test projects wrote results: a test host crashed or was killed"
+  failed=$((failed + 1))
+  test_status=1
+fi
+
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [[ "$test_status" == 0 && "$failed" == 0 ]]
