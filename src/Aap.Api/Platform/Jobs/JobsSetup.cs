@@ -75,15 +75,9 @@ internal static class JobsSetup
 
         if (jobs.Enabled)
         {
-            services.AddQuartzHostedService(hosted =>
-            {
-                hosted.WaitForJobsToComplete = true;
-                // The scheduler starts inside the host's start (after the migrations, before Kestrel listens), not in
-                // the background once the application has started: a node stopped right after it started would
-                // otherwise shut down a scheduler still checking in with the cluster, which throws (its cluster
-                // manager does not exist yet) and hides why the node stopped.
-                hosted.AwaitApplicationStarted = false;
-            });
+            // The scheduler starts in the background once the application has started (Quartz's default): started
+            // within the host's start, it would keep a node whose start failed (its port taken) from ever exiting.
+            services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
         }
 
         builder.Services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: [DatabaseHealthCheck.ReadyTag]);
