@@ -58,6 +58,13 @@ public abstract class OrphanSweepTests
             await PutAsync(factory, key);
         }
 
+        // The daily schedule paused, so that moving the clock past 03:30 does not sweep before the runs the test makes.
+        using (var admin = await factory.ClientForAsync(await factory.CreateAdminAsync()))
+        using (var pause = await admin.PostAsync("/api/v1/admin/jobs/orphan-sweep/pause", null, Ct))
+        {
+            pause.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
         // Younger than the grace (24 h): an upload still in flight might own them, so they stay.
         factory.Clock.SetUtcNow(DateTimeOffset.UtcNow.AddHours(23));
         // Deleted just now, as the clock goes: the purge's to remove after its retention, not the sweep's.
@@ -168,9 +175,20 @@ public abstract class OrphanSweepTests
     private static async Task<System.Text.Json.JsonElement> RunJobAsync(AapFactory factory)
     {
         using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
-        using var run = await admin.PostAsync("/api/v1/admin/jobs/orphan-sweep/run", null, Ct);
-        run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        return await admin.FinishedRunAsync("orphan-sweep", (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!);
+        // A run may be under way (the node's first, or one due when the clock moved): run now once it has ended.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var run = await admin.PostAsync("/api/v1/admin/jobs/orphan-sweep/run", null, Ct);
+            if (run.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, Ct);
+                continue;
+            }
+
+            run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            return await admin.FinishedRunAsync("orphan-sweep", (await run.JsonAsync()).GetProperty("data").GetProperty("run_id").GetString()!);
+        }
     }
 
     private static async Task<(int ExitCode, string Output)> SweepCommandAsync(AapFactory factory, params string[] args)
