@@ -295,13 +295,32 @@ public sealed class S3Factory : AapFactory
 
     public override ValueTask InitializeAsync()
     {
+        foreach (var (key, value) in Settings(Bucket))
+        {
+            With(key, value);
+        }
+
+        return base.InitializeAsync();
+    }
+
+    /// <summary>
+    /// The storage settings of a node on the S3 server named by <c>AAP_TEST_S3</c> (scripts/test.sh starts one), in
+    /// <paramref name="bucket"/>, made when missing; the tests fail with a message saying so without a server.
+    /// </summary>
+    public static Dictionary<string, string> Settings(string bucket)
+    {
         var endpoint = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"S3 tests need a server: set {Variable} to an S3-compatible endpoint, or run scripts/test.sh, which starts one.");
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "test");
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "test");
-        With("Storage:Provider", "S3").With("Storage:S3:ServiceUrl", endpoint).With("Storage:S3:ForcePathStyle", "true")
-            .With("Storage:S3:CreateBucket", "true").With("Storage:S3:Bucket", Bucket);
-        return base.InitializeAsync();
+        return new(StringComparer.Ordinal)
+        {
+            ["Storage:Provider"] = "S3",
+            ["Storage:S3:ServiceUrl"] = endpoint,
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:CreateBucket"] = "true",
+            ["Storage:S3:Bucket"] = bucket,
+        };
     }
 }

@@ -291,22 +291,7 @@ public sealed class ScaleOutTests
 
     private static readonly string Bucket = $"aap-scale-{Guid.NewGuid():N}";
 
-    private static Dictionary<string, string> S3Settings()
-    {
-        var endpoint = Environment.GetEnvironmentVariable(S3Factory.Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"The scale-out tests need an S3 server: set {S3Factory.Variable}, or run scripts/test.sh, which starts one.");
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "test");
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "test");
-        return new()
-        {
-            ["Storage:Provider"] = "S3",
-            ["Storage:S3:ServiceUrl"] = endpoint,
-            ["Storage:S3:ForcePathStyle"] = "true",
-            ["Storage:S3:CreateBucket"] = "true",
-            ["Storage:S3:Bucket"] = Bucket,
-        };
-    }
+    private static Dictionary<string, string> S3Settings() => S3Factory.Settings(Bucket);
 
     /// <summary>The settings of a node started as a process of its own, joining <paramref name="first"/>'s deployment.</summary>
     private static Dictionary<string, string> ProcessNodeEnvironment(PostgresFactory first)

@@ -170,22 +170,7 @@ public sealed class OrphanSweepKillTests
         return [.. keys.Order(StringComparer.Ordinal)];
     }
 
-    private static Dictionary<string, string> S3Settings(string bucket)
-    {
-        var endpoint = Environment.GetEnvironmentVariable(S3Factory.Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"This test needs an S3 server: set {S3Factory.Variable}, or run scripts/test.sh, which starts one.");
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "test");
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "test");
-        return new()
-        {
-            ["Storage:Provider"] = "S3",
-            ["Storage:S3:ServiceUrl"] = endpoint,
-            ["Storage:S3:ForcePathStyle"] = "true",
-            ["Storage:S3:CreateBucket"] = "true",
-            ["Storage:S3:Bucket"] = bucket,
-        };
-    }
+    private static Dictionary<string, string> S3Settings(string bucket) => S3Factory.Settings(bucket);
 
     /// <summary>The settings of a node started as a process of its own, on <paramref name="first"/>'s database and bucket.</summary>
     private static Dictionary<string, string> ProcessNodeEnvironment(PostgresFactory first, string bucket)
