@@ -160,12 +160,28 @@ internal sealed partial class ImportJob(
     }
 
     /// <summary>
-    /// Records the outcome first, then stores the rejects: a file store that fails now costs the rejects file (logged),
-    /// never the record of an import whose rows are committed, which a later run would otherwise take for abandoned and
-    /// load again.
+    /// Stores the rejects, then records the outcome with them in one update (a reader never sees an ended import whose
+    /// rejects are still to come). A file store that fails now costs the rejects file (logged), never the record of an
+    /// import whose rows are committed, which a later run would otherwise take for abandoned and load again.
     /// </summary>
     private async Task FinishAsync(DataImport import, Outcome outcome, LatestProgress progress, string rejectsPath)
     {
+        string? rejectsKey = null;
+        if (outcome.State != ImportStates.Cancelled && File.Exists(rejectsPath) && File.ReadLines(rejectsPath).Skip(1).Any())
+        {
+            var key = Path.ChangeExtension(import.FileKey, ".rejects.csv");
+            try
+            {
+                await store.DeleteAsync(key, CancellationToken.None);
+                await store.PutAsync(key, rejectsPath, "text/csv", CancellationToken.None);
+                rejectsKey = key;
+            }
+            catch (Exception failure)
+            {
+                LogRejectsLost(failure, import.Id);
+            }
+        }
+
         var summary = outcome.Summary is { } s ? JsonSerializer.Serialize(ImportSummaryResponse.From(s), ImportAdminService.Json) : null;
         var latest = progress.Latest;
         var rowsRead = outcome.Summary?.RowsRead ?? latest?.RowsRead ?? 0;
@@ -178,24 +194,8 @@ internal sealed partial class ImportJob(
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.State, outcome.State).SetProperty(i => i.FinishedAt, finished).SetProperty(i => i.ProgressAt, finished)
                 .SetProperty(i => i.RowsRead, rowsRead).SetProperty(i => i.RowsRejected, rowsRejected).SetProperty(i => i.RowsLoaded, rowsLoaded)
                 .SetProperty(i => i.BytesRead, bytesRead).SetProperty(i => i.Summary, summary).SetProperty(i => i.ErrorCode, outcome.ErrorCode)
-                .SetProperty(i => i.Error, error), CancellationToken.None);
+                .SetProperty(i => i.Error, error).SetProperty(i => i.RejectsKey, rejectsKey), CancellationToken.None);
         LogEnded(import.Id, outcome.State, rowsRead, rowsLoaded, rowsRejected);
-        if (outcome.State != ImportStates.Cancelled && File.Exists(rejectsPath) && File.ReadLines(rejectsPath).Skip(1).Any())
-        {
-            var rejectsKey = Path.ChangeExtension(import.FileKey, ".rejects.csv");
-            try
-            {
-                await store.DeleteAsync(rejectsKey, CancellationToken.None);
-                await store.PutAsync(rejectsKey, rejectsPath, "text/csv", CancellationToken.None);
-                await db.Set<DataImport>().Where(i => i.Id == import.Id)
-                    .ExecuteUpdateAsync(u => u.SetProperty(i => i.RejectsKey, rejectsKey), CancellationToken.None);
-            }
-            catch (StorageUnavailableException failure)
-            {
-                LogRejectsLost(failure, import.Id);
-            }
-        }
-
         try
         {
             await store.DeleteAsync(import.FileKey, CancellationToken.None);
