@@ -456,9 +456,9 @@ done
 
 # The bootstrap admin (AAP_ADMIN_*) publishes an app; the user completes it with a screenshot on one node and reads
 # the points on the other. Each request carries its own X-Request-ID, which the node that answered logs.
-node_of() { # request id -> the node whose log has it (a request's event is written as its response ends: retried)
+node_of() { # request id -> the node whose log has it (a request's event is written as its response ends: retried for 30 s)
   local node
-  for _ in $(seq 1 10); do
+  for _ in $(seq 1 30); do
     for node in aap-1 aap-2; do
       compose_cmd logs --no-color "$node" 2>/dev/null | grep -q "\"RequestId\":\"$1\"" && { echo "$node"; return 0; }
     done
