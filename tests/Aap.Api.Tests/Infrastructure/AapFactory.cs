@@ -258,6 +258,34 @@ public sealed class PostgresFactory : AapFactory
         await base.InitializeAsync();
     }
 
+    /// <summary>
+    /// The environment of a node started as a process of its own (<c>aap.dll</c>), joining this deployment: its
+    /// database, signing keys and the S3 <paramref name="bucket"/>, with the limits AapFactory lifts for in-process
+    /// nodes lifted too, and its log on the console.
+    /// </summary>
+    public Dictionary<string, string> ProcessNodeEnvironment(string bucket)
+    {
+        var environment = S3Factory.Settings(bucket).ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        environment["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
+        environment["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!;
+        environment["Database__Provider"] = "Postgres";
+        environment["ConnectionStrings__Default"] = ConnectionString;
+        environment["Database__SeedProfile"] = "test";
+        environment["Auth__SigningKeyId"] = "test-key";
+        environment["Auth__SigningKey"] = SigningKey;
+        environment["Storage__LinkSigningKey"] = LinkSigningKey;
+        environment["Auth__DevelopmentAdmin"] = "false";
+        environment["Auth__RateLimitPermits"] = "100000";
+        environment["RateLimits__Anonymous__PermitLimit"] = "1000000";
+        environment["RateLimits__User__PermitLimit"] = "1000000";
+        environment["RateLimits__Admin__PermitLimit"] = "1000000";
+        environment["RateLimits__Anonymous__PerHour"] = "0";
+        environment["RateLimits__User__PerHour"] = "0";
+        environment["RateLimits__Admin__PerHour"] = "0";
+        environment["Log__ConsoleEnabled"] = "true";
+        return environment;
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

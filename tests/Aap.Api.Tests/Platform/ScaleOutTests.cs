@@ -126,7 +126,7 @@ public sealed class ScaleOutTests
         await a.InitializeAsync();
         await b.InitializeAsync();
         await a.SetAsync("auth.access_token_lifetime_seconds", 600);
-        var environment = ProcessNodeEnvironment(a);
+        var environment = a.ProcessNodeEnvironment(Bucket);
         var c = await DocServer.StartAsync(environment, Ct);
         await using var proxy = await RoundRobinProxy.StartAsync(a.ServerAddress, b.ServerAddress, new Uri(c.Address));
         var killedAddress = new Uri(c.Address);
@@ -292,31 +292,6 @@ public sealed class ScaleOutTests
     private static readonly string Bucket = $"aap-scale-{Guid.NewGuid():N}";
 
     private static Dictionary<string, string> S3Settings() => S3Factory.Settings(Bucket);
-
-    /// <summary>The settings of a node started as a process of its own, joining <paramref name="first"/>'s deployment.</summary>
-    private static Dictionary<string, string> ProcessNodeEnvironment(PostgresFactory first)
-    {
-        var environment = S3Settings().ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
-        environment["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
-        environment["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!;
-        environment["Database__Provider"] = "Postgres";
-        environment["ConnectionStrings__Default"] = first.ConnectionString;
-        environment["Database__SeedProfile"] = "test";
-        environment["Auth__SigningKeyId"] = "test-key";
-        environment["Auth__SigningKey"] = first.SigningKey;
-        environment["Storage__LinkSigningKey"] = first.LinkSigningKey;
-        environment["Auth__DevelopmentAdmin"] = "false";
-        environment["Auth__RateLimitPermits"] = "100000";
-        // As AapFactory does for the in-process nodes: fifty clients on one loopback address are not what is tested here.
-        environment["RateLimits__Anonymous__PermitLimit"] = "1000000";
-        environment["RateLimits__User__PermitLimit"] = "1000000";
-        environment["RateLimits__Admin__PermitLimit"] = "1000000";
-        environment["RateLimits__Anonymous__PerHour"] = "0";
-        environment["RateLimits__User__PerHour"] = "0";
-        environment["RateLimits__Admin__PerHour"] = "0";
-        environment["Log__ConsoleEnabled"] = "true";
-        return environment;
-    }
 
     private static async Task<TestTokens> SignInAsync(HttpClient node, string login)
     {

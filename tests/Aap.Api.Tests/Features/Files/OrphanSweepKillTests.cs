@@ -44,7 +44,7 @@ public sealed class OrphanSweepKillTests
             await check.ExecuteNonQueryAsync(Ct);
         }
 
-        await using var node = await DocServer.StartAsync(ProcessNodeEnvironment(survivor, bucket), Ct);
+        await using var node = await DocServer.StartAsync(survivor.ProcessNodeEnvironment(bucket), Ct);
         using var http = new HttpClient { BaseAddress = new Uri(node.Address) };
         var account = await survivor.RegisterAsync();
         using (var login = await http.PostJsonAsync("/api/v1/auth/login", new { login = account.UserName, password = Accounts.Password }))
@@ -171,24 +171,6 @@ public sealed class OrphanSweepKillTests
     }
 
     private static Dictionary<string, string> S3Settings(string bucket) => S3Factory.Settings(bucket);
-
-    /// <summary>The settings of a node started as a process of its own, on <paramref name="first"/>'s database and bucket.</summary>
-    private static Dictionary<string, string> ProcessNodeEnvironment(PostgresFactory first, string bucket)
-    {
-        var environment = S3Settings(bucket).ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
-        environment["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
-        environment["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!;
-        environment["Database__Provider"] = "Postgres";
-        environment["ConnectionStrings__Default"] = first.ConnectionString;
-        environment["Database__SeedProfile"] = "test";
-        environment["Auth__SigningKeyId"] = "test-key";
-        environment["Auth__SigningKey"] = first.SigningKey;
-        environment["Storage__LinkSigningKey"] = first.LinkSigningKey;
-        environment["Auth__DevelopmentAdmin"] = "false";
-        environment["Auth__RateLimitPermits"] = "100000";
-        environment["Log__ConsoleEnabled"] = "true";
-        return environment;
-    }
 
     /// <summary>A multipart upload that sends its first part's head and a few bytes of content, then nothing more.</summary>
     private sealed class StalledUpload : HttpContent
