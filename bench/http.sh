@@ -477,11 +477,10 @@ bench_dashboard() {
 # (RateLimits__Enabled=false) and with both off. Each run drives the baseline's status, then each AAP's status and
 # me, one after the other, so the four cases meet the same moments of a busy machine; every AAP number is a ratio
 # to the baseline's of that run, and each case's "on vs off" is the paired ratio of the same run, median over runs.
-# The limits are raised far above the load, so that every request still takes a permit of its policy and gets its
-# RateLimit headers but none is refused: wrk's count of non-2xx answers must be none (drive stops otherwise).
+# The limits are raised far above the load (start_aap in lib.sh, for every sub-command), so that every request still
+# takes a permit of its policy and gets its RateLimit headers but none is refused: wrk's count of non-2xx answers
+# must be none (drive stops otherwise).
 observe_cases=(on metrics-off limits-off both-off)
-observe_limits=(RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000
-  RateLimits__Anonymous__PerHour=10000000 RateLimits__User__PerHour=10000000 RateLimits__Admin__PerHour=10000000)
 scrape_runs="${SCRAPE_RUNS:-20}"
 
 # What one GET /metrics costs AAP after the load: its size in series and bytes, its time (curl) and AAP's CPU for it.
@@ -514,7 +513,7 @@ bench_observe() {
       limits-off) settings=(RateLimits__Enabled=false) ;;
       both-off) settings=(Metrics__Enabled=false RateLimits__Enabled=false) ;;
     esac
-    run_aap "$work/data-observe-$case" "${observe_limits[@]}" "${settings[@]}"
+    run_aap "$work/data-observe-$case" "${settings[@]}"
     long_tokens
     token="$(new_user "observe-$case@example.com")"
     urls[$case]="$aap" apids[$case]="$aap_pid" tokens[$case]="$token"

@@ -175,7 +175,12 @@ user_password="Bench-user-pass-2026"
 # Starts AAP from its publish folder (so that its appsettings.json is the content root's) with any extra
 # NAME=value settings; its pid is in $aap_pid and its URL in $aap. AAP reads Kestrel:Endpoints from
 # appsettings.json, which wins over --urls: the endpoint is set there too. The bootstrap admin lets a benchmark
-# change runtime settings; the sign-in rate limit is lifted, since every benchmark account signs in from 127.0.0.1.
+# change runtime settings; the sign-in rate limit is lifted, since every benchmark account signs in from 127.0.0.1,
+# and the general rate limits stay on but far above any load here (every request takes a permit and gets its
+# RateLimit headers, none is refused), so that wrk measures the endpoint and not 429 answers.
+bench_limits=(RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000
+  RateLimits__Anonymous__PerHour=10000000 RateLimits__User__PerHour=10000000 RateLimits__Admin__PerHour=10000000
+  RateLimits__UploadBytes__Limit=1000000000000)
 start_aap() {
   local data="$1" port
   shift
@@ -185,7 +190,7 @@ start_aap() {
     exec env ASPNETCORE_ENVIRONMENT=Production AAP_DATA_DIR="$data" \
       Log__ConsoleEnabled="${Log__ConsoleEnabled:-false}" Log__FileEnabled="${Log__FileEnabled:-true}" \
       Auth__SigningKey="$signing_key" Storage__LinkSigningKey="$link_signing_key" Kestrel__Endpoints__Http__Url="http://127.0.0.1:$port" \
-      Auth__RateLimitPermits=1000000 \
+      Auth__RateLimitPermits=1000000 "${bench_limits[@]}" \
       Bootstrap__Admin__UserName="$admin_name" Bootstrap__Admin__Email="$admin_email" Bootstrap__Admin__Password="$admin_password" \
       "$@" dotnet aap.dll --urls "http://127.0.0.1:$port"
   ) >>"$work/aap.log" 2>&1 &
