@@ -7,7 +7,7 @@
 # environment, SQLite in a fresh data folder, file logging on) except that console logging is off, the sign-in
 # rate limit is lifted (every benchmark account signs in from 127.0.0.1) and a bootstrap admin exists.
 #
-# Usage: bench/http.sh [status|me|todos|files|apps|pages|dashboard|observe|exporters|all]...   (default: status)
+# Usage: bench/http.sh [status|me|todos|files|apps|pages|dashboard|observe|exporters|nodes|all]...   (default: status)
 #   status  GET /api/v1/status, and AAP's cold start on SQLite
 #   me      GET /api/v1/me with a bearer token
 #   todos   GET /api/v1/todos?page=1&size=20 for a user with 10,000 tasks, on SQLite and on PostgreSQL
@@ -21,6 +21,8 @@
 #           and one GET /metrics after the load (series, time, AAP's CPU)
 #   exporters  the bare baseline beside itself with OpenTelemetry's Prometheus exporter and with prometheus-net:
 #           throughput ratio and the process's CPU µs per request
+#   nodes   GET /api/v1/me through a round-robin nginx in front of 1, 2 and 3 AAP processes on one PostgreSQL, beside
+#           the baseline direct and behind the same nginx: req/s, ratios, and the CPU per request of AAP and nginx
 # Settings:
 #   WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (10s), WRK_WARMUP (3s): each wrk run, after a warm-up
 #   BENCH_RUNS (3): measured runs of each comparison (or upload, or round of completions); the spread is shown
@@ -29,6 +31,7 @@
 #   PAGE_APPS (200), PAGE_USERS (10): the catalog of the pages, and the users who complete ten apps each
 #   SCRAPE_RUNS (20): scrapes of /metrics timed after the observe load
 #   DASHBOARD_LEDGER (1000000), DASHBOARD_APPS (200), DASHBOARD_COLD_RUNS (3, each waits 31 s), DASHBOARD_WARM_RUNS (100)
+#   NODES_MAX (3): the most AAP processes behind the proxy in nodes; NGINX_WORKERS (1): nginx's worker processes
 #   BENCH_PUBLISHED: a folder that keeps both published apps; a later run with the same folder skips the build
 #     (remove the folder after changing the code)
 #   BENCH_REF: a commit of AAP to measure (e.g. HEAD), exported clean with git archive; default: the working tree
@@ -618,15 +621,207 @@ bench_exporters() {
   done
 }
 
+# --- nodes behind a round-robin proxy ----------------------------------------------------------------------------
+# The proxy is nginx (Debian's package, installed like wrk when missing and run as root): what a deployment puts in
+# front of the nodes (compose.yaml), and an event loop in C whose cost per request is small and known, so that the
+# numbers are AAP's rather than a forwarder's. A Kestrel forwarder of our own would spend, per request, about what a
+# node spends on GET /api/v1/me, on the same two cores. One worker, upstream keep-alive, no access log; round robin is
+# nginx's default balancing.
+nodes_max="${NODES_MAX:-3}"
+nginx_workers="${NGINX_WORKERS:-1}"
+
+require_nginx() {
+  command -v nginx >/dev/null && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "apt-get install nginx-light (the proxy of the nodes benchmark)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 ||
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  fi
+  command -v nginx >/dev/null || { log "nginx is required for the nodes benchmark (apt-get install nginx-light)"; exit 1; }
+}
+
+# Starts nginx balancing over the URLs given; its pid is in $proxy_pid and its URL in $proxy: run_proxy NAME URL...
+run_proxy() {
+  local name="$1" port dir url
+  shift
+  port="$(free_port)"
+  dir="$work/nginx-$name"
+  mkdir -p "$dir/logs" "$dir/temp"
+  {
+    echo "worker_processes $nginx_workers;"
+    echo "error_log $dir/logs/error.log warn;"
+    echo "pid $dir/nginx.pid;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  access_log off;"
+    echo "  client_body_temp_path $dir/temp/body; proxy_temp_path $dir/temp/proxy; fastcgi_temp_path $dir/temp/fastcgi;"
+    echo "  uwsgi_temp_path $dir/temp/uwsgi; scgi_temp_path $dir/temp/scgi;"
+    echo "  upstream nodes {"
+    for url in "$@"; do echo "    server ${url#http://};"; done
+    echo "    keepalive 128;"
+    echo "  }"
+    echo "  server {"
+    echo "    listen 127.0.0.1:$port;"
+    echo "    location / {"
+    echo "      proxy_pass http://nodes;"
+    echo "      proxy_http_version 1.1;"
+    echo "      proxy_set_header Connection \"\";"
+    echo "      proxy_set_header Host \$host;"
+    echo "      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;"
+    echo "      proxy_set_header X-Forwarded-Proto \$scheme;"
+    echo "    }"
+    echo "  }"
+    echo "}"
+  } >"$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >>"$work/nginx.log" 2>&1 &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  proxy="http://127.0.0.1:$port"
+}
+
+# CPU ticks used so far by the processes given and their children (nginx's workers are children of its master).
+ticks_of() {
+  local pid child total=0
+  for pid in "$@"; do
+    total=$((total + $(cpu_ticks "$pid")))
+    for child in $(pgrep -P "$pid" 2>/dev/null); do
+      total=$((total + $(cpu_ticks "$child")))
+    done
+  done
+  echo "$total"
+}
+
+# Like drive, with the CPU of several processes counted over the measured run only: drive_nodes NAME URL [wrk
+# arguments]; the AAP processes in $measure_aap (an array), nginx in $measure_proxy (may be empty). Leaves the ticks
+# in <name>.aapcpu and <name>.proxycpu.
+drive_nodes() {
+  local name="$1" url="$2" aap_ticks proxy_ticks=0
+  shift 2
+  log "$name: warm-up ($warmup), then wrk -t$threads -c$connections -d$duration $url"
+  timeout "$(($(seconds "$warmup") + 30))" wrk -t"$threads" -c"$connections" -d"$warmup" "$@" "$url" >/dev/null
+  aap_ticks="$(ticks_of "${measure_aap[@]}")"
+  [[ -n "$measure_proxy" ]] && proxy_ticks="$(ticks_of "$measure_proxy")"
+  timeout "$(($(seconds "$duration") + 30))" wrk -t"$threads" -c"$connections" -d"$duration" --timeout 5s --latency "$@" "$url" >"$work/$name.wrk"
+  echo $(($(ticks_of "${measure_aap[@]}") - aap_ticks)) >"$work/$name.aapcpu"
+  if [[ -n "$measure_proxy" ]]; then echo $(($(ticks_of "$measure_proxy") - proxy_ticks)) >"$work/$name.proxycpu"; else rm -f "$work/$name.proxycpu"; fi
+  if grep -q -e 'Non-2xx or 3xx responses' -e 'Socket errors' "$work/$name.wrk"; then
+    log "$name: wrk saw failed requests, so its numbers would not measure the route:"
+    cat "$work/$name.wrk" >&2
+    return 1
+  fi
+}
+
+# Microseconds of CPU per request from a ticks file of the last run of <name>: per_request NAME EXTENSION.
+per_request() {
+  [[ -f "$work/$1.$2" ]] || { echo -; return; }
+  awk -v t="$(cat "$work/$1.$2")" -v hz="$clock_ticks" -v n="$(requests_of "$1")" 'BEGIN { printf "%.0f", t / hz * 1000000 / n }'
+}
+
+# Polls URL with the bearer token until it answers 200 (10 s at most): answers_me URL TOKEN.
+answers_me() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" "$1")" == 200 ]] && return 0
+    sleep 0.05
+  done
+  log "$1 did not answer 200 within 10 s"
+  return 1
+}
+
+bench_nodes() {
+  local n run token case a url p line
+  local -a node_urls node_pids cases measure_aap
+  local measure_proxy=""
+  local -A urls rps ratios scaling cpu_aap cpu_proxy proxy_pids
+  require_nginx
+  [[ -n "$pg_data" ]] || start_postgres
+  # The limits are raised above the load (every request comes from one user, through one address), and a node's
+  # /me cache is evicted over PostgreSQL notifications, as in any deployment of several nodes.
+  local settings=(Database__Provider=Postgres ConnectionStrings__Default="$pg_connection"
+    RateLimits__Anonymous__PermitLimit=10000000 RateLimits__User__PermitLimit=10000000 RateLimits__Admin__PermitLimit=10000000
+    RateLimits__Anonymous__PerHour=0 RateLimits__User__PerHour=0 RateLimits__Admin__PerHour=0)
+  for ((n = 1; n <= nodes_max; n++)); do
+    # One at a time: the first migrates the database, the others find it migrated.
+    run_aap "$work/data-nodes-$n" "${settings[@]}"
+    node_urls+=("$aap")
+    node_pids+=("$aap_pid")
+  done
+  aap="${node_urls[0]}"
+  long_tokens
+  token="$(new_user nodes@example.com)"
+  for url in "${node_urls[@]}"; do
+    answers_me "$url/api/v1/me" "$token"
+  done
+  run_proxy baseline "$baseline"
+  urls[baseline-proxied]="$proxy" proxy_pids[baseline-proxied]="$proxy_pid"
+  answers_me "$proxy/api/v1/status" "$token"
+  urls[baseline]="$baseline" urls[aap-1-direct]="${node_urls[0]}"
+  cases=(baseline baseline-proxied aap-1-direct)
+  for ((n = 1; n <= nodes_max; n++)); do
+    run_proxy "aap-$n" "${node_urls[@]:0:n}"
+    urls[aap-$n]="$proxy" proxy_pids[aap-$n]="$proxy_pid"
+    cases+=("aap-$n")
+    answers_me "$proxy/api/v1/me" "$token"
+  done
+  measure_aap=("${node_pids[@]}")
+  echo
+  echo "nodes: GET /api/v1/me (bearer token) through nginx ($nginx_workers worker, round robin, keep-alive) in front of 1..$nodes_max" \
+    "AAP processes on one PostgreSQL, beside the baseline's GET /api/v1/status direct and through the same nginx;" \
+    "wrk -t$threads -c$connections -d$duration (after a $warmup warm-up), $runs runs; CPU µs/req: all AAP processes, and nginx"
+  printf '%-4s %-17s %10s %16s %10s %10s %15s %17s\n' run case "req/s" "p50/p99 ms" "of base" "of 1 node" "AAP CPU µs/req" "nginx CPU µs/req"
+  for ((run = 1; run <= runs; run++)); do
+    for case in "${cases[@]}"; do
+      measure_proxy="${proxy_pids[$case]:-}"
+      if [[ "$case" == baseline* ]]; then
+        drive_nodes "nodes-$case" "${urls[$case]}/api/v1/status"
+      else
+        drive_nodes "nodes-$case" "${urls[$case]}/api/v1/me" -H "Authorization: Bearer $token"
+      fi
+      a="$(rps_of "nodes-$case")"
+      rps[$case]+=" $a"
+      ratios[$case]+=" $(percent "$a" "$(rps_of nodes-baseline)")"
+      cpu_aap[$case]+=" $(per_request "nodes-$case" aapcpu)"
+      cpu_proxy[$case]+=" $(per_request "nodes-$case" proxycpu)"
+      [[ "$case" =~ ^aap-[0-9]+$ ]] && scaling[$case]+=" $(percent "$a" "$(rps_of nodes-aap-1)")"
+      printf '%-4s %-17s %10s %16s %9s%% %10s %15s %17s\n' "$run" "$case" "$a" \
+        "$(latency_of "nodes-$case" 50%) / $(latency_of "nodes-$case" 99%)" "${ratios[$case]##* }" \
+        "$([[ "$case" =~ ^aap-[0-9]+$ ]] && echo "${scaling[$case]##* }%" || echo -)" \
+        "$([[ "$case" == aap* ]] && echo "${cpu_aap[$case]##* }" || echo -)" "${cpu_proxy[$case]##* }"
+    done
+  done
+  echo
+  echo "nodes, median (lowest–highest) of $runs runs:"
+  for case in "${cases[@]}"; do
+    # shellcheck disable=SC2086
+    line="$case: $(spread " req/s" ${rps[$case]}), $(spread % ${ratios[$case]}) of the baseline"
+    # shellcheck disable=SC2086
+    [[ "$case" =~ ^aap-[0-9]+$ ]] && line+=", $(spread % ${scaling[$case]}) of 1 node"
+    # shellcheck disable=SC2086
+    [[ "$case" == aap* ]] && line+=", all AAP processes' CPU $(spread " µs/req" ${cpu_aap[$case]})"
+    # shellcheck disable=SC2086
+    [[ -n "${proxy_pids[$case]:-}" ]] && line+=", nginx CPU $(spread " µs/req" ${cpu_proxy[$case]})"
+    echo "$line"
+  done
+  for case in "${cases[@]}"; do
+    if [[ -n "${proxy_pids[$case]:-}" ]]; then
+      stop_started "${proxy_pids[$case]}"
+    fi
+  done
+  for p in "${node_pids[@]}"; do
+    stop_started "$p"
+  done
+}
+
 # --- main ------------------------------------------------------------------------------------------------------
 commands=("$@")
 [[ ${#commands[@]} == 0 ]] && commands=(status)
 [[ "${commands[*]}" == all ]] && commands=(status me todos files apps pages dashboard)
 for command in "${commands[@]}"; do
   case "$command" in
-    status | me | todos | files | apps | pages | dashboard | observe | exporters) ;;
+    status | me | todos | files | apps | pages | dashboard | observe | exporters | nodes) ;;
     *)
-      log "unknown benchmark '$command': use status, me, todos, files, apps, pages, dashboard, observe, exporters or all"
+      log "unknown benchmark '$command': use status, me, todos, files, apps, pages, dashboard, observe, exporters, nodes or all"
       exit 2
       ;;
   esac

@@ -6,31 +6,53 @@ using System.Net.Http.Json;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Tests.Docs;
 using Aap.Api.Tests.Infrastructure;
+using Aap.Api.Tests.Platform.Observability;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aap.Api.Tests.Platform;
 
 /// <summary>
-/// Scale-out on one machine: three AAP nodes on one PostgreSQL database and one S3 server, no sticky sessions.
-/// What a user or an admin does on one node holds on the others within the product's promised time (sessions at
-/// once through PostgreSQL notifications, runtime settings within their 2 s refresh, the catalog within a second),
-/// and a round-robin proxy in front of them keeps its promises under load while one node, a process of its own, is
-/// killed and started again.
+/// Scale-out on one machine: three AAP nodes on one PostgreSQL database and one S3 server, no sticky sessions, with
+/// and without a Redis server shared by the nodes. What a user or an admin does on one node holds on the others
+/// within the product's promised time (sessions at once through PostgreSQL notifications, runtime settings within
+/// their 2 s refresh, the catalog within a second, over Redis pub/sub when Redis is there), a rate limit counts
+/// across the nodes with Redis and per node without it, and a round-robin proxy in front of them keeps its promises
+/// under load while one node, a process of its own, is killed and started again.
 /// </summary>
 public sealed class ScaleOutTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Accounts_sessions_settings_and_the_catalog_hold_across_three_nodes()
+    /// <summary>The per-user limit of the three-node test, per window of a day (so no window ends during the test).</summary>
+    private const int UserLimit = 20;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Accounts_sessions_settings_the_catalog_and_rate_limits_hold_across_three_nodes(bool withRedis)
     {
-        await using var a = OnS3(new PostgresFactory());
+        var shared = new Shared(withRedis ? RedisServer.UniquePrefix() : null);
+        await using var a = shared.Node(new PostgresFactory());
         await a.CreateDatabaseAsync();
-        await using var b = OnS3(PostgresFactory.AnotherNodeOf(a));
-        await using var c = OnS3(PostgresFactory.AnotherNodeOf(a));
+        await using var b = shared.Node(PostgresFactory.AnotherNodeOf(a));
+        await using var c = shared.Node(PostgresFactory.AnotherNodeOf(a));
+        foreach (var node in new[] { a, b, c })
+        {
+            node.With("RateLimits:User:PermitLimit", $"{UserLimit}").With("RateLimits:User:WindowSeconds", "86400");
+        }
+
         await a.InitializeAsync();
         await Task.WhenAll(Task.Run(async () => await b.InitializeAsync(), Ct), Task.Run(async () => await c.InitializeAsync(), Ct));
+        if (withRedis)
+        {
+            foreach (var node in new[] { a, b, c })
+            {
+                await UntilAsync(TimeSpan.FromSeconds(30), async () => (await MetricsTests.ScrapeAsync(node)).Sum("aap_redis_connected") == 1,
+                    "a node did not connect to Redis");
+            }
+        }
+
         using var onA = a.Client();
         using var onB = b.Client();
         using var onC = c.Client();
@@ -96,7 +118,8 @@ public sealed class ScaleOutTests
 
         // 4. An app published on C: C's catalog has it at once; A's and B's cached answers are evicted within a
         // second (docs/api/rewards.md: an admin write evicts the catalog on every node, over PostgreSQL
-        // notifications or Redis pub/sub).
+        // notifications or Redis pub/sub; with Redis the anonymous answers themselves are cached in Redis).
+        var heardOverRedis = await Task.WhenAll(new[] { a, b }.Select(CatalogSignalsOverRedisAsync));
         var appName = $"{tag} app";
         using (var publish = await SendAsync(onC, HttpMethod.Post, "/api/v1/apps", adminToken,
                    new { name = appName, link = "https://play.google.com/store/apps/details?id=scale", points = 10 }))
@@ -115,51 +138,96 @@ public sealed class ScaleOutTests
         }
 
         published.Elapsed.ShouldBeLessThan(promised + TimeSpan.FromSeconds(1));
+        if (withRedis)
+        {
+            // The signal that evicted them came over Redis pub/sub too (PostgreSQL carries it as well, ADR 14).
+            foreach (var (node, before) in new[] { a, b }.Zip(heardOverRedis))
+            {
+                await UntilAsync(TimeSpan.FromSeconds(5), async () => await CatalogSignalsOverRedisAsync(node) > before,
+                    "a node did not hear the catalog write over Redis pub/sub");
+            }
+        }
+
+        // 5. One user's requests through A, B and C in turn: with Redis the per-user limit counts them together and
+        // refuses what is over it on whichever node; without Redis each node counts its own (the documented N times
+        // the quota, docs/configuration.md), so three times the limit's half passes.
+        var limited = await a.RegisterAsync();
+        var limitedToken = (await SignInAsync(onA, limited.UserName!)).AccessToken;
+        var sent = UserLimit / 2 * 3;
+        var statuses = new List<HttpStatusCode>();
+        var refusals = new List<string?>();
+        for (var i = 0; i < sent; i++)
+        {
+            using var me = await SendAsync(new[] { onA, onB, onC }[i % 3], HttpMethod.Get, "/api/v1/me", limitedToken);
+            statuses.Add(me.StatusCode);
+            if (me.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refusals.Add((await Problem.ReadAsync(me, HttpStatusCode.TooManyRequests, "rate_limited")).GetProperty("policy").GetString());
+            }
+        }
+
+        var allowed = withRedis ? UserLimit : sent;
+        statuses.ShouldBe([.. Enumerable.Repeat(HttpStatusCode.OK, allowed), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, sent - allowed)],
+            withRedis ? "one count across the three nodes" : "one count per node");
+        refusals.ShouldAllBe(policy => policy == "user");
     }
 
-    [Fact]
-    public async Task Under_load_through_a_round_robin_a_node_killed_and_restarted_loses_and_doubles_no_completion()
+    /// <summary>
+    /// The load: 200 clients for 60 s, on PostgreSQL with Redis (every request also counts its rate limits in
+    /// Redis and the anonymous catalog is cached there). One run only, for the suite's time; the PostgreSQL-only
+    /// deployment is covered by the three-node test above.
+    /// </summary>
+    [Theory]
+    [InlineData(200, 60, true)]
+    public async Task Under_load_through_a_round_robin_a_node_killed_and_restarted_loses_and_doubles_no_completion(int clients, int seconds, bool withRedis)
     {
-        await using var a = OnS3(new PostgresFactory());
+        var shared = new Shared(withRedis ? RedisServer.UniquePrefix() : null);
+        var duration = TimeSpan.FromSeconds(seconds);
+        await using var a = shared.Node(new PostgresFactory());
         await a.CreateDatabaseAsync();
-        await using var b = OnS3(PostgresFactory.AnotherNodeOf(a));
+        await using var b = shared.Node(PostgresFactory.AnotherNodeOf(a));
         await a.InitializeAsync();
         await b.InitializeAsync();
         await a.SetAsync("auth.access_token_lifetime_seconds", 600);
-        var environment = a.ProcessNodeEnvironment(Bucket);
+        var environment = shared.ProcessEnvironment(a);
         var c = await DocServer.StartAsync(environment, Ct);
         await using var proxy = await RoundRobinProxy.StartAsync(a.ServerAddress, b.ServerAddress, new Uri(c.Address));
         var killedAddress = new Uri(c.Address);
         var restarted = (DocServer?)null;
         try
         {
-            const int clients = 50;
             var apps = new List<long>();
             for (var i = 0; i < 120; i++)
             {
                 apps.Add(await a.AddAppAsync(points: 1 + (i % 7)));
             }
 
-            // Every client signs up and in through the proxy before the clock of the load starts.
-            var users = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => LoadClient.StartAsync(proxy.Address), Ct)));
+            // Every client signs up and in through the proxy before the clock of the load starts, a few at a time: each
+            // costs two password hashes, and 200 at once would wait out their timeouts on a loaded 2-core machine.
+            var users = new LoadClient[clients];
+            await Parallel.ForEachAsync(Enumerable.Range(0, clients), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct },
+                async (i, _) => users[i] = await LoadClient.StartAsync(proxy.Address));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             var load = Stopwatch.StartNew();
             var running = users.Select(user => Task.Run(() => user.RunAsync(apps, stop.Token), Ct)).ToList();
 
-            // Halfway (the load is 24 s at least): node C dies with requests in flight, and starts again on a new port.
-            await UntilAsync(TimeSpan.FromSeconds(60), () => Task.FromResult(load.Elapsed >= TimeSpan.FromSeconds(12) && users.Sum(u => u.Completed) > clients),
+            // Halfway: node C dies with requests in flight, and starts again on a new port.
+            await UntilAsync(duration + TimeSpan.FromSeconds(60), () => Task.FromResult(load.Elapsed >= duration / 2 && users.Sum(u => u.Completed) > clients),
                 "the load did not get going");
             var killedAt = DateTimeOffset.UtcNow;
             await c.KillAsync();
             var killed = DateTimeOffset.UtcNow;
-            restarted = await DocServer.StartAsync(environment, Ct);
-            proxy.Replace(2, new Uri(restarted.Address));
-            var restartedAddress = new Uri(restarted.Address);
+            var again = await DocServer.StartAsync(environment, Ct);
+            restarted = again;
+            proxy.Replace(2, new Uri(again.Address));
+            var restartedAddress = new Uri(again.Address);
 
-            // The load goes on until the restarted node has served its share, and for 24 s in all.
-            await UntilAsync(TimeSpan.FromSeconds(120), () => Task.FromResult(load.Elapsed >= TimeSpan.FromSeconds(24) &&
-                    proxy.Log.Count(r => r.Node == restartedAddress && r.Status < 500) >= 50),
-                $"the restarted node did not serve through the proxy:\n{restarted.Output}");
+            // The load goes on for the whole duration, until the restarted node has served its share and the clients
+            // have made two completions each on average.
+            await UntilAsync(duration * 2 + TimeSpan.FromSeconds(120), () => Task.FromResult(load.Elapsed >= duration &&
+                    proxy.Log.Count(r => r.Node == restartedAddress && r.Status < 500) >= 50 && users.Sum(u => u.Completed) > clients * 2),
+                () => $"within the deadline, the restarted node served {proxy.Log.Count(r => r.Node == restartedAddress && r.Status < 500)} requests (50 wanted) " +
+                $"and the clients made {users.Sum(u => u.Completed)} completions ({clients * 2} wanted); the restarted node's output:\n{again.Output}");
             await stop.CancelAsync();
             await Task.WhenAll(running);
 
@@ -181,7 +249,6 @@ public sealed class ScaleOutTests
                 mine.ShouldBe([.. user.Acknowledged.Order()], $"user {user.Id}: stored completions differ from what the client was told");
             }
 
-            users.Sum(u => u.Completed).ShouldBeGreaterThan(clients * 2);
             await a.AssertLedgerMatchesBalancesAsync();
         }
         finally
@@ -216,7 +283,7 @@ public sealed class ScaleOutTests
 
         public static async Task<LoadClient> StartAsync(Uri proxy)
         {
-            var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(100) };
+            var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = proxy, Timeout = TimeSpan.FromMinutes(5) };
             var name = $"load_{Guid.NewGuid():N}"[..15];
             using var signUp = await http.PostJsonAsync("/api/v1/auth/register", new { username = name, email = $"{name}@example.test", password = Accounts.Password });
             signUp.StatusCode.ShouldBe(HttpStatusCode.Created, await signUp.Content.ReadAsStringAsync(Ct));
@@ -277,21 +344,48 @@ public sealed class ScaleOutTests
         }
     }
 
-    /// <summary>A node on the suite's S3 server, in one bucket that every node of the deployment shares, on the real clock.</summary>
-    private static PostgresFactory OnS3(PostgresFactory node)
+    /// <summary>
+    /// What the nodes of one deployment share besides its PostgreSQL database: the suite's S3 server (one bucket) and,
+    /// when <paramref name="RedisPrefix"/> is set, the suite's Redis server under that key prefix.
+    /// </summary>
+    private sealed record Shared(string? RedisPrefix)
     {
-        foreach (var (key, value) in S3Settings())
+        /// <summary>An in-process node of this deployment, on the real clock.</summary>
+        public PostgresFactory Node(PostgresFactory node)
         {
-            node.With(key, value);
+            foreach (var (key, value) in S3Factory.Settings(Bucket))
+            {
+                node.With(key, value);
+            }
+
+            if (RedisPrefix is not null)
+            {
+                node.With("Redis:Configuration", RedisServer.Configuration).With("Redis:KeyPrefix", RedisPrefix);
+            }
+
+            node.WithServices(services => services.AddSingleton(TimeProvider.System));
+            return node;
         }
 
-        node.WithServices(services => services.AddSingleton(TimeProvider.System));
-        return node;
+        /// <summary>The environment of a node of this deployment started as a process of its own.</summary>
+        public Dictionary<string, string> ProcessEnvironment(PostgresFactory first)
+        {
+            var environment = first.ProcessNodeEnvironment(Bucket);
+            if (RedisPrefix is not null)
+            {
+                environment["Redis__Configuration"] = RedisServer.Configuration;
+                environment["Redis__KeyPrefix"] = RedisPrefix;
+            }
+
+            return environment;
+        }
     }
 
     private static readonly string Bucket = $"aap-scale-{Guid.NewGuid():N}";
 
-    private static Dictionary<string, string> S3Settings() => S3Factory.Settings(Bucket);
+    /// <summary>Catalog signals <paramref name="node"/> heard from another node over Redis pub/sub so far.</summary>
+    private static async Task<double> CatalogSignalsOverRedisAsync(AapFactory node) =>
+        (await MetricsTests.ScrapeAsync(node)).Sum("aap_cache_signals_received_total", ("topic", "catalog"), ("transport", "redis"));
 
     private static async Task<TestTokens> SignInAsync(HttpClient node, string login)
     {
@@ -352,12 +446,19 @@ public sealed class ScaleOutTests
     }
 
     /// <summary>Checks <paramref name="condition"/> until it holds; at least once, however little time is left.</summary>
-    private static async Task UntilAsync(TimeSpan limit, Func<Task<bool>> condition, string failure)
+    private static Task UntilAsync(TimeSpan limit, Func<Task<bool>> condition, string failure) => UntilAsync(limit, condition, () => failure);
+
+    /// <summary>As above, with a failure message written when the time is up (it reports the state then).</summary>
+    private static async Task UntilAsync(TimeSpan limit, Func<Task<bool>> condition, Func<string> failure)
     {
         var deadline = Stopwatch.StartNew();
         while (!await condition())
         {
-            deadline.Elapsed.ShouldBeLessThan(limit, failure);
+            if (deadline.Elapsed >= limit)
+            {
+                deadline.Elapsed.ShouldBeLessThan(limit, failure());
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(50), Ct);
         }
     }
