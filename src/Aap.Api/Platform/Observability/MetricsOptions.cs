@@ -16,6 +16,12 @@ internal sealed class MetricsOptions
     /// </summary>
     [MinLength(16, ErrorMessage = "Metrics:Token must be at least 16 characters (or empty).")]
     public string? Token { get; set; }
+
+    /// <summary>
+    /// Meters exported besides the default set (docs/observability.md), by name, for example
+    /// <c>Microsoft.AspNetCore.Routing</c> or <c>Microsoft.AspNetCore.RateLimiting</c> (exact names).
+    /// </summary>
+    public string[] ExtraMeters { get; set; } = [];
 }
 
 /// <summary>Where traces and metrics are pushed besides the scrape endpoint. Section <c>OpenTelemetry</c>.</summary>

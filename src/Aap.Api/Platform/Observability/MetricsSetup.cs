@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography;
@@ -21,21 +22,25 @@ internal static class MetricsSetup
 {
     public const string ScrapePath = "/metrics";
 
-    /// <summary>The meters exported: the framework's (by name) and AAP's own (all named <c>aap.</c>...).</summary>
+    /// <summary>
+    /// The meters exported by default: the framework's that describe requests, connections and errors (by name) and
+    /// AAP's own (all named <c>aap.</c>...). ASP.NET Core's per-request meters of routing, rate limiting,
+    /// authentication and authorization are left out (each records on every request; AAP's own meters count what
+    /// they would tell: rate-limit rejections, sign-ins by outcome): <c>Metrics:ExtraMeters</c> adds any of them.
+    /// </summary>
     public static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
-        "Microsoft.AspNetCore.Routing",
         "Microsoft.AspNetCore.Diagnostics",
-        "Microsoft.AspNetCore.RateLimiting",
-        "Microsoft.AspNetCore.Authentication",
-        "Microsoft.AspNetCore.Authorization",
         "Microsoft.EntityFrameworkCore",
         "Npgsql",
         "System.Net.Http",
         "aap.*",
     ];
+
+    /// <summary>The source whose activities are the requests' traces (ASP.NET Core's hosting).</summary>
+    private const string RequestSource = "Microsoft.AspNetCore";
 
     public static WebApplicationBuilder AddAapMetrics(this WebApplicationBuilder builder)
     {
@@ -56,9 +61,13 @@ internal static class MetricsSetup
         {
             telemetry.WithMetrics(metrics =>
             {
+                var extra = builder.Configuration.GetSection(MetricsOptions.SectionName + ":" + nameof(MetricsOptions.ExtraMeters)).Get<string[]>() ?? [];
+                var exported = new HashSet<string>([.. Meters, .. extra], StringComparer.Ordinal);
+                // ASP.NET Core's instrumentation adds every built-in ASP.NET Core meter (and the error type of 5xx
+                // answers); those not exported are dropped below, so that their instruments are never enabled.
                 metrics.AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter(Meters)
+                    .AddMeter([.. Meters, .. extra])
                     // Every scrape collects afresh: a scrape right after a request sees it (Prometheus scrapes seldom).
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 // Meters are matched by name across the process: a second host in the same process (the tests run
@@ -66,7 +75,11 @@ internal static class MetricsSetup
                 ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
                 {
                     var own = provider.GetRequiredService<IMeterFactory>();
-                    builder.AddView(instrument => instrument.Meter.Scope is IMeterFactory other && !ReferenceEquals(other, own) ? MetricStreamConfiguration.Drop : null);
+                    builder.AddView(instrument =>
+                        (instrument.Meter.Scope is IMeterFactory other && !ReferenceEquals(other, own)) ||
+                        (instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal) && !exported.Contains(instrument.Meter.Name))
+                            ? MetricStreamConfiguration.Drop
+                            : null);
                 });
                 if (endpoint is not null)
                 {
@@ -75,18 +88,44 @@ internal static class MetricsSetup
             });
         }
 
-        telemetry.WithTracing(tracing =>
+        if (endpoint is null)
         {
-            // Traces are always made (the log events carry their ids); they leave the process only with an endpoint.
-            tracing.AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                    !context.Request.Path.StartsWithSegments(ScrapePath) && !context.Request.Path.StartsWithSegments("/health"))
-                .AddSource("Npgsql");
-            if (endpoint is not null)
+            // Nothing leaves the process: each request still gets a trace and span id (taken from an incoming
+            // traceparent, or new) for its log events, but no span is recorded, so no tag is collected.
+            PropagationOnly.Start();
+        }
+        else
+        {
+            telemetry.WithTracing(tracing =>
             {
-                tracing.AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
-            }
-        });
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(ScrapePath) && !context.Request.Path.StartsWithSegments("/health"))
+                    .AddSource("Npgsql")
+                    .AddOtlpExporter(o => (o.Endpoint, o.Protocol) = (endpoint, protocol));
+            });
+        }
+
         return builder;
+    }
+
+    /// <summary>
+    /// One process-wide listener that gives ASP.NET Core's request activities their ids (W3C trace context, the
+    /// parent from <c>traceparent</c>) without recording them: <see cref="ActivitySamplingResult.PropagationData"/>.
+    /// </summary>
+    private static class PropagationOnly
+    {
+        private static readonly Lazy<ActivityListener> Listener = new(() =>
+        {
+            var listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == RequestSource,
+                Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+            };
+            ActivitySource.AddActivityListener(listener);
+            return listener;
+        });
+
+        public static void Start() => _ = Listener.Value;
     }
 
     /// <summary><c>GET /metrics</c> in Prometheus text, behind <see cref="MetricsGuard"/>.</summary>

@@ -141,6 +141,50 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task The_per_request_meters_of_routing_authentication_authorization_and_rate_limiting_are_exported_only_when_named()
+    {
+        await using var plain = new SqliteFactory();
+        await using var named = new SqliteFactory();
+        named.With("Metrics:ExtraMeters:0", "Microsoft.AspNetCore.Routing").With("Metrics:ExtraMeters:1", "Microsoft.AspNetCore.Authorization");
+        await plain.InitializeAsync();
+        await named.InitializeAsync();
+        foreach (var host in new[] { plain, named })
+        {
+            using var user = await host.ClientForAsync(await host.RegisterAsync());
+            (await user.GetAsync("/api/v1/me", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await user.GetAsync("/api/v1/apps", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var byDefault = await ScrapeAsync(plain);
+        byDefault.Of("http_server_request_duration_seconds_count").Select(s => s.Labels.GetValueOrDefault("http_route")).ShouldContain("/api/v1/me/");
+        var perRequest = new[] { "aspnetcore_routing_", "aspnetcore_authentication_", "aspnetcore_authorization_", "aspnetcore_rate_limiting_", "aspnetcore_memory_pool_" };
+        byDefault.Text.Split('\n').Where(line => !line.StartsWith('#') && perRequest.Any(line.StartsWith)).ShouldBeEmpty(byDefault.Text);
+
+        var withNamed = await ScrapeAsync(named);
+        withNamed.Sum("aspnetcore_routing_match_attempts_total").ShouldBeGreaterThanOrEqualTo(2);
+        withNamed.Sum("aspnetcore_authorization_attempts_total").ShouldBeGreaterThanOrEqualTo(1);
+        withNamed.Of("aspnetcore_rate_limiting_requests_total").ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Without_a_traceparent_the_log_events_of_a_request_carry_a_new_trace_id_of_their_own()
+    {
+        await using var host = new SqliteFactory();
+        await host.InitializeAsync();
+        using var client = host.Client();
+        (await client.GetAsync("/api/v1/status", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.GetAsync("/api/v1/status", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await host.DisposeLoggingAsync();
+
+        var traces = LogFiles.ReadAll(host.DataDirectory).Where(line => line.Contains("\"RequestPath\":\"/api/v1/status\"", StringComparison.Ordinal))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, "\"@tr\":\"([0-9a-f]{32})\"").Groups[1].Value).ToList();
+        traces.Count.ShouldBe(2);
+        traces.ShouldAllBe(id => id.Length == 32 && id != new string('0', 32));
+        traces.Distinct().Count().ShouldBe(2);
+    }
+
+    [Fact]
     public async Task A_second_host_in_the_process_does_not_count_the_firsts_traffic()
     {
         await using var first = new SqliteFactory();
