@@ -16,6 +16,7 @@ internal static class ImportsFeature
         builder.Services.AddOptions<ImportsOptions>().BindConfiguration(ImportsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ImportAdminService>();
         builder.Services.AddSingleton<ImportCancellations>();
+        builder.Services.AddSingleton<ImportJobProbe>();
         builder.AddQueuedJob<ImportJob>(ImportJob.Name,
             "After each import an admin uploads, and every 10 minutes: run the queued CSV imports, oldest first.");
         return builder;
