@@ -1,3 +1,4 @@
+using Aap.Api.Platform;
 using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
@@ -85,6 +86,7 @@ internal sealed partial class ImportRetentionJob(AppDbContext db, IFileStore sto
 }
 
 /// <summary>How the API and the page say when an import's files were removed.</summary>
+[FeatureSurface]
 internal static class RetentionDays
 {
     /// <summary>Whole days from the import's end to the removal of its files.</summary>
