@@ -76,6 +76,9 @@ public sealed class ImportCommitKillTests
             await Task.Delay(20, Ct);
         }
 
+        // Activity is watched from a connection of its own: within a transaction, pg_stat_activity is a frozen snapshot.
+        await using var watch = new NpgsqlConnection(survivor.ConnectionString);
+        await watch.OpenAsync(Ct);
         await using (var connection = new NpgsqlConnection(survivor.ConnectionString))
         {
             await connection.OpenAsync(Ct);
@@ -89,7 +92,7 @@ public sealed class ImportCommitKillTests
             // The outcome's update (the one that writes the summary) waits on the row: the node dies there.
             waiting.Restart();
             await using (var recording = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%summary%'", connection, transaction))
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%summary%'", watch))
             {
                 while ((long)(await recording.ExecuteScalarAsync(Ct))! == 0)
                 {
@@ -103,7 +106,7 @@ public sealed class ImportCommitKillTests
             // The dead node's statement is ended by the database before the lock goes.
             waiting.Restart();
             await using (var waiters = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection, transaction))
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", watch))
             {
                 while ((long)(await waiters.ExecuteScalarAsync(Ct))! > 0)
                 {
