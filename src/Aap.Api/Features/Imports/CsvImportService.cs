@@ -50,14 +50,21 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
     }
 
     /// <summary>Imports the CSV read from <paramref name="stream"/> (<paramref name="length"/>, when known, makes the progress show an ETA).</summary>
+    public Task<Result<ImportSummary>> ImportAsync(Stream stream, long? length, CsvImportOptions options, IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken) => ImportAsync(stream, length, options, progress, null, cancellationToken);
+
+    /// <summary>
+    /// As the other stream overload, with a <paramref name="hook"/> that writes the caller's own record of the import
+    /// in the data transaction (the job's outcome in <c>imports</c>), so that it commits with the rows or not at all.
+    /// </summary>
     public async Task<Result<ImportSummary>> ImportAsync(Stream stream, long? length, CsvImportOptions options, IProgress<ImportProgress>? progress,
-        CancellationToken cancellationToken)
+        ImportCommitHook? hook, CancellationToken cancellationToken)
     {
         var run = new ImportRun(Guid.CreateVersion7(), options, clock, progress) { TotalBytes = length };
         var table = Identifiers.Normalize(options.Table, "");
         try
         {
-            var result = await RunAsync(run, table, stream, cancellationToken);
+            var result = await RunAsync(run, table, stream, hook, cancellationToken);
             if (result.Succeeded)
             {
                 var s = result.Value;
@@ -80,7 +87,7 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
         }
     }
 
-    private async Task<Result<ImportSummary>> RunAsync(ImportRun run, string table, Stream stream, CancellationToken cancellationToken)
+    private async Task<Result<ImportSummary>> RunAsync(ImportRun run, string table, Stream stream, ImportCommitHook? hook, CancellationToken cancellationToken)
     {
         var options = run.Options;
         if (OptionErrors(options, table) is { } invalid)
@@ -176,6 +183,10 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
                 return RejectLimit($"{run.RowsRejected} of {run.RowsRead} rows were rejected, more than the allowed ratio {ratio:0.####}; nothing was imported.", run);
             }
 
+            var created = existing is null && !options.DryRun;
+            ImportSummary Summary(long loaded) => new(run.Id, displayName, created, options.DryRun, options.Mode, plan.Value.Columns, plan.Value.Key,
+                run.RowsRead, loaded, run.RowsRejected, run.ByReason, run.FirstRejects, run.Elapsed);
+
             long loaded;
             if (options.DryRun)
             {
@@ -184,9 +195,16 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
             else
             {
                 run.Report(ImportPhase.Committing);
+                ImportCommitting? committing = null;
+                if (hook is not null)
+                {
+                    await hook.ReadyAsync(cancellationToken);
+                    committing = (rows, transaction, token) => hook.CommittingAsync(Summary(rows), transaction, token);
+                }
+
                 try
                 {
-                    loaded = await target.CommitAsync(plan.Value, cancellationToken);
+                    loaded = await target.CommitAsync(plan.Value, committing, cancellationToken);
                 }
                 catch (ImportKeyConflictException ex)
                 {
@@ -199,8 +217,7 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
             }
 
             run.Report(ImportPhase.Done);
-            return new ImportSummary(run.Id, displayName, existing is null && !options.DryRun, options.DryRun, options.Mode, plan.Value.Columns, plan.Value.Key,
-                run.RowsRead, loaded, run.RowsRejected, run.ByReason, run.FirstRejects, run.Elapsed);
+            return Summary(loaded);
         }
         catch (ImportFileException ex)
         {
@@ -530,6 +547,20 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Import {ImportId} chunk {Chunk}: {RowsRead} rows read, {RowsRejected} rejected, {BytesRead} bytes read")]
     private partial void LogChunk(Guid importId, long chunk, long rowsRead, long rowsRejected, long bytesRead);
+}
+
+/// <summary>
+/// What a caller that keeps its own record of an import (the job, in <c>imports</c>) does at the commit:
+/// <see cref="ReadyAsync"/> once every row is read and the import is about to commit, outside any transaction (store
+/// the rejects); <see cref="CommittingAsync"/> inside the data transaction, just before its COMMIT, with the summary:
+/// what it writes there commits with the rows or not at all. Either may throw: the import then writes nothing.
+/// </summary>
+[FeatureSurface]
+internal abstract class ImportCommitHook
+{
+    public virtual Task ReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public abstract Task CommittingAsync(ImportSummary summary, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken);
 }
 
 /// <summary>The counters of one running import, and its progress reports.</summary>

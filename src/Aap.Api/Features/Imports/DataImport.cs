@@ -60,6 +60,12 @@ internal sealed class DataImport
     public DateTime? StartedAt { get; set; }
 
     public DateTime? FinishedAt { get; set; }
+
+    /// <summary>
+    /// When <see cref="ImportRetentionJob"/> removed the upload and the rejects from the file store,
+    /// <c>Imports:RetentionDays</c> after the import ended (migration 0019); the row and its summary stay.
+    /// </summary>
+    public DateTime? FilesExpiredAt { get; set; }
 }
 
 internal sealed class DataImportConfiguration : IEntityTypeConfiguration<DataImport>

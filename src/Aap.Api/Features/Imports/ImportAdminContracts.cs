@@ -26,9 +26,20 @@ internal sealed class ImportsOptions
     /// <summary>The largest CSV an admin may upload, in bytes (default 2 GB); a larger one gets 413 and nothing is stored.</summary>
     [Range(1024, 1024L * 1024 * 1024 * 1024)]
     public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// Days an ended import's files (its upload, if still stored, and its rejects CSV) are kept before the daily job
+    /// <c>import-retention</c> removes them (default 30; 0 keeps them forever). The import's row and summary stay.
+    /// </summary>
+    [Range(0, 3650)]
+    public int RetentionDays { get; set; } = 30;
 }
 
-/// <summary>What an import started through the API looks like: its file, options, state, progress and outcome.</summary>
+/// <summary>
+/// What an import started through the API looks like: its file, options, state, progress and outcome.
+/// <c>files_removed_at</c>: when its upload and rejects were removed from the file store, <c>Imports:RetentionDays</c>
+/// after it ended (the record stays); <c>has_rejects</c> is then false.
+/// </summary>
 [FeatureSurface]
 internal sealed record ImportResponse(
     Guid Id,
@@ -46,7 +57,8 @@ internal sealed record ImportResponse(
     ImportProgressResponse Progress,
     ImportSummaryResponse? Summary,
     ImportErrorResponse? Error,
-    bool HasRejects);
+    bool HasRejects,
+    DateTime? FilesRemovedAt);
 
 /// <summary>Rows read so far (written by the job at most once a second), and the share of the file read.</summary>
 [FeatureSurface]
@@ -100,6 +112,7 @@ internal static class ImportAdminCodes
 
     /// <summary>The import has no rejects file (none rejected, or not finished yet): 404.</summary>
     public const string NoRejects = "import_no_rejects";
+    public const string FilesExpired = "import_files_expired";
 
     /// <summary>The import failed with an unexpected error (the database went away): see the log for its details.</summary>
     public const string Failed = "import_failed";

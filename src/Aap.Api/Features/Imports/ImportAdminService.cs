@@ -281,10 +281,17 @@ internal sealed partial class ImportAdminService(
     public async Task<Result<ImportRejectsFile>> OpenRejectsAsync(Guid id, CancellationToken cancellationToken)
     {
         var import = await db.Set<DataImport>().AsNoTracking().Where(i => i.Id == id)
-            .Select(i => new { i.RejectsKey, i.TableName, i.State }).SingleOrDefaultAsync(cancellationToken);
+            .Select(i => new { i.RejectsKey, i.TableName, i.State, i.FinishedAt, i.FilesExpiredAt }).SingleOrDefaultAsync(cancellationToken);
         if (import is null)
         {
             return Failure.NotFound("The import");
+        }
+
+        if (import is { RejectsKey: not null, FilesExpiredAt: { } removed })
+        {
+            return new Failure(StatusCodes.Status410Gone, ImportAdminCodes.FilesExpired,
+                $"The rejects file was removed on {removed:yyyy-MM-dd}, {RetentionDays.After(import.FinishedAt, removed)} days after the import ended " +
+                "(Imports:RetentionDays); the import's summary is kept.");
         }
 
         if (import.RejectsKey is null || await store.OpenAsync(import.RejectsKey, cancellationToken) is not { } content)
@@ -306,7 +313,8 @@ internal sealed partial class ImportAdminService(
                 i.FileBytes > 0 ? Math.Round(Math.Min(100, 100.0 * i.BytesRead / i.FileBytes), 1) : null, i.ProgressAt),
             i.Summary is null ? null : JsonSerializer.Deserialize<ImportSummaryResponse>(i.Summary, Json),
             i.ErrorCode is null ? null : new ImportErrorResponse(i.ErrorCode, i.Error ?? ""),
-            i.RejectsKey is not null);
+            i.RejectsKey is not null && i.FilesExpiredAt is null,
+            i.FilesExpiredAt);
     }
 
     private async Task TryDeleteAsync(string key)

@@ -23,9 +23,9 @@ internal static class ImportEndpoints
             .WithSummary("Every import, newest first, paged: state (queued, running, succeeded, failed, cancelled), progress, summary.");
         imports.MapGet("/{id:guid}", GetImport).WithName("GetImport").ProducesProblem(404)
             .WithSummary("One import: state, progress (rows read so far, written at most once a second), summary once it has succeeded, error once it has failed.");
-        imports.MapGet("/{id:guid}/rejects", GetImportRejects).WithName("GetImportRejects").ProducesProblem(404)
+        imports.MapGet("/{id:guid}/rejects", GetImportRejects).WithName("GetImportRejects").ProducesProblem(404).ProducesProblem(410)
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
-            .WithSummary("The rejected rows as CSV (line, column, reason, row); 404 import_no_rejects when none were rejected or the import has not ended.");
+            .WithSummary("The rejected rows as CSV (line, column, reason, row); 404 import_no_rejects when none were rejected or the import has not ended; 410 import_files_expired once removed after Imports:RetentionDays.");
         imports.MapPost("/{id:guid}/cancel", CancelImport).WithName("CancelImport").ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Cancel an import: a queued one at once (200), a running one within a second (202; it rolls back, nothing is written). 409 once it has ended.");
         return endpoints;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Aap.Api.Platform.Http;
@@ -5,6 +6,7 @@ using Aap.Api.Platform.Jobs;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Storage;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Aap.Api.Features.Imports;
 
@@ -19,7 +21,7 @@ namespace Aap.Api.Features.Imports;
 /// </summary>
 internal sealed partial class ImportJob(
     AppDbContext db, IFileStore store, CsvImportService importer, ImportCancellations cancellations, IServiceScopeFactory scopes, TimeProvider clock,
-    ILogger<ImportJob> logger) : IScheduledJob
+    ImportJobProbe probe, ILogger<ImportJob> logger) : IScheduledJob
 {
     public const string Name = "csv-imports";
 
@@ -86,6 +88,7 @@ internal sealed partial class ImportJob(
         cancellations.Register(import.Id, cancel);
         var watching = WatchAsync(import.Id, progress, cancel, stopWatching.Token);
         var outcome = new Outcome(ImportStates.Failed);
+        var recorder = new Recorder(this, import, progress, rejectsPath);
         string? unexpected = null;
         var shuttingDown = false;
         try
@@ -98,7 +101,7 @@ internal sealed partial class ImportJob(
             else
             {
                 await using var content = new WatchedStream(stored.Content, progress, cancel.Token);
-                var result = await Task.Run(() => importer.ImportAsync(content, stored.Length, options, progress, cancel.Token), CancellationToken.None);
+                var result = await Task.Run(() => importer.ImportAsync(content, stored.Length, options, progress, recorder, cancel.Token), CancellationToken.None);
                 outcome = result.Succeeded
                     ? new Outcome(ImportStates.Succeeded, result.Value)
                     : new Outcome(ImportStates.Failed, ErrorCode: result.Failure.Code, Error: result.Failure.Detail);
@@ -132,7 +135,12 @@ internal sealed partial class ImportJob(
             }
             else
             {
-                await FinishAsync(import, outcome, progress, rejectsPath);
+                if (outcome.State == ImportStates.Succeeded && recorder.Recorded)
+                {
+                    await probe.CommittedAsync(import.Id);
+                }
+
+                await FinishAsync(import, outcome, progress, rejectsPath, recorder);
             }
         }
         finally
@@ -160,28 +168,67 @@ internal sealed partial class ImportJob(
     }
 
     /// <summary>
-    /// Stores the rejects, then records the outcome with them in one update (a reader never sees an ended import whose
-    /// rejects are still to come). A file store that fails now costs the rejects file (logged), never the record of an
-    /// import whose rows are committed, which a later run would otherwise take for abandoned and load again.
+    /// Records how the import ended, unless the data transaction already did (a committed import records its outcome
+    /// in that transaction: see <see cref="Recorder"/>), then removes the upload. The rejects are stored before the
+    /// outcome is recorded, with it in one update (a reader never sees an ended import whose rejects are still to
+    /// come). A file store that fails costs the rejects file (logged), never the record of the import.
     /// </summary>
-    private async Task FinishAsync(DataImport import, Outcome outcome, LatestProgress progress, string rejectsPath)
+    private async Task FinishAsync(DataImport import, Outcome outcome, LatestProgress progress, string rejectsPath, Recorder recorder)
     {
-        string? rejectsKey = null;
-        if (outcome.State != ImportStates.Cancelled && File.Exists(rejectsPath) && File.ReadLines(rejectsPath).Skip(1).Any())
+        if (!(outcome.State == ImportStates.Succeeded && recorder.Recorded))
         {
-            var key = Path.ChangeExtension(import.FileKey, ".rejects.csv");
-            try
+            var rejectsKey = recorder.RejectsKey;
+            if (rejectsKey is null && outcome.State != ImportStates.Cancelled)
             {
-                await store.DeleteAsync(key, CancellationToken.None);
-                await store.PutAsync(key, rejectsPath, "text/csv", CancellationToken.None);
-                rejectsKey = key;
+                rejectsKey = await StoreRejectsAsync(import, rejectsPath);
             }
-            catch (Exception failure)
+
+            if (await RecordAsync(db, import.Id, outcome, progress, rejectsKey, CancellationToken.None) == 0)
             {
-                LogRejectsLost(failure, import.Id);
+                // Taken back meanwhile (queued again by a run that took this node for dead): its upload is still needed.
+                LogNotOurs(import.Id, outcome.State);
+                return;
             }
         }
 
+        var rowsLoaded = outcome.Summary is { DryRun: false } loaded ? loaded.RowsLoaded : 0;
+        LogEnded(import.Id, outcome.State, outcome.Summary?.RowsRead ?? progress.Latest?.RowsRead ?? 0, rowsLoaded,
+            outcome.Summary?.RowsRejected ?? progress.Latest?.RowsRejected ?? 0);
+        try
+        {
+            await store.DeleteAsync(import.FileKey, CancellationToken.None);
+        }
+        catch (StorageUnavailableException failure)
+        {
+            LogUploadLeft(failure, import.FileKey);
+        }
+    }
+
+    /// <summary>Stores the rejects CSV beside the upload, when rows were rejected; returns its key (null when none, or when the store failed).</summary>
+    private async Task<string?> StoreRejectsAsync(DataImport import, string rejectsPath)
+    {
+        if (!File.Exists(rejectsPath) || !File.ReadLines(rejectsPath).Skip(1).Any())
+        {
+            return null;
+        }
+
+        var key = Path.ChangeExtension(import.FileKey, ".rejects.csv");
+        try
+        {
+            await store.DeleteAsync(key, CancellationToken.None);
+            await store.PutAsync(key, rejectsPath, "text/csv", CancellationToken.None);
+            return key;
+        }
+        catch (Exception failure)
+        {
+            LogRejectsLost(failure, import.Id);
+            return null;
+        }
+    }
+
+    /// <summary>Writes the outcome to the import's row, if it is still running; returns the rows updated (0 or 1).</summary>
+    private Task<int> RecordAsync(AppDbContext context, Guid id, Outcome outcome, LatestProgress progress, string? rejectsKey, CancellationToken cancellationToken)
+    {
         var summary = outcome.Summary is { } s ? JsonSerializer.Serialize(ImportSummaryResponse.From(s), ImportAdminService.Json) : null;
         var latest = progress.Latest;
         var rowsRead = outcome.Summary?.RowsRead ?? latest?.RowsRead ?? 0;
@@ -190,19 +237,50 @@ internal sealed partial class ImportJob(
         var bytesRead = progress.BytesRead;
         var error = outcome.Error is null ? null : ImportAdminService.Truncate(outcome.Error, DataImportConfiguration.ErrorLength);
         var finished = clock.GetUtcNow().UtcDateTime;
-        await db.Set<DataImport>().Where(i => i.Id == import.Id && i.State == ImportStates.Running)
+        return context.Set<DataImport>().Where(i => i.Id == id && i.State == ImportStates.Running)
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.State, outcome.State).SetProperty(i => i.FinishedAt, finished).SetProperty(i => i.ProgressAt, finished)
                 .SetProperty(i => i.RowsRead, rowsRead).SetProperty(i => i.RowsRejected, rowsRejected).SetProperty(i => i.RowsLoaded, rowsLoaded)
                 .SetProperty(i => i.BytesRead, bytesRead).SetProperty(i => i.Summary, summary).SetProperty(i => i.ErrorCode, outcome.ErrorCode)
-                .SetProperty(i => i.Error, error).SetProperty(i => i.RejectsKey, rejectsKey), CancellationToken.None);
-        LogEnded(import.Id, outcome.State, rowsRead, rowsLoaded, rowsRejected);
-        try
+                .SetProperty(i => i.Error, error).SetProperty(i => i.RejectsKey, rejectsKey), cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a committed import's outcome in its data transaction, so that the rows and the record of them commit
+    /// together: a node killed right after the COMMIT leaves an import that says "succeeded", which no later run takes
+    /// for abandoned and loads again. The rejects are stored just before that transaction begins.
+    /// </summary>
+    private sealed class Recorder(ImportJob job, DataImport import, LatestProgress progress, string rejectsPath) : ImportCommitHook
+    {
+        public string? RejectsKey { get; private set; }
+
+        /// <summary>Set once the outcome is written in the data transaction (it commits with it, or the import fails).</summary>
+        public bool Recorded { get; private set; }
+
+        public override async Task ReadyAsync(CancellationToken cancellationToken) => RejectsKey = await job.StoreRejectsAsync(import, rejectsPath);
+
+        public override async Task CommittingAsync(ImportSummary summary, DbTransaction transaction, CancellationToken cancellationToken)
         {
-            await store.DeleteAsync(import.FileKey, CancellationToken.None);
-        }
-        catch (StorageUnavailableException failure)
-        {
-            LogUploadLeft(failure, import.FileKey);
+            var connection = transaction.Connection ?? throw new InvalidOperationException("The import's transaction has no connection.");
+            var options = new DbContextOptionsBuilder<AppDbContext>();
+            if (connection is NpgsqlConnection postgres)
+            {
+                options.UseNpgsql(postgres);
+            }
+            else
+            {
+                options.UseSqlite(connection);
+            }
+
+            options.UseSnakeCaseNamingConvention();
+            await using var context = new AppDbContext(options.Options);
+            await context.Database.UseTransactionAsync(transaction, cancellationToken);
+            if (await job.RecordAsync(context, import.Id, new Outcome(ImportStates.Succeeded, summary), progress, RejectsKey, cancellationToken) == 0)
+            {
+                // Not ours any more (cancelled, or taken back by another run): these rows must not commit.
+                throw new InvalidOperationException($"The import {import.Id} is no longer running on this node; its rows were not committed.");
+            }
+
+            Recorded = true;
         }
     }
 
@@ -369,6 +447,18 @@ internal sealed partial class ImportJob(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The rejects of import {ImportId} could not be stored; its outcome is recorded")]
     private partial void LogRejectsLost(Exception error, Guid importId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import {ImportId} ended {State} here, but was no longer running on this node; its record is left as it is")]
+    private partial void LogNotOurs(Guid importId, string state);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the progress of import {ImportId}; it goes on")]
     private partial void LogWatchFailed(Exception error, Guid importId);
+}
+
+/// <summary>
+/// A seam for tests: called right after an import's data transaction has committed, before anything else the job
+/// does for it (a node killed there is why the outcome is recorded in that transaction). Does nothing in the service.
+/// </summary>
+internal class ImportJobProbe
+{
+    public virtual Task CommittedAsync(Guid importId) => Task.CompletedTask;
 }

@@ -12,6 +12,9 @@ internal sealed record ExistingColumn(string Name, string DeclaredType, ImportCo
 /// <summary>What is loaded: the target's columns in file order (the key among them, or a generated key apart).</summary>
 internal sealed record LoadPlan(string Table, IReadOnlyList<ImportColumn> Columns, string Key, bool GeneratedKey, ImportMode Mode, bool Exists);
 
+/// <summary>Runs inside an import's data transaction, just before its COMMIT, with the number of rows loaded.</summary>
+internal delegate Task ImportCommitting(long loaded, DbTransaction transaction, CancellationToken cancellationToken);
+
 /// <summary>Thrown when the final statement hits the key of a row already in the table (append mode).</summary>
 internal sealed class ImportKeyConflictException(string message, Exception inner) : Exception(message, inner);
 
@@ -41,8 +44,12 @@ internal abstract class ImportTarget : IAsyncDisposable
 
     public abstract void Write(ReadOnlySpan<ImportValue> values, long line);
 
-    /// <summary>Moves the staged rows into the target in one transaction; returns the rows inserted or updated.</summary>
-    public abstract Task<long> CommitAsync(LoadPlan plan, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves the staged rows into the target in one transaction; returns the rows inserted or updated.
+    /// <paramref name="committing"/>, when given, runs in that transaction just before its COMMIT, with the rows
+    /// loaded: what it writes (the import's recorded outcome) commits with the rows or not at all.
+    /// </summary>
+    public abstract Task<long> CommitAsync(LoadPlan plan, ImportCommitting? committing, CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
 
@@ -300,7 +307,7 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         }
     }
 
-    public override async Task<long> CommitAsync(LoadPlan plan, CancellationToken cancellationToken)
+    public override async Task<long> CommitAsync(LoadPlan plan, ImportCommitting? committing, CancellationToken cancellationToken)
     {
         if (_direct is not null)
         {
@@ -316,6 +323,11 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
 
             await _copy.DisposeAsync();
             _copy = null;
+            if (committing is not null)
+            {
+                await committing(copied, _direct, cancellationToken);
+            }
+
             // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).
             await _direct.CommitAsync(CancellationToken.None);
             return copied;
@@ -352,6 +364,11 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw AlreadyPresent(plan, ex.Detail, ex);
+        }
+
+        if (committing is not null)
+        {
+            await committing(loaded, transaction, cancellationToken);
         }
 
         // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).
@@ -516,7 +533,7 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
         _insert.ExecuteNonQuery();
     }
 
-    public override async Task<long> CommitAsync(LoadPlan plan, CancellationToken cancellationToken)
+    public override async Task<long> CommitAsync(LoadPlan plan, ImportCommitting? committing, CancellationToken cancellationToken)
     {
         await _staging!.CommitAsync(cancellationToken);
         await _staging.DisposeAsync();
@@ -564,6 +581,11 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
             throw AlreadyPresent(plan, ex.Message, ex);
+        }
+
+        if (committing is not null)
+        {
+            await committing(loaded, transaction, cancellationToken);
         }
 
         // Not cancellable: a COMMIT cut short may still commit on the server while the caller sees a cancel (and runs it again).

@@ -7,15 +7,19 @@ using Microsoft.Net.Http.Headers;
 namespace Aap.Api.Features.Imports;
 
 /// <summary>
-/// An uploaded CSV and the form's option fields. The file is spooled to a temporary file as it arrives (never held in
-/// memory) and refused past <c>Imports:MaxUploadBytes</c>, so nothing of an over-size upload reaches the file store;
-/// disposing removes the spool.
+/// An uploaded CSV and the form's option fields, as the API and the admin page receive them. The file is spooled to a
+/// temporary file as it arrives (never held in memory) and refused past <c>Imports:MaxUploadBytes</c> (at once when
+/// Content-Length says so, else as soon as its bytes pass the limit), so nothing of an over-size upload reaches the
+/// file store; disposing removes the spool.
 /// </summary>
 [FeatureSurface]
 internal sealed class ImportUpload : IAsyncDisposable
 {
     private const int MaxFieldChars = 16 * 1024;
     private const int MaxFields = 200;
+
+    /// <summary>What the body may carry beyond the file: the option fields and the multipart framing.</summary>
+    private const long FormAllowance = 1024 * 1024;
 
     private ImportUpload(Dictionary<string, List<string>> fields)
     {
@@ -38,7 +42,7 @@ internal sealed class ImportUpload : IAsyncDisposable
         // The platform's general body limit is far below a large CSV; this route has its own, checked below.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = maxBytes + (1024 * 1024);
+            limit.MaxRequestBodySize = maxBytes + FormAllowance;
         }
 
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
@@ -46,6 +50,12 @@ internal sealed class ImportUpload : IAsyncDisposable
         {
             return Failure.Of(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
                 "Send the CSV as multipart/form-data: the file in the field 'file', the options in their own fields.", "file");
+        }
+
+        // A body declared larger than the file's limit plus room for the form's fields is refused before a byte of it is read.
+        if (request.ContentLength > maxBytes + FormAllowance)
+        {
+            return TooLarge(maxBytes);
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
@@ -123,31 +133,6 @@ internal sealed class ImportUpload : IAsyncDisposable
         {
             await upload.DisposeAsync();
             throw;
-        }
-
-        return upload;
-    }
-
-    /// <summary>A form the framework has already read (the admin page, whose antiforgery check reads it first).</summary>
-    public static async Task<Result<ImportUpload>> FromFormAsync(IFormCollection form, long maxBytes, CancellationToken cancellationToken)
-    {
-        var upload = new ImportUpload(new Dictionary<string, List<string>>(StringComparer.Ordinal));
-        foreach (var (name, values) in form)
-        {
-            foreach (var value in values)
-            {
-                upload.Add(name, value ?? "");
-            }
-        }
-
-        if (form.Files.GetFile("file") is { Length: > 0 } file)
-        {
-            await using var content = file.OpenReadStream();
-            if (await upload.SpoolAsync(file.FileName, content, maxBytes, cancellationToken) is { } tooLarge)
-            {
-                await upload.DisposeAsync();
-                return tooLarge;
-            }
         }
 
         return upload;

@@ -33,7 +33,13 @@ internal sealed class DetailsModel(ImportAdminService imports) : PageModel
     public async Task<IActionResult> OnGetRejectsAsync(CancellationToken cancellationToken)
     {
         var rejects = await imports.OpenRejectsAsync(Id, cancellationToken);
-        return rejects.Succeeded ? File(rejects.Value.Content, "text/csv; charset=utf-8", rejects.Value.FileName) : NotFound();
+        if (rejects.Succeeded)
+        {
+            return File(rejects.Value.Content, "text/csv; charset=utf-8", rejects.Value.FileName);
+        }
+
+        // Removed after Imports:RetentionDays: say so, rather than a bare 404.
+        return rejects.Failure.Status == StatusCodes.Status410Gone ? new ContentResult { StatusCode = StatusCodes.Status410Gone, Content = rejects.Failure.Detail, ContentType = "text/plain; charset=utf-8" } : NotFound();
     }
 
     public async Task<IActionResult> OnPostCancelAsync(CancellationToken cancellationToken)

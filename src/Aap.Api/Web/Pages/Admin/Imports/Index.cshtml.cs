@@ -1,20 +1,24 @@
 using Aap.Api.Features.Imports;
 using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Security;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Web.Pages.Admin.Imports;
 
 /// <summary>
 /// <c>/admin/imports</c>: the upload form of a CSV import (the API's options, by the same names) and every import,
 /// newest first. A started import opens its own page, which follows its progress. The form may carry a file far
-/// larger than other forms: the framework spools it to disk, and <see cref="ImportUpload"/> enforces
-/// <c>Imports:MaxUploadBytes</c>.
+/// larger than other forms, so it is read as the API reads its uploads (<see cref="ImportUpload"/>): streamed, a
+/// section at a time, refused at once when Content-Length is over <c>Imports:MaxUploadBytes</c> and as soon as the
+/// file's bytes pass it otherwise; never spooled whole by the framework first. Hence the antiforgery token, a
+/// field of that form, is checked here once the form is read, before anything is stored or started.
 /// </summary>
-[RequestFormLimits(MultipartBodyLengthLimit = long.MaxValue, ValueLengthLimit = 16 * 1024)]
+[IgnoreAntiforgeryToken]
 [DisableRequestSizeLimit]
-internal sealed class IndexModel(ImportAdminService imports) : PageModel
+internal sealed class IndexModel(ImportAdminService imports, IAntiforgery antiforgery, IOptions<AntiforgeryOptions> antiforgeryOptions) : PageModel
 {
     public const int PageSize = 20;
 
@@ -32,20 +36,31 @@ internal sealed class IndexModel(ImportAdminService imports) : PageModel
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
-    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    // No parameter, not even a CancellationToken: binding one makes the framework read the whole form first.
+    public async Task<IActionResult> OnPostAsync()
     {
-        var read = await ImportUpload.FromFormAsync(Request.Form, imports.MaxUploadBytes, cancellationToken);
+        var cancellationToken = HttpContext.RequestAborted;
+        var read = await ImportUpload.ReadMultipartAsync(Request, imports.MaxUploadBytes, cancellationToken);
         Failure failure;
         if (read.Succeeded)
         {
             await using var upload = read.Value;
-            var started = await imports.StartAsync(User.UserId()!.Value, upload, cancellationToken);
-            if (started.Succeeded)
+            _posted = upload.Fields;
+            if (!await TokenIsValidAsync(upload))
             {
-                return LocalRedirect($"/admin/imports/{started.Value.Id}");
+                failure = new Failure(StatusCodes.Status400BadRequest, ProblemCodes.BadRequest,
+                    "The form could not be accepted: it is too old or came from elsewhere. Nothing was stored; send the file again from this page.");
             }
+            else
+            {
+                var started = await imports.StartAsync(User.UserId()!.Value, upload, cancellationToken);
+                if (started.Succeeded)
+                {
+                    return LocalRedirect($"/admin/imports/{started.Value.Id}");
+                }
 
-            failure = started.Failure;
+                failure = started.Failure;
+            }
         }
         else
         {
@@ -59,12 +74,32 @@ internal sealed class IndexModel(ImportAdminService imports) : PageModel
         return Page();
     }
 
+    /// <summary>The form's antiforgery field, checked as the framework would (given as the request token header, so the body is not read again).</summary>
+    private async Task<bool> TokenIsValidAsync(ImportUpload upload)
+    {
+        var options = antiforgeryOptions.Value;
+        if (options.HeaderName is null)
+        {
+            return false;
+        }
+
+        Request.Headers[options.HeaderName] = upload.Fields.TryGetValue(options.FormFieldName, out var tokens) && tokens.Count == 1 ? tokens[0] : "";
+        return await antiforgery.IsRequestValidAsync(HttpContext);
+    }
+
     public string? ErrorOf(string field) => Errors is not null && Errors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
 
-    public string? Posted(string field) => Request.HasFormContentType ? Request.Form[field].ToString() : null;
+    /// <summary>A field of the form just posted (shown again beside its error); null on a GET.</summary>
+    public string? Posted(string field) => _posted is not null && _posted.TryGetValue(field, out var values) ? string.Join(",", values) : null;
 
+    private IReadOnlyDictionary<string, List<string>>? _posted;
+
+    // After a post, the first page: the body is the upload, which is not read again for a page number.
     private async Task LoadAsync(CancellationToken cancellationToken) =>
-        Imports = await imports.ListAsync(new PageQuery { Page = Math.Clamp(PageLinks.PageNumberOf(Request), 1, PageQuery.MaxPage), Size = PageSize }, cancellationToken);
+        Imports = await imports.ListAsync(new PageQuery
+        {
+            Page = HttpMethods.IsPost(Request.Method) ? 1 : Math.Clamp(PageLinks.PageNumberOf(Request), 1, PageQuery.MaxPage), Size = PageSize,
+        }, cancellationToken);
 
     public static string When(DateTime? at) =>
         at is { } value ? value.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : "—";
