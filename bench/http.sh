@@ -343,7 +343,8 @@ SQL
 # Runs SQL on the benchmark's database of that provider, from standard input.
 dash_sql() {
   if [[ "$1" == sqlite ]]; then
-    sqlite3 -bail -cmd "PRAGMA cache_size = -262144" "$dash_db"
+    # A busy timeout: AAP may hold the write lock a moment (a job run, the template completion's thumbnail).
+    sqlite3 -bail -cmd ".timeout 60000" -cmd "PRAGMA cache_size = -262144" "$dash_db"
   else
     "$pg_bin/psql" "${pg_psql[@]}"
   fi
@@ -392,7 +393,7 @@ SQL
 # One value of a query: dash_value PROVIDER SQL.
 dash_value() {
   if [[ "$1" == sqlite ]]; then
-    sqlite3 "$dash_db" "$2"
+    sqlite3 -cmd ".timeout 60000" "$dash_db" "$2"
   else
     "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
   fi
