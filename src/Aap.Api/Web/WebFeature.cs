@@ -43,6 +43,7 @@ internal static class WebFeature
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PageAuthorizationResultHandler>();
+        services.AddSingleton<Pages.Admin.DashboardFigures>();
         // The <cache> fragments (FragmentStamps): a bound on what queries with ever new values can make them hold.
         services.Configure<Microsoft.AspNetCore.Mvc.TagHelpers.CacheTagHelperOptions>(cache => cache.SizeLimit = FragmentCacheBytes);
         return builder;

@@ -83,6 +83,20 @@ internal sealed class CompletionTotal
     public long Points { get; set; }
 }
 
+/// <summary>
+/// The number of completions created on one UTC day for one app, kept by database triggers on every change of
+/// <c>app_completions</c> (migration 0018), never written by AAP; the dashboard's completions-per-day chart reads it
+/// instead of counting the completions of each day. A row may hold zero once its completions were deleted.
+/// </summary>
+internal sealed class CompletionDay
+{
+    public DateOnly Day { get; set; }
+
+    public long AppId { get; set; }
+
+    public long Completions { get; set; }
+}
+
 /// <summary>The cached sum of a user's ledger, changed only in the transaction that appends the entry.</summary>
 internal sealed class PointBalance
 {
@@ -122,7 +136,7 @@ internal static class RewardsSettings
 }
 
 internal sealed class RewardsConfiguration :
-    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
+    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<CompletionDay>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
 {
     public void Configure(EntityTypeBuilder<AppCompletion> completion)
     {
@@ -145,6 +159,12 @@ internal sealed class RewardsConfiguration :
         total.ToTable("completion_totals");
         total.HasKey(t => new { t.AppId, t.Status });
         total.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
+    }
+
+    public void Configure(EntityTypeBuilder<CompletionDay> day)
+    {
+        day.ToTable("completion_days");
+        day.HasKey(d => new { d.Day, d.AppId });
     }
 
     public void Configure(EntityTypeBuilder<PointEntry> entry)

@@ -31,8 +31,12 @@ internal sealed partial class RewardsService
         var totals = db.Set<CompletionTotal>().AsNoTracking();
         var byStatus = await totals.GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Sum(t => t.Completions) }).ToListAsync(cancellationToken);
         var issued = await db.Set<PointBalance>().AsNoTracking().SumAsync(b => (long?)b.Balance, cancellationToken) ?? 0;
-        // One range count per day on ix_app_completions_created_at (0014), rather than the date of every completion since.
-        var perDay = await DailyCounts.CountAsync(completions, c => c.CreatedAt, since, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        // The per-day counts are kept by the database too (completion_days, 0018): one row per day and app.
+        var first = DateOnly.FromDateTime(since);
+        var perDay = (await db.Set<CompletionDay>().AsNoTracking().Where(d => d.Day >= first)
+            .GroupBy(d => d.Day).Select(g => new { Day = g.Key, Count = g.Sum(d => d.Completions) })
+            .ToListAsync(cancellationToken))
+            .Where(d => d.Count > 0).ToDictionary(d => d.Day, d => (int)d.Count);
         var top = await totals.Where(t => t.Status == CompletionStatus.Approved && t.Completions > 0)
             .OrderByDescending(t => t.Points).ThenBy(t => t.AppId).Take(topApps)
             .Select(t => new { t.AppId, t.Points }).ToListAsync(cancellationToken);
