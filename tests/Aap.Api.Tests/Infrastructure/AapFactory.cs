@@ -286,6 +286,30 @@ public sealed class PostgresFactory : AapFactory
         return environment;
     }
 
+    /// <summary>
+    /// As a production database should be set: PostgreSQL looks for a vanished client during a long statement (an
+    /// insert waiting on a lock, say) every 100 ms and ends it, rather than committing it for a node that was killed.
+    /// </summary>
+    public async Task EndStatementsOfVanishedClientsAsync(CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString).Database;
+        await using var check = new Npgsql.NpgsqlCommand($"ALTER DATABASE \"{database}\" SET client_connection_check_interval = '100ms'", connection);
+        await check.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A client of a node started as a process, signed in as <paramref name="userName"/> with a bearer token.</summary>
+    public static async Task<HttpClient> SignedInClientAsync(Uri node, string userName, CancellationToken ct)
+    {
+        var http = new HttpClient { BaseAddress = node };
+        using var login = await http.PostAsJsonAsync("/api/v1/auth/login", new { login = userName, password = Accounts.Password }, ct);
+        var body = await login.Content.ReadFromJsonAsync<JsonElement>(ct);
+        login.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, body.ToString());
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", body.GetProperty("data").GetProperty("access_token").GetString());
+        return http;
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

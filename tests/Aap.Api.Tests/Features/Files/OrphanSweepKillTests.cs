@@ -33,26 +33,11 @@ public sealed class OrphanSweepKillTests
         }
 
         await survivor.InitializeAsync();
-
-        // As a production database should be set, PostgreSQL looks for a vanished client during a long statement
-        // (here, an insert waiting on a lock) and ends it, rather than committing it for a node that is gone.
-        await using (var connection = new NpgsqlConnection(survivor.ConnectionString))
-        {
-            await connection.OpenAsync(Ct);
-            var database = new NpgsqlConnectionStringBuilder(survivor.ConnectionString).Database;
-            await using var check = new NpgsqlCommand($"ALTER DATABASE \"{database}\" SET client_connection_check_interval = '100ms'", connection);
-            await check.ExecuteNonQueryAsync(Ct);
-        }
+        await survivor.EndStatementsOfVanishedClientsAsync(Ct);
 
         await using var node = await DocServer.StartAsync(survivor.ProcessNodeEnvironment(bucket), Ct);
-        using var http = new HttpClient { BaseAddress = new Uri(node.Address) };
         var account = await survivor.RegisterAsync();
-        using (var login = await http.PostJsonAsync("/api/v1/auth/login", new { login = account.UserName, password = Accounts.Password }))
-        {
-            var body = await login.JsonAsync();
-            login.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("data").GetProperty("access_token").GetString());
-        }
+        using var http = await PostgresFactory.SignedInClientAsync(new Uri(node.Address), account.UserName!, Ct);
 
         // One upload that completes on the node: its object and row stay.
         using (var kept = await http.PostAsync("/api/v1/files", PdfForm("kept.pdf"), Ct))

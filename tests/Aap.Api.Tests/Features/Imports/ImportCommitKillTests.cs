@@ -39,23 +39,11 @@ public sealed class ImportCommitKillTests
         // This test's host runs no job: the node does, until it dies; then the test runs the job's next run itself.
         survivor.With("Jobs:Enabled", "false");
         await survivor.InitializeAsync();
-        await using (var connection = new NpgsqlConnection(survivor.ConnectionString))
-        {
-            await connection.OpenAsync(Ct);
-            var database = new NpgsqlConnectionStringBuilder(survivor.ConnectionString).Database;
-            await using var check = new NpgsqlCommand($"ALTER DATABASE \"{database}\" SET client_connection_check_interval = '100ms'", connection);
-            await check.ExecuteNonQueryAsync(Ct);
-        }
+        await survivor.EndStatementsOfVanishedClientsAsync(Ct);
 
         await using var node = await DocServer.StartAsync(survivor.ProcessNodeEnvironment(bucket), Ct);
-        using var http = new HttpClient { BaseAddress = new Uri(node.Address) };
         var admin = await survivor.CreateAdminAsync();
-        using (var login = await http.PostJsonAsync("/api/v1/auth/login", new { login = admin.UserName, password = Accounts.Password }))
-        {
-            var body = await login.JsonAsync();
-            login.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("data").GetProperty("access_token").GetString());
-        }
+        using var http = await PostgresFactory.SignedInClientAsync(new Uri(node.Address), admin.UserName!, Ct);
 
         var csv = new StringBuilder("name,score\n");
         for (var i = 1; i <= Rows; i++)
