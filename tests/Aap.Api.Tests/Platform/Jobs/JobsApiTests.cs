@@ -26,7 +26,7 @@ public abstract class JobsApiTests
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var jobs = (await response.JsonAsync()).GetProperty("data").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
-        jobs.Keys.ShouldBe(["csv-imports", "deleted-file-purge", "file-thumbnails", "idempotency-expiry", "isin-download", "job-history-trim", "orphan-sweep", "refresh-token-purge"], ignoreOrder: true);
+        jobs.Keys.ShouldBe(["csv-imports", "deleted-file-purge", "file-thumbnails", "idempotency-expiry", "import-retention", "isin-download", "job-history-trim", "orphan-sweep", "refresh-token-purge"], ignoreOrder: true);
         foreach (var job in jobs.Values)
         {
             job.GetProperty("description").GetString().ShouldNotBeNullOrWhiteSpace();
