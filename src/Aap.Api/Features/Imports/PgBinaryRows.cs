@@ -17,7 +17,7 @@ internal sealed class PgBinaryRows
 {
     private const int BufferSize = 256 * 1024;
 
-    /// <summary>The largest field this writer encodes at once: a text longer than this is flushed through a larger buffer.</summary>
+    /// <summary>The most bytes a field other than text takes (numeric: 8 + 2 per base-10000 digit, at most 16 digits).</summary>
     private const int MaxFixed = 64;
 
     private static readonly byte[] Header = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -47,8 +47,7 @@ internal sealed class PgBinaryRows
 
     public void Write(ReadOnlySpan<ImportValue> values, long line)
     {
-        // A row's fixed-size part: the count, the line, and every non-text field.
-        Ensure(2 + 12 + (values.Length * (4 + MaxFixed)));
+        Ensure(2 + 12);
         BinaryPrimitives.WriteInt16BigEndian(_buffer.AsSpan(_at), _fields);
         _at += 2;
         if (_line)
@@ -59,6 +58,7 @@ internal sealed class PgBinaryRows
         for (var i = 0; i < values.Length; i++)
         {
             ref readonly var value = ref values[i];
+            Ensure(4 + MaxFixed); // a text makes sure of its own length
             if (value.IsNull)
             {
                 BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_at), -1);
