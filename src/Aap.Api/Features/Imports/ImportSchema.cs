@@ -112,7 +112,9 @@ internal struct ImportValue
     public bool Bool;
     public DateOnly Date;
     public DateTime Timestamp;
-    public string? Text;
+
+    /// <summary>A text value: the field's characters, kept by <see cref="Rules"/> for the current row only (a default's own string otherwise).</summary>
+    public ReadOnlyMemory<char> Text;
 }
 
 /// <summary>
@@ -145,11 +147,11 @@ internal static class ImportValues
             case ImportColumnType.Boolean:
                 return TryBoolean(text, out value.Bool);
             case ImportColumnType.Date:
-                return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out value.Date);
+                return TryIsoDate(text, out value.Date) || DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out value.Date);
             case ImportColumnType.Timestamp:
                 return TryTimestamp(text, out value.Timestamp);
             default:
-                value.Text = text.ToString();
+                value.Text = text.ToString().AsMemory();
                 return true;
         }
     }
@@ -174,6 +176,11 @@ internal static class ImportValues
 
     public static bool TryTimestamp(ReadOnlySpan<char> text, out DateTime value)
     {
+        if (TryIsoTimestamp(text, out value))
+        {
+            return true;
+        }
+
         if (DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
@@ -183,6 +190,111 @@ internal static class ImportValues
 
         value = default;
         return false;
+    }
+
+    /// <summary>
+    /// The common shapes read without the general parser (which cost more than the rest of a row): <c>yyyy-MM-dd</c>
+    /// exactly. Anything else goes to <see cref="DateOnly.TryParseExact(ReadOnlySpan{char}, ReadOnlySpan{char}, IFormatProvider?, DateTimeStyles, out DateOnly)"/>, whose rules stay the reference.
+    /// </summary>
+    private static bool TryIsoDate(ReadOnlySpan<char> text, out DateOnly value)
+    {
+        value = default;
+        if (text.Length != 10 || text[4] != '-' || text[7] != '-' || !Digits(text[..4], out var year) || !Digits(text.Slice(5, 2), out var month) ||
+            !Digits(text.Slice(8, 2), out var day) || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        value = new DateOnly(year, month, day);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>yyyy-MM-ddTHH:mm:ss</c> (or a space for the T), an optional fraction of 1 to 7 digits, then <c>Z</c> or
+    /// nothing (both UTC), read without the general parser; any other shape (an offset, no seconds, a date alone)
+    /// goes to it.
+    /// </summary>
+    private static bool TryIsoTimestamp(ReadOnlySpan<char> text, out DateTime value)
+    {
+        value = default;
+        if (text.Length < 19 || !TryIsoDate(text[..10], out var date) || text[10] is not ('T' or ' ') || text[13] != ':' || text[16] != ':' ||
+            !Digits(text.Slice(11, 2), out var hour) || !Digits(text.Slice(14, 2), out var minute) || !Digits(text.Slice(17, 2), out var second) ||
+            hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        var rest = text[19..];
+        long fraction = 0;
+        if (!rest.IsEmpty && rest[0] == '.')
+        {
+            var digits = 0;
+            rest = rest[1..];
+            while (!rest.IsEmpty && char.IsAsciiDigit(rest[0]))
+            {
+                if (++digits > 7)
+                {
+                    return false;
+                }
+
+                fraction = (fraction * 10) + (rest[0] - '0');
+                rest = rest[1..];
+            }
+
+            if (digits == 0)
+            {
+                return false;
+            }
+
+            for (var i = digits; i < 7; i++)
+            {
+                fraction *= 10;
+            }
+        }
+
+        if (!(rest.IsEmpty || (rest.Length == 1 && rest[0] == 'Z')))
+        {
+            return false;
+        }
+
+        value = new DateTime(date, new TimeOnly(hour, minute, second), DateTimeKind.Utc).AddTicks(fraction);
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>A UTC timestamp as <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c> (the fraction without trailing zeros, and without its point when zero); returns the length.</summary>
+    public static int FormatTimestamp(DateTime value, Span<char> destination)
+    {
+        value.TryFormat(destination, out var length, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var fraction = (int)(value.Ticks % TimeSpan.TicksPerSecond);
+        if (fraction == 0)
+        {
+            return length;
+        }
+
+        destination[length++] = '.';
+        for (var divisor = 1_000_000; divisor > 0 && fraction > 0; divisor /= 10)
+        {
+            destination[length++] = (char)('0' + (fraction / divisor));
+            fraction %= divisor;
+        }
+
+        return length;
     }
 
     private static bool IsAny(ReadOnlySpan<char> text, string a, string b, string c, string d, string e) =>

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using NpgsqlTypes;
+using SQLitePCL;
 
 namespace Aap.Api.Features.Imports;
 
@@ -95,9 +95,9 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
 
     private readonly NpgsqlConnection _connection = new(connectionString);
     private readonly string _stage = $"s_{importId:N}";
-    private NpgsqlBinaryImporter? _copy;
+    private NpgsqlRawCopyStream? _copy;
+    private PgBinaryRows? _rows;
     private NpgsqlTransaction? _direct;
-    private IReadOnlyList<ImportColumn> _columns = [];
     private bool _staged;
 
     public override string DisplayName(string table) => $"{Schema}.{table}";
@@ -163,29 +163,18 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         _ => "text",
     };
 
-    private static NpgsqlDbType DbType(ImportColumnType type) => type switch
-    {
-        ImportColumnType.Integer => NpgsqlDbType.Integer,
-        ImportColumnType.Bigint => NpgsqlDbType.Bigint,
-        ImportColumnType.Decimal => NpgsqlDbType.Numeric,
-        ImportColumnType.Boolean => NpgsqlDbType.Boolean,
-        ImportColumnType.Date => NpgsqlDbType.Date,
-        ImportColumnType.Timestamp => NpgsqlDbType.TimestampTz,
-        _ => NpgsqlDbType.Text,
-    };
-
     public override async Task BeginAsync(LoadPlan plan, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken);
         var columns = plan.Columns;
-        _columns = columns;
         if (!plan.Exists && plan.Mode == ImportMode.Create)
         {
             await EnsureSchemaAsync(Schema, cancellationToken);
             _direct = await _connection.BeginTransactionAsync(cancellationToken);
             await CreateTableAsync(plan, _direct, cancellationToken);
-            _copy = await _connection.BeginBinaryImportAsync(
+            _copy = await _connection.BeginRawBinaryCopyAsync(
                 $"COPY {Target(plan.Table)} ({ColumnList(columns.Select(c => c.Name))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            _rows = new PgBinaryRows(_copy, columns, line: false);
             return;
         }
 
@@ -201,8 +190,9 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         var definition = string.Join(", ", columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}"));
         await ExecuteAsync(_connection, null, $"CREATE UNLOGGED TABLE {Stage} ({Quote(LineColumn)} bigint NOT NULL, {definition})", cancellationToken);
         _staged = true;
-        _copy = await _connection.BeginBinaryImportAsync(
+        _copy = await _connection.BeginRawBinaryCopyAsync(
             $"COPY {Stage} ({Quote(LineColumn)}, {ColumnList(columns.Select(c => c.Name))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        _rows = new PgBinaryRows(_copy, columns, line: true);
     }
 
     /// <summary>Drops the stages of imports whose session is gone (a killed process): their advisory lock is free.</summary>
@@ -246,51 +236,7 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         }
     }
 
-    public override void Write(ReadOnlySpan<ImportValue> values, long line)
-    {
-        var copy = _copy!;
-        copy.StartRow();
-        if (_direct is null)
-        {
-            copy.Write(line, NpgsqlDbType.Bigint);
-        }
-
-        for (var i = 0; i < values.Length; i++)
-        {
-            ref readonly var value = ref values[i];
-            if (value.IsNull)
-            {
-                copy.WriteNull();
-                continue;
-            }
-
-            var type = _columns[i].Type;
-            switch (type)
-            {
-                case ImportColumnType.Integer:
-                    copy.Write((int)value.Long, NpgsqlDbType.Integer);
-                    break;
-                case ImportColumnType.Bigint:
-                    copy.Write(value.Long, NpgsqlDbType.Bigint);
-                    break;
-                case ImportColumnType.Decimal:
-                    copy.Write(value.Decimal, NpgsqlDbType.Numeric);
-                    break;
-                case ImportColumnType.Boolean:
-                    copy.Write(value.Bool, NpgsqlDbType.Boolean);
-                    break;
-                case ImportColumnType.Date:
-                    copy.Write(value.Date, NpgsqlDbType.Date);
-                    break;
-                case ImportColumnType.Timestamp:
-                    copy.Write(value.Timestamp, NpgsqlDbType.TimestampTz);
-                    break;
-                default:
-                    copy.Write(value.Text!, DbType(type));
-                    break;
-            }
-        }
-    }
+    public override void Write(ReadOnlySpan<ImportValue> values, long line) => _rows!.Write(values, line);
 
     private async Task CreateTableAsync(LoadPlan plan, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
@@ -311,18 +257,16 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
     {
         if (_direct is not null)
         {
-            long copied;
+            var copied = _rows!.Rows;
             try
             {
-                copied = (long)await _copy!.CompleteAsync(cancellationToken);
+                await CompleteCopyAsync();
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 throw new ImportKeyConflictException($"A key is twice in the file ({ex.Detail}); a new table needs unique keys (upsert or replace keep the last row). Nothing was written.", ex);
             }
 
-            await _copy.DisposeAsync();
-            _copy = null;
             if (committing is not null)
             {
                 await committing(copied, _direct, cancellationToken);
@@ -333,9 +277,8 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
             return copied;
         }
 
-        await _copy!.CompleteAsync(cancellationToken);
-        await _copy.DisposeAsync();
-        _copy = null;
+        cancellationToken.ThrowIfCancellationRequested();
+        await CompleteCopyAsync();
         await ExecuteAsync(_connection, null, $"ANALYZE {Stage}", cancellationToken);
         await EnsureSchemaAsync(Schema, cancellationToken);
         await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
@@ -376,13 +319,23 @@ internal sealed class PostgresImportTarget(string connectionString, Guid importI
         return loaded;
     }
 
+    /// <summary>Sends the trailer and ends the COPY (disposing a raw COPY stream completes it; a server error throws here).</summary>
+    private async Task CompleteCopyAsync()
+    {
+        _rows!.Finish();
+        var copy = _copy!;
+        _copy = null;
+        await copy.DisposeAsync();
+    }
+
     public override async ValueTask DisposeAsync()
     {
         if (_copy is not null)
         {
             try
             {
-                await _copy.DisposeAsync(); // cancels the COPY: nothing of it stays
+                await _copy.CancelAsync(); // nothing of the COPY stays
+                await _copy.DisposeAsync();
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
             {
@@ -430,9 +383,8 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
 
     private readonly SqliteConnection _connection = new(connectionString);
     private SqliteTransaction? _staging;
-    private SqliteCommand? _insert;
-    private SqliteParameter[] _parameters = [];
-    private IReadOnlyList<ImportColumn> _columns = [];
+    private sqlite3_stmt? _insert;
+    private ImportColumnType[] _types = [];
 
     public override string DisplayName(string table) => Prefix + table;
 
@@ -493,48 +445,77 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
     {
         await OpenAsync(cancellationToken);
         var columns = plan.Columns;
-        _columns = columns;
+        _types = [.. columns.Select(c => c.Type)];
         var definition = string.Join(", ", columns.Select(c => $"{Quote(c.Name)} {SqlType(c.Type)}"));
-        await ExecuteAsync(_connection, null, $"DROP TABLE IF EXISTS {Stage}; CREATE TEMP TABLE \"import_stage\" ({Quote(LineColumn)} INTEGER NOT NULL, {definition})",
+        // The line is the stage's rowid: rows arrive in line order, so reading them back in that order needs no sort.
+        await ExecuteAsync(_connection, null, $"DROP TABLE IF EXISTS {Stage}; CREATE TEMP TABLE \"import_stage\" ({Quote(LineColumn)} INTEGER PRIMARY KEY, {definition})",
             cancellationToken);
         // Deferred: the stage is in the temporary database, so this transaction never takes the main file's write lock.
         _staging = _connection.BeginTransaction(deferred: true);
-        _insert = _connection.CreateCommand();
-        _insert.Transaction = _staging;
-        _insert.CommandText = $"INSERT INTO {Stage} ({Quote(LineColumn)}, {ColumnList(columns.Select(c => c.Name))}) " +
-            $"VALUES ($line, {string.Join(", ", columns.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)))})";
-        _insert.Parameters.Add(new SqliteParameter("$line", SqliteType.Integer));
-        _parameters = new SqliteParameter[columns.Count];
-        for (var i = 0; i < columns.Count; i++)
-        {
-            _parameters[i] = _insert.Parameters.Add(new SqliteParameter("$p" + i.ToString(CultureInfo.InvariantCulture), null));
-        }
-
-        _insert.Prepare();
+        // One statement prepared on the connection's own handle (so inside that transaction), its values bound by
+        // position: Microsoft.Data.Sqlite's command looks every parameter up by name and boxes every value, per row.
+        var sql = $"INSERT INTO {Stage} ({Quote(LineColumn)}, {ColumnList(columns.Select(c => c.Name))}) " +
+            $"VALUES ({string.Join(", ", Enumerable.Repeat("?", columns.Count + 1))})";
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle, sql, out var statement);
+        SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
+        _insert = statement;
     }
 
     public override void Write(ReadOnlySpan<ImportValue> values, long line)
     {
-        _insert!.Parameters[0].Value = line;
+        var statement = _insert!;
+        raw.sqlite3_bind_int64(statement, 1, line);
+        Span<char> text = stackalloc char[40];
         for (var i = 0; i < values.Length; i++)
         {
             ref readonly var value = ref values[i];
-            _parameters[i].Value = value.IsNull ? DBNull.Value : _columns[i].Type switch
+            var index = i + 2;
+            if (value.IsNull)
             {
-                ImportColumnType.Integer or ImportColumnType.Bigint => value.Long,
-                ImportColumnType.Decimal => value.Decimal.ToString(CultureInfo.InvariantCulture),
-                ImportColumnType.Boolean => value.Bool ? 1L : 0L,
-                ImportColumnType.Date => value.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                ImportColumnType.Timestamp => value.Timestamp.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
-                _ => value.Text!,
-            };
+                raw.sqlite3_bind_null(statement, index);
+                continue;
+            }
+
+            // The same values as before: integers and booleans as integers, the rest as text (DECIMAL's affinity
+            // stores the number), dates as yyyy-MM-dd, timestamps as yyyy-MM-dd HH:mm:ss.FFFFFFF (UTC).
+            int length;
+            switch (_types[i])
+            {
+                case ImportColumnType.Integer or ImportColumnType.Bigint:
+                    raw.sqlite3_bind_int64(statement, index, value.Long);
+                    continue;
+                case ImportColumnType.Boolean:
+                    raw.sqlite3_bind_int64(statement, index, value.Bool ? 1 : 0);
+                    continue;
+                case ImportColumnType.Decimal:
+                    value.Decimal.TryFormat(text, out length, default, CultureInfo.InvariantCulture);
+                    break;
+                case ImportColumnType.Date:
+                    value.Date.TryFormat(text, out length, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+                    break;
+                case ImportColumnType.Timestamp:
+                    length = ImportValues.FormatTimestamp(value.Timestamp, text);
+                    break;
+                default:
+                    raw.sqlite3_bind_text16(statement, index, value.Text.Span);
+                    continue;
+            }
+
+            raw.sqlite3_bind_text16(statement, index, text[..length]);
         }
 
-        _insert.ExecuteNonQuery();
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
+        }
     }
 
     public override async Task<long> CommitAsync(LoadPlan plan, ImportCommitting? committing, CancellationToken cancellationToken)
     {
+        _insert?.Dispose();
+        _insert = null;
         await _staging!.CommitAsync(cancellationToken);
         await _staging.DisposeAsync();
         _staging = null;
@@ -595,10 +576,7 @@ internal sealed class SqliteImportTarget(string connectionString) : ImportTarget
 
     public override async ValueTask DisposeAsync()
     {
-        if (_insert is not null)
-        {
-            await _insert.DisposeAsync();
-        }
+        _insert?.Dispose();
 
         if (_staging is not null)
         {

@@ -24,6 +24,10 @@ internal sealed class Rules
     private readonly string[] _nulls;
     private readonly bool _trim;
 
+    /// <summary>The current row's text values, copied here instead of one string each (the row is written before the next is read).</summary>
+    private char[] _arena = new char[4096];
+    private int _used;
+
     private Rules(ImportColumn[] columns, bool[] required, ImportValue?[] defaults, string[] nulls, bool trim)
     {
         _columns = columns;
@@ -60,6 +64,25 @@ internal sealed class Rules
         return new Rules(columns, required, defaults, [.. options.NullValues.Select(n => n.Trim())], options.Trim);
     }
 
+    /// <summary>As the other overload, over an array: no enumerator per field (the list's cost more than the test itself).</summary>
+    private static bool IsNull(ReadOnlySpan<char> text, string[] nulls)
+    {
+        if (text.IsEmpty)
+        {
+            return true;
+        }
+
+        foreach (var token in nulls)
+        {
+            if (text.Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsNull(ReadOnlySpan<char> text, IReadOnlyList<string> nulls)
     {
         if (text.IsEmpty)
@@ -85,6 +108,7 @@ internal sealed class Rules
             return Ragged(fields.Length);
         }
 
+        _used = 0;
         for (var i = 0; i < fields.Length; i++)
         {
             if (Field(i, fields[i], ref values[i]) is { } reject)
@@ -103,6 +127,7 @@ internal sealed class Rules
             return Ragged(row.ColCount);
         }
 
+        _used = 0;
         for (var i = 0; i < _columns.Length; i++)
         {
             if (Field(i, row[i].Span, ref values[i]) is { } reject)
@@ -112,6 +137,21 @@ internal sealed class Rules
         }
 
         return null;
+    }
+
+    private ReadOnlyMemory<char> Keep(ReadOnlySpan<char> text)
+    {
+        if (_arena.Length - _used < text.Length)
+        {
+            // The values already kept stay in the old array.
+            _arena = new char[Math.Max(_arena.Length * 2, text.Length)];
+            _used = 0;
+        }
+
+        text.CopyTo(_arena.AsSpan(_used));
+        var kept = _arena.AsMemory(_used, text.Length);
+        _used += text.Length;
+        return kept;
     }
 
     private RowReject Ragged(int count) =>
@@ -138,11 +178,17 @@ internal sealed class Rules
             }
 
             value.IsNull = true;
-            value.Text = null;
+            value.Text = default;
             return null;
         }
 
         var type = _columns[i].Type;
+        if (type == ImportColumnType.Text)
+        {
+            value.IsNull = false;
+            value.Text = Keep(text);
+            return null;
+        }
         if (ImportValues.TryParse(text, type, ref value))
         {
             return null;

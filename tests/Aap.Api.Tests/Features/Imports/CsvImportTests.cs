@@ -106,6 +106,35 @@ public abstract class CsvImportTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task Long_texts_that_cross_and_exceed_the_writers_buffer_arrive_whole_beside_the_fields_after_them()
+    {
+        // Values of 100 KB to 600 KB, several per row, with non-ASCII characters (more bytes than characters) and a
+        // number after each: fields start and end at every offset of the COPY writer's buffer, and some exceed it.
+        var csv = new StringBuilder("id,text,n,more\n");
+        var expected = new List<string[]>();
+        for (var i = 1; i <= 8; i++)
+        {
+            var text = new string((char)('a' + i), 100_000 * (i % 6 + 1)) + "é€" + i.ToString(CultureInfo.InvariantCulture);
+            var more = new string('ü', 70_000 * i);
+            csv.Append(CultureInfo.InvariantCulture, $"{i},{text},{i * 7},{more}\n");
+            expected.Add([i.ToString(CultureInfo.InvariantCulture), text, (i * 7).ToString(CultureInfo.InvariantCulture), more]);
+        }
+
+        var file = WriteBytes("long.csv", Encoding.UTF8.GetBytes(csv.ToString()));
+
+        var (exit, output, error) = await CliAsync(file, "--table", "long_texts", "--key", "id", "--type", "n=integer");
+
+        exit.ShouldBe(0, error);
+        output.ShouldContain("8 row(s) read, 8 loaded");
+        var rows = await RowsAsync("long_texts", "id", "id", "text", "n", "more");
+        rows.Count.ShouldBe(8);
+        for (var i = 0; i < 8; i++)
+        {
+            rows[i].SequenceEqual(expected[i]).ShouldBeTrue($"row {i + 1} differs (lengths {string.Join(",", rows[i].Select(v => v?.Length ?? -1))})");
+        }
+    }
+
+    [Fact]
     public async Task A_tab_separated_gzip_file_is_recognised_by_its_content()
     {
         var path = Path.Combine(_folder, "data.tsv.bin");
