@@ -7,7 +7,10 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Aap.Api.Tests.Web.Admin;
 
-/// <summary><c>/admin/imports</c> and <c>/admin/imports/{id}</c> in Chromium: upload a CSV, follow it to its summary.</summary>
+/// <summary>
+/// <c>/admin/imports</c> and <c>/admin/imports/{id}</c> in Chromium: upload a CSV, follow it to its summary; an upload
+/// over <c>Imports:MaxUploadBytes</c> is refused beside its field and nothing is stored.
+/// </summary>
 public sealed class ImportsPagesTests(PagesFactory factory) : IClassFixture<PagesFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -51,5 +54,33 @@ public sealed class ImportsPagesTests(PagesFactory factory) : IClassFixture<Page
         await page.GetByRole(AriaRole.Link, new() { Name = "Imports", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Imports, newest first" })).ToContainTextAsync("cities.csv");
         await browser.AssertNoProblemsAsync();
+    }
+
+    [Fact]
+    public async Task An_upload_over_the_limit_is_refused_beside_the_file_field_and_nothing_is_stored()
+    {
+        const int limit = 2000;
+        await using var limited = PagesFactory.ForPages(new SqliteFactory());
+        limited.With("Imports:MaxUploadBytes", limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await limited.InitializeAsync();
+        var admin = await limited.CreateAdminAsync();
+        await using var browser = await BrowserSession.StartAsync(limited);
+        await browser.SignInAsync(admin, "/admin/imports");
+        var page = browser.Page;
+
+        await page.GetByLabel("CSV file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "big.csv",
+            MimeType = "text/csv",
+            Buffer = Encoding.UTF8.GetBytes("id,name\n" + string.Concat(Enumerable.Range(1, 500).Select(i => $"{i},name number {i}\n"))),
+        });
+        await page.GetByLabel("Table", new() { Exact = true }).FillAsync("big");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start import" }).ClickAsync();
+
+        var error = page.Locator("#import_file-error");
+        await Expect(error).ToContainTextAsync($"limit of {limit} bytes");
+        await Expect(page.GetByLabel("CSV file")).ToHaveAttributeAsync("aria-describedby", "import_file-error");
+        (await limited.DbAsync(db => db.Set<DataImport>().AsNoTracking().CountAsync(Ct))).ShouldBe(0);
+        await browser.AssertAccessibleAsync();
     }
 }
