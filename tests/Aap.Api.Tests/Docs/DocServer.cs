@@ -119,6 +119,33 @@ public sealed class DocServer : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// Stops the process as an orchestrator does (SIGTERM: the host stops, then the application is disposed) and
+    /// waits for it to exit; returns its exit code.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"aap did not exit within {timeout} of SIGTERM:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>The data folder of the process (<c>AAP_DATA_DIR</c>, unless the test's environment named another).</summary>
+    public string DataDirectory => Path.Combine(_folder.FullName, "data");
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

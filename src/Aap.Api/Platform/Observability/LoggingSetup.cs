@@ -45,6 +45,9 @@ internal sealed class LogOptions
 
 internal static class LoggingSetup
 {
+    /// <summary>How many events may wait for the file's background writer before a logging thread waits for room.</summary>
+    public const int FileQueueCapacity = 10_000;
+
     public static IHostApplicationBuilder AddAapLogging(this IHostApplicationBuilder builder)
     {
         // Logging starts before the host is built, so its settings are checked here rather than by ValidateOnStart.
@@ -96,19 +99,27 @@ internal static class LoggingSetup
             if (options.FileEnabled)
             {
                 Directory.CreateDirectory(directory);
-                logger.WriteTo.File(
-                    new CompactJsonFormatter(),
-                    Path.Combine(directory, "aap-.json"),
-                    rollingInterval: RollingInterval.Day,
-                    fileSizeLimitBytes: options.FileSizeLimitBytes,
-                    rollOnFileSizeLimit: true,
-                    retainedFileCountLimit: options.RetainedFileCount,
-                    retainedFileTimeLimit: options.RetainedDays is { } days ? TimeSpan.FromDays(days) : null,
-                    hooks: options.RetainedTotalBytes is { } total ? new LogFolderRetention(total) : null,
-                    // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
-                    // A second process on the same folder (the CLI beside the server) rolls to its own file.
-                    buffered: true,
-                    flushToDiskInterval: TimeSpan.FromSeconds(1));
+                // The file is written on a background thread: a request hands its event to a queue and moves on,
+                // instead of formatting it and waiting for the file's lock on its own thread (with several requests
+                // logging at once, most of that time was the wait). Should FileQueueCapacity events queue up, a
+                // logging thread waits for room rather than lose its event. The queue is emptied into the file, and
+                // the file flushed, when the logger is disposed: the host does it when it stops, the CLI before it exits.
+                logger.WriteTo.Async(
+                    sinks => sinks.File(
+                        new CompactJsonFormatter(),
+                        Path.Combine(directory, "aap-.json"),
+                        rollingInterval: RollingInterval.Day,
+                        fileSizeLimitBytes: options.FileSizeLimitBytes,
+                        rollOnFileSizeLimit: true,
+                        retainedFileCountLimit: options.RetainedFileCount,
+                        retainedFileTimeLimit: options.RetainedDays is { } days ? TimeSpan.FromDays(days) : null,
+                        hooks: options.RetainedTotalBytes is { } total ? new LogFolderRetention(total) : null,
+                        // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
+                        // A second process on the same folder (the CLI beside the server) rolls to its own file.
+                        buffered: true,
+                        flushToDiskInterval: TimeSpan.FromSeconds(1)),
+                    bufferSize: FileQueueCapacity,
+                    blockWhenFull: true);
             }
         });
         return builder;

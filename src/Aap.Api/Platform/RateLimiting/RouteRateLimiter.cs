@@ -32,6 +32,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
 
     private readonly Dictionary<string, EndpointRateLimit> _endpointLimits = endpointLimits.ToDictionary(l => l.Name, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Endpoint, RouteLimits> _routes = new();
+    private CallerPolicySet? _callerPolicies;
 
     public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
@@ -70,14 +71,16 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         var refusals = new List<string?>(4);
         var bytesWindow = -1;
         var chargedLater = false;
+        CallerPolicy? callerPolicy = null;
         if (settings.Enabled)
         {
-            var (name, policy, caller) = PolicyOf(context, settings, address);
-            charges.Add(new WindowCharge(name, caller, 1, policy.PermitLimit, policy.WindowSeconds));
+            (callerPolicy, var caller) = PolicyOf(context, CallerPolicies(settings), address);
+            var policy = callerPolicy.Options;
+            charges.Add(new WindowCharge(callerPolicy.Name, caller, 1, policy.PermitLimit, policy.WindowSeconds));
             refusals.Add(null);
             if (policy.PerHour > 0)
             {
-                charges.Add(new WindowCharge(name + "-hour", caller, 1, policy.PerHour, 3600));
+                charges.Add(new WindowCharge(callerPolicy.HourName, caller, 1, policy.PerHour, 3600));
                 refusals.Add(null);
             }
 
@@ -98,7 +101,9 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         }
 
         var (admitted, counts) = await counters.TakeAsync(charges);
-        WriteHeaders(context.Response.Headers, charges, counts, bytesWindow);
+        // The caller's own windows alone (most requests): their RateLimit-Policy field is the same every time.
+        var policyField = callerPolicy is not null && charges.Count == callerPolicy.Windows ? callerPolicy.PolicyField : null;
+        WriteHeaders(context.Response.Headers, charges, counts, bytesWindow, policyField);
         if (admitted)
         {
             if (chargedLater && bytesWindow >= 0)
@@ -120,13 +125,11 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         return new Lease(false, TimeSpan.FromSeconds(counts[deciding].ResetSeconds));
     }
 
-    private static void WriteHeaders(IHeaderDictionary headers, List<WindowCharge> charges, WindowCount[] counts, int bytesWindow)
+    private static void WriteHeaders(IHeaderDictionary headers, List<WindowCharge> charges, WindowCount[] counts, int bytesWindow, string? policyField)
     {
-        var policies = new StringBuilder();
         var closest = -1;
         for (var i = 0; i < charges.Count; i++)
         {
-            policies.Append(policies.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"\"{charges[i].Policy}\";q={charges[i].Limit};w={charges[i].WindowSeconds}");
             if (i != bytesWindow && (closest < 0 || Remaining(charges[i], counts[i]) < Remaining(charges[closest], counts[closest]) ||
                                      (Remaining(charges[i], counts[i]) == Remaining(charges[closest], counts[closest]) && counts[i].ResetSeconds > counts[closest].ResetSeconds)))
             {
@@ -134,11 +137,23 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
             }
         }
 
-        headers["RateLimit-Policy"] = policies.ToString();
+        headers["RateLimit-Policy"] = policyField ?? PolicyField(charges);
         var state = string.Create(CultureInfo.InvariantCulture, $"\"{charges[closest].Policy}\";r={Remaining(charges[closest], counts[closest])};t={counts[closest].ResetSeconds}");
         headers["RateLimit"] = bytesWindow < 0
             ? state
             : string.Create(CultureInfo.InvariantCulture, $"{state}, \"{charges[bytesWindow].Policy}\";r={Remaining(charges[bytesWindow], counts[bytesWindow])};t={counts[bytesWindow].ResetSeconds}");
+    }
+
+    /// <summary>The <c>RateLimit-Policy</c> field of <paramref name="charges"/>: every window with its quota and length.</summary>
+    private static string PolicyField(IReadOnlyList<WindowCharge> charges)
+    {
+        var policies = new StringBuilder();
+        foreach (var charge in charges)
+        {
+            policies.Append(policies.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"\"{charge.Policy}\";q={charge.Limit};w={charge.WindowSeconds}");
+        }
+
+        return policies.ToString();
     }
 
     private static long Remaining(WindowCharge charge, WindowCount count) => Math.Max(0, charge.Limit - count.Used);
@@ -162,14 +177,58 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
             .Select(n => _endpointLimits.GetValueOrDefault(n)).OfType<EndpointRateLimit>().ToList(),
         IsUpload(e)));
 
-    private static (string Name, RateLimitPolicyOptions Policy, string Caller) PolicyOf(HttpContext context, RateLimitOptions settings, string address)
+    private static (CallerPolicy Policy, string Caller) PolicyOf(HttpContext context, CallerPolicySet policies, string address)
     {
         if (context.User.FindFirst(Caller.SubjectClaim)?.Value is { Length: > 0 } subject)
         {
-            return context.User.IsInRole(Roles.Admin) ? ("admin", settings.Admin, subject) : ("user", settings.User, subject);
+            return context.User.IsInRole(Roles.Admin) ? (policies.Admin, subject) : (policies.User, subject);
         }
 
-        return ("anonymous", settings.Anonymous, address);
+        return (policies.Anonymous, address);
+    }
+
+    // The settings are read once (IOptions): the three caller policies' names and fields are made once for them.
+    private CallerPolicySet CallerPolicies(RateLimitOptions settings)
+    {
+        var policies = _callerPolicies;
+        if (policies is null || !ReferenceEquals(policies.Settings, settings))
+        {
+            policies = new CallerPolicySet(settings, new("admin", settings.Admin), new("user", settings.User), new("anonymous", settings.Anonymous));
+            _callerPolicies = policies;
+        }
+
+        return policies;
+    }
+
+    private sealed record CallerPolicySet(RateLimitOptions Settings, CallerPolicy Admin, CallerPolicy User, CallerPolicy Anonymous);
+
+    /// <summary>A caller policy's window names, how many windows it counts, and its <c>RateLimit-Policy</c> field alone.</summary>
+    private sealed class CallerPolicy
+    {
+        public CallerPolicy(string name, RateLimitPolicyOptions options)
+        {
+            Name = name;
+            HourName = name + "-hour";
+            Options = options;
+            List<WindowCharge> windows = [new(name, "", 1, options.PermitLimit, options.WindowSeconds)];
+            if (options.PerHour > 0)
+            {
+                windows.Add(new(HourName, "", 1, options.PerHour, 3600));
+            }
+
+            Windows = windows.Count;
+            PolicyField = RouteRateLimiter.PolicyField(windows);
+        }
+
+        public string Name { get; }
+
+        public string HourName { get; }
+
+        public RateLimitPolicyOptions Options { get; }
+
+        public int Windows { get; }
+
+        public string PolicyField { get; }
     }
 
     /// <summary>An IPv6 client is one /64 (one host can hold a whole /64); an IPv4 client is its address.</summary>

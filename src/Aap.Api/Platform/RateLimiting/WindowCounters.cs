@@ -42,7 +42,7 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
 
     public const string RedisOperation = "rate_limit";
 
-    private readonly ConcurrentDictionary<string, MemoryWindow> _memory = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Policy, string Caller), MemoryWindow> _memory = new();
     private readonly object[] _stripes = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
     private long _lastSweepMs;
 
@@ -129,8 +129,8 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
             {
                 var index = indexes[i];
                 var seconds = charges[i].WindowSeconds;
-                windows[i] = _memory.AddOrUpdate($"{charges[i].Policy}|{charges[i].Caller}", _ => new MemoryWindow(index, seconds),
-                    (_, w) => w.Index == index ? w : new MemoryWindow(index, seconds));
+                windows[i] = _memory.AddOrUpdate((charges[i].Policy, charges[i].Caller), static (_, at) => new MemoryWindow(at.Index, at.Seconds),
+                    static (_, w, at) => w.Index == at.Index ? w : new MemoryWindow(at.Index, at.Seconds), (Index: index, Seconds: seconds));
                 used[i] = windows[i].Used;
                 admitted &= used[i] + charges[i].Cost <= charges[i].Limit;
             }
@@ -160,7 +160,7 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
         {
             if ((window.Index + 1) * window.Seconds * 1000L < now)
             {
-                _memory.TryRemove(new KeyValuePair<string, MemoryWindow>(key, window));
+                _memory.TryRemove(KeyValuePair.Create(key, window));
             }
         }
     }

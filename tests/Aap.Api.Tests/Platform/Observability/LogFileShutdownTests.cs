@@ -37,6 +37,37 @@ public sealed class LogFileShutdownTests
         }
     }
 
+    [Fact]
+    public async Task A_service_process_stopped_by_SIGTERM_has_every_request_it_answered_in_its_log_file()
+    {
+        // The service as an operator runs it (its own process, the host's own stop on SIGTERM and dispose at exit),
+        // where the file is written by the background writer: every request answered before the signal is in the file.
+        // The anonymous limit is raised so that every request is answered rather than refused.
+        await using var server = await Docs.DocServer.StartAsync(new Dictionary<string, string> { ["RateLimits__Anonymous__PermitLimit"] = "100000" }, Ct);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
+        var ids = Enumerable.Range(1, 300).Select(i => $"answered-before-sigterm-{i}").ToList();
+        await Task.WhenAll(ids.Select(async id =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status");
+            request.Headers.Add("X-Request-ID", id);
+            using var response = await http.SendAsync(request, Ct);
+            response.EnsureSuccessStatusCode();
+        }));
+
+        var exitCode = await server.StopAsync(TimeSpan.FromSeconds(60));
+
+        exitCode.ShouldBe(0, server.Output);
+        var lines = LogFiles.ReadAll(server.DataDirectory);
+        lines.ShouldAllBe(l => l.EndsWith('}'), "every line of the file is whole");
+        var requests = lines.Where(l => l.Contains("\"RequestPath\":\"/api/v1/status\"", StringComparison.Ordinal)).ToList();
+        foreach (var id in ids)
+        {
+            requests.Count(l => l.Contains($"\"RequestId\":\"{id}\"", StringComparison.Ordinal)).ShouldBe(1, $"the request {id}");
+        }
+
+        lines.ShouldContain(l => l.Contains("Application is shutting down", StringComparison.Ordinal), "the host's own last events are in the file too");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
