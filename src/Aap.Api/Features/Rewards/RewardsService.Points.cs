@@ -22,12 +22,12 @@ internal sealed partial class RewardsService
     /// </summary>
     public async Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, CancellationToken cancellationToken)
     {
-        var page = await db.Set<PointEntry>().AsNoTracking()
-            .Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal)
-            .GroupBy(e => e.UserId)
-            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
-            .Where(g => g.Points > 0)
-            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
+        // The points per user are kept by the database with the ledger (point_earnings, 0020): a page is a range of
+        // its index in this order, not a sum of the ledger.
+        var page = await db.Set<PointEarning>().AsNoTracking()
+            .Where(e => e.Points > 0)
+            .OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
+            .Select(e => new { e.UserId, e.Points })
             .ToPageDataAsync(paging, cancellationToken);
         var names = await accounts.DisplayNamesAsync([.. page.Data.Select(t => t.UserId)], cancellationToken);
         var first = (paging.PageNumber - 1) * paging.PageSize;
