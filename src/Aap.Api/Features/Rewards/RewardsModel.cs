@@ -110,16 +110,19 @@ internal sealed class PointEarning
 }
 
 /// <summary>
-/// One of 16 parts of the sum of all balances (the dashboard's "points issued"); an entry of the ledger changes the
-/// part of its user's id modulo 16. Kept by database triggers on <c>point_ledger</c> (migration 0020), never written
-/// by AAP, and summed on read: only the sum means something. Parts, not one row, so that credits of different users
-/// do not all wait for one row on PostgreSQL.
+/// One of 16 parts of two totals the database keeps with the ledger (migration 0020), never written by AAP, summed
+/// on read: <see cref="Points"/>, of the sum of all balances (the dashboard's "points issued"; an entry of the ledger
+/// changes the part of its user's id modulo 16), and <see cref="Ranked"/>, of the number of users on the leaderboard
+/// (earnings above zero). Only the sums mean something. Parts, not one row, so that credits of different users do not
+/// all wait for one row on PostgreSQL.
 /// </summary>
-internal sealed class PointsIssuedSlot
+internal sealed class PointTotals
 {
     public short Slot { get; set; }
 
     public long Points { get; set; }
+
+    public long Ranked { get; set; }
 }
 
 /// <summary>The cached sum of a user's ledger, changed only in the transaction that appends the entry.</summary>
@@ -162,7 +165,7 @@ internal static class RewardsSettings
 
 internal sealed class RewardsConfiguration :
     IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<CompletionDay>, IEntityTypeConfiguration<PointEntry>,
-    IEntityTypeConfiguration<PointEarning>, IEntityTypeConfiguration<PointsIssuedSlot>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
+    IEntityTypeConfiguration<PointEarning>, IEntityTypeConfiguration<PointTotals>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
 {
     public void Configure(EntityTypeBuilder<AppCompletion> completion)
     {
@@ -214,9 +217,9 @@ internal sealed class RewardsConfiguration :
         earning.HasIndex(e => new { e.Points, e.UserId }).IsDescending(true, false).HasFilter("points > 0");
     }
 
-    public void Configure(EntityTypeBuilder<PointsIssuedSlot> slot)
+    public void Configure(EntityTypeBuilder<PointTotals> slot)
     {
-        slot.ToTable("points_issued");
+        slot.ToTable("point_totals");
         slot.HasKey(s => s.Slot);
         slot.Property(s => s.Slot).ValueGeneratedNever();
     }

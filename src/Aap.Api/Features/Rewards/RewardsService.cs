@@ -198,7 +198,7 @@ internal sealed partial class RewardsService(
     /// <summary>
     /// Removes a completion and takes back exactly the points it credited. The completion is deleted before the
     /// reversal is written (and the deletion undone with the transaction when the balance cannot cover it): the
-    /// ledger's entry comes last, as in a credit, so that the lock it takes on points_issued (0020) is the last one of
+    /// ledger's entry comes last, as in a credit, so that the lock it takes on point_totals (0020) is the last one of
     /// the transaction on PostgreSQL.
     /// </summary>
     public async Task<Failure?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
+using Aap.Api.Platform.Http;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Persistence.Migrations;
 using Aap.Api.Tests.Infrastructure;
@@ -17,7 +18,7 @@ namespace Aap.Api.Tests.Features.Rewards;
 /// <summary>
 /// The all-time leaderboard (<c>GET /api/v1/leaderboard</c> and the <c>/leaderboard</c> page) and the dashboard's points
 /// issued read totals that triggers keep with the ledger since migration 0020 (<c>point_earnings</c>,
-/// <c>points_issued</c>); they are what the ledger and the balances say, whatever changed them. The class turns
+/// <c>point_totals</c>); they are what the ledger and the balances say, whatever changed them. The class turns
 /// <c>rewards.require_review</c> on and off, so it has a host of its own per provider.
 /// </summary>
 public abstract partial class LeaderboardTests(AapFactory factory)
@@ -75,6 +76,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         board.Where(r => new[] { a.Id, b.Id, c.Id, d.Id, e.Id, f.Id }.Contains(r.UserId)).Select(r => (r.UserId, r.Username, r.Points))
             .ShouldBe([(a.Id, a.UserName!, 17L), (e.Id, e.UserName!, 17L), (b.Id, b.UserName!, 10L), (c.Id, c.UserName!, 7L)]);
         (await PageBoardAsync()).ShouldBe(board.Select(r => (r.Rank, r.Username, r.Points)).ToList());
+        (await PageTotalAsync()).ShouldBe(board.Count);
         (await PointsIssuedAsync()).ShouldBe(await BalancesAsync());
         (await BalancesAsync()).ShouldBe(await factory.DbAsync(db => db.Set<PointEntry>().SumAsync(x => x.Amount, Ct)));
         using var aClient = await factory.ClientForAsync(a);
@@ -112,6 +114,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         var board = await ApiBoardAsync();
         board.ShouldBe(await LedgerBoardAsync());
         board.Where(r => users.Any(u => u.Id == r.UserId)).Select(r => r.Points).ShouldBe(Enumerable.Repeat(10L, users.Length));
+        (await PageTotalAsync()).ShouldBe(board.Count);
         (await PointsIssuedAsync()).ShouldBe(await BalancesAsync());
     }
 
@@ -143,6 +146,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         await ExecuteAsync(db, scripts.Single(s => s.Version == "0020").Sql);
 
         (await EarningsAsync(db)).ShouldBe([(u1, 10L), (u2, 5L), (u3, 0L)]);
+        (await RankedAsync(db)).ShouldBe(2);
         // Each part holds the balances of the users whose id modulo 16 is its slot.
         var balances = new[] { (User: u1, Balance: 7L), (User: u2, Balance: 8L), (User: u3, Balance: 0L) };
         (await SlotsAsync(db)).ShouldBe([.. balances.GroupBy(x => (short)(x.User % 16)).Select(g => (g.Key, g.Sum(x => x.Balance)))
@@ -158,14 +162,26 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         await db.SaveChangesAsync(Ct);
 
         (await EarningsAsync(db)).ShouldBe([(u2, 5L), (u3, 4L)]);
-        (await db.Set<PointsIssuedSlot>().SumAsync(s => s.Points, Ct)).ShouldBe(8 + 4);
+        (await RankedAsync(db)).ShouldBe(2);
+        (await db.Set<PointTotals>().SumAsync(s => s.Points, Ct)).ShouldBe(8 + 4);
+
+        // Leaving the board and coming back: a reversal to zero, SQL by hand that moves an entry to another user.
+        db.Set<PointEntry>().Add(new PointEntry { UserId = u2, Amount = -5, Reason = "reversal", CreatedAt = DateTime.UtcNow });
+        await db.SaveChangesAsync(Ct);
+        (await RankedAsync(db)).ShouldBe(1);
+        await db.Set<PointEntry>().Where(x => x.UserId == u3 && x.Amount == 4).ExecuteUpdateAsync(s => s.SetProperty(x => x.UserId, u4), Ct);
+        (await EarningsAsync(db)).ShouldBe([(u2, 0L), (u3, 0L), (u4, 4L)]);
+        (await RankedAsync(db)).ShouldBe(1);
+        (await db.Set<PointTotals>().SumAsync(s => s.Points, Ct)).ShouldBe(8 + 4 - 5);
     }
 
     private static async Task<List<(long UserId, long Points)>> EarningsAsync(AppDbContext db) =>
         [.. (await db.Set<PointEarning>().AsNoTracking().ToListAsync(Ct)).OrderBy(e => e.UserId).Select(e => (e.UserId, e.Points))];
 
     private static async Task<List<(short Slot, long Points)>> SlotsAsync(AppDbContext db) =>
-        [.. (await db.Set<PointsIssuedSlot>().AsNoTracking().ToListAsync(Ct)).Where(s => s.Points != 0).OrderBy(s => s.Slot).Select(s => (s.Slot, s.Points))];
+        [.. (await db.Set<PointTotals>().AsNoTracking().ToListAsync(Ct)).Where(s => s.Points != 0).OrderBy(s => s.Slot).Select(s => (s.Slot, s.Points))];
+
+    private static Task<long> RankedAsync(AppDbContext db) => db.Set<PointTotals>().SumAsync(s => s.Ranked, Ct);
 
     private static async Task ExecuteAsync(AppDbContext db, string sql)
     {
@@ -226,6 +242,14 @@ public abstract partial class LeaderboardTests(AapFactory factory)
 
             rows.AddRange(found);
         }
+    }
+
+    /// <summary>The number of users the page says the board has (its paging total, kept in point_totals).</summary>
+    private async Task<long> PageTotalAsync()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var page = await scope.ServiceProvider.GetRequiredService<RewardsService>().LeaderboardPageAsync(new PageQuery { Page = 1, Size = 1 }, Ct);
+        return page.Meta.Total;
     }
 
     private async Task<long> PointsIssuedAsync()

@@ -149,7 +149,7 @@ public abstract partial class DashboardFiguresTests
         Stat(html, "stat-approved").ShouldBe(Of(CompletionStatus.Approved));
         Stat(html, "stat-rejected").ShouldBe(Of(CompletionStatus.Rejected));
         Stat(html, "stat-users").ShouldBe(await factory.DbAsync(db => db.Set<User>().CountAsync(Ct)));
-        // Points issued (points_issued, kept with the ledger since 0020) is the sum of the balances.
+        // Points issued (point_totals, kept with the ledger since 0020) is the sum of the balances.
         Stat(html, "stat-points").ShouldBe((int)await factory.DbAsync(db => db.Set<PointBalance>().SumAsync(b => b.Balance, Ct)));
         var active = await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.IsActive, Ct));
         var admins = await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.IsActive && u.Role == "Admin", Ct));
