@@ -115,14 +115,15 @@ internal static class PointsEndpoints
             return Problems.Validation("size", "The size is 1 to 100.");
         }
 
-        var earned = db.Set<PointEntry>().Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal);
-        if (since is { } start)
-        {
-            earned = earned.Where(e => e.CreatedAt >= start);
-        }
-
-        var top = await earned.GroupBy(e => e.UserId)
-            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
+        // All time: the points per user the database keeps with the ledger (point_earnings, 0020), read in its index's
+        // order. A week or a month: the ledger's entries of the period, summed.
+        var earned = since is { } start
+            ? db.Set<PointEntry>().AsNoTracking()
+                .Where(e => (e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal) && e.CreatedAt >= start)
+                .GroupBy(e => e.UserId)
+                .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
+            : db.Set<PointEarning>().AsNoTracking().Select(e => new { e.UserId, e.Points });
+        var top = await earned
             .Where(g => g.Points > 0)
             .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
             .Take(size ?? 10)

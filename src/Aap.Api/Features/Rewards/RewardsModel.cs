@@ -97,6 +97,34 @@ internal sealed class CompletionDay
     public long Completions { get; set; }
 }
 
+/// <summary>
+/// The points a user earned from completions, reversals deducted: what the all-time leaderboard ranks. Kept by
+/// database triggers on every change of <c>point_ledger</c> (migration 0020), never written by AAP; transfers do not
+/// count. A row may hold zero (or less, after SQL by hand) and is then off the board.
+/// </summary>
+internal sealed class PointEarning
+{
+    public long UserId { get; set; }
+
+    public long Points { get; set; }
+}
+
+/// <summary>
+/// One of 16 parts of two totals the database keeps with the ledger (migration 0020), never written by AAP, summed
+/// on read: <see cref="Points"/>, of the sum of all balances (the dashboard's "points issued"; an entry of the ledger
+/// changes the part of its user's id modulo 16), and <see cref="Ranked"/>, of the number of users on the leaderboard
+/// (earnings above zero). Only the sums mean something. Parts, not one row, so that credits of different users do not
+/// all wait for one row on PostgreSQL.
+/// </summary>
+internal sealed class PointTotals
+{
+    public short Slot { get; set; }
+
+    public long Points { get; set; }
+
+    public long Ranked { get; set; }
+}
+
 /// <summary>The cached sum of a user's ledger, changed only in the transaction that appends the entry.</summary>
 internal sealed class PointBalance
 {
@@ -136,7 +164,8 @@ internal static class RewardsSettings
 }
 
 internal sealed class RewardsConfiguration :
-    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<CompletionDay>, IEntityTypeConfiguration<PointEntry>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
+    IEntityTypeConfiguration<AppCompletion>, IEntityTypeConfiguration<CompletionTotal>, IEntityTypeConfiguration<CompletionDay>, IEntityTypeConfiguration<PointEntry>,
+    IEntityTypeConfiguration<PointEarning>, IEntityTypeConfiguration<PointTotals>, IEntityTypeConfiguration<PointBalance>, IEntityTypeConfiguration<PointTransfer>
 {
     public void Configure(EntityTypeBuilder<AppCompletion> completion)
     {
@@ -177,6 +206,22 @@ internal sealed class RewardsConfiguration :
         // A completion is credited once and reversed once, whatever retries and races do.
         entry.HasIndex(e => new { e.CompletionId, e.Reason }).IsUnique().HasFilter("completion_id IS NOT NULL");
         entry.HasIndex(e => e.TransferId);
+    }
+
+    public void Configure(EntityTypeBuilder<PointEarning> earning)
+    {
+        earning.ToTable("point_earnings");
+        earning.HasKey(e => e.UserId);
+        earning.Property(e => e.UserId).ValueGeneratedNever();
+        // The leaderboard's order, so that a page is a range of the index (0020).
+        earning.HasIndex(e => new { e.Points, e.UserId }).IsDescending(true, false).HasFilter("points > 0");
+    }
+
+    public void Configure(EntityTypeBuilder<PointTotals> slot)
+    {
+        slot.ToTable("point_totals");
+        slot.HasKey(s => s.Slot);
+        slot.Property(s => s.Slot).ValueGeneratedNever();
     }
 
     public void Configure(EntityTypeBuilder<PointBalance> balance)

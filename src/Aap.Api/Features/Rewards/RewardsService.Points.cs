@@ -22,13 +22,15 @@ internal sealed partial class RewardsService
     /// </summary>
     public async Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, CancellationToken cancellationToken)
     {
-        var page = await db.Set<PointEntry>().AsNoTracking()
-            .Where(e => e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal)
-            .GroupBy(e => e.UserId)
-            .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
-            .Where(g => g.Points > 0)
-            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
-            .ToPageDataAsync(paging, cancellationToken);
+        // The points per user are kept by the database with the ledger (point_earnings, 0020): a page is a range of
+        // its index in this order, not a sum of the ledger; and the number of users on the board is kept beside it
+        // (point_totals), so that the total is 16 rows, not a count of the index.
+        var ranked = await db.Set<PointTotals>().AsNoTracking().SumAsync(t => (long?)t.Ranked, cancellationToken) ?? 0;
+        var page = await db.Set<PointEarning>().AsNoTracking()
+            .Where(e => e.Points > 0)
+            .OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
+            .Select(e => new { e.UserId, e.Points })
+            .ToPageDataAsync(paging, ranked, cancellationToken);
         var names = await accounts.DisplayNamesAsync([.. page.Data.Select(t => t.UserId)], cancellationToken);
         var first = (paging.PageNumber - 1) * paging.PageSize;
         return new PagedEnvelope<LeaderboardEntry>(

@@ -195,7 +195,12 @@ internal sealed partial class RewardsService(
             : Failure.NotFound($"Completion {completionId}");
     }
 
-    /// <summary>Removes a completion and takes back exactly the points it credited.</summary>
+    /// <summary>
+    /// Removes a completion and takes back exactly the points it credited. The completion is deleted before the
+    /// reversal is written (and the deletion undone with the transaction when the balance cannot cover it): the
+    /// ledger's entry comes last, as in a credit, so that the lock it takes on point_totals (0020) is the last one of
+    /// the transaction on PostgreSQL.
+    /// </summary>
     public async Task<Failure?> DeleteCompletionAsync(long completionId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
@@ -206,12 +211,13 @@ internal sealed partial class RewardsService(
         }
 
         var credited = await db.Set<PointEntry>().Where(e => e.CompletionId == completionId && e.Reason == LedgerReasons.Completion).SumAsync(e => e.Amount, cancellationToken);
+        await db.Set<AppCompletion>().Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
         if (credited > 0 && !await DebitAsync(completion.UserId, credited, LedgerReasons.Reversal, completionId, null, cancellationToken))
         {
+            await transaction.RollbackAsync(cancellationToken);
             return new Failure(409, RewardsCodes.InsufficientPoints, "The user has already spent these points; the completion cannot be reversed.");
         }
 
-        await db.Set<AppCompletion>().Where(c => c.Id == completionId).ExecuteDeleteAsync(cancellationToken);
         await audit.RecordAsync("completion.deleted", "completion", Key(completionId), CompletionAuditSnapshot.Of(completion) with { PointsReversed = credited }, null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -333,12 +339,17 @@ internal sealed partial class RewardsService(
     public Task<long> BalanceAsync(long userId, CancellationToken cancellationToken) =>
         db.Set<PointBalance>().Where(b => b.UserId == userId).Select(b => b.Balance).SingleOrDefaultAsync(cancellationToken);
 
+    /// <summary>
+    /// Adds to the balance, then appends the entry: the balance's row is taken before the rows the ledger's triggers
+    /// keep (the user's point_earnings, 0020), as in <see cref="DebitAsync"/>, so that a credit and a reversal of one
+    /// user never wait for each other in a cycle on PostgreSQL.
+    /// </summary>
     private async Task CreditAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {
-        await AppendAsync(userId, amount, reason, completionId, transferId, cancellationToken);
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO point_balances (user_id, balance) VALUES ({userId}, {amount}) ON CONFLICT (user_id) DO UPDATE SET balance = point_balances.balance + excluded.balance",
             cancellationToken);
+        await AppendAsync(userId, amount, reason, completionId, transferId, cancellationToken);
         metrics.Credited(reason, amount);
     }
 

@@ -21,8 +21,9 @@ internal sealed record AppPointsTotal(long AppId, long Points);
 internal sealed partial class RewardsService
 {
     /// <summary>
-    /// The dashboard's figures. Points issued is the sum of the balances (one row per user, not the ledger): transfers
-    /// move points between balances, so the sum is what completions credited minus what reversals took back.
+    /// The dashboard's figures. Points issued is the sum of the balances: transfers move points between balances, so
+    /// the sum is what completions credited minus what reversals took back (and what deleted users held). The database
+    /// keeps it with the ledger in 16 parts by user id (point_totals, 0020): 16 rows read instead of every balance.
     /// </summary>
     public async Task<RewardsOverview> OverviewAsync(DateTime since, int topApps, CancellationToken cancellationToken)
     {
@@ -30,7 +31,7 @@ internal sealed partial class RewardsService
         // The totals by status and app are kept by the database (completion_totals, 0014): a few hundred rows.
         var totals = db.Set<CompletionTotal>().AsNoTracking();
         var byStatus = await totals.GroupBy(t => t.Status).Select(g => new { Status = g.Key, Count = g.Sum(t => t.Completions) }).ToListAsync(cancellationToken);
-        var issued = await db.Set<PointBalance>().AsNoTracking().SumAsync(b => (long?)b.Balance, cancellationToken) ?? 0;
+        var issued = await db.Set<PointTotals>().AsNoTracking().SumAsync(s => (long?)s.Points, cancellationToken) ?? 0;
         // The per-day counts are kept by the database too (completion_days, 0018): one row per day and app.
         var first = DateOnly.FromDateTime(since);
         var perDay = (await db.Set<CompletionDay>().AsNoTracking().Where(d => d.Day >= first)

@@ -19,6 +19,12 @@ internal static class Paging
     public static async Task<PagedEnvelope<T>> ToPageDataAsync<T>(this IQueryable<T> query, PageQuery paging, CancellationToken cancellationToken)
     {
         var total = await query.LongCountAsync(cancellationToken);
+        return await query.ToPageDataAsync(paging, total, cancellationToken);
+    }
+
+    /// <summary>Reads one page of an ordered query whose number of rows is known without counting them (a total kept by the database).</summary>
+    public static async Task<PagedEnvelope<T>> ToPageDataAsync<T>(this IQueryable<T> query, PageQuery paging, long total, CancellationToken cancellationToken)
+    {
         var items = total <= (long)(paging.PageNumber - 1) * paging.PageSize
             ? []
             : await query.Skip((paging.PageNumber - 1) * paging.PageSize).Take(paging.PageSize).ToListAsync(cancellationToken);

@@ -13,7 +13,7 @@ namespace Aap.Api.Tests.Web.Admin;
 
 /// <summary>
 /// <c>/admin</c> over plain HTTP, signed in through the sign-in form: the completions-per-day chart (completion_days,
-/// kept by triggers since migration 0018), the counts by status and the accounts' totals match direct counts after
+/// kept by triggers since migration 0018), the counts by status, points issued and the accounts' totals match direct counts after
 /// completions, reviews, a deletion through the API, SQL by hand and a deleted user; and the figures are served stale
 /// for at most <see cref="DashboardFigures.MaxAge"/> while one background refresh recomputes them.
 /// </summary>
@@ -149,6 +149,8 @@ public abstract partial class DashboardFiguresTests
         Stat(html, "stat-approved").ShouldBe(Of(CompletionStatus.Approved));
         Stat(html, "stat-rejected").ShouldBe(Of(CompletionStatus.Rejected));
         Stat(html, "stat-users").ShouldBe(await factory.DbAsync(db => db.Set<User>().CountAsync(Ct)));
+        // Points issued (point_totals, kept with the ledger since 0020) is the sum of the balances.
+        Stat(html, "stat-points").ShouldBe((int)await factory.DbAsync(db => db.Set<PointBalance>().SumAsync(b => b.Balance, Ct)));
         var active = await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.IsActive, Ct));
         var admins = await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.IsActive && u.Role == "Admin", Ct));
         html.ShouldContain($"users ({active:N0} active, {admins:N0} admins)");
