@@ -236,6 +236,7 @@ internal sealed partial class RewardsService(
         Failure? refusal;
         await using (var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken))
         {
+            await LockBalancesAsync(fromUserId, toUserId, cancellationToken);
             var debited = await db.Set<PointBalance>().Where(b => b.UserId == fromUserId && b.Balance >= amount)
                 .ExecuteUpdateAsync(s => s.SetProperty(b => b.Balance, b => b.Balance - amount), cancellationToken);
             refusal = debited == 0
@@ -261,6 +262,24 @@ internal sealed partial class RewardsService(
         // A refusal is an outcome too: the same request with the same key gets it again, even if the balance has grown since.
         await idempotency.CompleteAsync(claim, refusal.Status, refusal, cancellationToken);
         return refusal;
+    }
+
+    /// <summary>
+    /// On PostgreSQL, locks the sender's and the recipient's balances in the order of their user ids before either
+    /// changes: two users sending each other points at once then wait for each other instead of deadlocking (each
+    /// would hold its own balance and wait for the other's). One statement whether the recipient exists or not, as for
+    /// the rest of a transfer. SQLite has one writer at a time, so nothing to order there.
+    /// </summary>
+    private async Task LockBalancesAsync(long fromUserId, long? toUserId, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return;
+        }
+
+        long[] users = toUserId is { } to && to != fromUserId ? [Math.Min(fromUserId, to), Math.Max(fromUserId, to)] : [fromUserId];
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"SELECT user_id FROM point_balances WHERE user_id = ANY({users}) ORDER BY user_id FOR UPDATE", cancellationToken);
     }
 
     /// <summary>The same words whether the name is unknown, inactive or never existed.</summary>

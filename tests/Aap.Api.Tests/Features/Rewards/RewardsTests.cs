@@ -173,6 +173,39 @@ public abstract class RewardsTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task Users_sending_each_other_points_at_the_same_time_are_all_answered_and_every_balance_equals_its_ledger()
+    {
+        // Each pair sends both ways at once, several times: on PostgreSQL each transfer locks two balances, and taking
+        // them in opposite orders would deadlock (one of the two then fails) instead of one waiting for the other.
+        var people = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => factory.RegisterAsync()));
+        var clients = await Task.WhenAll(people.Select(p => factory.ClientForAsync(p)));
+        var app = await factory.AddAppAsync(points: 100);
+        foreach (var client in clients)
+        {
+            using var earn = await client.CompleteAsync(app, Screenshot());
+            earn.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            // Pairs (0, 1) and (2, 3); even i from the first of the pair to the second, odd i back.
+            var pair = i / 2 % 2 * 2;
+            var (from, to) = i % 2 == 0 ? (pair, pair + 1) : (pair + 1, pair);
+            using var response = await clients[from].TransferAsync(people[to].UserName!, 1, $"both-ways-{i}");
+            return response.StatusCode;
+        }));
+
+        statuses.ShouldAllBe(s => s == HttpStatusCode.Created);
+        foreach (var client in clients)
+        {
+            (await client.BalanceAsync()).ShouldBe(100, "each sent as many points as it received");
+            client.Dispose();
+        }
+
+        await factory.AssertLedgerMatchesBalancesAsync();
+    }
+
+    [Fact]
     public async Task Fifty_users_completing_one_app_at_once_are_each_credited_once()
     {
         var app = await factory.AddAppAsync(points: 7);
