@@ -343,6 +343,30 @@ internal sealed class FreshDatabase : IAsyncDisposable
         return new AppDbContext(builder.Options);
     }
 
+    /// <summary>Runs every migration script before <paramref name="version"/> on <paramref name="db"/>: the database as an older release left it.</summary>
+    public async Task MigrateBeforeAsync(AppDbContext db, string version, CancellationToken cancellationToken)
+    {
+        foreach (var script in Scripts.Where(s => string.CompareOrdinal(s.Version, version) < 0))
+        {
+            await ExecuteAsync(db, script.Sql, cancellationToken);
+        }
+    }
+
+    /// <summary>Runs the one migration script <paramref name="version"/> on <paramref name="db"/>.</summary>
+    public Task MigrateAsync(AppDbContext db, string version, CancellationToken cancellationToken) =>
+        ExecuteAsync(db, Scripts.Single(s => s.Version == version).Sql, cancellationToken);
+
+    private IEnumerable<MigrationScript> Scripts =>
+        MigrationScripts.For(_postgresName is null ? DatabaseProvider.Sqlite : DatabaseProvider.Postgres);
+
+    private static async Task ExecuteAsync(AppDbContext db, string sql, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public DatabaseMigrator Migrator(AppDbContext db) =>
         new(db, Options.Create(_options), TimeProvider.System, [], NullLogger<DatabaseMigrator>.Instance, MigrationCatalog.Embedded);
 

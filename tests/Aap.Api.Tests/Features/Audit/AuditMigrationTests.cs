@@ -19,11 +19,7 @@ public abstract class AuditMigrationTests(AapFactory factory)
     {
         await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
         await using var db = fresh.Context();
-        var scripts = MigrationScripts.For(factory.Provider);
-        foreach (var script in scripts.Where(s => string.CompareOrdinal(s.Version, "0012") < 0))
-        {
-            await ExecuteAsync(db, script.Sql);
-        }
+        await fresh.MigrateBeforeAsync(db, "0012", Ct);
 
         var admin = new User { UserName = "history_admin", NormalizedUserName = "HISTORY_ADMIN", SecurityStamp = "s", Role = "Admin" };
         db.Set<User>().Add(admin);
@@ -34,7 +30,7 @@ public abstract class AuditMigrationTests(AapFactory factory)
             new RuntimeSettingChange { Key = "auth.access_token_lifetime_seconds", OldValue = "60", NewValue = "90", ChangedBy = null, ChangedAt = first.AddHours(1) });
         await db.SaveChangesAsync(Ct);
 
-        await ExecuteAsync(db, scripts.Single(s => s.Version == "0012").Sql);
+        await fresh.MigrateAsync(db, "0012", Ct);
 
         var copied = await db.Set<AuditEntry>().AsNoTracking().OrderBy(e => e.Id).ToListAsync(Ct);
         copied.Count.ShouldBe(2);
@@ -53,13 +49,6 @@ public abstract class AuditMigrationTests(AapFactory factory)
         return document.RootElement.GetProperty("value").GetInt32();
     }
 
-    private static async Task ExecuteAsync(Aap.Api.Platform.Persistence.AppDbContext db, string sql)
-    {
-        await db.Database.OpenConnectionAsync(Ct);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
 
     public sealed class OnSqlite(SqliteFactory factory) : AuditMigrationTests(factory), IClassFixture<SqliteFactory>;
 

@@ -22,11 +22,7 @@ public abstract class CompletionDaysMigrationTests(AapFactory factory)
     {
         await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
         await using var db = fresh.Context();
-        var scripts = MigrationScripts.For(factory.Provider);
-        foreach (var script in scripts.Where(s => string.CompareOrdinal(s.Version, "0018") < 0))
-        {
-            await ExecuteAsync(db, script.Sql);
-        }
+        await fresh.MigrateBeforeAsync(db, "0018", Ct);
 
         var users = Enumerable.Range(1, 4).Select(i => new User { UserName = $"days_{i}", NormalizedUserName = $"DAYS_{i}", SecurityStamp = "s", Role = "User" }).ToList();
         db.Set<User>().AddRange(users);
@@ -65,7 +61,7 @@ public abstract class CompletionDaysMigrationTests(AapFactory factory)
             await db.Set<AppCompletion>().Where(c => c.UserId == user.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CreatedAt, at), Ct);
         }
 
-        await ExecuteAsync(db, scripts.Single(s => s.Version == "0018").Sql);
+        await fresh.MigrateAsync(db, "0018", Ct);
 
         var first = DateOnly.FromDateTime(day);
         (await DaysAsync(db)).ShouldBe([(first, apps[0].Id, 2), (first, apps[1].Id, 1), (first.AddDays(1), apps[0].Id, 1)]);
@@ -79,13 +75,6 @@ public abstract class CompletionDaysMigrationTests(AapFactory factory)
         [.. (await db.Set<CompletionDay>().AsNoTracking().Where(d => d.Completions != 0).ToListAsync(Ct))
             .OrderBy(d => d.Day).ThenBy(d => d.AppId).Select(d => (d.Day, d.AppId, d.Completions))];
 
-    private static async Task ExecuteAsync(Aap.Api.Platform.Persistence.AppDbContext db, string sql)
-    {
-        await db.Database.OpenConnectionAsync(Ct);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
 
     public sealed class OnSqlite(SqliteFactory factory) : CompletionDaysMigrationTests(factory), IClassFixture<SqliteFactory>;
 

@@ -123,11 +123,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
     {
         await using var fresh = await FreshDatabase.CreateAsync(factory.Provider);
         await using var db = fresh.Context();
-        var scripts = MigrationScripts.For(factory.Provider);
-        foreach (var script in scripts.Where(s => string.CompareOrdinal(s.Version, "0020") < 0))
-        {
-            await ExecuteAsync(db, script.Sql);
-        }
+        await fresh.MigrateBeforeAsync(db, "0020", Ct);
 
         var users = Enumerable.Range(1, 4).Select(i => new User { UserName = $"earn_{i}", NormalizedUserName = $"EARN_{i}", SecurityStamp = "s", Role = "User" }).ToList();
         db.Set<User>().AddRange(users);
@@ -143,7 +139,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         db.Set<PointBalance>().AddRange(new PointBalance { UserId = u1, Balance = 7 }, new PointBalance { UserId = u2, Balance = 8 }, new PointBalance { UserId = u3, Balance = 0 });
         await db.SaveChangesAsync(Ct);
 
-        await ExecuteAsync(db, scripts.Single(s => s.Version == "0020").Sql);
+        await fresh.MigrateAsync(db, "0020", Ct);
 
         (await EarningsAsync(db)).ShouldBe([(u1, 10L), (u2, 5L), (u3, 0L)]);
         (await RankedAsync(db)).ShouldBe(2);
@@ -183,13 +179,6 @@ public abstract partial class LeaderboardTests(AapFactory factory)
 
     private static Task<long> RankedAsync(AppDbContext db) => db.Set<PointTotals>().SumAsync(s => s.Ranked, Ct);
 
-    private static async Task ExecuteAsync(AppDbContext db, string sql)
-    {
-        await db.Database.OpenConnectionAsync(Ct);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
 
     private static async Task RequireReviewAsync(HttpClient admin, bool on)
     {
