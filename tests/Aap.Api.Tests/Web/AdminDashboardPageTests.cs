@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Tests.Infrastructure;
+using Aap.Api.Web.Pages.Admin;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -27,6 +30,49 @@ public sealed class AdminDashboardPageTests(PagesFactory factory) : IClassFixtur
         await using var postgres = PagesFactory.ForPages(new PostgresFactory());
         await postgres.InitializeAsync();
         await DashboardMatchesAsync(postgres);
+    }
+
+    [Fact]
+    public async Task Stale_figures_carry_a_note_and_once_refreshed_a_reload_shows_the_new_ones()
+    {
+        // A host of its own: the figures are kept per node, and this test moves its clock.
+        await using var host = new PagesFactory();
+        await host.InitializeAsync();
+        var admin = await host.CreateAdminAsync();
+        var users = await host.DbAsync(db => db.Set<User>().CountAsync(Ct));
+        var apps = await host.DbAsync(db => db.Set<App>().CountAsync(a => a.IsActive && a.DeletedAt == null, Ct));
+        var figures = host.Services.GetRequiredService<DashboardFigures>();
+
+        await using var browser = await BrowserSession.StartAsync(host);
+        await browser.SignInAsync(admin, "/admin");
+        var page = browser.Page;
+        var counts = page.GetByRole(AriaRole.Region, new() { Name = "At a glance" });
+        var usersCount = counts.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "users (" });
+        var appsCount = counts.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "active apps" });
+        var note = counts.GetByText("newer ones are being computed");
+        await Expect(usersCount).ToHaveTextAsync(new Regex($"^{users} users \\("));
+        await Expect(appsCount).ToHaveTextAsync($"{apps} active apps");
+        await Expect(counts.GetByText("Figures as of")).ToBeVisibleAsync();
+        await Expect(note).ToHaveCountAsync(0);
+
+        // Someone signs up and an app is added; the figures shown are those computed before.
+        await host.RegisterAsync();
+        await host.AddAppAsync(points: 5);
+        host.Clock.Advance(DashboardFigures.FreshFor + TimeSpan.FromSeconds(1));
+        await page.ReloadAsync();
+        await Expect(note).ToBeVisibleAsync();
+        await Expect(usersCount).ToHaveTextAsync(new Regex($"^{users} users \\("));
+        await Expect(appsCount).ToHaveTextAsync($"{apps} active apps");
+        await browser.AssertAccessibleAsync();
+
+        // The background refresh that reload started is done: the next reload shows the new figures, without the note.
+        await (figures.Refreshing ?? Task.CompletedTask);
+        await page.ReloadAsync();
+        await Expect(usersCount).ToHaveTextAsync(new Regex($"^{users + 1} users \\("));
+        await Expect(appsCount).ToHaveTextAsync($"{apps + 1} active apps");
+        await Expect(note).ToHaveCountAsync(0);
+        await browser.AssertAccessibleAsync();
+        await browser.AssertNoProblemsAsync();
     }
 
     private static async Task DashboardMatchesAsync(AapFactory factory)
