@@ -370,10 +370,11 @@ dash_queries() {
 accounts: totals|SELECT (SELECT COUNT(*) FROM "users" AS "u0") AS "Total", (SELECT COUNT(*) FROM "users" AS "u1" WHERE "u1"."is_active") AS "Active", (SELECT COUNT(*) FROM "users" AS "u2" WHERE "u2"."is_active" AND "u2"."role" = 'Admin') AS "Admins" FROM "users" AS "u" LIMIT 1
 sign-ups on one day (x30)|SELECT COUNT(*) FROM "users" AS "u" WHERE "u"."created_at" >= '@day 00:00:00' AND "u"."created_at" < '@next 00:00:00'
 completions by status|SELECT "c"."status" AS "Status", COALESCE(SUM("c"."completions"), 0) AS "Count" FROM "completion_totals" AS "c" GROUP BY "c"."status"
-points issued|SELECT COALESCE(SUM("p"."balance"), 0) FROM "point_balances" AS "p"
+points issued (point_totals)|SELECT COALESCE(SUM("p"."points"), 0) FROM "point_totals" AS "p"
 completions per day (completion_days)|SELECT "c"."day" AS "Day", COALESCE(SUM("c"."completions"), 0) AS "Count" FROM "completion_days" AS "c" WHERE "c"."day" >= '@since' GROUP BY "c"."day"
 points per app, top 10|SELECT "c"."app_id" AS "AppId", "c"."points" AS "Points" FROM "completion_totals" AS "c" WHERE "c"."status" = 'Approved' AND "c"."completions" > 0 ORDER BY "c"."points" DESC, "c"."app_id" LIMIT 10
 oldest pending|SELECT "a"."id", "a"."user_id", "a"."app_id", "a"."status", "a"."flagged", "a"."points", '/api/v1/files/' || CAST("a"."screenshot_file_id" AS TEXT), "a"."review_reason", "a"."reviewed_at", "a"."created_at" FROM "app_completions" AS "a" WHERE "a"."status" = 'Pending' ORDER BY "a"."created_at", "a"."id" LIMIT 1
+before 0020: points issued|SELECT COALESCE(SUM("p"."balance"), 0) FROM "point_balances" AS "p"
 before 0018: accounts: totals|SELECT COUNT(*) AS "Total", COUNT(CASE WHEN "u0"."is_active" THEN 1 END) AS "Active", COUNT(CASE WHEN "u0"."is_active" AND "u0"."role" = 'Admin' THEN 1 END) AS "Admins" FROM (SELECT "u"."is_active", "u"."role", 1 AS "Key" FROM "users" AS "u") AS "u0" GROUP BY "u0"."Key" LIMIT 1
 before 0018: completions on one day (x30)|SELECT COUNT(*) FROM "app_completions" AS "a" WHERE "a"."created_at" >= '@day 00:00:00' AND "a"."created_at" < '@next 00:00:00'
 before 0014: sign-ups per day|SELECT "u0"."Key" AS "Day", COUNT(*) AS "Count" FROM (SELECT rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', "u"."created_at", 'start of day'), '0'), '.') AS "Key" FROM "users" AS "u" WHERE "u"."created_at" >= '@since 00:00:00') AS "u0" GROUP BY "u0"."Key"
@@ -386,10 +387,11 @@ SQL
 accounts: totals|SELECT (SELECT count(*)::int FROM users AS u0) AS "Total", (SELECT count(*)::int FROM users AS u1 WHERE u1.is_active) AS "Active", (SELECT count(*)::int FROM users AS u2 WHERE u2.is_active AND u2.role = 'Admin') AS "Admins" FROM users AS u LIMIT 1
 sign-ups on one day (x30)|SELECT count(*)::int FROM users AS u WHERE u.created_at >= '@dayT00:00:00Z'::timestamptz AND u.created_at < '@nextT00:00:00Z'::timestamptz
 completions by status|SELECT c.status AS "Status", COALESCE(sum(c.completions), 0.0)::bigint AS "Count" FROM completion_totals AS c GROUP BY c.status
-points issued|SELECT COALESCE(sum(p.balance), 0.0)::bigint FROM point_balances AS p
+points issued (point_totals)|SELECT COALESCE(sum(p.points), 0.0)::bigint FROM point_totals AS p
 completions per day (completion_days)|SELECT c.day AS "Day", COALESCE(sum(c.completions), 0.0)::bigint AS "Count" FROM completion_days AS c WHERE c.day >= '@since'::date GROUP BY c.day
 points per app, top 10|SELECT c.app_id AS "AppId", c.points AS "Points" FROM completion_totals AS c WHERE c.status = 'Approved' AND c.completions > 0 ORDER BY c.points DESC, c.app_id LIMIT 10
 oldest pending|SELECT a.id, a.user_id, a.app_id, a.status, a.flagged, a.points, '/api/v1/files/' || a.screenshot_file_id::text, a.review_reason, a.reviewed_at, a.created_at FROM app_completions AS a WHERE a.status = 'Pending' ORDER BY a.created_at, a.id LIMIT 1
+before 0020: points issued|SELECT COALESCE(sum(p.balance), 0.0)::bigint FROM point_balances AS p
 before 0018: accounts: totals|SELECT count(*)::int AS "Total", count(*) FILTER (WHERE u0.is_active)::int AS "Active", count(*) FILTER (WHERE u0.is_active AND u0.role = 'Admin')::int AS "Admins" FROM (SELECT u.is_active, u.role, 1 AS "Key" FROM users AS u) AS u0 GROUP BY u0."Key" LIMIT 1
 before 0018: completions on one day (x30)|SELECT count(*)::int FROM app_completions AS a WHERE a.created_at >= '@dayT00:00:00Z'::timestamptz AND a.created_at < '@nextT00:00:00Z'::timestamptz
 before 0014: sign-ups per day|SELECT u0."Key" AS "Day", count(*)::int AS "Count" FROM (SELECT date_trunc('day', u.created_at, 'UTC') AS "Key" FROM users AS u WHERE u.created_at >= '@sinceT00:00:00Z'::timestamptz) AS u0 GROUP BY u0."Key"
