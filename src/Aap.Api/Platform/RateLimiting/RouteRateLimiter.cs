@@ -32,7 +32,8 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
 
     private readonly Dictionary<string, EndpointRateLimit> _endpointLimits = endpointLimits.ToDictionary(l => l.Name, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Endpoint, RouteLimits> _routes = new();
-    private CallerPolicySet? _callerPolicies;
+    // The settings are fixed for the process (IOptions): the caller policies' names and fields are made once.
+    private readonly CallerPolicySet _callerPolicies = CallerPolicySet.Of(options.Value);
 
     public static bool IsExempt(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
@@ -74,7 +75,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         CallerPolicy? callerPolicy = null;
         if (settings.Enabled)
         {
-            (callerPolicy, var caller) = PolicyOf(context, CallerPolicies(settings), address);
+            (callerPolicy, var caller) = PolicyOf(context, _callerPolicies, address);
             var policy = callerPolicy.Options;
             charges.Add(new WindowCharge(callerPolicy.Name, caller, 1, policy.PermitLimit, policy.WindowSeconds));
             refusals.Add(null);
@@ -187,20 +188,11 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         return (policies.Anonymous, address);
     }
 
-    // The settings are read once (IOptions): the three caller policies' names and fields are made once for them.
-    private CallerPolicySet CallerPolicies(RateLimitOptions settings)
+    private sealed record CallerPolicySet(CallerPolicy Admin, CallerPolicy User, CallerPolicy Anonymous)
     {
-        var policies = _callerPolicies;
-        if (policies is null || !ReferenceEquals(policies.Settings, settings))
-        {
-            policies = new CallerPolicySet(settings, new("admin", settings.Admin), new("user", settings.User), new("anonymous", settings.Anonymous));
-            _callerPolicies = policies;
-        }
-
-        return policies;
+        public static CallerPolicySet Of(RateLimitOptions settings) =>
+            new(new("admin", settings.Admin), new("user", settings.User), new("anonymous", settings.Anonymous));
     }
-
-    private sealed record CallerPolicySet(RateLimitOptions Settings, CallerPolicy Admin, CallerPolicy User, CallerPolicy Anonymous);
 
     /// <summary>A caller policy's window names, how many windows it counts, and its <c>RateLimit-Policy</c> field alone.</summary>
     private sealed class CallerPolicy
