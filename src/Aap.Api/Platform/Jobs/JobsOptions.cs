@@ -29,6 +29,14 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 3600)]
     public int RetryDelaySeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How long a stopping node waits for its scheduler (running jobs are told to stop at once) before it stops
+    /// without it. The scheduler waits for a database it cannot reach, so during an outage only this ends its wait;
+    /// shorter than an orchestrator's grace period (10 s for docker compose), so that the node still exits by itself.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ShutdownTimeoutSeconds { get; set; } = 5;
+
     /// <summary>Cron overrides by job name (<c>Jobs:Schedules:refresh-token-purge = "0 0/5 * * * ?"</c>).</summary>
     public Dictionary<string, string> Schedules { get; set; } = new(StringComparer.Ordinal);
 

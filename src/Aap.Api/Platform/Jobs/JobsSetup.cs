@@ -55,6 +55,12 @@ internal static class JobsSetup
                     // A run cut short by this node's shutdown is handed back to the store and run again, by another
                     // node or by this one when it starts again, as a run on a node that died is.
                     options.RecoverFiringsCancelledByShutdown = true;
+                    // A call that failed for want of the database is tried again this often (Quartz's default is 15 s):
+                    // the scheduler is back at work, and can stop, within seconds of the database.
+                    options.DbRetryInterval = TimeSpan.FromSeconds(2);
+                    // Its misfire handler and cluster manager, its only threads of their own, must not keep the process
+                    // alive after a stop that gave up on the scheduler (SchedulerHostedService).
+                    options.UseBackgroundThreads = true;
                 });
                 var database = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
                 if (database.ProviderKind == DatabaseProvider.Postgres)
@@ -77,7 +83,10 @@ internal static class JobsSetup
         {
             // The scheduler starts in the background once the application has started (Quartz's default): started
             // within the host's start, it would keep a node whose start failed (its port taken) from ever exiting.
-            services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
+            // Quartz's hosted service, behind one whose stop is bounded (SchedulerHostedService).
+            services.ConfigureAll<QuartzHostedServiceOptions>(hosted => hosted.WaitForJobsToComplete = true);
+            services.AddSingleton<QuartzHostedService>();
+            services.AddHostedService<SchedulerHostedService>();
         }
 
         builder.Services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: [DatabaseHealthCheck.ReadyTag]);
