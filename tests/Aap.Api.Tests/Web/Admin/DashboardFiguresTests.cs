@@ -170,7 +170,7 @@ public abstract partial class DashboardFiguresTests
         return (html, string.Join(", ", response.Headers.GetValues("Server-Timing")));
     }
 
-    private static int Stat(string html, string testId) =>
+    internal static int Stat(string html, string testId) =>
         int.Parse(Regex.Match(html, $"data-testid=\"{testId}\">([0-9,]+)<").Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     private static Dictionary<string, long> ChartRows(string html, string tableId)
@@ -180,7 +180,7 @@ public abstract partial class DashboardFiguresTests
     }
 
     /// <summary>Signs in through the sign-in form; returns the auth cookies as a Cookie header.</summary>
-    private static async Task<string> SignInAsync(AapFactory factory, TestAccount account)
+    internal static async Task<string> SignInAsync(AapFactory factory, TestAccount account)
     {
         using var client = RawClient(factory);
         using var page = await client.GetAsync("/account/sign-in", Ct);
@@ -201,7 +201,7 @@ public abstract partial class DashboardFiguresTests
         return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => !c.EndsWith('=')));
     }
 
-    private static HttpClient RawClient(AapFactory factory) =>
+    internal static HttpClient RawClient(AapFactory factory) =>
         new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = factory.ServerAddress };
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
