@@ -169,9 +169,11 @@ ticks_of_pids() {
   echo "$total"
 }
 
-# One sample of PostgreSQL's active backends of the benchmark database: what each waits for, or "CPU".
+# One sample of PostgreSQL's active backends of the benchmark database: what each waits for, or "CPU", and after a
+# tab the start of its statement (whitespace folded), so that a lock wait names what waits.
 pg_activity() {
-  "$pg_bin/psql" "${pg_psql[@]}" -At -c "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-')
+  "$pg_bin/psql" "${pg_psql[@]}" -At -F $'\t' -c "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-'),
+    left(regexp_replace(query, '\s+', ' ', 'g'), 90)
     FROM pg_stat_activity WHERE datname = 'aap_bench' AND state = 'active' AND pid <> pg_backend_pid()" 2>/dev/null || true
 }
 
@@ -225,11 +227,15 @@ mix_run() {
   machine_pct="$(awk -v b=$((m0 - busy0)) -v t=$((m1 - total0)) 'BEGIN { printf "%.0f", 100 * b / t }')"
   echo "CPU over the run ($((elapsed / 1000)) s; 100% = one core, the machine has $cores): AAP ${aap_pct}%, load generator ${gen_pct}%," \
     "PostgreSQL $([[ "$provider" == postgres ]] && echo "${pg_pct}%" || echo "-"); the machine ${machine_pct}% busy of its $cores cores"
+  # AAP's CPU per request: what a quiet machine's cores would bound the rate to, whatever else ran beside it.
+  awk -v t=$((a1 - a0)) -v hz="$clock_ticks" -v n="$(awk '/^result / { split($2, kv, "="); print kv[2] }' "$work/mix.out")" -v cores="$cores" \
+    'BEGIN { if (n > 0) printf "AAP'"'"'s CPU per request: %.1f ms (all %d cores would bound AAP alone to about %.0f requests/s of this mix)\n", t / hz * 1000 / n, cores, n * cores * hz / t }'
   echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end"
   if [[ "$provider" == postgres && -s "$work/activity" ]]; then
     echo "PostgreSQL's active backends, sampled once a second ($second samples): $(awk -v n="$second" 'END { printf "%.1f", NR / n }' "$work/activity") on average;" \
-      "what they were doing: $(sort "$work/activity" | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
-    echo "lock waits (wait_event_type Lock) in $(grep -c '^Lock:' "$work/activity" || true) of $(wc -l <"$work/activity") backend samples"
+      "what they were doing: $(cut -f1 "$work/activity" | sort | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
+    echo "lock waits (wait_event_type Lock) in $(grep -c '^Lock:' "$work/activity" || true) of $(wc -l <"$work/activity") backend samples; the statements waiting most:"
+    grep '^Lock:' "$work/activity" | cut -f2 | sort | uniq -c | sort -rn | head -n 4 | sed 's/^ */  /' || true
   fi
   saturation "$provider" "$machine_pct" "$aap_pct" "$gen_pct" "$pg_pct" "$cores"
 }
