@@ -12,6 +12,7 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
 {
     private readonly Random _random = new(seed);
     private readonly int[] _completed = new int[accounts.Length];
+    private int[]? _firstApp;
     private int _account = -1;
     private string? _token;
 
@@ -76,8 +77,11 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
             return;
         }
 
-        // Accounts start at different apps, so that users do not all write the same app's rows at once.
-        var app = catalog.AppIds[(_completed[_account]++ + accounts[_account] * 7) % catalog.AppIds.Count];
+        // Each account starts at an app of its own, drawn at random, so that users do not all write the same app's
+        // rows (its counters) at once: spreading them by account number lines them up whenever the numbers share a
+        // factor with the count of apps.
+        _firstApp ??= accounts.Select(_ => _random.Next(catalog.AppIds.Count)).ToArray();
+        var app = catalog.AppIds[(_completed[_account]++ + _firstApp[_account]) % catalog.AppIds.Count];
         var screenshot = new ByteArrayContent(Png.Random(_random));
         screenshot.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         using var form = new MultipartFormDataContent { { screenshot, "screenshot", "proof.png" } };
