@@ -234,7 +234,10 @@ mix_run() {
   # AAP's CPU per request: what a quiet machine's cores would bound the rate to, whatever else ran beside it.
   awk -v t=$((a1 - a0)) -v hz="$clock_ticks" -v n="$(awk '/^result / { split($2, kv, "="); print kv[2] }' "$work/mix.out")" -v cores="$cores" \
     'BEGIN { if (n > 0) printf "AAP'"'"'s CPU per request: %.1f ms (all %d cores would bound AAP alone to about %.0f requests/s of this mix)\n", t / hz * 1000 / n, cores, n * cores * hz / t }'
-  echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end"
+  # RssFile is mostly the runtime and the assemblies, mapped from disk and shared with other .NET processes;
+  # RssShmem mostly the code the JIT wrote (mapped twice, writable and executable, through shared memory).
+  echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end" \
+    "(anonymous $(mib "$(kib_of "$aap_pid" RssAnon)"), files $(mib "$(kib_of "$aap_pid" RssFile)"), shared $(mib "$(kib_of "$aap_pid" RssShmem)") MiB)"
   if [[ "$provider" == postgres && -s "$work/activity" ]]; then
     echo "PostgreSQL's active backends, sampled about once a second ($second samples): $(awk -v n="$second" 'END { printf "%.1f", NR / n }' "$work/activity") on average;" \
       "what they were doing: $(cut -f1 "$work/activity" | sort | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
