@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Aap.LoadMix;
+
+// The mixed load of bench/mix.sh: a closed loop of virtual users (no think time) against one AAP on the loopback
+// address, for a bounded time and a bounded number of requests. See bench/mix.sh for the set-up it expects.
+var options = MixOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine(MixOptions.Usage);
+    return 2;
+}
+
+using var http = new HttpClient(new SocketsHttpHandler
+{
+    // One connection per virtual user at most; never pooled away during a run.
+    MaxConnectionsPerServer = options.Users + options.Admins + 4,
+    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+    UseCookies = false,
+    AllowAutoRedirect = false,
+})
+{
+    BaseAddress = new Uri(options.Url),
+    Timeout = TimeSpan.FromSeconds(30),
+};
+
+var api = new Api(http);
+Console.Error.WriteLine($"mix: reading the catalog of {options.Url}");
+var catalog = await Catalog.ReadAsync(api);
+if (catalog.AppIds.Count == 0)
+{
+    Console.Error.WriteLine("mix: the catalog is empty: publish apps first");
+    return 1;
+}
+
+var run = new Run(options);
+var stats = new Stats();
+var started = Stopwatch.GetTimestamp();
+var tasks = new List<Task>();
+var perUser = Math.Max(1, options.Accounts / options.Users);
+for (var i = 0; i < options.Users; i++)
+{
+    var accounts = Enumerable.Range(options.FirstAccount + i * perUser, perUser).ToArray();
+    var seed = i;
+    tasks.Add(Task.Run(() => new VirtualUser(api, options, catalog, run, stats.ForWorker(), accounts, seed).RunAsync()));
+}
+
+for (var i = 0; i < options.Admins; i++)
+{
+    var seed = 1000 + i;
+    tasks.Add(Task.Run(() => new Reviewer(api, options, run, stats.ForWorker(), seed).RunAsync()));
+}
+
+using (var progress = new PeriodicTimer(TimeSpan.FromSeconds(10)))
+{
+    var all = Task.WhenAll(tasks);
+    while (!all.IsCompleted)
+    {
+        var tick = progress.WaitForNextTickAsync().AsTask();
+        if (await Task.WhenAny(all, tick) == tick)
+        {
+            Console.Error.WriteLine($"mix: {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s, {run.Requests} requests");
+        }
+    }
+
+    await all;
+}
+
+var elapsed = Stopwatch.GetElapsedTime(started);
+var report = stats.Report(elapsed, options);
+Console.Write(report);
+return 0;

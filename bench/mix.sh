@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# The mixed load: virtual users sign in (POST /api/v1/auth/login), read the catalog (GET /api/v1/apps, some with q
+# or category), complete apps with a unique PNG screenshot each, send points to each other, and an admin works through
+# the review queue (approve, or reject with a reason), in a closed loop (no think time) for a bounded time and number
+# of requests, on SQLite and on PostgreSQL. The load generator is bench/Aap.LoadMix (HttpClient): it reports per
+# operation the count, the errors by status (a non-2xx that is not an expected business answer: a transfer the
+# balance does not cover is one), p50/p95/p99/max, the overall throughput and the completions per second.
+#
+# Beside it this script samples, over the measured run, the CPU of AAP, of the load generator, of PostgreSQL's
+# processes and of the whole machine (/proc), PostgreSQL's active backends and what they wait for
+# (pg_stat_activity), and AAP's resident memory; it says which of them is at its limit. After each run it checks the
+# books in the database: every balance is its ledger's sum and not negative, every approved completion has exactly
+# one credit and no other completion has one, transfers sum to zero, the kept totals match the balances.
+#
+# AAP runs in Release as in production (lib.sh: Production, file logging, free loopback port, the rate limits raised
+# above the load and the sign-in limit lifted, access tokens of an hour); every request goes to 127.0.0.1.
+#
+# Usage: bench/mix.sh [mix|completions|memory]...   (default: mix)
+#   mix          the mix for MIX_DURATION seconds with MIX_USERS users and MIX_ADMINS admins, on SQLite, then PostgreSQL;
+#                completions wait for review (rewards.require_review=1), so that the admin has a queue
+#   completions  only completions (credited at once, require_review=0) with 10 and with 50 users (COMPLETION_USER_COUNTS),
+#                MIX_DURATION seconds each, on SQLite, then PostgreSQL: completions/s and p95 against >= 500/s, < 50 ms
+#   memory       fills MEMORY_ROWS (1,000,000) users, completions, ledger entries and to-do tasks in SQL, then runs
+#                the mix for MEMORY_DURATION seconds (600), AAP's resident memory sampled every 10 s against 300 MB
+# Settings:
+#   MIX_USERS (32), MIX_ADMINS (1), MIX_DURATION (60), MIX_MAX_REQUESTS (2000000): the run stops at whichever comes first
+#   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, shared out among the users
+#   MIX_DATABASES (sqlite postgres): which databases, in order
+#   COMPLETION_USER_COUNTS ("10 50"), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
+#   BENCH_PUBLISHED: a folder keeping AAP and the generator as published; a later run with it skips the build
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+log() { printf 'mix.sh: %s\n' "$*" >&2; }
+
+mix_users="${MIX_USERS:-32}"
+mix_admins="${MIX_ADMINS:-1}"
+mix_duration="${MIX_DURATION:-60}"
+mix_max_requests="${MIX_MAX_REQUESTS:-2000000}"
+mix_apps="${MIX_APPS:-100}"
+mix_databases="${MIX_DATABASES:-sqlite postgres}"
+completion_user_counts="${COMPLETION_USER_COUNTS:-10 50}"
+memory_rows="${MEMORY_ROWS:-1000000}"
+memory_duration="${MEMORY_DURATION:-600}"
+memory_database="${MEMORY_DATABASE:-sqlite}"
+target_p99_ms=250
+target_completions=500
+target_completion_p95_ms=50
+target_rss_mb=300
+db_file=""
+
+# --- build -----------------------------------------------------------------------------------------------------
+publish_mix() {
+  if [[ -n "${BENCH_PUBLISHED:-}" && -f "$BENCH_PUBLISHED/aap/aap.dll" && -f "$BENCH_PUBLISHED/loadmix/Aap.LoadMix.dll" ]]; then
+    log "AAP and the load generator as published before in $BENCH_PUBLISHED"
+    cp -r "$BENCH_PUBLISHED/aap" "$BENCH_PUBLISHED/loadmix" "$work/"
+    return
+  fi
+  log "publishing AAP and the load generator in Release"
+  publish_one "$root/src/Aap.Api/Aap.Api.csproj" "$work/aap"
+  publish_one "$root/bench/Aap.LoadMix/Aap.LoadMix.csproj" "$work/loadmix"
+  if [[ -n "${BENCH_PUBLISHED:-}" ]]; then
+    mkdir -p "$BENCH_PUBLISHED"
+    cp -r "$work/aap" "$work/loadmix" "$BENCH_PUBLISHED/"
+  fi
+}
+
+# --- the database ----------------------------------------------------------------------------------------------
+# Runs SQL from standard input on the benchmark's database of the provider.
+db_sql() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 -bail -cmd ".timeout 60000" -cmd "PRAGMA cache_size = -262144" "$db_file" >/dev/null
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" >/dev/null
+  fi
+}
+
+db_value() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 -cmd ".timeout 60000" "$db_file" "$2"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
+  fi
+}
+
+# A series of integers FROM..TO as a table with a column i, in the provider's SQL.
+series() {
+  if [[ "$1" == sqlite ]]; then
+    echo "(WITH RECURSIVE s(i) AS (SELECT $2 UNION ALL SELECT i + 1 FROM s WHERE i < $3) SELECT i FROM s) AS n"
+  else
+    echo "generate_series($2, $3) AS n(i)"
+  fi
+}
+
+# Copies the template account to <prefix>FROM..<prefix>TO (user name and e-mail), with its password hash: each can
+# sign in with the template's password. One account goes through the API, the copies through SQL in a second.
+copy_users_sql() {
+  local provider="$1" template="$2" prefix="$3" from="$4" to="$5"
+  cat <<SQL
+INSERT INTO users (role, is_active, created_at, updated_at, user_name, normalized_user_name, email, normalized_email, email_confirmed,
+  password_hash, security_stamp, concurrency_stamp, phone_number, phone_number_confirmed, two_factor_enabled, lockout_end, lockout_enabled, access_failed_count)
+SELECT u.role, u.is_active, u.created_at, u.updated_at, '$prefix' || n.i, upper('$prefix') || n.i, '$prefix' || n.i || '@example.com',
+  upper('$prefix') || n.i || '@EXAMPLE.COM', u.email_confirmed, u.password_hash, u.security_stamp, u.concurrency_stamp, u.phone_number,
+  u.phone_number_confirmed, u.two_factor_enabled, u.lockout_end, u.lockout_enabled, u.access_failed_count
+FROM users u CROSS JOIN $(series "$provider" "$from" "$to")
+WHERE u.id = $template;
+SQL
+}
+
+# --- AAP with its data -----------------------------------------------------------------------------------------
+# Starts AAP on the provider's fresh database and publishes the catalog: four categories and $mix_apps apps.
+mix_start() {
+  local provider="$1" name="$2" admin i categories=(games education health tools)
+  if [[ "$provider" == sqlite ]]; then
+    run_aap "$work/data-$name"
+    db_file="$(find "$work/data-$name" -name '*.db' | head -n 1)"
+  else
+    [[ -n "$pg_data" ]] || start_postgres
+    "$pg_bin/psql" "${pg_psql[@]}" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null
+    run_aap "$work/data-$name" Database__Provider=Postgres ConnectionStrings__Default="$pg_connection"
+  fi
+  long_tokens
+  admin="$(login "$admin_name" "$admin_password")"
+  for i in "${categories[@]}"; do
+    api POST /api/v1/categories "$(jq -nc --arg s "mix-$i" --arg n "Mix $i" '{slug: $s, name: $n}')" "$admin" >/dev/null
+  done
+  for ((i = 1; i <= mix_apps; i++)); do
+    api POST /api/v1/apps "$(jq -nc --arg n "Mix app $i" --argjson p "$((i % 20 + 1))" --arg c "mix-${categories[i % 4]}" \
+      '{name: $n, link: "https://example.com/app", points: $p, category: $c, description: "An app of the mixed load."}')" "$admin" >/dev/null
+  done
+}
+
+# Seeds the accounts mix-1..N (the users' share) from one registered through the API.
+seed_accounts() {
+  local provider="$1" count="$2" token template
+  token="$(new_user mix-template@example.com)"
+  template="$(api GET /api/v1/me "" "$token" | jq -r .data.id)"
+  copy_users_sql "$provider" "$template" mix- 1 "$count" | db_sql "$provider"
+  # The first and the last can sign in: the copies are accounts as AAP reads them.
+  login "mix-1@example.com" "$user_password" >/dev/null
+  login "mix-$count@example.com" "$user_password" >/dev/null
+}
+
+review() {
+  local admin
+  admin="$(login "$admin_name" "$admin_password")"
+  api PUT /api/v1/admin/settings/rewards.require_review "{\"value\": $1}" "$admin" >/dev/null
+}
+
+# --- sampling --------------------------------------------------------------------------------------------------
+# Busy and total ticks of the whole machine (/proc/stat: every field but idle and iowait is busy).
+machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+
+# PostgreSQL's processes: the postmaster and its children (backends, writer, WAL writer, autovacuum...).
+pg_pids() {
+  local main
+  [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]] || return 0
+  main="$(head -n 1 "$pg_data/postmaster.pid")"
+  echo "$main"
+  pgrep -P "$main" 2>/dev/null || true
+}
+
+# Ticks of processes, each read once (a process gone since is left out).
+ticks_of_pids() {
+  local total=0 pid t
+  for pid in "$@"; do
+    t="$(cpu_ticks "$pid" 2>/dev/null)" || continue
+    total=$((total + t))
+  done
+  echo "$total"
+}
+
+# One sample of PostgreSQL's active backends of the benchmark database: what each waits for, or "CPU", and after a
+# tab the start of its statement (whitespace folded), so that a lock wait names what waits.
+pg_activity() {
+  "$pg_bin/psql" "${pg_psql[@]}" -At -F $'\t' -c "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-'),
+    left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+    FROM pg_stat_activity WHERE datname = 'aap_bench' AND state = 'active' AND pid <> pg_backend_pid()" 2>/dev/null || true
+}
+
+kib_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# Runs the generator (arguments after the provider) and samples everything once a second until it exits; then
+# prints its report, what each process used, and the saturation; the RSS samples are in $work/rss (seconds KiB).
+# mix_run PROVIDER RSS_EVERY_S GENERATOR_ARGUMENTS...
+mix_run() {
+  local provider="$1" rss_every="$2" gen_pid started elapsed m0 m1 a0 a1 g0 g1 p0 p1 pg_list=() second=0 rss
+  shift 2
+  : >"$work/activity"
+  : >"$work/rss"
+  mapfile -t pg_list < <(pg_pids)
+  local busy0 total0
+  read -r busy0 total0 < <(machine_ticks)
+  a0="$(cpu_ticks "$aap_pid")"
+  p0="$(ticks_of_pids "${pg_list[@]}")"
+  started="$(now_ms)"
+  (
+    cd "$work/loadmix"
+    exec timeout "$((mix_duration_now + 120))" dotnet Aap.LoadMix.dll --url "$aap" --password "$user_password" \
+      --admin-login "$admin_name" --admin-password "$admin_password" --duration "$mix_duration_now" --max-requests "$mix_max_requests" "$@"
+  ) >"$work/mix.out" 2>"$work/mix.err" &
+  gen_pid=$!
+  g0=0
+  local next_rss="$rss_every" at
+  while kill -0 "$gen_pid" 2>/dev/null; do
+    sleep 1
+    second=$((second + 1))
+    # Seconds since the start, not loops: on a busy machine a loop takes longer than its second.
+    at=$((($(now_ms) - started) / 1000))
+    # The generator runs under timeout: its ticks are those of timeout's child.
+    g1="$(ticks_of_pids $(pgrep -P "$gen_pid" 2>/dev/null))" && ((g1 > 0)) && g0="$g1"
+    [[ "$provider" == postgres ]] && pg_activity >>"$work/activity"
+    if ((at >= next_rss)); then
+      next_rss=$((next_rss + rss_every))
+      rss="$(kib_of "$aap_pid" VmRSS)"
+      echo "$at $rss" >>"$work/rss"
+      ((rss_every > 1)) && log "$at s: AAP's RSS $(mib "$rss") MiB"
+    fi
+  done
+  wait "$gen_pid" || { log "the load generator failed:"; cat "$work/mix.err" "$work/mix.out" >&2; return 1; }
+  elapsed=$(($(now_ms) - started))
+  read -r m0 m1 < <(machine_ticks)
+  a1="$(cpu_ticks "$aap_pid")"
+  p1="$(ticks_of_pids "${pg_list[@]}")"
+  cat "$work/mix.out"
+  # CPU as a percentage of one core over the run: 100% is a core's worth, $(nproc)00% the machine.
+  local cores aap_pct gen_pct pg_pct machine_pct
+  cores="$(nproc)"
+  aap_pct="$(awk -v t=$((a1 - a0)) -v hz="$clock_ticks" -v ms="$elapsed" 'BEGIN { printf "%.0f", t / hz * 100000 / ms }')"
+  gen_pct="$(awk -v t="$g0" -v hz="$clock_ticks" -v ms="$elapsed" 'BEGIN { printf "%.0f", t / hz * 100000 / ms }')"
+  pg_pct="$(awk -v t=$((p1 - p0)) -v hz="$clock_ticks" -v ms="$elapsed" 'BEGIN { printf "%.0f", t / hz * 100000 / ms }')"
+  machine_pct="$(awk -v b=$((m0 - busy0)) -v t=$((m1 - total0)) 'BEGIN { printf "%.0f", 100 * b / t }')"
+  echo "CPU over the run ($((elapsed / 1000)) s; 100% = one core, the machine has $cores): AAP ${aap_pct}%, load generator ${gen_pct}%," \
+    "PostgreSQL $([[ "$provider" == postgres ]] && echo "${pg_pct}%" || echo "-"); the machine ${machine_pct}% busy of its $cores cores"
+  # AAP's CPU per request: what a quiet machine's cores would bound the rate to, whatever else ran beside it.
+  awk -v t=$((a1 - a0)) -v hz="$clock_ticks" -v n="$(awk '/^result / { split($2, kv, "="); print kv[2] }' "$work/mix.out")" -v cores="$cores" \
+    'BEGIN { if (n > 0) printf "AAP'"'"'s CPU per request: %.1f ms (all %d cores would bound AAP alone to about %.0f requests/s of this mix)\n", t / hz * 1000 / n, cores, n * cores * hz / t }'
+  # RssFile is mostly the runtime and the assemblies, mapped from disk and shared with other .NET processes;
+  # RssShmem mostly the code the JIT wrote (mapped twice, writable and executable, through shared memory).
+  echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end" \
+    "(anonymous $(mib "$(kib_of "$aap_pid" RssAnon)"), files $(mib "$(kib_of "$aap_pid" RssFile)"), shared $(mib "$(kib_of "$aap_pid" RssShmem)") MiB)"
+  if [[ "$provider" == postgres && -s "$work/activity" ]]; then
+    echo "PostgreSQL's active backends, sampled about once a second ($second samples): $(awk -v n="$second" 'END { printf "%.1f", NR / n }' "$work/activity") on average;" \
+      "what they were doing: $(cut -f1 "$work/activity" | sort | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
+    echo "lock waits (wait_event_type Lock) in $(grep -c '^Lock:' "$work/activity" || true) of $(wc -l <"$work/activity") backend samples; the statements waiting most:"
+    grep '^Lock:' "$work/activity" | cut -f2 | sort | uniq -c | sort -rn | head -n 4 | sed 's/^ */  /' || true
+  fi
+  saturation "$provider" "$machine_pct" "$aap_pct" "$gen_pct" "$pg_pct" "$cores"
+}
+
+# Which resource is at its limit: the machine's CPU when it is nearly all busy (then the biggest user named), else
+# PostgreSQL's lock waits when many backends wait on locks, else none (the clients wait on something else).
+saturation() {
+  local provider="$1" machine="$2" aap="$3" gen="$4" pg="$5" cores="$6" locks=0 samples=0
+  if [[ "$provider" == postgres && -s "$work/activity" ]]; then
+    locks="$(grep -c '^Lock:' "$work/activity" || true)"
+    samples="$(wc -l <"$work/activity")"
+  fi
+  if ((machine >= 90)); then
+    echo "saturated first: the CPU ($machine% of $cores cores busy); of it AAP $aap%, the generator $gen%$([[ "$provider" == postgres ]] && echo ", PostgreSQL $pg%")"
+  elif ((samples > 0 && locks * 5 > samples)); then
+    echo "saturated first: PostgreSQL's row locks ($locks of $samples active-backend samples wait on a Lock) with the CPU $machine% busy"
+  else
+    echo "saturated first: no CPU is at its limit ($machine% busy): the requests wait on something else$([[ "$provider" == sqlite ]] && echo " (SQLite takes one writer at a time)")"
+  fi
+}
+
+# The books after a run: each line a check and the number of rows breaking it (all must be 0).
+check_books() {
+  local provider="$1" line name sql n bad=0
+  while IFS='|' read -r name sql; do
+    n="$(db_value "$provider" "$sql")"
+    [[ "$n" == 0 ]] || { bad=1; log "books: $name: $n"; }
+  done <<'SQL'
+balances that are not their ledger's sum|SELECT count(*) FROM point_balances b WHERE b.balance <> (SELECT coalesce(sum(l.amount), 0) FROM point_ledger l WHERE l.user_id = b.user_id)
+negative balances|SELECT count(*) FROM point_balances WHERE balance < 0
+approved completions without exactly one credit|SELECT count(*) FROM app_completions c WHERE c.status = 'Approved' AND (SELECT count(*) FROM point_ledger l WHERE l.completion_id = c.id AND l.reason = 'completion') <> 1
+other completions with a credit|SELECT count(*) FROM app_completions c WHERE c.status <> 'Approved' AND EXISTS (SELECT 1 FROM point_ledger l WHERE l.completion_id = c.id)
+transfers that do not sum to zero|SELECT count(*) FROM (SELECT transfer_id FROM point_ledger WHERE transfer_id IS NOT NULL GROUP BY transfer_id HAVING sum(amount) <> 0 OR count(*) <> 2) t
+kept totals unlike the balances|SELECT CASE WHEN (SELECT coalesce(sum(points), 0) FROM point_totals) = (SELECT coalesce(sum(balance), 0) FROM point_balances) THEN 0 ELSE 1 END
+SQL
+  line="$(db_value "$provider" "SELECT (SELECT count(*) FROM app_completions) || ' completions (' || (SELECT count(*) FROM app_completions WHERE status = 'Pending') || ' pending), ' || (SELECT count(*) FROM point_ledger) || ' ledger entries, ' || (SELECT count(*) FROM point_ledger WHERE reason = 'transfer_out') || ' transfers'")"
+  if ((bad)); then
+    echo "books after the run: WRONG (see above); $line"
+  else
+    echo "books after the run: consistent (balances = ledger sums, none negative, one credit per approved completion, transfers sum to zero, totals = balances); $line"
+  fi
+}
+
+# --- the sub-commands ------------------------------------------------------------------------------------------
+bench_mix() {
+  local provider accounts=$((${MIX_ACCOUNTS:-$((mix_users * 20))}))
+  for provider in $mix_databases; do
+    mix_start "$provider" "mix-$provider"
+    seed_accounts "$provider" "$accounts"
+    review 1
+    echo
+    echo "mix on $provider: $mix_users users and $mix_admins admin(s), closed loop, $mix_duration s (at most $mix_max_requests requests);" \
+      "$mix_apps apps, $accounts accounts; sign-in 5%, catalog 45%, completion 30%, transfer 20% of each user's requests; completions reviewed"
+    mix_duration_now="$mix_duration"
+    mix_run "$provider" 1 --mode mix --users "$mix_users" --admins "$mix_admins" --accounts "$accounts" >"$work/mix-$provider.report"
+    cat "$work/mix-$provider.report"
+    targets_mix "$work/mix-$provider.report"
+    check_books "$provider"
+    stop_started "$aap_pid"
+  done
+}
+
+targets_mix() {
+  awk -v t="$target_p99_ms" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+    printf "target p99 < %d ms and no error: p99 %s ms, %s errors: %s\n", t, r["p99_ms"], r["errors"], (r["p99_ms"] + 0 < t && r["errors"] == 0) ? "met" : "not met" }' "$1"
+}
+
+bench_completions() {
+  local provider users accounts
+  for provider in $mix_databases; do
+    for users in $completion_user_counts; do
+      # Enough accounts that none runs out of apps: users x 20 accounts x $mix_apps apps.
+      accounts=$((users * 20))
+      mix_start "$provider" "completions-$provider-$users"
+      seed_accounts "$provider" "$accounts"
+      review 0
+      echo
+      echo "completions on $provider: $users users in parallel, each only completing apps (credited at once), $mix_duration s"
+      mix_duration_now="$mix_duration"
+      mix_run "$provider" 1 --mode completions --users "$users" --accounts "$accounts" >"$work/completions.report"
+      cat "$work/completions.report"
+      awk -v c="$target_completions" -v p="$target_completion_p95_ms" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+        printf "target >= %d completions/s with p95 < %d ms: %s/s, p95 %s ms, %s errors: %s\n", c, p, r["completions_per_s"], r["complete_p95_ms"], r["errors"],
+          (r["completions_per_s"] + 0 >= c && r["complete_p95_ms"] + 0 < p && r["errors"] == 0) ? "met" : "not met" }' "$work/completions.report"
+      check_books "$provider"
+      stop_started "$aap_pid"
+    done
+  done
+}
+
+# The memory run: MEMORY_ROWS users (fill-1..N), as many to-do tasks, 1.1 x as many completions (one in eleven
+# pending or rejected, the others approved) and one ledger credit per approved one, then the mix for MEMORY_DURATION s.
+memory_fill_sql() {
+  local provider="$1" template_user="$2" template_completion="$3" first_app="$4" apps="$5" rows="$6" first
+  local completions=$((rows / 10 * 11))
+  # The copies come after the template, whose own name may start with fill- too.
+  first="(SELECT min(id) FROM users WHERE id > $template_user AND user_name LIKE 'fill-%')"
+  copy_users_sql "$provider" "$template_user" fill- 1 "$rows"
+  cat <<SQL
+INSERT INTO todo_tasks (owner_id, title, description, status, priority, due_date, completed_at, created_at, updated_at, deleted_at, version)
+SELECT f.first + n.i % $rows, 'Task ' || n.i, 'Written by the benchmark', t.status, n.i % 3, t.due_date, t.completed_at, t.created_at, t.updated_at, NULL, 1
+FROM todo_tasks t CROSS JOIN (SELECT $first AS first) f CROSS JOIN $(series "$provider" 0 $((rows - 1)))
+WHERE t.id = (SELECT min(id) FROM todo_tasks);
+
+INSERT INTO app_completions (user_id, app_id, screenshot_file_id, screenshot_sha256, status, flagged, points, review_reason, reviewed_by,
+  reviewed_at, created_at, updated_at)
+SELECT f.first + n.i % $rows, a.id, c.screenshot_file_id, c.screenshot_sha256,
+  CASE WHEN n.i % 11 <> 10 THEN 'Approved' WHEN n.i % 2 = 0 THEN 'Rejected' ELSE 'Pending' END, c.flagged, a.points,
+  CASE WHEN n.i % 11 = 10 AND n.i % 2 = 0 THEN 'The screenshot shows another app.' END,
+  CASE WHEN n.i % 11 = 10 AND n.i % 2 = 1 THEN NULL ELSE c.reviewed_by END,
+  CASE WHEN n.i % 11 = 10 AND n.i % 2 = 1 THEN NULL ELSE c.created_at END,
+  c.created_at, c.created_at
+FROM app_completions c CROSS JOIN (SELECT $first AS first) f CROSS JOIN $(series "$provider" 0 $((completions - 1)))
+JOIN apps a ON a.id = $first_app + (n.i / $rows + n.i) % $apps
+WHERE c.id = $template_completion;
+
+INSERT INTO point_ledger (user_id, amount, reason, completion_id, transfer_id, created_at)
+SELECT c.user_id, c.points, 'completion', c.id, NULL, c.created_at
+FROM app_completions c
+WHERE c.status = 'Approved' AND c.user_id >= $first;
+
+INSERT INTO point_balances (user_id, balance)
+SELECT e.user_id, sum(e.amount) FROM point_ledger e WHERE e.user_id >= $first GROUP BY e.user_id;
+SQL
+}
+
+# A 1x1 PNG, made unique by the bytes after it: the template completion's proof.
+png_base64='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='
+
+bench_memory() {
+  local provider="$memory_database" token template first_app started code accounts=$((mix_users * 20))
+  mix_start "$provider" "memory-$provider"
+  token="$(new_user fill-template@example.com)"
+  template="$(api GET /api/v1/me "" "$token" | jq -r .data.id)"
+  api POST /api/v1/todos '{"title": "Task 0", "description": "Written by the benchmark", "priority": "normal"}' "$token" >/dev/null
+  first_app="$(db_value "$provider" 'SELECT min(id) FROM apps')"
+  { printf '%s' "$png_base64" | base64 -d; printf 'fill template'; } >"$work/template.png"
+  code="$(curl -s --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
+    -F "screenshot=@$work/template.png;type=image/png" "$aap/api/v1/apps/$first_app/completions")"
+  [[ "$code" == 201 ]] || { log "the template completion answered $code"; return 1; }
+  log "$provider: filling $memory_rows users, to-do tasks, $((memory_rows / 10 * 11)) completions and their ledger credits"
+  started="$(now_ms)"
+  memory_fill_sql "$provider" "$template" "$(db_value "$provider" 'SELECT max(id) FROM app_completions')" "$first_app" "$mix_apps" "$memory_rows" | db_sql "$provider"
+  if [[ "$provider" == sqlite ]]; then echo 'ANALYZE;' | db_sql sqlite; else echo 'VACUUM ANALYZE;' | db_sql postgres; fi
+  log "$provider: filled in $(($(now_ms) - started)) ms"
+  seed_accounts "$provider" "$accounts"
+  review 1
+  # A restart: the memory measured is that of a process serving the big tables, not of the one that filled them.
+  stop_started "$aap_pid"
+  if [[ "$provider" == sqlite ]]; then run_aap "$work/data-memory-$provider"; else run_aap "$work/data-memory-$provider" Database__Provider=Postgres ConnectionStrings__Default="$pg_connection"; fi
+  echo
+  echo "memory on $provider: $(db_value "$provider" "SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM todo_tasks) || ' to-do tasks, ' || (SELECT count(*) FROM app_completions) || ' completions, ' || (SELECT count(*) FROM point_ledger) || ' ledger entries'");" \
+    "AAP's RSS after the restart $(mib "$(kib_of "$aap_pid" VmRSS)") MiB; the mix with $mix_users users and $mix_admins admin(s) for $memory_duration s"
+  mix_duration_now="$memory_duration"
+  mix_run "$provider" 10 --mode mix --users "$mix_users" --admins "$mix_admins" --accounts "$accounts" >"$work/memory.report"
+  cat "$work/memory.report"
+  echo "AAP's resident memory, the first sample of every minute (s MiB): $(awk 'int($1 / 60) != last { last = int($1 / 60); printf "%s%d %d", sep, $1, $2 / 1024; sep = ", " }' "$work/rss")"
+  awk -v t="$target_rss_mb" '{ if ($2 > peak) peak = $2; last = $2 } END {
+    printf "RSS under load: peak %d MiB, at the end %d MiB (%.0f MB) (target < %d MB after 10 minutes: %s)\n", peak / 1024, last / 1024, last * 1.024 / 1000, t, (last * 1.024 / 1000 < t) ? "met" : "not met" }' "$work/rss"
+  check_books "$provider"
+  stop_started "$aap_pid"
+}
+
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+
+# --- main ------------------------------------------------------------------------------------------------------
+commands=("$@")
+[[ ${#commands[@]} == 0 ]] && commands=(mix)
+for command in "${commands[@]}"; do
+  case "$command" in
+    mix | completions | memory) ;;
+    *)
+      log "unknown run '$command': use mix, completions or memory"
+      exit 2
+      ;;
+  esac
+done
+require_tools
+command -v sqlite3 >/dev/null || { log "sqlite3 is required to seed the SQLite database"; exit 1; }
+publish_mix
+echo "mixed load: ${commands[*]}"
+machine
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for command in "${commands[@]}"; do
+  "bench_$command"
+  echo "load average after $command: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
