@@ -79,6 +79,59 @@ public sealed class OpenApiDocumentTests(SqliteFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_lists_that_page_by_cursor_document_the_cursor_and_both_bodies_and_the_others_do_not()
+    {
+        using var response = await factory.Client().GetAsync("/openapi/v1.json", Ct);
+        var document = await response.JsonAsync();
+        var paths = document.GetProperty("paths");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        System.Text.Json.JsonElement Resolve(System.Text.Json.JsonElement schema) =>
+            schema.TryGetProperty("$ref", out var reference) ? schemas.GetProperty(reference.GetString()!.Split('/')[^1]) : schema;
+
+        bool HasCursor(string path) =>
+            paths.GetProperty(path).GetProperty("get").TryGetProperty("parameters", out var parameters) &&
+            parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == "cursor" && p.GetProperty("in").GetString() == "query");
+
+        string[] keyset =
+        [
+            "/api/v1/todos", "/api/v1/admin/users/{id}/todos", "/api/v1/me/points/ledger", "/api/v1/points/transfers", "/api/v1/files",
+            "/api/v1/me/completions", "/api/v1/admin/completions", "/api/v1/admin/users", "/api/v1/admin/audit", "/api/v1/admin/imports",
+            "/api/v1/admin/jobs/{name}/runs",
+        ];
+        foreach (var path in keyset)
+        {
+            HasCursor(path).ShouldBeTrue(path);
+            var bodies = paths.GetProperty(path).GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content")
+                .GetProperty("application/json").GetProperty("schema").GetProperty("oneOf").EnumerateArray()
+                .Select(b => Resolve(Resolve(b).GetProperty("properties").GetProperty("meta")).GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal))
+                .Select(names => string.Join(",", names))
+                .ToList();
+            bodies.ShouldBe(["page,size,total,total_pages", "next_cursor,size"], ignoreOrder: true, path);
+        }
+
+        HasCursor("/api/v1/apps").ShouldBeFalse("the catalog pages by number only");
+        HasCursor("/tasks").ShouldBeFalse("seed 003's list keeps its own paging");
+
+        // Real answers of both modes fit the documented 200, each exactly one of its bodies.
+        var checker = new OpenApiSchemaChecker(document);
+        var ok = paths.GetProperty("/api/v1/todos").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content")
+            .GetProperty("application/json").GetProperty("schema");
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        for (var i = 0; i < 2; i++)
+        {
+            using var created = await client.PostJsonAsync("/api/v1/todos", new { title = $"Task {i}" });
+            created.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        foreach (var url in new[] { "/api/v1/todos?page=1&size=1", "/api/v1/todos?cursor=&size=1" })
+        {
+            using var listed = await client.GetAsync(url, Ct);
+            checker.Check(await listed.JsonAsync(), ok).ShouldBeEmpty(url);
+        }
+    }
+
+    [Fact]
     public async Task The_docs_are_served_in_Production_unless_switched_off()
     {
         await using var production = new SqliteFactory();

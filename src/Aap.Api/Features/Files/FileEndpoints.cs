@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Aap.Api.Platform.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,8 @@ internal static class FileEndpoints
         files.MapPost("", Upload).WithName("UploadFile").RequireAuthorization().DisableAntiforgery()
             .AcceptsMultipartUpload(MultipartForms.File("file", "The file; its type is decided by its content."), MultipartForms.Text("category", "A category slug (optional).")).ProducesProblem(415)
             .WithSummary("Upload a file (multipart field 'file', optional 'category'). The type is decided by its content.");
-        files.MapGet("", List).WithName("ListFiles").RequireAuthorization().WithSummary("The caller's files, paged.");
+        files.MapGet("", List).WithName("ListFiles").RequireAuthorization().ProducesProblem(400).PagesByKeyset<FileResponse>()
+            .WithSummary("The caller's files, newest first, by page number or by cursor.");
         files.MapGet("/{id}", Download).WithName("DownloadFile").RequireAuthorization()
             .WithSummary("The content, to its owner or an admin. Range requests on the local store; ?inline=true shows images in the browser.");
         files.MapGet("/{id}/thumbnail", Thumbnail).WithName("GetFileThumbnail").RequireAuthorization()
@@ -40,12 +42,23 @@ internal static class FileEndpoints
             : received.Failure.ToProblem();
     }
 
-    internal static async Task<Ok<PagedEnvelope<FileResponse>>> List(
+    internal static async Task<Results<Ok<KeysetEnvelope<FileResponse>>, Ok<PagedEnvelope<FileResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, Platform.Persistence.AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
         var owner = caller.UserId()!.Value;
-        return await db.Set<StoredFile>().AsNoTracking().Where(f => f.OwnerId == owner)
-            .OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id)
+        var files = db.Set<StoredFile>().AsNoTracking().Where(f => f.OwnerId == owner);
+        if (keyset is not null)
+        {
+            return Keyset.Ok(context, await files.ToKeysetPageAsync(
+                keyset, f => f.CreatedAt, f => f.Id, FileResponse.Projection, f => new KeysetPosition(f.CreatedAt, f.Id), cancellationToken));
+        }
+
+        return await files.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id)
             .Select(FileResponse.Projection)
             .ToPageAsync(paging, context, cancellationToken);
     }

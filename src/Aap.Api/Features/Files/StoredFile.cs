@@ -78,7 +78,7 @@ internal sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredF
         file.Property(f => f.ThumbnailKey).HasMaxLength(300);
         file.Property(f => f.ThumbnailError).HasMaxLength(ThumbnailStatus.ErrorLength);
         file.HasIndex(f => f.Key).IsUnique();
-        file.HasIndex(f => new { f.OwnerId, f.CreatedAt });
+        file.HasIndex(f => new { f.OwnerId, f.CreatedAt, f.Id });
         file.HasIndex(f => f.Sha256);
         file.HasIndex(f => f.DeletedAt);
         file.HasIndex(f => new { f.ThumbnailStatus, f.Id });

@@ -158,6 +158,26 @@ internal sealed partial class AccountService(
     /// </summary>
     public async Task<Result<PagedEnvelope<AdminUserResponse>>> SearchAsync(string? q, string? role, bool? active, PageQuery paging, CancellationToken cancellationToken)
     {
+        return Search(q, role, active, out var found) is { } failure
+            ? failure
+            : await found.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id).Select(AdminUserProjection).ToPageDataAsync(paging, cancellationToken);
+    }
+
+    /// <summary>The same accounts, newest first, one keyset page at a time.</summary>
+    public async Task<Result<KeysetEnvelope<AdminUserResponse>>> SearchAsync(string? q, string? role, bool? active, KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        return Search(q, role, active, out var found) is { } failure
+            ? failure
+            : await found.ToKeysetPageAsync(keyset, u => u.CreatedAt, u => u.Id, AdminUserProjection, u => new KeysetPosition(u.CreatedAt, u.Id), cancellationToken);
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<User, AdminUserResponse>> AdminUserProjection =
+        u => new AdminUserResponse(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt);
+
+    /// <summary>The accounts the filters keep, or the failure of a role that is neither admin nor user.</summary>
+    private Failure? Search(string? q, string? role, bool? active, out IQueryable<User> query)
+    {
+        query = users.Users.AsNoTracking();
         var roleName = role?.Trim() switch
         {
             null or "" => null,
@@ -170,7 +190,6 @@ internal sealed partial class AccountService(
             return Failure.Invalid("role", "Use admin or user.");
         }
 
-        var query = users.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(q))
         {
             var term = q.Trim().Normalize(NormalizationForm.FormC).ToUpperInvariant();
@@ -179,9 +198,7 @@ internal sealed partial class AccountService(
 
         query = roleName is null ? query : query.Where(u => u.Role == roleName);
         query = active is { } isActive ? query.Where(u => u.IsActive == isActive) : query;
-        return await query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id)
-            .Select(u => new AdminUserResponse(u.Id, u.UserName, u.Email, u.Role, u.IsActive, u.CreatedAt))
-            .ToPageDataAsync(paging, cancellationToken);
+        return null;
     }
 
     /// <summary>

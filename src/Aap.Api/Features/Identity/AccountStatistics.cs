@@ -24,7 +24,7 @@ internal sealed partial class AccountService
             Active = all.Count(u => u.IsActive),
             Admins = all.Count(u => u.IsActive && u.Role == Roles.Admin),
         }).FirstOrDefaultAsync(cancellationToken);
-        // One range count per day on ix_users_created_at (0014), rather than the date of every account since.
+        // One range count per day on ix_users_created_at_id (0014, 0021), rather than the date of every account since.
         var perDay = await DailyCounts.CountAsync(all, u => u.CreatedAt, since, clock.GetUtcNow().UtcDateTime, cancellationToken);
         return new AccountsOverview(counts?.Total ?? 0, counts?.Active ?? 0, counts?.Admins ?? 0, perDay);
     }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -12,8 +13,8 @@ internal static class AdminUserEndpoints
     public static IEndpointRouteBuilder MapAdminUserEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/admin/users", ListUsers).WithName("ListUsers").WithTags("Admin: users").RequireAuthorization(Policies.Admin)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
-            .WithSummary("Accounts, newest first, paged. Filters: q (username or email contains, case-insensitive), role (admin or user), active (true or false).");
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).PagesByKeyset<AdminUserResponse>()
+            .WithSummary("Accounts, newest first, by page number or by cursor. Filters: q (username or email contains, case-insensitive), role (admin or user), active (true or false).");
         var user = endpoints.MapGroup("/api/v1/admin/users/{id}").WithTags("Admin: users").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404);
         user.MapGet("", GetUser).WithName("GetUser")
@@ -25,9 +26,20 @@ internal static class AdminUserEndpoints
         return endpoints;
     }
 
-    internal static async Task<Results<Ok<PagedEnvelope<AdminUserResponse>>, ProblemHttpResult>> ListUsers(
+    internal static async Task<Results<Ok<KeysetEnvelope<AdminUserResponse>>, Ok<PagedEnvelope<AdminUserResponse>>, ProblemHttpResult>> ListUsers(
         [AsParameters] PageQuery paging, string? q, string? role, bool? active, AccountService accounts, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await accounts.SearchAsync(q, role, active, keyset, cancellationToken);
+            return slice.Succeeded ? Keyset.Ok(context, slice.Value) : slice.Failure.ToProblem();
+        }
+
         var listed = await accounts.SearchAsync(q, role, active, paging, cancellationToken);
         if (!listed.Succeeded)
         {

@@ -84,7 +84,7 @@ internal sealed class DataImportConfiguration : IEntityTypeConfiguration<DataImp
         import.Property(i => i.ErrorCode).HasMaxLength(50);
         import.Property(i => i.Error).HasMaxLength(ErrorLength);
         import.Property(i => i.RejectsKey).HasMaxLength(300);
-        import.HasIndex(i => i.CreatedAt);
+        import.HasIndex(i => new { i.CreatedAt, i.Id });
         import.HasIndex(i => new { i.State, i.CreatedAt });
     }
 }

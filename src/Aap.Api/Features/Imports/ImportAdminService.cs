@@ -235,6 +235,14 @@ internal sealed partial class ImportAdminService(
             new PageMeta(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize)));
     }
 
+    /// <summary>The imports, newest first, one keyset page at a time (on ix_imports_created_at_id).</summary>
+    public async Task<KeysetEnvelope<ImportResponse>> ListAsync(KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        var page = await db.Set<DataImport>().AsNoTracking()
+            .ToKeysetPageAsync(keyset, i => i.CreatedAt, i => i.Id, i => i, i => new KeysetPosition(i.CreatedAt, i.Id.ToString()), cancellationToken);
+        return new KeysetEnvelope<ImportResponse>([.. page.Data.Select(ToResponse)], page.Meta);
+    }
+
     public async Task<Result<ImportResponse>> GetAsync(Guid id, CancellationToken cancellationToken) =>
         await db.Set<DataImport>().AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, cancellationToken) is { } import
             ? ToResponse(import)

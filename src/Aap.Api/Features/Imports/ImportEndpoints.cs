@@ -19,8 +19,8 @@ internal static class ImportEndpoints
             .DescribesMultipartForm(Form)
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415)
             .WithSummary("Upload a CSV or TSV (optionally gzip) and queue its import (202 with the import); the options have the command line's names. 413 past Imports:MaxUploadBytes.");
-        imports.MapGet("", ListImports).WithName("ListImports").ProducesProblem(400)
-            .WithSummary("Every import, newest first, paged: state (queued, running, succeeded, failed, cancelled), progress, summary.");
+        imports.MapGet("", ListImports).WithName("ListImports").ProducesProblem(400).PagesByKeyset<ImportResponse>()
+            .WithSummary("Every import, newest first, by page number or by cursor: state (queued, running, succeeded, failed, cancelled), progress, summary.");
         imports.MapGet("/{id:guid}", GetImport).WithName("GetImport").ProducesProblem(404)
             .WithSummary("One import: state, progress (rows read so far, written at most once a second), summary once it has succeeded, error once it has failed.");
         imports.MapGet("/{id:guid}/rejects", GetImportRejects).WithName("GetImportRejects").ProducesProblem(404).ProducesProblem(410)
@@ -67,9 +67,19 @@ internal static class ImportEndpoints
             : started.Failure.ToProblem();
     }
 
-    internal static async Task<Ok<PagedEnvelope<ImportResponse>>> ListImports(
+    internal static async Task<Results<Ok<KeysetEnvelope<ImportResponse>>, Ok<PagedEnvelope<ImportResponse>>, ProblemHttpResult>> ListImports(
         [AsParameters] PageQuery paging, ImportAdminService imports, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            return Keyset.Ok(context, await imports.ListAsync(keyset, cancellationToken));
+        }
+
         var page = await imports.ListAsync(paging, cancellationToken);
         context.Response.Headers.Link = Paging.LinkHeader(context.Request, page.Meta);
         return TypedResults.Ok(page);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,12 +19,14 @@ internal static class CompletionEndpoints
         endpoints.MapPost("/api/v1/apps/{id}/completions", Complete).WithName("CompleteApp").WithTags("Completions").RequireAuthorization().DisableAntiforgery()
             .AcceptsMultipartUpload(MultipartForms.File("screenshot", "The proof: an image of the completed task.")).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(415)
             .WithSummary("Complete an app's task with a screenshot (multipart field 'screenshot'); points are credited at once or after review.");
-        endpoints.MapGet("/api/v1/me/completions", MyCompletions).WithName("ListMyCompletions").WithTags("Completions").RequireAuthorization().ProducesProblem(401)
-            .WithSummary("The caller's completions, newest first.");
+        endpoints.MapGet("/api/v1/me/completions", MyCompletions).WithName("ListMyCompletions").WithTags("Completions").RequireAuthorization()
+            .ProducesProblem(400).ProducesProblem(401).PagesByKeyset<CompletionResponse>()
+            .WithSummary("The caller's completions, newest first, by page number or by cursor.");
 
         var admin = endpoints.MapGroup("/api/v1/admin/completions").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403);
-        admin.MapGet("", ListCompletions).WithName("ListCompletions").WithSummary("Completions; filters: status, user, app, flagged.");
+        admin.MapGet("", ListCompletions).WithName("ListCompletions").ProducesProblem(400).PagesByKeyset<CompletionResponse>()
+            .WithSummary("Completions, newest first, by page number or by cursor; filters: status, user, app, flagged.");
         admin.MapGet("/{id}", GetCompletion).WithName("GetCompletion").ProducesProblem(404)
             .WithSummary("One completion of any user, with its review status.");
         admin.MapPost("/{id}/approve", Approve).WithName("ApproveCompletion").ProducesProblem(404).ProducesProblem(409)
@@ -50,19 +53,14 @@ internal static class CompletionEndpoints
             : completed.Failure.ToProblem();
     }
 
-    internal static async Task<Ok<PagedEnvelope<CompletionResponse>>> MyCompletions(
+    internal static async Task<Results<Ok<KeysetEnvelope<CompletionResponse>>, Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> MyCompletions(
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
     {
         var me = caller.UserId()!.Value;
-        return await Described(await db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me).OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken), rewards, cancellationToken);
+        return await PageAsync(db.Set<AppCompletion>().AsNoTracking().Where(c => c.UserId == me), paging, rewards, context, cancellationToken);
     }
 
-    /// <summary>The page with each completion's names and duplicates (<see cref="RewardsService.DescribeAsync"/>).</summary>
-    private static async Task<Ok<PagedEnvelope<CompletionResponse>>> Described(Ok<PagedEnvelope<CompletionResponse>> page, RewardsService rewards, CancellationToken cancellationToken) =>
-        TypedResults.Ok(page.Value! with { Data = await rewards.DescribeAsync(page.Value!.Data, cancellationToken) });
-
-    internal static async Task<Results<Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> ListCompletions(
+    internal static async Task<Results<Ok<KeysetEnvelope<CompletionResponse>>, Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> ListCompletions(
         [AsParameters] PageQuery paging, string? status, long? user, long? app, bool? flagged,
         AppDbContext db, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
     {
@@ -83,9 +81,31 @@ internal static class CompletionEndpoints
         query = user is { } u ? query.Where(c => c.UserId == u) : query;
         query = app is { } a ? query.Where(c => c.AppId == a) : query;
         query = flagged is { } f ? query.Where(c => c.Flagged == f) : query;
-        return await Described(
-            await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection).ToPageAsync(paging, context, cancellationToken),
-            rewards, cancellationToken);
+        return await PageAsync(query, paging, rewards, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// A page of the completions, newest first, by number or by cursor, each with its names and duplicates
+    /// (<see cref="RewardsService.DescribeAsync"/>).
+    /// </summary>
+    private static async Task<Results<Ok<KeysetEnvelope<CompletionResponse>>, Ok<PagedEnvelope<CompletionResponse>>, ProblemHttpResult>> PageAsync(
+        IQueryable<AppCompletion> completions, PageQuery paging, RewardsService rewards, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await completions.ToKeysetPageAsync(
+                keyset, c => c.CreatedAt, c => c.Id, CompletionResponse.Projection, c => new KeysetPosition(c.CreatedAt, c.Id), cancellationToken);
+            return Keyset.Ok(context, slice with { Data = await rewards.DescribeAsync(slice.Data, cancellationToken) });
+        }
+
+        var page = (await completions.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Select(CompletionResponse.Projection)
+            .ToPageAsync(paging, context, cancellationToken)).Value!;
+        return TypedResults.Ok(page with { Data = await rewards.DescribeAsync(page.Data, cancellationToken) });
     }
 
     internal static async Task<Results<Ok<Envelope<CompletionResponse>>, ProblemHttpResult>> GetCompletion(long id, RewardsService rewards, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Identity;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,14 +20,15 @@ internal static class PointsEndpoints
     {
         var me = endpoints.MapGroup("/api/v1/me").WithTags("Points").RequireAuthorization().ProducesProblem(401);
         me.MapGet("/points", MyPoints).WithName("GetMyPoints").WithSummary("The caller's balance.");
-        me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").WithSummary("Every change of the caller's balance, newest first.");
+        me.MapGet("/points/ledger", MyLedger).WithName("ListMyLedger").ProducesProblem(400).PagesByKeyset<LedgerEntryResponse>()
+            .WithSummary("Every change of the caller's balance, newest first; by page number or by cursor.");
 
         endpoints.MapPost(TransferRoute, Transfer).WithName("TransferPoints").WithTags("Points").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422)
             .WithSummary("Send points to a user (to: username or email). Idempotency-Key header required: the same request again returns the first outcome; the key with another body is a 422, while the first still runs a 409.");
         endpoints.MapGet(TransferRoute, MyTransfers).WithName("ListMyTransfers").WithTags("Points").RequireAuthorization()
-            .ProducesProblem(400).ProducesProblem(401)
-            .WithSummary("The caller's sent and received transfers, newest first, paged; direction=sent or received keeps one side.");
+            .ProducesProblem(400).ProducesProblem(401).PagesByKeyset<TransferListItem>()
+            .WithSummary("The caller's sent and received transfers, newest first, by page number or by cursor; direction=sent or received keeps one side.");
         endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Points").ProducesProblem(400)
             .WithSummary("Top users by points earned from completions in the period (week, month or all).");
         endpoints.MapGet("/api/v1/admin/stats/apps", AppStats).WithName("AppStats").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
@@ -38,16 +40,26 @@ internal static class PointsEndpoints
     internal static async Task<Ok<Envelope<BalanceResponse>>> MyPoints(ClaimsPrincipal caller, RewardsService rewards, CancellationToken cancellationToken) =>
         TypedResults.Ok(new Envelope<BalanceResponse>(new BalanceResponse(await rewards.BalanceAsync(caller.UserId()!.Value, cancellationToken))));
 
-    internal static Task<Ok<PagedEnvelope<LedgerEntryResponse>>> MyLedger(
+    internal static async Task<Results<Ok<KeysetEnvelope<LedgerEntryResponse>>, Ok<PagedEnvelope<LedgerEntryResponse>>, ProblemHttpResult>> MyLedger(
         [AsParameters] PageQuery paging, ClaimsPrincipal caller, AppDbContext db, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
         var me = caller.UserId()!.Value;
-        return db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == me).OrderByDescending(e => e.Id)
-            .Select(e => new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt))
-            .ToPageAsync(paging, context, cancellationToken);
+        var entries = db.Set<PointEntry>().AsNoTracking().Where(e => e.UserId == me);
+        if (keyset is not null)
+        {
+            // The ledger's own order is its id (entries are appended), read on ix_point_ledger_user_id_id.
+            return Keyset.Ok(context, await entries.ToKeysetPageAsync(keyset, e => e.Id, LedgerEntryResponse.Projection, e => e.Id, cancellationToken));
+        }
+
+        return await entries.OrderByDescending(e => e.Id).Select(LedgerEntryResponse.Projection).ToPageAsync(paging, context, cancellationToken);
     }
 
-    internal static async Task<Results<Ok<PagedEnvelope<TransferListItem>>, ProblemHttpResult>> MyTransfers(
+    internal static async Task<Results<Ok<KeysetEnvelope<TransferListItem>>, Ok<PagedEnvelope<TransferListItem>>, ProblemHttpResult>> MyTransfers(
         [AsParameters] PageQuery paging, string? direction, ClaimsPrincipal caller, AppDbContext db, AccountService accounts, HttpContext context,
         CancellationToken cancellationToken)
     {
@@ -58,6 +70,11 @@ internal static class PointsEndpoints
             return Problems.Validation("direction", "Use sent or received, or leave direction out for both.");
         }
 
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
         var transfers = db.Set<PointTransfer>().AsNoTracking();
         transfers = side switch
         {
@@ -65,14 +82,24 @@ internal static class PointsEndpoints
             "received" => transfers.Where(t => t.ToUserId == me),
             _ => transfers.Where(t => t.FromUserId == me || t.ToUserId == me),
         };
-        var page = await transfers.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
-            .Select(t => new TransferListItem(t.Id, t.FromUserId == me ? "sent" : "received", t.FromUserId, null, t.ToUserId, null, t.Amount, t.CreatedAt))
-            .ToPageAsync(paging, context, cancellationToken);
-        var names = await accounts.DisplayNamesAsync([.. page.Value!.Data.SelectMany(t => new[] { t.From, t.To }).Distinct()], cancellationToken);
-        return TypedResults.Ok(page.Value with
+        System.Linq.Expressions.Expression<Func<PointTransfer, TransferListItem>> projection = t =>
+            new TransferListItem(t.Id, t.FromUserId == me ? "sent" : "received", t.FromUserId, null, t.ToUserId, null, t.Amount, t.CreatedAt);
+        if (keyset is not null)
         {
-            Data = [.. page.Value.Data.Select(t => t with { FromName = names.GetValueOrDefault(t.From), ToName = names.GetValueOrDefault(t.To) })],
-        });
+            var slice = await transfers.ToKeysetPageAsync(keyset, t => t.CreatedAt, t => t.Id, projection, t => new KeysetPosition(t.CreatedAt, t.Id), cancellationToken);
+            return Keyset.Ok(context, slice with { Data = await NamedAsync(slice.Data, accounts, cancellationToken) });
+        }
+
+        var page = (await transfers.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).Select(projection)
+            .ToPageAsync(paging, context, cancellationToken)).Value!;
+        return TypedResults.Ok(page with { Data = await NamedAsync(page.Data, accounts, cancellationToken) });
+    }
+
+    /// <summary>The transfers with the names their senders and receivers are shown under.</summary>
+    private static async Task<IReadOnlyList<TransferListItem>> NamedAsync(IReadOnlyList<TransferListItem> transfers, AccountService accounts, CancellationToken cancellationToken)
+    {
+        var names = await accounts.DisplayNamesAsync([.. transfers.SelectMany(t => new[] { t.From, t.To }).Distinct()], cancellationToken);
+        return [.. transfers.Select(t => t with { FromName = names.GetValueOrDefault(t.From), ToName = names.GetValueOrDefault(t.To) })];
     }
 
     internal static async Task<Results<Created<Envelope<TransferResponse>>, Ok<Envelope<TransferResponse>>, ProblemHttpResult>> Transfer(

@@ -47,7 +47,11 @@ internal sealed record CompletionResponse(
 internal sealed record BalanceResponse(long Balance);
 
 [FeatureSurface]
-internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt);
+internal sealed record LedgerEntryResponse(long Id, long Amount, string Reason, long? CompletionId, long? TransferId, DateTime CreatedAt)
+{
+    public static readonly System.Linq.Expressions.Expression<Func<PointEntry, LedgerEntryResponse>> Projection = e =>
+        new LedgerEntryResponse(e.Id, e.Amount, e.Reason, e.CompletionId, e.TransferId, e.CreatedAt);
+}
 
 [FeatureSurface]
 internal sealed record TransferResponse(long Id, long From, long To, long Amount, DateTime CreatedAt)

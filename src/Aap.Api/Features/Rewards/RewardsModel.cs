@@ -179,8 +179,8 @@ internal sealed class RewardsConfiguration :
         // Per-app statistics read counts and points from this index alone (docs/database.md).
         completion.HasIndex(c => new { c.AppId, c.Status }).IncludeProperties(c => new { c.Points });
         completion.HasIndex(c => c.ScreenshotSha256);
-        // The dashboard's completions per day, counted one day at a time (0014).
-        completion.HasIndex(c => c.CreatedAt);
+        // The dashboard's completions per day, counted one day at a time (0014), and the admins' list by cursor (0021).
+        completion.HasIndex(c => new { c.CreatedAt, c.Id });
     }
 
     public void Configure(EntityTypeBuilder<CompletionTotal> total)
@@ -239,6 +239,7 @@ internal sealed class RewardsConfiguration :
         // Not unique: the key is the client's, kept for a day in idempotency_records (docs/api/rewards.md); after that
         // the same key may start a new transfer, as with Stripe.
         transfer.HasIndex(t => new { t.FromUserId, t.IdempotencyKey });
-        transfer.HasIndex(t => t.ToUserId);
+        transfer.HasIndex(t => new { t.FromUserId, t.CreatedAt, t.Id });
+        transfer.HasIndex(t => new { t.ToUserId, t.CreatedAt, t.Id });
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,8 +14,8 @@ internal static class TodoEndpoints
     {
         var todos = endpoints.MapGroup("/api/v1/todos").WithTags("Todos").RequireAuthorization()
             .ProducesProblem(400).ProducesProblem(401);
-        todos.MapGet("", List).WithName("ListTodos")
-            .WithSummary("The caller's tasks, paged. Filters: status, priority, q; sort: created_at, due_date, priority, title (- for descending); include_deleted.");
+        todos.MapGet("", List).WithName("ListTodos").PagesByKeyset<TodoResponse>()
+            .WithSummary("The caller's tasks, paged. Filters: status, priority, q; sort: created_at, due_date, priority, title (- for descending); include_deleted. By cursor: sort=-created_at (the default) only.");
         todos.MapPost("", Create).WithName("CreateTodo").WithSummary("Create a task.");
         todos.MapGet("/{id}", Get).WithName("GetTodo").WithSummary("One task, with an ETag.").ProducesProblem(404);
         todos.MapPut("/{id}", Replace).WithName("ReplaceTodo").WithSummary("Replace a task; If-Match is honoured.").ProducesProblem(404).ProducesProblem(412);
@@ -24,16 +25,16 @@ internal static class TodoEndpoints
         todos.MapPost("/{id}/restore", Restore).WithName("RestoreTodo").WithSummary("Bring back a deleted task.").ProducesProblem(404);
 
         endpoints.MapGet("/api/v1/admin/users/{id}/todos", ListForUser).WithName("ListUserTodos").WithTags("Admin: todos")
-            .RequireAuthorization(Policies.Admin).ProducesProblem(401).ProducesProblem(403)
-            .WithSummary("Any user's tasks, with the same paging, filters and sorting.");
+            .RequireAuthorization(Policies.Admin).ProducesProblem(401).ProducesProblem(403).PagesByKeyset<TodoResponse>()
+            .WithSummary("Any user's tasks, with the same paging (page numbers or cursor), filters and sorting.");
         return endpoints;
     }
 
-    internal static Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> List(
+    internal static Task<Results<Ok<KeysetEnvelope<TodoResponse>>, Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery paging, [AsParameters] TodoListQuery query, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
         PageAsync(caller.UserId()!.Value, paging, query, todos, context, cancellationToken);
 
-    internal static Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> ListForUser(
+    internal static Task<Results<Ok<KeysetEnvelope<TodoResponse>>, Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> ListForUser(
         long id, [AsParameters] PageQuery paging, [AsParameters] TodoListQuery query, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
         PageAsync(id, paging, query, todos, context, cancellationToken);
 
@@ -67,9 +68,20 @@ internal static class TodoEndpoints
         long id, ClaimsPrincipal caller, TodoService todos, HttpContext context, CancellationToken cancellationToken) =>
         Answer(await todos.RestoreAsync(caller.UserId()!.Value, id, cancellationToken), context);
 
-    private static async Task<Results<Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> PageAsync(
+    private static async Task<Results<Ok<KeysetEnvelope<TodoResponse>>, Ok<PagedEnvelope<TodoResponse>>, ProblemHttpResult>> PageAsync(
         long ownerId, PageQuery paging, TodoListQuery query, TodoService todos, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await todos.ListAsync(ownerId, query.Filter, keyset, cancellationToken);
+            return slice.Succeeded ? Keyset.Ok(context, slice.Value) : slice.Failure.ToProblem();
+        }
+
         var page = await todos.ListAsync(ownerId, query.Filter, paging, cancellationToken);
         if (!page.Succeeded)
         {

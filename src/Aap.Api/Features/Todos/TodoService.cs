@@ -19,6 +19,8 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
     public static readonly Failure Stale = new(StatusCodes.Status412PreconditionFailed, ProblemCodes.PreconditionFailed,
         "The task changed since you read it (If-Match does not match its ETag); read it again.");
 
+    private const string DefaultSort = "-created_at";
+
     private static readonly IReadOnlyDictionary<string, Expression<Func<TodoTask, object?>>> SortFields =
         new Dictionary<string, Expression<Func<TodoTask, object?>>>(StringComparer.Ordinal)
         {
@@ -33,6 +35,32 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
     /// errors of every bad filter.
     /// </summary>
     public async Task<Result<PagedEnvelope<TodoResponse>>> ListAsync(long ownerId, TodoFilter filter, PageQuery paging, CancellationToken cancellationToken)
+    {
+        var listing = Filtered(ownerId, filter);
+        return listing.Succeeded
+            ? await listing.Value.Tasks.OrderBy(listing.Value.Sort, t => t.Id).Select(TodoResponse.Projection).ToPageDataAsync(paging, cancellationToken)
+            : listing.Failure;
+    }
+
+    /// <summary>
+    /// One keyset page of the owner's tasks, filtered, newest first (by created_at, then id: the order of the owner's
+    /// listing indexes), or the errors of every bad filter. Other orders page by number only.
+    /// </summary>
+    public async Task<Result<KeysetEnvelope<TodoResponse>>> ListAsync(long ownerId, TodoFilter filter, KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(filter.Sort) && filter.Sort.Trim() != DefaultSort)
+        {
+            return Keyset.SortNotSupported(DefaultSort);
+        }
+
+        var listing = Filtered(ownerId, filter);
+        return listing.Succeeded
+            ? await listing.Value.Tasks.ToKeysetPageAsync(keyset, t => t.CreatedAt, t => t.Id, TodoResponse.Projection, t => new KeysetPosition(t.CreatedAt, t.Id), cancellationToken)
+            : listing.Failure;
+    }
+
+    /// <summary>The owner's tasks that the filter keeps and the order it asks for, or the errors of every bad filter.</summary>
+    private Result<(IQueryable<TodoTask> Tasks, IReadOnlyList<SortKey<TodoTask>> Sort)> Filtered(long ownerId, TodoFilter filter)
     {
         var errors = new FieldErrors();
         var query = Owned(ownerId, filter.IncludeDeleted || filter.OnlyDeleted).AsNoTracking();
@@ -75,7 +103,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             query = query.Where(t => t.Title.ToUpper().Contains(term) || (t.Description != null && t.Description.ToUpper().Contains(term)));
         }
 
-        var sort = SortQuery.Parse(filter.Sort, "-created_at", SortFields);
+        var sort = SortQuery.Parse(filter.Sort, DefaultSort, SortFields);
         if (!sort.Succeeded)
         {
             foreach (var (field, messages) in sort.Failure.Errors!)
@@ -89,7 +117,7 @@ internal sealed class TodoService(AppDbContext db, TimeProvider clock)
             return Failure.Invalid(errors);
         }
 
-        return await query.OrderBy(sort.Value, t => t.Id).Select(TodoResponse.Projection).ToPageDataAsync(paging, cancellationToken);
+        return (query, sort.Value);
     }
 
     /// <summary>The owner's live tasks in the order they were created: seed 003's list.</summary>

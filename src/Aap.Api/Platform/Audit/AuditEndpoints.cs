@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,6 +47,31 @@ internal sealed class AuditQueries(AppDbContext db)
     /// <summary>A page of records, newest first, or the fields whose values are not understood.</summary>
     public async Task<Result<PagedEnvelope<AuditEntryResponse>>> SearchAsync(AuditFilter filter, PageQuery paging, CancellationToken cancellationToken)
     {
+        if (Filtered(filter, out var query) is { } failure)
+        {
+            return failure;
+        }
+
+        var page = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).ToPageDataAsync(paging, cancellationToken);
+        return new PagedEnvelope<AuditEntryResponse>(page.Data.Select(ToResponse).ToList(), page.Meta);
+    }
+
+    /// <summary>The same records, newest first, one keyset page at a time (on ix_audit_log_occurred_at_id).</summary>
+    public async Task<Result<KeysetEnvelope<AuditEntryResponse>>> SearchAsync(AuditFilter filter, KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        if (Filtered(filter, out var query) is { } failure)
+        {
+            return failure;
+        }
+
+        var page = await query.ToKeysetPageAsync(keyset, e => e.OccurredAt, e => e.Id, e => e, e => new KeysetPosition(e.OccurredAt, e.Id), cancellationToken);
+        return new KeysetEnvelope<AuditEntryResponse>(page.Data.Select(ToResponse).ToList(), page.Meta);
+    }
+
+    /// <summary>The records the filter keeps, or the fields whose values are not understood.</summary>
+    private Failure? Filtered(AuditFilter filter, out IQueryable<AuditEntry> query)
+    {
+        query = db.Set<AuditEntry>().AsNoTracking();
         var errors = new FieldErrors();
         long? actor = null;
         if (!string.IsNullOrWhiteSpace(filter.Actor))
@@ -80,7 +106,6 @@ internal sealed class AuditQueries(AppDbContext db)
             return Failure.Invalid(errors);
         }
 
-        var query = db.Set<AuditEntry>().AsNoTracking();
         query = actor is null ? query : query.Where(e => e.ActorId == actor);
         query = action switch
         {
@@ -92,8 +117,7 @@ internal sealed class AuditQueries(AppDbContext db)
         query = string.IsNullOrEmpty(entityId) ? query : query.Where(e => e.EntityId == entityId);
         query = from is null ? query : query.Where(e => e.OccurredAt >= from);
         query = to is null ? query : query.Where(e => e.OccurredAt <= to);
-        var page = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id).ToPageDataAsync(paging, cancellationToken);
-        return new PagedEnvelope<AuditEntryResponse>(page.Data.Select(ToResponse).ToList(), page.Meta);
+        return null;
     }
 
     private static AuditEntryResponse ToResponse(AuditEntry e) =>
@@ -153,14 +177,25 @@ internal static class AuditEndpoints
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/admin/audit", ListAudit).WithName("ListAudit").WithTags("Admin: audit").RequireAuthorization(Policies.Admin)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
-            .WithSummary("The audit log of admin actions, newest first, paged. Filters: actor (user id), action (exact, or a prefix ending in '.'), entity_type, entity_id, from and to (ISO 8601, inclusive).");
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).PagesByKeyset<AuditEntryResponse>()
+            .WithSummary("The audit log of admin actions, newest first, by page number or by cursor. Filters: actor (user id), action (exact, or a prefix ending in '.'), entity_type, entity_id, from and to (ISO 8601, inclusive).");
         return endpoints;
     }
 
-    internal static async Task<Results<Ok<PagedEnvelope<AuditEntryResponse>>, ProblemHttpResult>> ListAudit(
+    internal static async Task<Results<Ok<KeysetEnvelope<AuditEntryResponse>>, Ok<PagedEnvelope<AuditEntryResponse>>, ProblemHttpResult>> ListAudit(
         [AsParameters] PageQuery paging, [AsParameters] AuditFilter filter, AuditQueries audit, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await audit.SearchAsync(filter, keyset, cancellationToken);
+            return slice.Succeeded ? Keyset.Ok(context, slice.Value) : slice.Failure.ToProblem();
+        }
+
         var listed = await audit.SearchAsync(filter, paging, cancellationToken);
         if (!listed.Succeeded)
         {

@@ -7,3 +7,11 @@ internal sealed record Envelope<T>(T Data);
 internal sealed record PagedEnvelope<T>(IReadOnlyList<T> Data, PageMeta Meta);
 
 internal sealed record PageMeta(int Page, int Size, long Total, int TotalPages);
+
+/// <summary>
+/// A keyset page of a list (<see cref="Keyset"/>): <c>{"data": [...], "meta": {"size", "next_cursor"}}</c>, no total;
+/// <c>next_cursor</c> is null on the last page.
+/// </summary>
+internal sealed record KeysetEnvelope<T>(IReadOnlyList<T> Data, KeysetMeta Meta);
+
+internal sealed record KeysetMeta(int Size, string? NextCursor);

@@ -61,7 +61,7 @@ internal sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
         run.Property(r => r.Node).HasMaxLength(200);
         run.Property(r => r.Status).HasMaxLength(20);
         run.Property(r => r.Error).HasMaxLength(500);
-        run.HasIndex(r => new { r.Job, r.QueuedAt });
+        run.HasIndex(r => new { r.Job, r.QueuedAt, r.Id });
         run.HasIndex(r => r.Status);
     }
 }

@@ -1,4 +1,5 @@
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -17,8 +18,8 @@ internal static class JobsEndpoints
             .ProducesProblem(401).ProducesProblem(403);
         jobs.MapGet("", ListJobs).WithName("ListJobs")
             .WithSummary("Every scheduled job: name, description, cron schedule and time zone, next run, last run with its outcome and items, paused, and the run in progress with its items so far.");
-        jobs.MapGet("/{name}/runs", ListJobRuns).WithName("ListJobRuns").ProducesProblem(400).ProducesProblem(404)
-            .WithSummary("A job's runs, newest first, paged: status (queued, running, succeeded, failed, cancelled), attempt, items handled, error, node.");
+        jobs.MapGet("/{name}/runs", ListJobRuns).WithName("ListJobRuns").ProducesProblem(400).ProducesProblem(404).PagesByKeyset<JobRunResponse>()
+            .WithSummary("A job's runs, newest first, by page number or by cursor: status (queued, running, succeeded, failed, cancelled), attempt, items handled, error, node.");
         jobs.MapGet("/{name}/runs/{id}", GetJobRun).WithName("GetJobRun").ProducesProblem(404)
             .WithSummary("One run of a job, as run now's Location points to it.");
         jobs.MapPost("/{name}/run", RunJob).WithName("RunJob").ProducesProblem(404).ProducesProblem(409)
@@ -33,9 +34,20 @@ internal static class JobsEndpoints
     internal static async Task<Ok<Envelope<IReadOnlyList<JobResponse>>>> ListJobs(JobsService jobs, CancellationToken cancellationToken) =>
         TypedResults.Ok(new Envelope<IReadOnlyList<JobResponse>>(await jobs.ListAsync(cancellationToken)));
 
-    internal static async Task<Results<Ok<PagedEnvelope<JobRunResponse>>, ProblemHttpResult>> ListJobRuns(
+    internal static async Task<Results<Ok<KeysetEnvelope<JobRunResponse>>, Ok<PagedEnvelope<JobRunResponse>>, ProblemHttpResult>> ListJobRuns(
         string name, [Microsoft.AspNetCore.Http.AsParameters] PageQuery paging, JobsService jobs, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await jobs.RunsAsync(name, keyset, cancellationToken);
+            return slice.Succeeded ? Keyset.Ok(context, slice.Value) : slice.Failure.ToProblem();
+        }
+
         var runs = await jobs.RunsAsync(name, paging, cancellationToken);
         if (!runs.Succeeded)
         {

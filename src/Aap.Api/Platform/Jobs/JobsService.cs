@@ -78,9 +78,24 @@ internal sealed class JobsService(
 
         return await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == name)
             .OrderByDescending(r => r.QueuedAt).ThenByDescending(r => r.Id)
-            .Select(r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.ScheduledAt, r.QueuedAt, r.StartedAt, r.FinishedAt))
+            .Select(RunProjection)
             .ToPageDataAsync(paging, cancellationToken);
     }
+
+    /// <summary>The same runs, newest first, one keyset page at a time (on ix_job_runs_job_queued_at_id).</summary>
+    public async Task<Result<KeysetEnvelope<JobRunResponse>>> RunsAsync(string name, KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        if (Find(name) is null)
+        {
+            return Failure.NotFound($"The job '{name}'");
+        }
+
+        return await db.Set<JobRun>().AsNoTracking().Where(r => r.Job == name)
+            .ToKeysetPageAsync(keyset, r => r.QueuedAt, r => r.Id, RunProjection, r => new KeysetPosition(r.QueuedAt, r.Id), cancellationToken);
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<JobRun, JobRunResponse>> RunProjection =
+        r => new JobRunResponse(r.Id, r.Job, r.Status, r.Manual, r.Attempt, r.Items, r.Error, r.Node, r.ScheduledAt, r.QueuedAt, r.StartedAt, r.FinishedAt);
 
     public async Task<Result<JobRunResponse>> RunAsync(string name, string id, CancellationToken cancellationToken)
     {

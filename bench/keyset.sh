@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Deep pages: the last page of KS_ROWS to-dos of one user (1,000,000 by default), by keyset (cursor) and by page
+# number (COUNT + OFFSET), on SQLite and on PostgreSQL: the database's time and the HTTP latency.
+#
+# AAP (published in Release from the working tree) makes and migrates the database and registers the user; SQL
+# generated in the database then appends the to-dos straight to todo_tasks (no API), two per second of created_at so
+# that the id breaks ties, as EF Core writes them; then ANALYZE. The database's time of the last page is the query as
+# EF Core sends it, run twice, the second run kept (SQLite: sqlite3's .timer; PostgreSQL: EXPLAIN ANALYZE's execution
+# time): by page number the COUNT and the OFFSET page; by keyset the page after the last row of the page before.
+# The HTTP side walks the whole list by cursor (pages of KS_SIZE), timing the walk, then asks for the last page
+# KS_REPEAT times each way (the cursor of the walk's last page; page=N) and prints the median of curl's total time.
+#
+# Usage: bench/keyset.sh [sqlite|postgres|all]...   (default: all)
+# Settings: KS_ROWS (1000000), KS_SIZE (100), KS_REPEAT (20)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+rows="${KS_ROWS:-1000000}"
+size="${KS_SIZE:-100}"
+repeat="${KS_REPEAT:-20}"
+[[ $# -eq 0 ]] && set -- all
+db=""
+columns='"t"."id", "t"."completed_at", "t"."created_at", "t"."deleted_at", "t"."description", "t"."due_date", "t"."priority", "t"."status", "t"."title", "t"."updated_at"'
+
+value() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 -cmd ".timeout 10000" "$db" "$2"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
+  fi
+}
+
+fill() {
+  local provider="$1" me="$2"
+  if [[ "$provider" == sqlite ]]; then
+    # created_at as EF Core writes a whole second ('yyyy-MM-dd HH:mm:ss'), so that text order is time order.
+    sqlite3 -bail -cmd ".timeout 10000" "$db" <<SQL
+WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < $rows - 1)
+INSERT INTO todo_tasks (owner_id, title, status, priority, created_at, updated_at, version)
+SELECT $me, 'Task ' || k, CASE k % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'pending' ELSE 'in_progress' END, k % 3,
+  strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (k / 2) || ' seconds'),
+  strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (k / 2) || ' seconds'), 1
+FROM s;
+ANALYZE;
+SQL
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" <<SQL
+INSERT INTO todo_tasks (owner_id, title, status, priority, created_at, updated_at, version)
+SELECT $me, 'Task ' || k, CASE k % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'pending' ELSE 'in_progress' END, k % 3,
+  timestamptz '2025-01-01 00:00:00+00' + (k / 2) * interval '1 second',
+  timestamptz '2025-01-01 00:00:00+00' + (k / 2) * interval '1 second', 1
+FROM generate_series(0, $rows - 1) AS k;
+VACUUM ANALYZE todo_tasks;
+SQL
+  fi
+}
+
+# Prints the second run's time of a query, in milliseconds.
+db_time() {
+  local provider="$1" sql="$2"
+  if [[ "$provider" == sqlite ]]; then
+    printf '.timer on\n%s;\n%s;\n' "$sql" "$sql" | sqlite3 -cmd ".timeout 10000" "$db" | awk '/^Run Time/ { t = $4 } END { printf "%.2f", t * 1000 }'
+  else
+    printf 'EXPLAIN ANALYZE %s;\nEXPLAIN ANALYZE %s;\n' "$sql" "$sql" | "$pg_bin/psql" "${pg_psql[@]}" -At | awk '/^Execution Time/ { t = $3 } END { printf "%.2f", t }'
+  fi
+}
+
+plan() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 "$db" "EXPLAIN QUERY PLAN $2"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" -At -c "EXPLAIN (ANALYZE, COSTS OFF) $2"
+  fi
+}
+
+# Median of curl's total time (ms) of KS_REPEAT GETs of one URL.
+http_median() {
+  local url="$1" token="$2" i times=()
+  for ((i = 0; i < repeat; i++)); do
+    times+=("$(curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $token" -w '%{time_total}' "$aap$url" | awk '{ printf "%.2f", $1 * 1000 }')")
+  done
+  median "${times[@]}"
+}
+
+bench_provider() {
+  local provider="$1" data token me settings=() total last_offset at id where keyset offset count cursor next last="" pages started walk_ms
+  data="$work/data-$provider"
+  mkdir -p "$data"
+  if [[ "$provider" == sqlite ]]; then
+    db="$data/aap.db"
+  else
+    start_postgres
+    settings=(Database__Provider=Postgres ConnectionStrings__Default="$pg_connection")
+  fi
+  run_aap "$data" "${settings[@]}"
+  long_tokens
+  token="$(new_user "keyset-$provider@example.com")"
+  me="$(api GET /api/v1/me "" "$token" | jq -er .data.id)"
+  started="$(date +%s)"
+  fill "$provider" "$me"
+  total="$(value "$provider" "SELECT count(*) FROM todo_tasks WHERE owner_id = $me")"
+  log "$provider: $total to-dos of user $me, filled in $(($(date +%s) - started)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+  # The last page starts after the last row of the page before it.
+  last_offset=$(((total - 1) / size * size))
+  where="\"t\".\"owner_id\" = $me AND \"t\".\"deleted_at\" IS NULL"
+  IFS='|' read -r at id < <(value "$provider" "SELECT created_at, id FROM todo_tasks AS t WHERE $where ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET $((last_offset - 1))")
+  count="SELECT count(*) FROM \"todo_tasks\" AS \"t\" WHERE $where"
+  offset="SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $size OFFSET $last_offset"
+  keyset="SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where AND \"t\".\"created_at\" <= '$at' AND (\"t\".\"created_at\" < '$at' OR \"t\".\"id\" < $id) ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))"
+  printf '%-8s database  last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$(db_time "$provider" "$count")" "$last_offset" "$(db_time "$provider" "$offset")"
+  printf '%-8s database  last page by keyset: %s ms\n' "$provider" "$(db_time "$provider" "$keyset")"
+  printf '%-8s database  first page by keyset: %s ms\n' "$provider" \
+    "$(db_time "$provider" "SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))")"
+
+  # The whole list by cursor, over HTTP; the last cursor is the last page's.
+  next="/api/v1/todos?cursor=&size=$size"
+  pages=0
+  started="$(now_ms)"
+  while true; do
+    cursor="$(curl -s --max-time 30 -H "Authorization: Bearer $token" "$aap$next" | jq -r '.meta.next_cursor // empty')"
+    pages=$((pages + 1))
+    [[ -z "$cursor" ]] && break
+    last="/api/v1/todos?cursor=$cursor&size=$size"
+    next="$last"
+  done
+  walk_ms=$(($(now_ms) - started))
+  printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$pages" "$size" "$walk_ms" \
+    "$(awk -v a="$walk_ms" -v b="$pages" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%-8s http      last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$last" "$token")" "$repeat"
+  printf '%-8s http      last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
+    "$(http_median "/api/v1/todos?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
+  printf '%-8s http      first page by number: median %s ms of %s\n' "$provider" "$(http_median "/api/v1/todos?page=1&size=$size" "$token")" "$repeat"
+  echo "$provider plans: keyset, then OFFSET"
+  plan "$provider" "$keyset"
+  plan "$provider" "$offset"
+  stop_started "$aap_pid"
+  if [[ "$provider" == postgres ]]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
+    pg_data=""
+  fi
+}
+
+require_tools
+log "load average: $(cut -d' ' -f1-3 /proc/loadavg), commit $(git -C "$root" rev-parse --short HEAD)"
+log "publishing AAP in Release"
+publish_one "$root/src/Aap.Api/Aap.Api.csproj" "$work/aap"
+for provider in "$@"; do
+  case "$provider" in
+    sqlite | postgres) bench_provider "$provider" ;;
+    all) bench_provider sqlite && bench_provider postgres ;;
+    *) log "unknown provider '$provider': use sqlite, postgres or all"; exit 1 ;;
+  esac
+done
+log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
