@@ -13,8 +13,10 @@
 #   me      GET /api/v1/me with a bearer token
 #   todos   GET /api/v1/todos?page=1&size=20 for a user with 10,000 tasks, on SQLite and on PostgreSQL
 #   files   upload of a 100 MB PDF to the local store and to S3 (moto): MB/s and the process's peak memory
-#   apps    GET /api/v1/apps (the cached catalog), and completions with a screenshot, users in parallel
-#   pages   GET /apps signed in (auth cookies from the sign-in page) and GET /admin as the admin, over 200 apps
+#   apps    GET /api/v1/apps (the cached catalog), beside the baseline's status route and beside the baseline serving
+#           the same body from memory; and completions with a screenshot, users in parallel
+#   pages   GET /apps signed in (auth cookies from the sign-in page), beside the status route and beside the baseline
+#           serving the same page from memory; and GET /admin as the admin, over 200 apps
 #   dashboard  GET /admin over 1,000,000 ledger entries on SQLite and on PostgreSQL: first, cold (figures past their
 #           60 s bound, computed by the render; with the computation's own time from Server-Timing), stale (shown while
 #           a background refresh recomputes them) and warm renders, and each statistics query timed in the database
@@ -50,6 +52,8 @@ upload_mb="${UPLOAD_MB:-100}"
 completion_users="${COMPLETION_USERS:-10}"
 completion_apps="${COMPLETION_APPS:-20}"
 target_apps_page=25
+target_apps_same_body=60
+target_apps_page_same_body=40
 target_dashboard_ms=200
 dashboard_cache_s=30 # the dashboard's figures are fresh this long (Web/Pages/Admin/Index.Figures.cs, FreshFor)
 dashboard_max_age_s=60 # and never shown older (MaxAge): a render past it waits for new figures
@@ -234,6 +238,7 @@ bench_apps() {
   done
   mapfile -t ids < <(api GET "/api/v1/apps?page=1&size=100" | jq -r '.data[].id')
   compare "apps (cached catalog, $completion_apps apps)" "" '/api/v1/apps'
+  compare_same_body "apps (cached catalog, $completion_apps apps) beside the same body from memory" "$target_apps_same_body" /api/v1/apps
 
   echo
   echo "completions: $completion_users users in parallel, each completing $completion_apps apps with a screenshot, $runs rounds"
@@ -261,6 +266,22 @@ bench_apps() {
   done
   echo "completions/s, median (lowest–highest): $(spread "" "${rates[@]}")"
   stop_started "$aap_pid"
+}
+
+# Measures an AAP route beside a second baseline that serves AAP's own answer of that route (captured once, with the
+# same headers) from memory: compare_same_body LABEL TARGET_PERCENT PATH [wrk arguments, e.g. -H "Cookie: ..."].
+# The baseline of the status route keeps running and is measured again by the next compare.
+compare_same_body() {
+  local label="$1" target="$2" path="$3" body kept_baseline="$baseline" kept_pid="$baseline_pid"
+  shift 3
+  body="$work/same-body$(if [[ "$path" == /api/* ]]; then echo .json; else echo .html; fi)"
+  curl -sf --max-time 30 "$@" -o "$body" "$aap$path"
+  log "$label: the baseline serves AAP's answer of $path ($(wc -c <"$body") bytes) from memory"
+  run_baseline "--serve=$path=$body"
+  baseline_path="$path" compare "$label" "$target" "$path" "$@"
+  stop_started "$baseline_pid"
+  baseline="$kept_baseline"
+  baseline_pid="$kept_pid"
 }
 
 # --- pages ------------------------------------------------------------------------------------------------------
@@ -291,6 +312,7 @@ bench_pages() {
   cookies="$(sign_in pages-user1@example.com "$user_password")"
   log "apps page answers: $(curl -s --max-time 10 -o /dev/null -w '%{http_code}, %{size_download} bytes' -H "Cookie: $cookies" "$aap/apps")"
   compare "apps page, signed in ($page_apps apps)" "$target_apps_page" /apps -H "Cookie: $cookies"
+  compare_same_body "apps page, signed in ($page_apps apps), beside the same page from memory" "$target_apps_page_same_body" /apps -H "Cookie: $cookies"
   cookies="$(sign_in "$admin_name" "$admin_password")"
   log "dashboard answers: $(curl -s --max-time 10 -o /dev/null -w '%{http_code}, %{size_download} bytes' -H "Cookie: $cookies" "$aap/admin")"
   compare "admin dashboard (cached $dashboard_cache_s s)" "" /admin -H "Cookie: $cookies"

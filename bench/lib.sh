@@ -311,8 +311,9 @@ requests_of() { awk '/ requests in / { print $1; exit }' "$work/$1.wrk"; }
 cpu_us_of() { awk -v t="$(cat "$work/$1.cpu")" -v hz="$clock_ticks" -v n="$(requests_of "$1")" 'BEGIN { printf "%.1f", t / hz * 1000000 / n }'; }
 latency_of() { to_ms "$(awk -v p="$2" '$1 == p { print $2; exit }' "$work/$1.wrk")"; }
 
-# Measures an AAP route beside the baseline's status route, $runs times, alternating, and prints one line per
-# run and the median ratio with its spread: compare LABEL TARGET_PERCENT PATH [wrk arguments].
+# Measures an AAP route beside the baseline's status route (or the baseline's $baseline_path, when set), $runs times,
+# alternating, and prints one line per run and the median ratio with its spread: compare LABEL TARGET_PERCENT PATH
+# [wrk arguments].
 # The ratio's median is left in $ratio, the ratios in $ratios_all, AAP's CPU µs per request (median) in $aap_cpu_us.
 compare() {
   local label="$1" target="$2" path="$3" run a b ratios=() cpus=()
@@ -322,7 +323,7 @@ compare() {
   printf '%-4s %12s %14s %16s %18s %8s %14s\n' run "aap req/s" "baseline req/s" "aap p50/p99 ms" "base p50/p99 ms" ratio "aap CPU µs/req"
   for ((run = 1; run <= runs; run++)); do
     drive_pid="$aap_pid" drive aap "$aap$path" "$@"
-    drive baseline "$baseline/api/v1/status"
+    drive baseline "$baseline${baseline_path:-/api/v1/status}"
     a="$(rps_of aap)"
     b="$(rps_of baseline)"
     ratios+=("$(percent "$a" "$b")")

@@ -301,7 +301,29 @@ public abstract class PersistenceTests(AapFactory factory)
         return indexes;
     }
 
-    public sealed class OnSqlite(SqliteFactory factory) : PersistenceTests(factory), IClassFixture<SqliteFactory>;
+    public sealed class OnSqlite(SqliteFactory factory) : PersistenceTests(factory), IClassFixture<SqliteFactory>
+    {
+        /// <summary>
+        /// Every connection the application's context opens has SQLite's own busy handler on (<see cref="SqliteBusyTimeout"/>):
+        /// a writer waiting for another's lock tries again within milliseconds, instead of Microsoft.Data.Sqlite's
+        /// 150 ms sleeps. Read back from the connection of a context the application hands out, a pooled one too.
+        /// </summary>
+        [Fact]
+        public async Task The_applications_connections_wait_for_a_lock_in_sqlite_itself()
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var timeout = await factory.DbAsync(async db =>
+                {
+                    await db.Database.OpenConnectionAsync(Ct);
+                    await using var command = db.Database.GetDbConnection().CreateCommand();
+                    command.CommandText = "PRAGMA busy_timeout;";
+                    return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
+                });
+                timeout.ShouldBe(SqliteBusyTimeout.Milliseconds);
+            }
+        }
+    }
 
     public sealed class OnPostgres(PostgresFactory factory) : PersistenceTests(factory), IClassFixture<PostgresFactory>;
 }

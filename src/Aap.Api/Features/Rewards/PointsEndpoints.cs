@@ -30,7 +30,7 @@ internal static class PointsEndpoints
             .ProducesProblem(400).ProducesProblem(401).PagesByKeyset<TransferListItem>()
             .WithSummary("The caller's sent and received transfers, newest first, by page number or by cursor; direction=sent or received keeps one side.");
         endpoints.MapGet("/api/v1/leaderboard", Leaderboard).WithName("Leaderboard").WithTags("Points").ProducesProblem(400)
-            .WithSummary("Top users by points earned from completions in the period (week, month or all).");
+            .WithSummary("Top users by points earned from completions in the period (week, month or all). All time is live; a week or a month is computed now and then and kept by each node (at most 30 s behind another node's completions, about 2 s behind its own).");
         endpoints.MapGet("/api/v1/admin/stats/apps", AppStats).WithName("AppStats").WithTags("Admin: rewards").RequireAuthorization(Policies.Admin)
             .ProducesProblem(401).ProducesProblem(403)
             .WithSummary("Per app: completions by status and points awarded, apps without any included.");
@@ -122,43 +122,20 @@ internal static class PointsEndpoints
     }
 
     internal static async Task<Results<Ok<Envelope<IReadOnlyList<LeaderboardEntry>>>, ProblemHttpResult>> Leaderboard(
-        string? period, int? size, AppDbContext db, AccountService accounts, TimeProvider clock, CancellationToken cancellationToken)
+        string? period, int? size, Leaderboards leaderboards, AppDbContext db, AccountService accounts, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        DateTime? since = (period ?? "all") switch
-        {
-            "week" => now.AddDays(-7),
-            "month" => now.AddMonths(-1),
-            "all" => null,
-            _ => DateTime.MinValue,
-        };
-        if (since == DateTime.MinValue)
+        period ??= "all";
+        if (!leaderboards.Knows(period))
         {
             return Problems.Validation("period", "Use week, month or all.");
         }
 
-        if (size is < 1 or > 100)
+        if (size is < 1 or > Leaderboards.Kept)
         {
             return Problems.Validation("size", "The size is 1 to 100.");
         }
 
-        // All time: the points per user the database keeps with the ledger (point_earnings, 0020), read in its index's
-        // order. A week or a month: the ledger's entries of the period, summed.
-        var earned = since is { } start
-            ? db.Set<PointEntry>().AsNoTracking()
-                .Where(e => (e.Reason == LedgerReasons.Completion || e.Reason == LedgerReasons.Reversal) && e.CreatedAt >= start)
-                .GroupBy(e => e.UserId)
-                .Select(g => new { UserId = g.Key, Points = g.Sum(e => e.Amount) })
-            : db.Set<PointEarning>().AsNoTracking().Select(e => new { e.UserId, e.Points });
-        var top = await earned
-            .Where(g => g.Points > 0)
-            .OrderByDescending(g => g.Points).ThenBy(g => g.UserId)
-            .Take(size ?? 10)
-            .ToListAsync(cancellationToken);
-        var names = await accounts.DisplayNamesAsync([.. top.Select(t => t.UserId)], cancellationToken);
-        var ranked = top.Where(t => names.ContainsKey(t.UserId)).OrderByDescending(t => t.Points).ThenBy(t => t.UserId)
-            .Select((t, i) => new LeaderboardEntry(i + 1, t.UserId, names[t.UserId], t.Points)).ToList();
-        return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(ranked));
+        return TypedResults.Ok(new Envelope<IReadOnlyList<LeaderboardEntry>>(await leaderboards.TopAsync(period, size ?? 10, db, accounts, cancellationToken)));
     }
 
     internal static async Task<Ok<Envelope<IReadOnlyList<AppStatsResponse>>>> AppStats(AppsCatalog catalog, AppDbContext db, CancellationToken cancellationToken)

@@ -16,6 +16,7 @@ internal static class RewardsFeature
     {
         builder.Services.AddScoped<RewardsService>()
             .AddSingleton<RewardsMetrics>()
+            .AddSingleton<Leaderboards>()
             .AddScoped<ICompletedApps, CompletedApps>()
             .AddScoped<IFileReferences, CompletionProofs>()
             .AddSingleton(RewardsSettings.RequireReview)

@@ -27,6 +27,7 @@ internal sealed partial class RewardsService(
     TimeProvider clock,
     AuditLog audit,
     RewardsMetrics metrics,
+    Leaderboards leaderboards,
     ILogger<RewardsService> logger)
 {
     /// <summary>The storage category screenshots are kept under: its accepted types (<c>Storage:Categories</c>) are the proofs'.</summary>
@@ -103,6 +104,10 @@ internal sealed partial class RewardsService(
             }
 
             await transaction.CommitAsync(cancellationToken);
+            if (!requireReview)
+            {
+                leaderboards.Changed();
+            }
         }
         catch (DbUpdateException)
         {
@@ -162,6 +167,7 @@ internal sealed partial class RewardsService(
             CompletionAuditSnapshot.Of(completion) with { Status = CompletionStatus.Pending, ReviewReason = null }, CompletionAuditSnapshot.Of(completion), cancellationToken);
         await CreditAsync(completion.UserId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        leaderboards.Changed();
         metrics.Reviewed("approved");
         return null;
     }
@@ -221,6 +227,11 @@ internal sealed partial class RewardsService(
         await audit.RecordAsync("completion.deleted", "completion", Key(completionId), CompletionAuditSnapshot.Of(completion) with { PointsReversed = credited }, null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (credited > 0)
+        {
+            leaderboards.Changed();
+        }
+
         return null;
     }
 

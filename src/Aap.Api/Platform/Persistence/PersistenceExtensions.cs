@@ -26,6 +26,7 @@ internal static class PersistenceExtensions
 
         // Interceptors are singletons registered as IInterceptor, by the platform and by features.
         builder.Services.AddSingleton<IInterceptor, TimestampInterceptor>();
+        builder.Services.AddSingleton<IInterceptor, SqliteBusyTimeout>();
         // Pooled: a request rents a context whose EF services are already built, instead of building them anew.
         builder.Services.AddDbContextPool<AppDbContext>((services, options) => Configure(
             options, services.GetRequiredService<IOptions<DatabaseOptions>>().Value, services.GetServices<IInterceptor>()));

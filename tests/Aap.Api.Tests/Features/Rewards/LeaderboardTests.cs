@@ -180,6 +180,59 @@ public abstract partial class LeaderboardTests(AapFactory factory)
     private static Task<long> RankedAsync(AppDbContext db) => db.Set<PointTotals>().SumAsync(s => s.Ranked, Ct);
 
 
+    [Fact]
+    public async Task The_week_and_month_boards_are_kept_and_follow_this_nodes_completions_soon_and_another_nodes_within_their_bound()
+    {
+        var leaderboards = factory.Services.GetRequiredService<Leaderboards>();
+        // Whatever an earlier test left kept is past its bound: the first request below waits for a new board.
+        factory.Clock.Advance(Leaderboards.Times.MaxAge + TimeSpan.FromSeconds(1));
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        await RequireReviewAsync(admin, false);
+        var (x, y) = (await factory.RegisterAsync(), await factory.RegisterAsync());
+        await CompleteAsync(x, await factory.AddAppAsync(points: 1_000_000));
+
+        foreach (var period in new[] { "week", "month" })
+        {
+            (await TopAsync(period)).ShouldBe((x.Id, 1_000_000L));
+        }
+
+        // A completion on this node: the boards are recomputed at the first request once AfterChange has passed since
+        // the last computation began; until then the kept board is served.
+        await CompleteAsync(y, await factory.AddAppAsync(points: 2_000_000));
+        (await TopAsync("week")).ShouldBe((x.Id, 1_000_000L));
+        factory.Clock.Advance(Leaderboards.Times.AfterChange);
+        foreach (var period in new[] { "week", "month" })
+        {
+            (await TopAsync(period)).ShouldBe((x.Id, 1_000_000L)); // served while the refresh it started runs
+            await (leaderboards.Of(period).Refreshing ?? Task.CompletedTask);
+            (await TopAsync(period)).ShouldBe((y.Id, 2_000_000L));
+        }
+
+        // Points another node credited (written here as that node writes them): seen once the kept board is FreshFor old.
+        await factory.DbAsync(async db =>
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"INSERT INTO point_balances (user_id, balance) VALUES ({x.Id}, {5_000_000L}) ON CONFLICT (user_id) DO UPDATE SET balance = point_balances.balance + excluded.balance", Ct);
+            db.Set<PointEntry>().Add(new PointEntry { UserId = x.Id, Amount = 5_000_000, Reason = LedgerReasons.Completion, CreatedAt = factory.Clock.GetUtcNow().UtcDateTime });
+            return await db.SaveChangesAsync(Ct);
+        });
+        (await TopAsync("week")).ShouldBe((y.Id, 2_000_000L));
+        (await TopAsync("all")).ShouldBe((x.Id, 6_000_000L)); // all time is never kept
+        factory.Clock.Advance(Leaderboards.Times.FreshFor);
+        (await TopAsync("week")).ShouldBe((y.Id, 2_000_000L));
+        await (leaderboards.Of("week").Refreshing ?? Task.CompletedTask);
+        (await TopAsync("week")).ShouldBe((x.Id, 6_000_000L));
+    }
+
+    /// <summary>The first entry of a period's board from the API.</summary>
+    private async Task<(long UserId, long Points)> TopAsync(string period)
+    {
+        using var response = await factory.Client().GetAsync($"/api/v1/leaderboard?period={period}&size=1", Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var first = (await response.JsonAsync()).GetProperty("data").EnumerateArray().Single();
+        return (first.GetProperty("user_id").GetInt64(), first.GetProperty("points").GetInt64());
+    }
+
     private static async Task RequireReviewAsync(HttpClient admin, bool on)
     {
         using var response = await admin.PutAsJsonAsync("/api/v1/admin/settings/rewards.require_review", new { value = on ? 1 : 0 }, Ct);

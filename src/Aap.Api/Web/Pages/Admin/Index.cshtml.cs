@@ -27,7 +27,7 @@ internal sealed class IndexModel(DashboardFigures figures, TimeProvider clock) :
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var (snapshot, stale) = await figures.GetAsync(cancellationToken);
-        Data = snapshot.Data;
+        Data = snapshot.Value;
         Refreshing = stale;
         var age = clock.GetUtcNow() - snapshot.ComputedAt;
         Response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture,
