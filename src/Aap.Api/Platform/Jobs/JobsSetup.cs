@@ -24,7 +24,8 @@ internal static class JobsSetup
         services.AddScoped<JobRunLog>();
         services.AddScoped<JobProgress>();
         services.AddScoped<JobsService>();
-        services.AddSingleton<IBackgroundJobs, BackgroundJobs>();
+        services.AddSingleton<BackgroundJobs>();
+        services.AddSingleton<IBackgroundJobs>(provider => provider.GetRequiredService<BackgroundJobs>());
         services.AddSingleton<JobRunListener>();
         services.AddSingleton<Observability.JobMetrics>();
         services.AddScoped<IMigrationFollowUp, JobStoreProvisioning>();
@@ -89,6 +90,8 @@ internal static class JobsSetup
             services.AddHostedService<SchedulerHostedService>();
         }
 
+        // After the scheduler's: hosted services stop in the reverse order, so wake-ups still wanted are stored first.
+        services.AddHostedService(provider => provider.GetRequiredService<BackgroundJobs>());
         builder.Services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: [DatabaseHealthCheck.ReadyTag]);
         return builder;
     }
