@@ -14,7 +14,7 @@ namespace Aap.Api.Features.Files;
 /// <summary>
 /// Files' surface: validated uploads, files stored by other features, their removal, and the purge. The type of an
 /// upload is decided by the file's leading bytes, which the declared content type and the extension must agree
-/// with; the content (all but an image's compressed pixels) is checked for markup a browser could run; nothing is kept (no object, no row) unless
+/// with; the content is checked for markup a browser could run (in an image's compressed pixels, only for the long markers); nothing is kept (no object, no row) unless
 /// every check passes. The content is spooled to a temporary file while it is hashed and checked, so memory stays
 /// flat whatever the size.
 /// </summary>

@@ -55,6 +55,13 @@ internal sealed class ActiveContentScanner(FileType? type = null)
     private static readonly byte[][] Markers =
         [.. new[] { "<script", "<html", "<svg", "<iframe", "<body", "<!doctype html", "javascript:", "<?php" }.Select(m => System.Text.Encoding.ASCII.GetBytes(m))];
 
+    /// <summary>
+    /// The markers of seven bytes or more: by chance in random bytes about once in 10^15 positions (`&lt;script`: a
+    /// fixed `&lt;` and six letters of either case), so found in pixel data they are markup hidden there, not noise. The
+    /// shorter ones (`&lt;svg` about once in 5·10^8) are searched outside pixel data only.
+    /// </summary>
+    private static readonly HashSet<byte[]> CertainMarkers = [.. Markers.Where(m => m.Length >= 7)];
+
     internal static readonly int Overlap = Markers.Max(m => m.Length) - 1;
     private readonly byte[] _tail = new byte[Overlap];
     private readonly ImageLayout? _layout = ImageLayout.For(type?.Name);
@@ -78,13 +85,12 @@ internal sealed class ActiveContentScanner(FileType? type = null)
             {
                 _found = Search(chunk[..length]);
             }
-            else if (_foundInPixels is null)
-            {
-                _foundInPixels = Search(chunk[..length]);
-            }
             else
             {
-                Remember(chunk[..length]);
+                // Pixel data: a marker long enough never to turn up there by chance is markup all the same.
+                var (any, certain) = SearchPixels(chunk[..length]);
+                _found = certain;
+                _foundInPixels ??= any;
             }
 
             chunk = chunk[length..];
@@ -108,6 +114,34 @@ internal sealed class ActiveContentScanner(FileType? type = null)
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Searches pixel data (with the bytes before it): the first marker of any kind, kept for a file that turns out to
+    /// end inside its pixels, and the first of <see cref="CertainMarkers"/>, which refuses the file wherever it stands.
+    /// </summary>
+    private (string? Any, string? Certain) SearchPixels(ReadOnlySpan<byte> part)
+    {
+        Span<byte> window = new byte[_tailLength + part.Length];
+        _tail.AsSpan(0, _tailLength).CopyTo(window);
+        part.CopyTo(window[_tailLength..]);
+        Remember(part);
+        string? any = null;
+        foreach (var marker in Markers)
+        {
+            if ((any is null || CertainMarkers.Contains(marker)) && IndexOfIgnoreCase(window, marker) >= 0)
+            {
+                var name = System.Text.Encoding.ASCII.GetString(marker);
+                if (CertainMarkers.Contains(marker))
+                {
+                    return (any ?? name, name);
+                }
+
+                any ??= name;
+            }
+        }
+
+        return (any, null);
     }
 
     /// <summary>Keeps the last <see cref="Overlap"/> bytes seen, searched or not.</summary>

@@ -27,6 +27,12 @@ public sealed class ActiveContentScannerTests
         { "WebP VP8L data with <svg", "webp", Webp(("VP8L", Marked)), null },
         { "WebP animation frame with <svg", "webp", Webp(("VP8X", new byte[10]), ("ANMF", [.. new byte[16], .. Webp(("VP8 ", Marked))[12..]])), null },
 
+        // Markers too long to turn up by chance are markup even inside pixel data.
+        { "crafted IDAT with <script", "png", PngWithIdat(Filler(64, 30, "<script")), "<script" },
+        { "JPEG scan with javascript:", "jpeg", MinimalJpeg(scan: [0x11, .. Filler(64, 20, "javascript:"), 0x22]), "javascript:" },
+        { "GIF image data with <iframe", "gif", Gif(pixels: Filler(64, 30, "<iframe")), "<iframe" },
+        { "WebP VP8L data with <!doctype html", "webp", Webp(("VP8L", Filler(64, 30, "<!doctype html"))), "<!doctype html" },
+
         // Everything else is searched.
         { "after PNG's IEND", "png", [.. Infrastructure.Images.Png, .. "<script>alert(1)</script>"u8], "<script" },
         { "in a PNG tEXt chunk", "png", PngWithChunk("tEXt", [.. "Comment\0"u8, .. "<html><body>"u8]), "<html" },
