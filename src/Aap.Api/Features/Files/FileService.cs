@@ -14,7 +14,7 @@ namespace Aap.Api.Features.Files;
 /// <summary>
 /// Files' surface: validated uploads, files stored by other features, their removal, and the purge. The type of an
 /// upload is decided by the file's leading bytes, which the declared content type and the extension must agree
-/// with; the whole content is checked for markup a browser could run; nothing is kept (no object, no row) unless
+/// with; the content is checked for markup a browser could run (in an image's compressed pixels, only for the long markers); nothing is kept (no object, no row) unless
 /// every check passes. The content is spooled to a temporary file while it is hashed and checked, so memory stays
 /// flat whatever the size.
 /// </summary>
@@ -351,7 +351,7 @@ internal sealed partial class FileService(
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var scanner = new ActiveContentScanner();
+        var scanner = new ActiveContentScanner(type);
         long size = 0;
         await using (var target = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {

@@ -7,6 +7,7 @@ using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using static Aap.Api.Tests.Infrastructure.CraftedImages;
 using static Aap.Api.Tests.Infrastructure.Images;
 
 namespace Aap.Api.Tests.Features.Files;
@@ -149,6 +150,11 @@ public abstract class FileTests(AapFactory factory)
         { "HTML renamed .png", "<!doctype html><html><script>alert(1)</script></html>"u8.ToArray(), "page.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "SVG with script renamed .png", "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"u8.ToArray(), "icon.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "PNG polyglot with a script", [.. Png, .. "<script>alert(document.cookie)</script>"u8.ToArray()], "poly.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "JPEG polyglot after its EOI", [.. JpegWithSvgInScan(), .. "<html><script>alert(1)</script>"u8.ToArray()], "poly.jpg", "image/jpeg", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "PNG with markup in a tEXt chunk", PngWithChunk("tEXt", [.. "Comment\0"u8, .. "<script>alert(1)</script>"u8]), "text.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "JPEG with markup in a COM segment", MinimalJpeg(comment: [.. "<svg onload=alert(1)>"u8]), "comment.jpg", "image/jpeg", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "GIF with markup in a comment extension", Gif(comment: "<iframe src=//x>"), "comment.gif", "image/gif", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "PNG polyglot with the script across the first two reads", [.. Png, .. Filler(81920 - Png.Length + 16 + 40, 81920 + 16 - Png.Length - 3, "<script>")], "split.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "PDF with an HTML body", [.. Pdf, .. "<HTML><BODY onload=x()>"u8.ToArray()], "doc.pdf", "application/pdf", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "executable", "MZ\u0090\0\u0003\0\0\0"u8.ToArray(), "tool.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "oversize", [.. Png, .. new byte[5 * 1024 * 1024]], "huge.png", "image/png", HttpStatusCode.RequestEntityTooLarge, "payload_too_large" },
@@ -166,6 +172,30 @@ public abstract class FileTests(AapFactory factory)
         var problem = await Problem.ReadAsync(response, status, code);
         Problem.FieldErrors(problem, "file").ShouldNotBeEmpty(why);
         (await StoredAsync()).ShouldBe((rows, objects), why);
+    }
+
+    public static TheoryData<string, byte[], string, string> MarkupBytesInPixels => new()
+    {
+        { "PNG whose IDAT data holds <SVG", PngWithSvgInPixels(), "pixels.png", "image/png" },
+        { "JPEG whose scan data holds <svg", JpegWithSvgInScan(), "pixels.jpg", "image/jpeg" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MarkupBytesInPixels))]
+    public async Task An_image_whose_compressed_pixels_happen_to_spell_markup_is_stored_and_accepted_as_a_completion_screenshot(
+        string why, byte[] image, string name, string contentType)
+    {
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        var app = await factory.AddAppAsync();
+
+        using var upload = await UploadAsync(client, image, name, contentType);
+        using var completion = await client.CompleteAsync(app, Unique(image), name, contentType);
+
+        var stored = await upload.JsonAsync();
+        upload.StatusCode.ShouldBe(HttpStatusCode.Created, $"{why}: {stored}");
+        stored.GetProperty("data").GetProperty("sha256").GetString().ShouldBe(Convert.ToHexStringLower(SHA256.HashData(image)));
+        completion.StatusCode.ShouldBe(HttpStatusCode.Created, $"{why}: {await completion.JsonAsync()}");
+        (await factory.DbAsync(db => db.Set<Aap.Api.Features.Rewards.AppCompletion>().CountAsync(c => c.AppId == app, Ct))).ShouldBe(1, why);
     }
 
     [Fact]
