@@ -425,13 +425,7 @@ SQL
 }
 
 # One value of a query: dash_value PROVIDER SQL.
-dash_value() {
-  if [[ "$1" == sqlite ]]; then
-    sqlite3 -cmd ".timeout 60000" "$dash_db" "$2"
-  else
-    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
-  fi
-}
+dash_value() { query_value "$1" "$dash_db" "$2"; }
 
 # The dashboard's statistics queries, as EF Core sends them for the provider (read from its command log), each
 # timed in the database: SQLite's .timer (real seconds) and PostgreSQL's EXPLAIN ANALYZE (execution time).

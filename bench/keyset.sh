@@ -22,13 +22,7 @@ repeat="${KS_REPEAT:-20}"
 db=""
 columns='"t"."id", "t"."completed_at", "t"."created_at", "t"."deleted_at", "t"."description", "t"."due_date", "t"."priority", "t"."status", "t"."title", "t"."updated_at"'
 
-value() {
-  if [[ "$1" == sqlite ]]; then
-    sqlite3 -cmd ".timeout 10000" "$db" "$2"
-  else
-    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
-  fi
-}
+value() { query_value "$1" "$db" "$2"; }
 
 fill() {
   local provider="$1" me="$2"

@@ -88,13 +88,7 @@ run_sql() {
   fi
 }
 
-value() {
-  if [[ "$1" == sqlite ]]; then
-    sqlite3 "$db" "$2"
-  else
-    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
-  fi
-}
+value() { query_value "$1" "$db" "$2"; }
 
 time_queries() {
   local provider="$1" when="$2" offset="$3" name sql

@@ -341,6 +341,16 @@ compare() {
   fi
 }
 
+# One value of a query: in the SQLite file FILE, or in the benchmark's PostgreSQL (start_postgres) when PROVIDER is
+# not sqlite: query_value PROVIDER FILE SQL.
+query_value() {
+  if [[ "$1" == sqlite ]]; then
+    sqlite3 -cmd ".timeout 60000" "$2" "$3"
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$3"
+  fi
+}
+
 # --- servers ---------------------------------------------------------------------------------------------------
 as_postgres() {
   if [[ "$(id -u)" == 0 ]]; then

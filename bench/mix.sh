@@ -74,13 +74,7 @@ db_sql() {
   fi
 }
 
-db_value() {
-  if [[ "$1" == sqlite ]]; then
-    sqlite3 -cmd ".timeout 60000" "$db_file" "$2"
-  else
-    "$pg_bin/psql" "${pg_psql[@]}" -At -c "$2"
-  fi
-}
+db_value() { query_value "$1" "$db_file" "$2"; }
 
 # A series of integers FROM..TO as a table with a column i, in the provider's SQL.
 series() {
