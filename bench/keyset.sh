@@ -139,11 +139,5 @@ require_tools
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg), commit $(git -C "$root" rev-parse --short HEAD)"
 log "publishing AAP in Release"
 publish_one "$root/src/Aap.Api/Aap.Api.csproj" "$work/aap"
-for provider in "$@"; do
-  case "$provider" in
-    sqlite | postgres) bench_provider "$provider" ;;
-    all) bench_provider sqlite && bench_provider postgres ;;
-    *) log "unknown provider '$provider': use sqlite, postgres or all"; exit 1 ;;
-  esac
-done
+each_provider "$@"
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -351,6 +351,18 @@ query_value() {
   fi
 }
 
+# Runs the calling script's bench_provider for each argument: sqlite, postgres, or all (both, in that order).
+each_provider() {
+  local provider
+  for provider in "$@"; do
+    case "$provider" in
+      sqlite | postgres) bench_provider "$provider" ;;
+      all) bench_provider sqlite && bench_provider postgres ;;
+      *) log "unknown provider '$provider': use sqlite, postgres or all"; exit 1 ;;
+    esac
+  done
+}
+
 # --- servers ---------------------------------------------------------------------------------------------------
 as_postgres() {
   if [[ "$(id -u)" == 0 ]]; then
