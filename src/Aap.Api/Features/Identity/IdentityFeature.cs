@@ -91,7 +91,7 @@ internal static partial class IdentityFeature
     {
         app.UseAuthentication();
         app.UseMiddleware<CrossSiteCookieGuard>();
-        app.UseRateLimiter();
+        app.UseAapRateLimiting();
         app.UseAuthorization();
         return app;
     }

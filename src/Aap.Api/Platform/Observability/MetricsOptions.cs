@@ -19,7 +19,7 @@ internal sealed class MetricsOptions
 
     /// <summary>
     /// Meters exported besides the default set (docs/observability.md), by name, for example
-    /// <c>Microsoft.AspNetCore.Routing</c> or <c>Microsoft.AspNetCore.RateLimiting</c> (exact names).
+    /// <c>Microsoft.AspNetCore.Routing</c> or <c>Microsoft.AspNetCore.Authorization</c> (exact names).
     /// </summary>
     public string[] ExtraMeters { get; set; } = [];
 }

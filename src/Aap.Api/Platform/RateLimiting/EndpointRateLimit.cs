@@ -1,6 +1,3 @@
-using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
-
 namespace Aap.Api.Platform.RateLimiting;
 
 /// <summary>
@@ -16,9 +13,8 @@ internal static class EndpointRateLimitSetup
     /// <summary>Declares <paramref name="limit"/>; routes opt in with <c>RequireRateLimiting(limit.Name)</c>.</summary>
     public static IServiceCollection AddEndpointRateLimit(this IServiceCollection services, EndpointRateLimit limit)
     {
-        services.AddSingleton(limit);
-        // The middleware insists on a policy of that name; the counting is the global limiter's, in the same round trip.
-        services.AddRateLimiter(options => options.AddPolicy(limit.Name, _ => RateLimitPartition.GetNoLimiter(0)));
-        return services;
+        // Counted with the caller's windows by RouteRateLimiter, in the same round trip; the route names it with
+        // ASP.NET Core's RequireRateLimiting (its metadata only: ASP.NET Core's own rate-limiting middleware is not used).
+        return services.AddSingleton(limit);
     }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Threading.RateLimiting;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.RateLimiting;
@@ -11,22 +10,18 @@ using Microsoft.Extensions.Options;
 namespace Aap.Api.Platform.RateLimiting;
 
 /// <summary>
-/// The global limiter of ASP.NET Core's rate-limiting middleware: every request, but health and metrics, is counted
-/// in the fixed windows of its caller's policy (<c>admin</c> or <c>user</c> per signed-in account, <c>anonymous</c>
-/// per client address; each per window and, as <c>NAME-hour</c>, per clock hour), an upload route's body in the
-/// caller's <c>upload-bytes</c> budget, and a route's own stricter limits (<see cref="EndpointRateLimit"/>) per
-/// address. All of a request's windows are counted at once by <see cref="WindowCounters"/> (in Redis when
-/// configured); its response carries the IETF <c>RateLimit-Policy</c> (every window) and <c>RateLimit</c> (the
-/// request window closest to its limit, and the byte budget on uploads) fields (draft-ietf-httpapi-ratelimit-headers).
+/// Every request, but health and metrics, is counted in the fixed windows of its caller's policy (<c>admin</c> or
+/// <c>user</c> per signed-in account, <c>anonymous</c> per client address; each per window and, as <c>NAME-hour</c>,
+/// per clock hour), an upload route's body in the caller's <c>upload-bytes</c> budget, and a route's own stricter limits
+/// (<see cref="EndpointRateLimit"/>) per address. All of a request's windows are counted at once by
+/// <see cref="WindowCounters"/> (in Redis when configured); its response carries the IETF <c>RateLimit-Policy</c>
+/// (every window) and <c>RateLimit</c> (the request window closest to its limit, and the byte budget on uploads) fields
+/// (draft-ietf-httpapi-ratelimit-headers). <see cref="RateLimitGate"/> asks it for every request and answers a refusal.
 /// </summary>
 internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, WindowCounters counters, IEnumerable<EndpointRateLimit> endpointLimits)
-    : PartitionedRateLimiter<HttpContext>
 {
     /// <summary>The item a rejected request's policy name is kept under, for the 429 body and the metric.</summary>
     public const string PolicyItem = "aap.rate-limit.policy";
-
-    /// <summary>The item a rejected request's problem detail (before "retry in") is kept under, when its policy has one.</summary>
-    public const string RefusalItem = "aap.rate-limit.refusal";
 
     public const string UploadBytesPolicy = "upload-bytes";
 
@@ -44,66 +39,81 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
     /// <summary>The stricter limits declared on <paramref name="endpoint"/>.</summary>
     public IReadOnlyList<EndpointRateLimit> LimitsOf(Endpoint endpoint) => Route(endpoint).Limits;
 
-    public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
-
-    // The middleware tries the synchronous path first and, when it is refused, the asynchronous one: counting happens
-    // only there, so that a request is counted once and Redis is never waited on synchronously.
-    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => Lease.TryAsync;
-
-    protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
-        AcquireAsync(resource);
-
-    private async ValueTask<RateLimitLease> AcquireAsync(HttpContext context)
+    /// <summary>
+    /// Counts <paramref name="context"/>'s request in all its windows and writes its <c>RateLimit</c> fields: null when
+    /// it is admitted (and charged), else the refusal (nothing charged). With the windows in memory this completes
+    /// synchronously; with Redis it is one round trip.
+    /// </summary>
+    public ValueTask<RateLimitRefusal?> CheckAsync(HttpContext context)
     {
         var settings = options.Value;
         if (IsExempt(context.Request.Path))
         {
-            return Lease.Granted;
+            return ValueTask.FromResult<RateLimitRefusal?>(null);
         }
 
         var route = context.GetEndpoint() is { } endpoint ? Route(endpoint) : RouteLimits.None;
         if (!settings.Enabled && route.Limits.Count == 0)
         {
-            return Lease.Granted;
+            return ValueTask.FromResult<RateLimitRefusal?>(null);
         }
 
-        var address = AddressKey(context.Connection.RemoteIpAddress);
-        var charges = new List<WindowCharge>(4);
-        var refusals = new List<string?>(4);
-        var bytesWindow = -1;
-        var chargedLater = false;
         CallerPolicy? callerPolicy = null;
+        string? caller = null;
+        var count = route.Limits.Count;
         if (settings.Enabled)
         {
-            (callerPolicy, var caller) = PolicyOf(context, _callerPolicies, address);
+            (callerPolicy, caller) = PolicyOf(context, _callerPolicies);
+            count += callerPolicy.Windows + (route.IsUpload && settings.UploadBytes.Limit > 0 ? 1 : 0);
+        }
+
+        // The client address is wanted for anonymous callers and a route's own limits only.
+        var address = caller is null || route.Limits.Count > 0 ? AddressKey(context.Connection.RemoteIpAddress) : null;
+        caller ??= address!;
+        var charges = new WindowCharge[count];
+        var next = 0;
+        var bytesWindow = -1;
+        var chargedLater = false;
+        if (callerPolicy is not null)
+        {
             var policy = callerPolicy.Options;
-            charges.Add(new WindowCharge(callerPolicy.Name, caller, 1, policy.PermitLimit, policy.WindowSeconds));
-            refusals.Add(null);
+            charges[next++] = new WindowCharge(callerPolicy.Name, caller, 1, policy.PermitLimit, policy.WindowSeconds);
             if (policy.PerHour > 0)
             {
-                charges.Add(new WindowCharge(callerPolicy.HourName, caller, 1, policy.PerHour, 3600));
-                refusals.Add(null);
+                charges[next++] = new WindowCharge(callerPolicy.HourName, caller, 1, policy.PerHour, 3600);
             }
 
             if (route.IsUpload && settings.UploadBytes.Limit > 0)
             {
                 var length = context.Request.ContentLength;
                 chargedLater = length is null;
-                bytesWindow = charges.Count;
-                charges.Add(new WindowCharge(UploadBytesPolicy, caller, Math.Max(0, length ?? 0), settings.UploadBytes.Limit, settings.UploadBytes.WindowSeconds));
-                refusals.Add(null);
+                bytesWindow = next;
+                charges[next++] = new WindowCharge(UploadBytesPolicy, caller, Math.Max(0, length ?? 0), settings.UploadBytes.Limit, settings.UploadBytes.WindowSeconds);
             }
         }
 
+        var firstRouteLimit = next;
         foreach (var limit in route.Limits)
         {
-            charges.Add(new WindowCharge(limit.Name, address, 1, limit.PermitLimit, limit.WindowSeconds));
-            refusals.Add(limit.Refusal);
+            charges[next++] = new WindowCharge(limit.Name, address!, 1, limit.PermitLimit, limit.WindowSeconds);
         }
 
-        var (admitted, counts) = await counters.TakeAsync(charges);
+        var taking = counters.TakeAsync(charges);
+        return taking.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Decide(context, taking.Result, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route))
+            : DecideLaterAsync(context, taking, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route);
+    }
+
+    private async ValueTask<RateLimitRefusal?> DecideLaterAsync(HttpContext context, ValueTask<(bool, WindowCount[])> taking, WindowCharge[] charges,
+        CallerPolicy? callerPolicy, int bytesWindow, bool chargedLater, int firstRouteLimit, RouteLimits route) =>
+        Decide(context, await taking, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route);
+
+    private RateLimitRefusal? Decide(HttpContext context, (bool Admitted, WindowCount[] Counts) taken, WindowCharge[] charges,
+        CallerPolicy? callerPolicy, int bytesWindow, bool chargedLater, int firstRouteLimit, RouteLimits route)
+    {
+        var (admitted, counts) = taken;
         // The caller's own windows alone (most requests): their RateLimit-Policy field is the same every time.
-        var policyField = callerPolicy is not null && charges.Count == callerPolicy.Windows ? callerPolicy.PolicyField : null;
+        var policyField = callerPolicy is not null && charges.Length == callerPolicy.Windows ? callerPolicy.PolicyField : null;
         WriteHeaders(context.Response.Headers, charges, counts, bytesWindow, policyField);
         if (admitted)
         {
@@ -112,24 +122,19 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
                 ChargeWhatWasSent(context, charges[bytesWindow]);
             }
 
-            return Lease.Granted;
+            return null;
         }
 
         // The window that decides is the one that stays full longest: the request cannot pass before it resets.
-        var deciding = Enumerable.Range(0, charges.Count).Where(i => counts[i].Full).MaxBy(i => counts[i].ResetSeconds);
-        context.Items[PolicyItem] = charges[deciding].Policy;
-        if (refusals[deciding] is { } refusal)
-        {
-            context.Items[RefusalItem] = refusal;
-        }
-
-        return new Lease(false, TimeSpan.FromSeconds(counts[deciding].ResetSeconds));
+        var deciding = Enumerable.Range(0, charges.Length).Where(i => counts[i].Full).MaxBy(i => counts[i].ResetSeconds);
+        var refusal = deciding >= firstRouteLimit ? route.Limits[deciding - firstRouteLimit].Refusal : null;
+        return new RateLimitRefusal(charges[deciding].Policy, Math.Max(1, counts[deciding].ResetSeconds), refusal);
     }
 
-    private static void WriteHeaders(IHeaderDictionary headers, List<WindowCharge> charges, WindowCount[] counts, int bytesWindow, string? policyField)
+    private static void WriteHeaders(IHeaderDictionary headers, WindowCharge[] charges, WindowCount[] counts, int bytesWindow, string? policyField)
     {
         var closest = -1;
-        for (var i = 0; i < charges.Count; i++)
+        for (var i = 0; i < charges.Length; i++)
         {
             if (i != bytesWindow && (closest < 0 || Remaining(charges[i], counts[i]) < Remaining(charges[closest], counts[closest]) ||
                                      (Remaining(charges[i], counts[i]) == Remaining(charges[closest], counts[closest]) && counts[i].ResetSeconds > counts[closest].ResetSeconds)))
@@ -178,14 +183,15 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
             .Select(n => _endpointLimits.GetValueOrDefault(n)).OfType<EndpointRateLimit>().ToList(),
         IsUpload(e)));
 
-    private static (CallerPolicy Policy, string Caller) PolicyOf(HttpContext context, CallerPolicySet policies, string address)
+    /// <summary>A signed-in caller's policy and account; an anonymous caller's policy and no caller (its address counts).</summary>
+    private static (CallerPolicy Policy, string? Caller) PolicyOf(HttpContext context, CallerPolicySet policies)
     {
         if (context.User.FindFirst(Caller.SubjectClaim)?.Value is { Length: > 0 } subject)
         {
             return context.User.IsInRole(Roles.Admin) ? (policies.Admin, subject) : (policies.User, subject);
         }
 
-        return (policies.Anonymous, address);
+        return (policies.Anonymous, null);
     }
 
     private sealed record CallerPolicySet(CallerPolicy Admin, CallerPolicy User, CallerPolicy Anonymous)
@@ -285,30 +291,6 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         {
             BytesRead += read;
             return read;
-        }
-    }
-
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
-    {
-        public static readonly Lease Granted = new(true, null);
-
-        /// <summary>Refuses the synchronous attempt without counting, so that the middleware asks asynchronously.</summary>
-        public static readonly Lease TryAsync = new(false, null);
-
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            if (retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name)
-            {
-                metadata = wait;
-                return true;
-            }
-
-            metadata = null;
-            return false;
         }
     }
 }
