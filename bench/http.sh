@@ -527,7 +527,7 @@ bench_dashboard() {
 # Four AAPs at once: as in production (metrics and the general rate limits on), with the metrics off
 # (Metrics__Enabled=false: no meter provider at all, no /metrics), with the general limits off
 # (RateLimits__Enabled=false) and with both off. Each run drives the baseline's status, then each AAP's status and
-# me, one after the other, so the four cases meet the same moments of a busy machine; every AAP number is a ratio
+# me, one after the other (in an order that turns by one each run), so the four cases meet the same moments of a busy machine; every AAP number is a ratio
 # to the baseline's of that run, and each case's "on vs off" is the paired ratio of the same run, median over runs.
 # The limits are raised far above the load (start_aap in lib.sh, for every sub-command), so that every request still
 # takes a permit of its policy and gets its RateLimit headers but none is refused: wrk's count of non-2xx answers
@@ -556,7 +556,7 @@ scrape_cost() {
 bar() { awk -v p="$1" 'BEGIN { print (p >= 90) ? "met" : "not met" }'; }
 
 bench_observe() {
-  local case route run token b a line settings=()
+  local case route run token b a line shift_by settings=()
   local -A urls apids tokens ratios cpus rps versus
   for case in "${observe_cases[@]}"; do
     case "$case" in
@@ -581,7 +581,9 @@ bench_observe() {
       drive baseline "$baseline/api/v1/status"
       b="$(rps_of baseline)"
       printf '%-4s %-7s %-12s %10s %16s\n' "$run" "$route" baseline "$b" "$(latency_of baseline 50%) / $(latency_of baseline 99%)"
-      for case in "${observe_cases[@]}"; do
+      # The cases' order turns by one each run, so that no case always runs first after the baseline.
+      shift_by=$(((run - 1) % ${#observe_cases[@]}))
+      for case in "${observe_cases[@]:shift_by}" "${observe_cases[@]:0:shift_by}"; do
         if [[ "$route" == status ]]; then
           drive_pid="${apids[$case]}" drive "observe-$case" "${urls[$case]}/api/v1/status"
         else
