@@ -42,6 +42,7 @@ internal static class WebFeature
             antiforgery.Cookie.Name = AntiforgeryCookie;
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
         });
+        AntiforgeryCookieTokens.Register(services);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PageAuthorizationResultHandler>();
         services.AddSingleton<Pages.Admin.DashboardFigures>();
         // The <cache> fragments (FragmentStamps): a bound on what queries with ever new values can make them hold.

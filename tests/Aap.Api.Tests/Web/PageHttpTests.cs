@@ -75,6 +75,59 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task One_antiforgery_cookie_gets_a_new_request_token_on_every_page_each_accepted_and_a_changed_cookie_is_refused()
+    {
+        var account = await factory.RegisterAsync();
+        using var client = RawClient();
+        using var first = await client.GetAsync("/account/sign-in", Ct);
+        var (firstToken, cookie) = await AntiforgeryAsync(first);
+        var tokens = new List<string> { firstToken };
+        for (var i = 0; i < 3; i++)
+        {
+            // The same cookie again (its decryption is remembered): no new cookie, and a request token of its own.
+            using var again = new HttpRequestMessage(HttpMethod.Get, "/account/sign-in") { Headers = { { "Cookie", cookie } } };
+            using var page = await client.SendAsync(again, Ct);
+            Cookies(page).Keys.ShouldNotContain(WebCookie);
+            tokens.Add(HiddenToken().Match(await page.Content.ReadAsStringAsync(Ct)).Groups[1].Value);
+        }
+
+        tokens.Distinct().Count().ShouldBe(tokens.Count, "every render encrypts a new request token");
+        using (var refused = await PostSignInAsync(client, account, tokens[1], $"{WebCookie}={Changed(cookie[(WebCookie.Length + 1)..])}"))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "a changed cookie does not decrypt");
+        }
+
+        using (var otherToken = await PostSignInAsync(client, account, Changed(tokens[2]), cookie))
+        {
+            otherToken.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "a changed request token does not decrypt");
+        }
+
+        foreach (var token in tokens[1..])
+        {
+            using var accepted = await PostSignInAsync(client, account, token, cookie);
+            accepted.StatusCode.ShouldBe(HttpStatusCode.Redirect, await accepted.Content.ReadAsStringAsync(Ct));
+        }
+    }
+
+    private const string WebCookie = "aap_antiforgery";
+
+    /// <summary>The text with one character in its middle replaced by another base64url character.</summary>
+    private static string Changed(string text) => $"{text[..(text.Length / 2)]}{(text[text.Length / 2] == 'A' ? 'B' : 'A')}{text[(text.Length / 2 + 1)..]}";
+
+    private static Task<HttpResponseMessage> PostSignInAsync(HttpClient client, TestAccount account, string token, string cookie)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Input.Login"] = account.UserName!, ["Input.Password"] = account.Password, ["__RequestVerificationToken"] = token,
+            }),
+        };
+        request.Headers.Add("Cookie", cookie);
+        return client.SendAsync(request, Ct);
+    }
+
+    [Fact]
     public async Task Pages_get_the_pages_policy_and_the_api_keeps_its_own()
     {
         using var client = RawClient();
