@@ -15,9 +15,13 @@
 # AAP runs in Release as in production (lib.sh: Production, file logging, free loopback port, the rate limits raised
 # above the load and the sign-in limit lifted, access tokens of an hour); every request goes to 127.0.0.1.
 #
-# Usage: bench/mix.sh [mix|completions|memory]...   (default: mix)
+# Usage: bench/mix.sh [mix|steps|completions|memory]...   (default: mix)
 #   mix          the mix for MIX_DURATION seconds with MIX_USERS users and MIX_ADMINS admins, on SQLite, then PostgreSQL;
 #                completions wait for review (rewards.require_review=1), so that the admin has a queue
+#   steps        the mix with MIX_STEPS users in turn ("1 2 4 8 16 32"), MIX_DURATION seconds each, on one AAP and
+#                database per provider: throughput, p99 and errors at each step, and the highest throughput whose p99
+#                stays under 250 ms with no error (the closed loop's load grows with its users, so this is the highest
+#                rate that meets the latency target) and what saturated there
 #   completions  only completions (credited at once, require_review=0) with 10 and with 50 users (COMPLETION_USER_COUNTS),
 #                MIX_DURATION seconds each, on SQLite, then PostgreSQL: completions/s and p95 against >= 500/s, < 50 ms
 #   memory       fills MEMORY_ROWS (1,000,000) users, completions, ledger entries and to-do tasks in SQL, then runs
@@ -26,7 +30,7 @@
 #   MIX_USERS (32), MIX_ADMINS (1), MIX_DURATION (60), MIX_MAX_REQUESTS (2000000): the run stops at whichever comes first
 #   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, shared out among the users
 #   MIX_DATABASES (sqlite postgres): which databases, in order
-#   COMPLETION_USER_COUNTS ("10 50"), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
+#   MIX_STEPS ("1 2 4 8 16 32"), COMPLETION_USER_COUNTS ("10 50"), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
 #   BENCH_PUBLISHED: a folder keeping AAP and the generator as published; a later run with it skips the build
 #   MEMORY_KEEP: a folder to copy the memory run's data folder to (database and AAP's logs) before it is removed,
 #                to look at its plans or at a statement log afterwards (with Serilog__MinimumLevel__Override__... set)
@@ -40,6 +44,7 @@ mix_duration="${MIX_DURATION:-60}"
 mix_max_requests="${MIX_MAX_REQUESTS:-2000000}"
 mix_apps="${MIX_APPS:-100}"
 mix_databases="${MIX_DATABASES:-sqlite postgres}"
+mix_steps="${MIX_STEPS:-1 2 4 8 16 32}"
 completion_user_counts="${COMPLETION_USER_COUNTS:-10 50}"
 memory_rows="${MEMORY_ROWS:-1000000}"
 memory_duration="${MEMORY_DURATION:-600}"
@@ -315,6 +320,54 @@ targets_mix() {
     printf "target p99 < %d ms and no error: p99 %s ms, %s errors: %s\n", t, r["p99_ms"], r["errors"], (r["p99_ms"] + 0 < t && r["errors"] == 0) ? "met" : "not met" }' "$1"
 }
 
+# Field NAME of the generator's "result" line in report FILE.
+result_of() { awk -v k="$2" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"; }
+
+bench_steps() {
+  local provider users accounts=0 first rps p99 errors saturated best best_users best_p99 best_saturated
+  # Each step has accounts of its own (20 per user), so that none repeats a completion of an earlier step.
+  for users in $mix_steps; do
+    accounts=$((accounts + users * 20))
+  done
+  for provider in $mix_databases; do
+    mix_start "$provider" "steps-$provider"
+    seed_accounts "$provider" "$accounts"
+    review 1
+    echo
+    echo "steps on $provider: the mix with $mix_steps users in turn (and $mix_admins admin(s)), $mix_duration s each, on one AAP and database;" \
+      "$mix_apps apps, 20 accounts of its own per user in each step"
+    printf '%-6s %10s %10s %8s  %s\n' users "req/s" "p99 ms" errors "saturated first"
+    best="" best_users="" best_p99="" best_saturated="" first=1
+    for users in $mix_steps; do
+      mix_duration_now="$mix_duration"
+      mix_run "$provider" 1 --mode mix --users "$users" --admins "$mix_admins" --accounts $((users * 20)) --first-account "$first" \
+        >"$work/steps-$provider-$users.report"
+      first=$((first + users * 20))
+      rps="$(result_of "$work/steps-$provider-$users.report" rps)"
+      p99="$(result_of "$work/steps-$provider-$users.report" p99_ms)"
+      errors="$(result_of "$work/steps-$provider-$users.report" errors)"
+      saturated="$(sed -n 's/^saturated first: //p' "$work/steps-$provider-$users.report")"
+      printf '%-6s %10s %10s %8s  %s\n' "$users" "$rps" "$p99" "$errors" "$saturated"
+      if awk -v p="$p99" -v t="$target_p99_ms" -v e="$errors" -v r="$rps" -v b="${best:-0}" 'BEGIN { exit !(p + 0 < t && e == 0 && r + 0 > b + 0) }'; then
+        best="$rps" best_users="$users" best_p99="$p99" best_saturated="$saturated"
+      fi
+    done
+    for users in $mix_steps; do
+      echo
+      echo "the step with $users users:"
+      cat "$work/steps-$provider-$users.report"
+    done
+    echo
+    if [[ -n "$best" ]]; then
+      echo "highest rate with p99 < $target_p99_ms ms and no error on $provider: $best requests/s with $best_users users (p99 $best_p99 ms); there, saturated first: $best_saturated"
+    else
+      echo "highest rate with p99 < $target_p99_ms ms and no error on $provider: none of the steps met it"
+    fi
+    check_books "$provider"
+    stop_started "$aap_pid"
+  done
+}
+
 bench_completions() {
   local provider users accounts
   for provider in $mix_databases; do
@@ -426,9 +479,9 @@ commands=("$@")
 [[ ${#commands[@]} == 0 ]] && commands=(mix)
 for command in "${commands[@]}"; do
   case "$command" in
-    mix | completions | memory) ;;
+    mix | steps | completions | memory) ;;
     *)
-      log "unknown run '$command': use mix, completions or memory"
+      log "unknown run '$command': use mix, steps, completions or memory"
       exit 2
       ;;
   esac
