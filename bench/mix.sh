@@ -323,8 +323,11 @@ targets_mix() {
 # Field NAME of the generator's "result" line in report FILE.
 result_of() { awk -v k="$2" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"; }
 
+# Whether a step's p99 ($1) is under the target with no error ($2), at a higher rate ($3) than the best so far ($4).
+meets() { awk -v p="$1" -v t="$target_p99_ms" -v e="$2" -v r="$3" -v b="${4:-0}" 'BEGIN { exit !(p + 0 < t && e == 0 && r + 0 > b + 0) }'; }
+
 bench_steps() {
-  local provider users accounts=0 first rps p99 errors saturated best best_users best_p99 best_saturated
+  local provider users accounts=0 first rps p99 rest errors saturated best best_users best_p99 best_saturated rest_best rest_users rest_p99
   # Each step has accounts of its own (20 per user), so that none repeats a completion of an earlier step.
   for users in $mix_steps; do
     accounts=$((accounts + users * 20))
@@ -336,8 +339,8 @@ bench_steps() {
     echo
     echo "steps on $provider: the mix with $mix_steps users in turn (and $mix_admins admin(s)), $mix_duration s each, on one AAP and database;" \
       "$mix_apps apps, 20 accounts of its own per user in each step"
-    printf '%-6s %10s %10s %8s  %s\n' users "req/s" "p99 ms" errors "saturated first"
-    best="" best_users="" best_p99="" best_saturated="" first=1
+    printf '%-6s %10s %10s %22s %8s  %s\n' users "req/s" "p99 ms" "p99 ms but sign-in" errors "saturated first"
+    best="" best_users="" best_p99="" best_saturated="" rest_best="" rest_users="" rest_p99="" first=1
     for users in $mix_steps; do
       mix_duration_now="$mix_duration"
       mix_run "$provider" 1 --mode mix --users "$users" --admins "$mix_admins" --accounts $((users * 20)) --first-account "$first" \
@@ -345,11 +348,15 @@ bench_steps() {
       first=$((first + users * 20))
       rps="$(result_of "$work/steps-$provider-$users.report" rps)"
       p99="$(result_of "$work/steps-$provider-$users.report" p99_ms)"
+      rest="$(result_of "$work/steps-$provider-$users.report" p99_but_sign_in_ms)"
       errors="$(result_of "$work/steps-$provider-$users.report" errors)"
       saturated="$(sed -n 's/^saturated first: //p' "$work/steps-$provider-$users.report")"
-      printf '%-6s %10s %10s %8s  %s\n' "$users" "$rps" "$p99" "$errors" "$saturated"
-      if awk -v p="$p99" -v t="$target_p99_ms" -v e="$errors" -v r="$rps" -v b="${best:-0}" 'BEGIN { exit !(p + 0 < t && e == 0 && r + 0 > b + 0) }'; then
+      printf '%-6s %10s %10s %22s %8s  %s\n' "$users" "$rps" "$p99" "$rest" "$errors" "$saturated"
+      if meets "$p99" "$errors" "$rps" "$best"; then
         best="$rps" best_users="$users" best_p99="$p99" best_saturated="$saturated"
+      fi
+      if meets "$rest" "$errors" "$rps" "$rest_best"; then
+        rest_best="$rps" rest_users="$users" rest_p99="$rest"
       fi
     done
     for users in $mix_steps; do
@@ -362,6 +369,11 @@ bench_steps() {
       echo "highest rate with p99 < $target_p99_ms ms and no error on $provider: $best requests/s with $best_users users (p99 $best_p99 ms); there, saturated first: $best_saturated"
     else
       echo "highest rate with p99 < $target_p99_ms ms and no error on $provider: none of the steps met it"
+    fi
+    if [[ -n "$rest_best" ]]; then
+      echo "highest rate with p99 < $target_p99_ms ms for every request but the sign-ins, and no error, on $provider: $rest_best requests/s with $rest_users users (p99 $rest_p99 ms)"
+    else
+      echo "highest rate with p99 < $target_p99_ms ms for every request but the sign-ins, and no error, on $provider: none of the steps met it"
     fi
     check_books "$provider"
     stop_started "$aap_pid"

@@ -64,6 +64,9 @@ internal sealed class Stats
         }
 
         text.AppendLine(c, $"{"all",-12} {total,8} {total / seconds,8:F1} {errors,7} {operations.Sum(o => o.Expected.Values.Sum()),9} {P(all, 50),8:F1} {P(all, 95),8:F1} {P(all, 99),8:F1} {P(all, 100),8:F1}");
+        // Sign-ins are as slow as the password hash makes them on purpose: the rest of the mix is also shown without them.
+        var butSignIn = operations.Where(o => o.Name != "sign-in").SelectMany(o => o.Times).Order().ToArray();
+        text.AppendLine(c, $"{"all but sign-in",-16} {butSignIn.Length,4} {butSignIn.Length / seconds,8:F1} {"",7} {"",9} {P(butSignIn, 50),8:F1} {P(butSignIn, 95),8:F1} {P(butSignIn, 99),8:F1} {P(butSignIn, 100),8:F1}");
         text.AppendLine(c, $"completions/s: {completions / seconds:F1} ({completions} completions)");
         foreach (var o in operations)
         {
@@ -83,7 +86,7 @@ internal sealed class Stats
             }
         }
 
-        text.AppendLine(c, $"result requests={total} seconds={seconds:F1} rps={total / seconds:F1} errors={errors} p99_ms={P(all, 99):F1} completions_per_s={completions / seconds:F1}"
+        text.AppendLine(c, $"result requests={total} seconds={seconds:F1} rps={total / seconds:F1} errors={errors} p99_ms={P(all, 99):F1} p99_but_sign_in_ms={P(butSignIn, 99):F1} completions_per_s={completions / seconds:F1}"
             + $" complete_p95_ms={P(operations.Where(o => o.Name == "complete").SelectMany(o => o.Times).Order().ToArray(), 95):F1}");
         return text.ToString();
     }
