@@ -121,9 +121,31 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
         Sweep(now);
         var windows = new MemoryWindow[charges.Count];
         var used = new long[charges.Count];
-        // One caller's windows are charged together under one lock (the caller of the first charge decides it).
-        lock (_stripes[(int)((uint)StringComparer.Ordinal.GetHashCode(charges[0].Caller) % (uint)_stripes.Length)])
+        // A caller's windows are guarded by its stripe's lock. A request may count under two callers (an account and,
+        // for a route's own limit, an address): it takes every stripe of its callers, always in ascending order.
+        Span<int> stripes = stackalloc int[charges.Count];
+        var count = 0;
+        foreach (var charge in charges)
         {
+            var stripe = (int)((uint)StringComparer.Ordinal.GetHashCode(charge.Caller) % (uint)_stripes.Length);
+            var at = stripes[..count].BinarySearch(stripe);
+            if (at < 0)
+            {
+                at = ~at;
+                stripes[at..count].CopyTo(stripes[(at + 1)..]);
+                stripes[at] = stripe;
+                count++;
+            }
+        }
+
+        var locked = 0;
+        try
+        {
+            for (; locked < count; locked++)
+            {
+                Monitor.Enter(_stripes[stripes[locked]]);
+            }
+
             var admitted = true;
             for (var i = 0; i < charges.Count; i++)
             {
@@ -144,6 +166,13 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
             }
 
             return (admitted, used);
+        }
+        finally
+        {
+            while (locked > 0)
+            {
+                Monitor.Exit(_stripes[stripes[--locked]]);
+            }
         }
     }
 

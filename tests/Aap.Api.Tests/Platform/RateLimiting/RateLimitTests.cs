@@ -147,6 +147,31 @@ public sealed class RateLimitTests
         scrape.Sum("aap_rate_limit_rejections_total", ("policy", "auth-login")).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task A_routes_own_limit_holds_when_signed_in_and_anonymous_callers_of_one_address_come_at_once()
+    {
+        // A signed-in caller's request is counted under its account and, for the route's own limit, under its address,
+        // like an anonymous caller's: both kinds at once must still get exactly the route's permits, not more.
+        await using var host = await StartAsync(("Auth:RateLimitPermits", "10"), ("Auth:RateLimitWindowSeconds", "3600"));
+        using var signedIn = await host.ClientForAsync(await host.RegisterAsync());
+        using var anonymous = host.Client();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            (i % 2 == 0 ? signedIn : anonymous).PostJsonAsync("/api/v1/auth/refresh", new { refresh_token = $"not a token {i}" })));
+
+        var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        refused.Count.ShouldBe(30, string.Join(", ", answers.Select(a => (int)a.StatusCode)));
+        foreach (var answer in refused)
+        {
+            (await Problem.ReadAsync(answer, HttpStatusCode.TooManyRequests, "rate_limited")).GetProperty("policy").GetString().ShouldBe("auth-refresh");
+        }
+
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("RateLimits:User:PermitLimit", "0")]
     [InlineData("RateLimits:Anonymous:WindowSeconds", "0")]
