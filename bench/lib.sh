@@ -149,17 +149,25 @@ publish_apps() {
     git -C "$root" archive --format=tar "$commit" | tar -x -C "$source"
     log "AAP from $ref ($commit)"
   fi
-  if [[ -n "${BENCH_PUBLISHED:-}" && -f "$BENCH_PUBLISHED/aap/aap.dll" && -f "$BENCH_PUBLISHED/baseline/Baseline.dll" ]]; then
-    log "AAP and the baseline as published before in $BENCH_PUBLISHED"
-    cp -r "$BENCH_PUBLISHED/aap" "$BENCH_PUBLISHED/baseline" "$work/"
+  publish_beside_aap "$source" baseline "$root/bench/Baseline/Baseline.csproj" Baseline.dll "the baseline"
+}
+
+# AAP from SOURCE and a second project of bench/ into $work/aap and $work/NAME, in Release; with BENCH_PUBLISHED, taken
+# from there when both were published before, else kept there after publishing.
+# publish_beside_aap SOURCE NAME PROJECT DLL WHAT
+publish_beside_aap() {
+  local source="$1" name="$2" project="$3" dll="$4" what="$5"
+  if [[ -n "${BENCH_PUBLISHED:-}" && -f "$BENCH_PUBLISHED/aap/aap.dll" && -f "$BENCH_PUBLISHED/$name/$dll" ]]; then
+    log "AAP and $what as published before in $BENCH_PUBLISHED"
+    cp -r "$BENCH_PUBLISHED/aap" "$BENCH_PUBLISHED/$name" "$work/"
     return
   fi
-  log "publishing AAP and the baseline in Release"
+  log "publishing AAP and $what in Release"
   publish_one "$source/src/Aap.Api/Aap.Api.csproj" "$work/aap"
-  publish_one "$root/bench/Baseline/Baseline.csproj" "$work/baseline"
+  publish_one "$project" "$work/$name"
   if [[ -n "${BENCH_PUBLISHED:-}" ]]; then
     mkdir -p "$BENCH_PUBLISHED"
-    cp -r "$work/aap" "$work/baseline" "$BENCH_PUBLISHED/"
+    cp -r "$work/aap" "$work/$name" "$BENCH_PUBLISHED/"
   fi
 }
 

@@ -57,18 +57,7 @@ db_file=""
 
 # --- build -----------------------------------------------------------------------------------------------------
 publish_mix() {
-  if [[ -n "${BENCH_PUBLISHED:-}" && -f "$BENCH_PUBLISHED/aap/aap.dll" && -f "$BENCH_PUBLISHED/loadmix/Aap.LoadMix.dll" ]]; then
-    log "AAP and the load generator as published before in $BENCH_PUBLISHED"
-    cp -r "$BENCH_PUBLISHED/aap" "$BENCH_PUBLISHED/loadmix" "$work/"
-    return
-  fi
-  log "publishing AAP and the load generator in Release"
-  publish_one "$root/src/Aap.Api/Aap.Api.csproj" "$work/aap"
-  publish_one "$root/bench/Aap.LoadMix/Aap.LoadMix.csproj" "$work/loadmix"
-  if [[ -n "${BENCH_PUBLISHED:-}" ]]; then
-    mkdir -p "$BENCH_PUBLISHED"
-    cp -r "$work/aap" "$work/loadmix" "$BENCH_PUBLISHED/"
-  fi
+  publish_beside_aap "$root" loadmix "$root/bench/Aap.LoadMix/Aap.LoadMix.csproj" Aap.LoadMix.dll "the load generator"
 }
 
 # --- the database ----------------------------------------------------------------------------------------------
