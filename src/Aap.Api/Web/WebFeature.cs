@@ -67,7 +67,7 @@ internal static class WebFeature
     public static WebApplication MapWebFront(this WebApplication app)
     {
         app.MapStaticAssets();
-        app.MapRazorPages().WithStaticAssets();
+        app.MapRazorPages().WithStaticAssets().CacheSharedPages(app.Services);
         return app;
     }
 }

@@ -23,7 +23,7 @@ public sealed class AccountPagesTests(PagesFactory factory) : IClassFixture<Page
         var account = await browser.SignUpAsync();
 
         await Expect(browser.Page.GetByTestId("balance")).ToHaveTextAsync("0");
-        await Expect(browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        await Expect(browser.Page.GetByRole(AriaRole.Link, new() { Name = "Sign out" })).ToBeVisibleAsync();
         await browser.AssertAccessibleAsync();
         (await factory.DbAsync(db => db.Set<User>().CountAsync(u => u.UserName == account.UserName && u.Role == "User"))).ShouldBe(1);
         (await browser.Context.CookiesAsync()).Select(c => (c.Name, c.Path)).ShouldContain((AuthCookies.Refresh, "/"));
@@ -31,14 +31,17 @@ public sealed class AccountPagesTests(PagesFactory factory) : IClassFixture<Page
     }
 
     [Fact]
-    public async Task Signing_out_ends_the_session_and_shows_the_guest_welcome()
+    public async Task Signing_out_from_a_shared_page_takes_one_click_ends_the_session_and_shows_the_guest_welcome()
     {
         var account = await factory.RegisterAsync();
         await using var browser = await BrowserSession.StartAsync(factory);
         await browser.SignInAsync(account);
         await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Hello, {account.UserName}");
+        // From the catalog's page, which is shared by every user and carries no antiforgery token (SharedPages).
+        await browser.GotoAsync("/apps");
+        await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Apps");
 
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await browser.Page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
 
         await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Welcome to AAP");
         (await browser.Context.CookiesAsync()).Select(c => c.Name).ShouldNotContain(AuthCookies.Refresh);
@@ -121,7 +124,7 @@ public sealed class AccountPagesTests(PagesFactory factory) : IClassFixture<Page
 
         var width = await browser.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
         width.ShouldBeLessThanOrEqualTo(375, "nothing may overflow sideways on a phone");
-        await Expect(browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeInViewportAsync();
+        await Expect(browser.Page.GetByRole(AriaRole.Link, new() { Name = "Sign out" })).ToBeInViewportAsync();
         await browser.AssertAccessibleAsync();
         await browser.AssertNoProblemsAsync();
     }

@@ -11,7 +11,7 @@ namespace Aap.Api.Tests.Web;
 /// The pages over plain HTTP: antiforgery, the pages' security headers, the shared key ring, and the transparent
 /// renewal of the session from the refresh cookie, with its reuse interval.
 /// </summary>
-public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<PagesFactory>
+public sealed class PageHttpTests(PagesFactory factory) : IClassFixture<PagesFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -80,7 +80,7 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
             using var again = new HttpRequestMessage(HttpMethod.Get, "/account/sign-in") { Headers = { { "Cookie", cookie } } };
             using var page = await client.SendAsync(again, Ct);
             Cookies(page).Keys.ShouldNotContain(WebCookie);
-            tokens.Add(HiddenToken().Match(await page.Content.ReadAsStringAsync(Ct)).Groups[1].Value);
+            tokens.Add(RawPages.HiddenToken().Match(await page.Content.ReadAsStringAsync(Ct)).Groups[1].Value);
         }
 
         tokens.Distinct().Count().ShouldBe(tokens.Count, "every render encrypts a new request token");
@@ -139,7 +139,7 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
     public async Task A_page_is_never_cached_and_its_antiforgery_token_overrides_no_header_and_logs_no_warning()
     {
         using var client = RawClient();
-        using var page = await client.GetAsync("/apps", Ct);
+        using var page = await client.GetAsync("/leaderboard", Ct);
 
         page.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await page.Content.ReadAsStringAsync(Ct)).ShouldContain("name=\"request-verification-token\"");
@@ -236,12 +236,7 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
         (await factory.DbAsync(db => db.Set<RefreshToken>().CountAsync(t => t.UserId == account.Id && t.UsedAt != null, Ct))).ShouldBe(0);
     }
 
-    /// <summary>
-    /// A client that neither keeps cookies nor follows redirects, so that each request carries exactly the cookies the
-    /// test gives it and each answer is seen as sent.
-    /// </summary>
-    private HttpClient RawClient() =>
-        new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = factory.ServerAddress };
+    private HttpClient RawClient() => RawPages.Client(factory);
 
     private static string Heading(string html) => Regex.Match(html, "<h1>.*?</h1>").Value;
 
@@ -252,23 +247,14 @@ public sealed partial class PageHttpTests(PagesFactory factory) : IClassFixture<
         return await client.SendAsync(request, Ct);
     }
 
-    /// <summary>The cookies a response sets (deleted ones excluded), by name.</summary>
-    private static Dictionary<string, string> Cookies(HttpResponseMessage response) =>
-        (response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
-            .Select(c => c.Split(';')[0].Split('=', 2))
-            .Where(p => p[1].Length > 0)
-            .GroupBy(p => p[0])
-            .ToDictionary(g => g.Key, g => g.Last()[1]);
+    private static Dictionary<string, string> Cookies(HttpResponseMessage response) => RawPages.Cookies(response);
 
     private static async Task<(string Token, string Cookie)> AntiforgeryAsync(HttpResponseMessage page)
     {
         var html = await page.Content.ReadAsStringAsync(Ct);
-        var token = HiddenToken().Match(html).Groups[1].Value;
+        var token = RawPages.HiddenToken().Match(html).Groups[1].Value;
         token.ShouldNotBeEmpty();
         var cookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("aap_antiforgery=", StringComparison.Ordinal)).Split(';')[0];
         return (token, cookie);
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex HiddenToken();
 }

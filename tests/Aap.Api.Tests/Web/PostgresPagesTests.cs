@@ -15,7 +15,7 @@ public sealed class PostgresPagesTests
         await using var browser = await BrowserSession.StartAsync(factory);
 
         var account = await browser.SignUpAsync();
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await browser.Page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
         await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Welcome to AAP");
         await browser.SignInAsync(account);
 

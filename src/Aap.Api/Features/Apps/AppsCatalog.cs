@@ -36,6 +36,13 @@ internal sealed class AppsCatalog(AppDbContext db, AppsCatalogCache cache)
         await db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => ids.Contains(a.Id))
             .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
 
+    /// <summary>
+    /// The output-cache policy of the catalog's answers (tag <see cref="AppsCatalogCache.Tag"/>, evicted on every node by
+    /// any write to the catalog), for a consumer that serves the catalog on routes of its own.
+    /// </summary>
+    public static Platform.Caching.CachedOutputPolicy OutputPolicy(IServiceProvider services) =>
+        services.GetRequiredService<AppsCatalogCache>().OutputPolicy;
+
     /// <summary>The catalog's order when none is asked for: newest first.</summary>
     public const string DefaultSort = "-created_at";
 

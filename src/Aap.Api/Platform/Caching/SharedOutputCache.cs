@@ -95,17 +95,48 @@ internal sealed class ResilientOutputCacheStore(IOutputCacheStore? shared, IOutp
 /// <paramref name="version"/> (optional) is read when the request starts and again before the response is stored:
 /// a response computed across an eviction is not stored.
 /// </summary>
-internal sealed class CachedOutputPolicy(string tag, TimeSpan lifetime, Func<long>? version = null) : IOutputCachePolicy
+/// <remarks>
+/// <see cref="ForAudiences"/> gives the same tag, lifetime and version to a route whose answer is the same for every
+/// caller of one <em>audience</em> (guests, users, admins: whatever the route's answer varies by), signed in or not:
+/// each audience has its own entries, and a request the function gives no audience is neither looked up nor stored.
+/// </remarks>
+internal sealed class CachedOutputPolicy(
+    string tag, TimeSpan lifetime, Func<long>? version = null, Func<HttpContext, string?>? audience = null, string[]? varyByHeaders = null) : IOutputCachePolicy
 {
     private const string VersionItem = "aap.output-cache.version";
+
+    /// <summary>
+    /// This policy for a route that signed-in callers may share too: <paramref name="audienceOf"/> names the caller's
+    /// audience (null: do not cache this request), and the entries also vary by <paramref name="headers"/>.
+    /// </summary>
+    public CachedOutputPolicy ForAudiences(Func<HttpContext, string?> audienceOf, params string[] headers) =>
+        new(tag, lifetime, version, audienceOf, headers);
 
     public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var http = context.HttpContext;
         var request = http.Request;
-        var anonymous = http.User.Identity?.IsAuthenticated != true
-                        && request.Headers.Authorization.Count == 0;
-        var cacheable = anonymous && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method));
+        var safe = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+        bool cacheable;
+        if (audience is null)
+        {
+            cacheable = safe && http.User.Identity?.IsAuthenticated != true && request.Headers.Authorization.Count == 0;
+        }
+        else
+        {
+            var who = safe ? audience(http) : null;
+            cacheable = who is not null;
+            if (cacheable)
+            {
+                context.CacheVaryByRules.VaryByValues["audience"] = who!;
+            }
+
+            if (varyByHeaders is { Length: > 0 })
+            {
+                context.CacheVaryByRules.HeaderNames = varyByHeaders;
+            }
+        }
+
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = cacheable;
         context.AllowCacheStorage = cacheable;
@@ -156,7 +187,7 @@ internal sealed class PerRequestHeadersOutsideCache(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<CachedOutputPolicy>() is null || context.Response.Headers.Count == 0)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IOutputCachePolicy>() is null || context.Response.Headers.Count == 0)
         {
             return next(context);
         }
@@ -193,7 +224,7 @@ internal sealed class OutputCacheMetrics
 
     public OutputCacheMetrics(System.Diagnostics.Metrics.IMeterFactory meters) =>
         _lookups = System.Diagnostics.Metrics.MeterFactoryExtensions.Create(meters, ClusterSignals.MeterName).CreateCounter<long>("aap.cache.output.lookups", "{lookup}",
-            "Output-cache look-ups of anonymous responses, by tag and result (hit: answered from the cache; miss: the endpoint ran).");
+            "Output-cache look-ups, by tag and result (hit: answered from the cache; miss: the endpoint ran).");
 
     public void Lookup(string tag, bool hit) => _lookups.Add(1, new("tag", tag), new("result", hit ? "hit" : "miss"));
 }

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Aap.Api.Web.Pages.Account;
 
 /// <summary>
-/// <c>POST /account/sign-out</c> (the button in the navigation): ends this browser's session (its refresh family, or
-/// the access token's session when no refresh cookie came), deletes the cookies and goes home. A GET shows the same button.
+/// <c>POST /account/sign-out</c>: ends this browser's session (its refresh family, or the access token's session when
+/// no refresh cookie came), deletes the cookies and goes home. A GET (the navigation's "Sign out" link) shows the form;
+/// with scripts on, the link posts that form at once (wwwroot/js/site.js), so that one click signs out.
 /// </summary>
 internal sealed class SignOutModel(TokenService tokens) : PageModel
 {
