@@ -51,6 +51,7 @@ internal sealed partial class ClusterSignals : IDatabaseChannel, IHostedService,
     {
         _redis = redis;
         _database = database.Value;
+        OnPostgres = _database.ProviderKind == DatabaseProvider.Postgres;
         _logger = logger;
         var meter = meters.Create(MeterName);
         _sent = meter.CreateCounter<long>("aap.cache.signals.sent", "{signal}", "Cache invalidations this node announced to the others, by topic and transport.");
@@ -61,7 +62,8 @@ internal sealed partial class ClusterSignals : IDatabaseChannel, IHostedService,
 
     public const string MeterName = "aap.cache";
 
-    private bool OnPostgres => _database.ProviderKind == DatabaseProvider.Postgres;
+    // Read once: the provider's name is parsed from the settings, and Hearing is asked on every cached request.
+    private bool OnPostgres { get; }
 
     /// <summary>
     /// Whether this node hears every other node's signals: over Redis or PostgreSQL, or trivially on SQLite without Redis.

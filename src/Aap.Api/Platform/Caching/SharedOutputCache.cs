@@ -105,6 +105,11 @@ internal sealed class CachedOutputPolicy(
 {
     private const string VersionItem = "aap.output-cache.version";
 
+    private ClusterSignals? _signals;
+    private OutputCacheMetrics? _metrics;
+
+    private OutputCacheMetrics Metrics(HttpContext http) => _metrics ??= http.RequestServices.GetRequiredService<OutputCacheMetrics>();
+
     /// <summary>
     /// This policy for a route that signed-in callers may share too: <paramref name="audienceOf"/> names the caller's
     /// audience (null: do not cache this request), and the entries also vary by <paramref name="headers"/>.
@@ -128,7 +133,8 @@ internal sealed class CachedOutputPolicy(
             cacheable = who is not null;
             if (cacheable)
             {
-                context.CacheVaryByRules.VaryByValues["audience"] = who!;
+                // A prefix rather than a vary-by value: no dictionary to allocate for every request.
+                context.CacheVaryByRules.CacheKeyPrefix = who;
             }
 
             if (varyByHeaders is { Length: > 0 })
@@ -143,7 +149,9 @@ internal sealed class CachedOutputPolicy(
         context.AllowLocking = true;
         context.CacheVaryByRules.QueryKeys = "*";
         context.Tags.Add(tag);
-        context.ResponseExpirationTimeSpan = http.RequestServices.GetRequiredService<ClusterSignals>().LifetimeNow(lifetime);
+        // Singletons of the host this policy was made for (one policy per host): looked up once, not per request.
+        _signals ??= http.RequestServices.GetRequiredService<ClusterSignals>();
+        context.ResponseExpirationTimeSpan = _signals.LifetimeNow(lifetime);
         if (version is not null)
         {
             http.Items[VersionItem] = version();
@@ -154,7 +162,7 @@ internal sealed class CachedOutputPolicy(
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)
     {
-        context.HttpContext.RequestServices.GetRequiredService<OutputCacheMetrics>().Lookup(tag, hit: true);
+        Metrics(context.HttpContext).Lookup(tag, hit: true);
         return ValueTask.CompletedTask;
     }
 
@@ -163,7 +171,7 @@ internal sealed class CachedOutputPolicy(
         var response = context.HttpContext.Response;
         if (context.AllowCacheLookup)
         {
-            context.HttpContext.RequestServices.GetRequiredService<OutputCacheMetrics>().Lookup(tag, hit: false);
+            Metrics(context.HttpContext).Lookup(tag, hit: false);
         }
 
         if (response.StatusCode != StatusCodes.Status200OK || response.Headers.SetCookie.Count > 0

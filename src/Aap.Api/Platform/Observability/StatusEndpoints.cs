@@ -13,7 +13,13 @@ internal static class StatusEndpoints
 {
     public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/v1/status", GetStatus)
+        // Everything but the time is fixed for the process's life: read once here, not parsed again for every request.
+        var services = endpoints.ServiceProvider;
+        var facts = new StatusFacts(
+            services.GetRequiredService<IHostEnvironment>().EnvironmentName,
+            services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ProviderKind.ToString().ToLowerInvariant(),
+            services.GetRequiredService<IOptions<JobsOptions>>().Value.Enabled);
+        endpoints.MapGet("/api/v1/status", (TimeProvider clock) => GetStatus(facts, clock))
             .WithName("GetStatus")
             .WithTags("Status")
             .WithSummary("Service version, environment, database provider, server time, and whether this node runs scheduled jobs.")
@@ -21,14 +27,11 @@ internal static class StatusEndpoints
         return endpoints;
     }
 
-    internal static Ok<Envelope<StatusResponse>> GetStatus(IHostEnvironment environment, IOptions<DatabaseOptions> database, IOptions<JobsOptions> jobs, TimeProvider clock) =>
+    internal static Ok<Envelope<StatusResponse>> GetStatus(StatusFacts facts, TimeProvider clock) =>
         TypedResults.Ok(new Envelope<StatusResponse>(new StatusResponse(
-            "aap",
-            Version,
-            environment.EnvironmentName,
-            database.Value.ProviderKind.ToString().ToLowerInvariant(),
-            clock.GetUtcNow().UtcDateTime,
-            jobs.Value.Enabled)));
+            "aap", Version, facts.Environment, facts.Database, clock.GetUtcNow().UtcDateTime, facts.RunsJobs)));
+
+    internal sealed record StatusFacts(string Environment, string Database, bool RunsJobs);
 
     private static readonly string Version = typeof(StatusEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }
