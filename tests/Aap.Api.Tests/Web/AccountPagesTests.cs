@@ -51,6 +51,24 @@ public sealed class AccountPagesTests(PagesFactory factory) : IClassFixture<Page
     }
 
     [Fact]
+    public async Task The_sign_out_page_explains_itself_and_its_button_signs_out()
+    {
+        var account = await factory.RegisterAsync();
+        await using var browser = await BrowserSession.StartAsync(factory);
+        await browser.SignInAsync(account);
+        // Where the navigation's link leads without scripts (or opened in a new tab).
+        await browser.GotoAsync("/account/sign-out");
+        await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign out");
+        await browser.AssertAccessibleAsync();
+
+        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out of this browser" }).ClickAsync();
+
+        await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Welcome to AAP");
+        (await browser.Context.CookiesAsync()).Select(c => c.Name).ShouldNotContain(AuthCookies.Refresh);
+        await browser.AssertNoProblemsAsync();
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_shown_next_to_the_form_and_the_fields_are_marked_invalid()
     {
         var account = await factory.RegisterAsync();
