@@ -249,12 +249,5 @@ public sealed class PageHttpTests(PagesFactory factory) : IClassFixture<PagesFac
 
     private static Dictionary<string, string> Cookies(HttpResponseMessage response) => RawPages.Cookies(response);
 
-    private static async Task<(string Token, string Cookie)> AntiforgeryAsync(HttpResponseMessage page)
-    {
-        var html = await page.Content.ReadAsStringAsync(Ct);
-        var token = RawPages.HiddenToken().Match(html).Groups[1].Value;
-        token.ShouldNotBeEmpty();
-        var cookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("aap_antiforgery=", StringComparison.Ordinal)).Split(';')[0];
-        return (token, cookie);
-    }
+    private static Task<(string Token, string Cookie)> AntiforgeryAsync(HttpResponseMessage page) => RawPages.AntiforgeryAsync(page, Ct);
 }

@@ -21,6 +21,15 @@ internal static partial class RawPages
             .GroupBy(p => p[0])
             .ToDictionary(g => g.Key, g => g.Last()[1]);
 
+    /// <summary>The request token of a page's form and the antiforgery cookie the page set, as a later post sends them.</summary>
+    public static async Task<(string Token, string Cookie)> AntiforgeryAsync(HttpResponseMessage page, CancellationToken cancellationToken)
+    {
+        var token = HiddenToken().Match(await page.Content.ReadAsStringAsync(cancellationToken)).Groups[1].Value;
+        token.ShouldNotBeEmpty();
+        var cookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("aap_antiforgery=", StringComparison.Ordinal)).Split(';')[0];
+        return (token, cookie);
+    }
+
     /// <summary>The value of a form's hidden antiforgery field.</summary>
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     public static partial Regex HiddenToken();

@@ -150,9 +150,7 @@ public sealed class SharedPagesTests(PagesFactory factory) : IClassFixture<Pages
         var html = await page.Content.ReadAsStringAsync(Ct);
         page.StatusCode.ShouldBe(HttpStatusCode.OK);
         html.ShouldContain("<button type=\"submit\">Sign out of this browser</button>");
-        var token = RawPages.HiddenToken().Match(html).Groups[1].Value;
-        token.ShouldNotBeEmpty();
-        var antiforgery = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("aap_antiforgery=", StringComparison.Ordinal)).Split(';')[0];
+        var (token, antiforgery) = await RawPages.AntiforgeryAsync(page, Ct);
 
         using var withoutToken = await PostSignOutAsync(client, $"{cookies}; {antiforgery}", token: null);
         withoutToken.StatusCode.ShouldBe(HttpStatusCode.BadRequest);

@@ -111,7 +111,7 @@ public sealed partial class ImportPageUploadTests
 
     private static async Task<string> TokenAsync(HttpResponseMessage page)
     {
-        var token = HiddenToken().Match(await page.Content.ReadAsStringAsync(Ct)).Groups[1].Value;
+        var token = RawPages.HiddenToken().Match(await page.Content.ReadAsStringAsync(Ct)).Groups[1].Value;
         token.ShouldNotBeEmpty();
         return token;
     }
@@ -121,9 +121,6 @@ public sealed partial class ImportPageUploadTests
         var folder = Path.Combine(factory.DataDirectory, "files", "imports");
         return Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories) : [];
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex HiddenToken();
 
     [GeneratedRegex("<p class=\"field-error\" id=\"import_file-error\">([^<]*)</p>")]
     private static partial Regex FileError();

@@ -127,7 +127,7 @@ public sealed class AdminDashboardOutageTests
 
     private static async Task<HttpResponseMessage> RenderAsync(AapFactory host, string cookie)
     {
-        using var client = DashboardFiguresTests.RawClient(host);
+        using var client = RawPages.Client(host);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/admin");
         request.Headers.Add("Cookie", cookie);
         request.Headers.Accept.ParseAdd("text/html");

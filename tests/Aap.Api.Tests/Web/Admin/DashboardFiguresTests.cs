@@ -161,7 +161,7 @@ public abstract partial class DashboardFiguresTests
     {
         // Signed in anew each time: the tests move the clock past the access cookie's lifetime.
         var cookie = await SignInAsync(factory, admin);
-        using var client = RawClient(factory);
+        using var client = RawPages.Client(factory);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/admin");
         request.Headers.Add("Cookie", cookie);
         using var response = await client.SendAsync(request, Ct);
@@ -182,10 +182,10 @@ public abstract partial class DashboardFiguresTests
     /// <summary>Signs in through the sign-in form; returns the auth cookies as a Cookie header.</summary>
     internal static async Task<string> SignInAsync(AapFactory factory, TestAccount account)
     {
-        using var client = RawClient(factory);
+        using var client = RawPages.Client(factory);
         using var page = await client.GetAsync("/account/sign-in", Ct);
         var html = await page.Content.ReadAsStringAsync(Ct);
-        var token = HiddenToken().Match(html).Groups[1].Value;
+        var token = RawPages.HiddenToken().Match(html).Groups[1].Value;
         token.ShouldNotBeEmpty();
         var antiforgery = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("aap_antiforgery=", StringComparison.Ordinal)).Split(';')[0];
         using var request = new HttpRequestMessage(HttpMethod.Post, "/account/sign-in?returnUrl=%2Fadmin")
@@ -200,12 +200,6 @@ public abstract partial class DashboardFiguresTests
         response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Where(c => !c.EndsWith('=')));
     }
-
-    internal static HttpClient RawClient(AapFactory factory) =>
-        new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = factory.ServerAddress };
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
-    private static partial Regex HiddenToken();
 
     [GeneratedRegex("<tr><th scope=\"row\">([0-9-]+)</th><td class=\"num\">([0-9]+)</td></tr>")]
     private static partial Regex Row();
