@@ -28,6 +28,8 @@
 #                the mix for MEMORY_DURATION seconds (600), AAP's resident memory sampled every 10 s against 300 MB
 # Settings:
 #   MIX_USERS (32), MIX_ADMINS (1), MIX_DURATION (60), MIX_MAX_REQUESTS (2000000): the run stops at whichever comes first
+#   MIX_WARMUP (30): seconds of the same load, on accounts of its own, before the measured run of mix and completions
+#                (the JIT compiles the paths during the first 20 to 30 s of a fresh process; 0 measures a cold process)
 #   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, shared out among the users
 #   MIX_DATABASES (sqlite postgres): which databases, in order
 #   MIX_STEPS ("1 2 4 8 16 32"), COMPLETION_USER_COUNTS ("10 50"), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
@@ -41,6 +43,7 @@ log() { printf 'mix.sh: %s\n' "$*" >&2; }
 mix_users="${MIX_USERS:-32}"
 mix_admins="${MIX_ADMINS:-1}"
 mix_duration="${MIX_DURATION:-60}"
+mix_warmup="${MIX_WARMUP:-30}"
 mix_max_requests="${MIX_MAX_REQUESTS:-2000000}"
 mix_apps="${MIX_APPS:-100}"
 mix_databases="${MIX_DATABASES:-sqlite postgres}"
@@ -286,14 +289,26 @@ SQL
 }
 
 # --- the sub-commands ------------------------------------------------------------------------------------------
+# The warm-up: MIX_WARMUP seconds of the same load (arguments as for mix_run's generator) on accounts FIRST to
+# FIRST + COUNT - 1, which the measured run does not use; its report is not kept.
+warm_up() {
+  local provider="$1" first="$2" count="$3"
+  shift 3
+  ((mix_warmup > 0)) || return 0
+  log "warming up on $provider for $mix_warmup s"
+  mix_duration_now="$mix_warmup"
+  mix_run "$provider" 1 "$@" --accounts "$count" --first-account "$first" >/dev/null
+}
+
 bench_mix() {
   local provider accounts=$((${MIX_ACCOUNTS:-$((mix_users * 20))}))
   for provider in $mix_databases; do
     mix_start "$provider" "mix-$provider"
-    seed_accounts "$provider" "$accounts"
+    seed_accounts "$provider" $((accounts * 2))
     review 1
+    warm_up "$provider" $((accounts + 1)) "$accounts" --mode mix --users "$mix_users" --admins "$mix_admins"
     echo
-    echo "mix on $provider: $mix_users users and $mix_admins admin(s), closed loop, $mix_duration s (at most $mix_max_requests requests);" \
+    echo "mix on $provider: $mix_users users and $mix_admins admin(s), closed loop, $mix_duration s (at most $mix_max_requests requests) after a warm-up of $mix_warmup s;" \
       "$mix_apps apps, $accounts accounts; sign-in 5%, catalog 45%, completion 30%, transfer 20% of each user's requests; completions reviewed"
     mix_duration_now="$mix_duration"
     mix_run "$provider" 1 --mode mix --users "$mix_users" --admins "$mix_admins" --accounts "$accounts" >"$work/mix-$provider.report"
@@ -376,10 +391,11 @@ bench_completions() {
       # Enough accounts that none runs out of apps: users x 20 accounts x $mix_apps apps.
       accounts=$((users * 20))
       mix_start "$provider" "completions-$provider-$users"
-      seed_accounts "$provider" "$accounts"
+      seed_accounts "$provider" $((accounts * 2))
       review 0
+      warm_up "$provider" $((accounts + 1)) "$accounts" --mode completions --users "$users"
       echo
-      echo "completions on $provider: $users users in parallel, each only completing apps (credited at once), $mix_duration s"
+      echo "completions on $provider: $users users in parallel, each only completing apps (credited at once), $mix_duration s after a warm-up of $mix_warmup s"
       mix_duration_now="$mix_duration"
       mix_run "$provider" 1 --mode completions --users "$users" --accounts "$accounts" >"$work/completions.report"
       cat "$work/completions.report"

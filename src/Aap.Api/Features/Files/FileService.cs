@@ -15,8 +15,9 @@ namespace Aap.Api.Features.Files;
 /// Files' surface: validated uploads, files stored by other features, their removal, and the purge. The type of an
 /// upload is decided by the file's leading bytes, which the declared content type and the extension must agree
 /// with; the content is checked for markup a browser could run (in an image's compressed pixels, only for the long markers); nothing is kept (no object, no row) unless
-/// every check passes. The content is spooled to a temporary file while it is hashed and checked, so memory stays
-/// flat whatever the size.
+/// every check passes. A file the framework kept in memory (up to <see cref="InMemoryBytes"/>) is checked and stored from
+/// memory; a larger one is spooled to a temporary file while it is hashed and checked, so memory stays flat whatever
+/// the size.
 /// </summary>
 [FeatureSurface]
 internal sealed partial class FileService(
@@ -30,6 +31,13 @@ internal sealed partial class FileService(
     ILogger<FileService> logger)
 {
     public const string DefaultCategory = "uploads";
+
+    /// <summary>
+    /// Uploads up to this size are checked and stored from memory: the framework's multipart reader keeps a file of
+    /// up to 64 KiB in memory (<c>FormOptions.MemoryBufferThreshold</c>), and a temporary file for it would only add a
+    /// file created, written and removed per upload. Larger ones go through a spool file.
+    /// </summary>
+    internal const int InMemoryBytes = 64 * 1024;
 
     /// <summary>
     /// The whole "multipart request -> stored file" step of an upload route: a body that is not multipart/form-data is
@@ -93,7 +101,7 @@ internal sealed partial class FileService(
         }
 
         var name = SafeName(upload.FileName);
-        var spool = Path.Combine(Path.GetTempPath(), $"aap-upload-{Guid.NewGuid():N}");
+        var spool = upload.Length <= InMemoryBytes ? null : Path.Combine(Path.GetTempPath(), $"aap-upload-{Guid.NewGuid():N}");
         try
         {
             var spooled = await SpoolAsync(upload, spool, allowedNames, name, cancellationToken);
@@ -103,8 +111,8 @@ internal sealed partial class FileService(
                 return spooled.Failure;
             }
 
-            var (type, sha256, size) = spooled.Value;
-            var stored = await PutAsync(ownerId, spool, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken, held);
+            var (type, sha256, size, content) = spooled.Value;
+            var stored = await PutAsync(ownerId, content, type.ContentType, type.Extensions[0], sha256, size, name, category, clock.GetUtcNow().UtcDateTime, cancellationToken, held);
             if (!held)
             {
                 await QueueThumbnailAsync(stored, cancellationToken);
@@ -114,7 +122,10 @@ internal sealed partial class FileService(
         }
         finally
         {
-            File.Delete(spool);
+            if (spool is not null)
+            {
+                File.Delete(spool);
+            }
         }
     }
 
@@ -125,18 +136,9 @@ internal sealed partial class FileService(
     public async Task<StoredFileInfo> StoreAsync(
         long ownerId, byte[] content, string contentType, string originalName, string category, DateTime? storedAt, CancellationToken cancellationToken)
     {
-        var spool = Path.Combine(Path.GetTempPath(), $"aap-store-{Guid.NewGuid():N}");
-        try
-        {
-            await File.WriteAllBytesAsync(spool, content, cancellationToken);
-            var extension = FileTypes.All.FirstOrDefault(t => t.ContentType == contentType)?.Extensions[0] ?? Path.GetExtension(originalName);
-            return await PutAsync(ownerId, spool, contentType, extension, Convert.ToHexStringLower(SHA256.HashData(content)), content.Length,
-                SafeName(originalName), category, storedAt ?? clock.GetUtcNow().UtcDateTime, cancellationToken);
-        }
-        finally
-        {
-            File.Delete(spool);
-        }
+        var extension = FileTypes.All.FirstOrDefault(t => t.ContentType == contentType)?.Extensions[0] ?? Path.GetExtension(originalName);
+        return await PutAsync(ownerId, SpoolContent.Of(content), contentType, extension, Convert.ToHexStringLower(SHA256.HashData(content)), content.Length,
+            SafeName(originalName), category, storedAt ?? clock.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     /// <summary>
@@ -186,11 +188,13 @@ internal sealed partial class FileService(
 
     /// <summary>The object first, then its row; a row that cannot be written takes the object with it.</summary>
     private async Task<StoredFileInfo> PutAsync(
-        long ownerId, string spool, string contentType, string extension, string sha256, long size, string name, string category, DateTime storedAt, CancellationToken cancellationToken,
-        bool held = false)
+        long ownerId, SpoolContent content, string contentType, string extension, string sha256, long size, string name, string category, DateTime storedAt,
+        CancellationToken cancellationToken, bool held = false)
     {
         var key = string.Create(CultureInfo.InvariantCulture, $"{category}/{storedAt:yyyy}/{storedAt:MM}/{Guid.NewGuid():N}{extension}");
-        await store.PutAsync(key, spool, contentType, cancellationToken);
+        await (content.Path is { } path
+            ? store.PutAsync(key, path, contentType, cancellationToken)
+            : store.PutAsync(key, content.Bytes, contentType, cancellationToken));
         var file = new StoredFile
         {
             OwnerId = ownerId,
@@ -323,13 +327,17 @@ internal sealed partial class FileService(
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Reads the upload into memory (<paramref name="spool"/> null) or into the spool file, checking its type first and
+    /// hashing and scanning it on the way.
+    /// </summary>
     private async Task<Result<Spooled>> SpoolAsync(
-        IFormFile upload, string spool, string[] allowedNames, string name, CancellationToken cancellationToken)
+        IFormFile upload, string? spool, string[] allowedNames, string name, CancellationToken cancellationToken)
     {
         await using var source = upload.OpenReadStream();
-        var head = new byte[FileTypes.SniffLength];
-        var headLength = await source.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-        var type = FileTypes.Sniff(head.AsSpan(0, headLength));
+        var head = new byte[spool is null ? upload.Length : FileTypes.SniffLength];
+        var headLength = await source.ReadAtLeastAsync(head, Math.Min(head.Length, FileTypes.SniffLength), throwOnEndOfStream: false, cancellationToken);
+        var type = FileTypes.Sniff(head.AsSpan(0, Math.Min(headLength, FileTypes.SniffLength)));
         if (type is null || !allowedNames.Contains(type.Name))
         {
             return Rejected(415, ProblemCodes.UnsupportedMediaType,
@@ -350,8 +358,17 @@ internal sealed partial class FileService(
                 $"The content is {type.ContentType} but the file name ends in {extension}.");
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var scanner = new ActiveContentScanner(type);
+        if (spool is null)
+        {
+            // The whole file, as the framework holds it in memory.
+            headLength += await source.ReadAtLeastAsync(head.AsMemory(headLength), head.Length - headLength, throwOnEndOfStream: false, cancellationToken);
+            var content = head.AsMemory(0, headLength);
+            scanner.Scan(content.Span);
+            return Scanned(scanner, new Spooled(type, Convert.ToHexStringLower(SHA256.HashData(content.Span)), headLength, SpoolContent.Of(content)));
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long size = 0;
         await using (var target = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
@@ -375,13 +392,13 @@ internal sealed partial class FileService(
             while (read > 0);
         }
 
-        if (scanner.Found is { } marker)
-        {
-            return Rejected(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker}).");
-        }
-
-        return new Spooled(type, Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+        return Scanned(scanner, new Spooled(type, Convert.ToHexStringLower(hash.GetHashAndReset()), size, SpoolContent.At(spool)));
     }
+
+    private static Result<Spooled> Scanned(ActiveContentScanner scanner, Spooled spooled) =>
+        scanner.Found is { } marker
+            ? (Result<Spooled>)Rejected(415, ProblemCodes.UnsupportedMediaType, $"The file contains markup a browser could run ({marker}).")
+            : spooled;
 
     /// <summary>An upload refused because of its file (or, given, another form field).</summary>
     private static Failure Rejected(int status, string code, string detail, string field = "file") => Failure.Of(status, code, detail, field);
@@ -421,6 +438,14 @@ internal sealed partial class FileService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Purge could not remove deleted file {FileId}; it is tried again by the next purge")]
     private partial void LogPurgeFailed(Exception exception, long fileId);
 
-    /// <summary>A checked upload in its spool file: its type, hash and size.</summary>
-    private sealed record Spooled(FileType Type, string Sha256, long Size);
+    /// <summary>A checked upload: its type, hash, size and content.</summary>
+    private sealed record Spooled(FileType Type, string Sha256, long Size, SpoolContent Content);
+
+    /// <summary>Content to store: in a local file, or (<see cref="Path"/> null) in memory.</summary>
+    private readonly record struct SpoolContent(string? Path, ReadOnlyMemory<byte> Bytes)
+    {
+        public static SpoolContent At(string path) => new(path, default);
+
+        public static SpoolContent Of(ReadOnlyMemory<byte> bytes) => new(null, bytes);
+    }
 }

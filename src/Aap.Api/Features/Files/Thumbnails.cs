@@ -48,26 +48,27 @@ internal sealed class ThumbnailMaker(IOptions<ThumbnailOptions> options)
     // Plain managed arrays: thumbnails are background work, and a pool would keep memory after a burst.
     private static readonly MemoryAllocator Shared = new SimpleGcMemoryAllocator();
 
-    /// <summary>Reads the image at <paramref name="source"/> and writes its thumbnail to <paramref name="target"/>; any problem with the image is a <see cref="ThumbnailRefusedException"/>.</summary>
-    public async Task MakeAsync(string source, string target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the image from <paramref name="source"/> (seekable: its header is read first, then the whole image) and
+    /// writes its thumbnail to <paramref name="target"/>; any problem with the image is a <see cref="ThumbnailRefusedException"/>.
+    /// </summary>
+    public async Task MakeAsync(Stream source, Stream target, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var configuration = Configuration.Default.Clone();
         configuration.MemoryAllocator = new BudgetAllocator(Shared, settings.MaxDecodeMegabytes * 1024L * 1024L);
         try
         {
-            await using (var header = File.OpenRead(source))
+            var start = source.Position;
+            var info = await Image.IdentifyAsync(configuration, source, cancellationToken)
+                ?? throw new ThumbnailRefusedException("The content is not an image format that can be read.");
+            if ((long)info.Width * info.Height > settings.MaxPixels)
             {
-                var info = await Image.IdentifyAsync(configuration, header, cancellationToken)
-                    ?? throw new ThumbnailRefusedException("The content is not an image format that can be read.");
-                if ((long)info.Width * info.Height > settings.MaxPixels)
-                {
-                    throw new ThumbnailRefusedException($"The image is {info.Width}×{info.Height} pixels, more than Storage:Thumbnails:MaxPixels ({settings.MaxPixels}).");
-                }
+                throw new ThumbnailRefusedException($"The image is {info.Width}×{info.Height} pixels, more than Storage:Thumbnails:MaxPixels ({settings.MaxPixels}).");
             }
 
-            await using var input = File.OpenRead(source);
-            using var image = await Image.LoadAsync(configuration, input, cancellationToken);
+            source.Position = start;
+            using var image = await Image.LoadAsync(configuration, source, cancellationToken);
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,17 @@ internal interface IFileStore
 {
     StorageProvider Provider { get; }
 
-    /// <summary>Stores the content of a local file (already validated) under the key.</summary>
+    /// <summary>
+    /// Stores the content of a local file (already validated) under the key; when it returns, the object is durable
+    /// (flushed to the disk, or acknowledged by the object store).
+    /// </summary>
     Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores content held in memory (a small upload, a thumbnail) under the key, as durably as
+    /// <see cref="PutAsync(string, string, string, CancellationToken)"/>, without a temporary file.
+    /// </summary>
+    Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken);
 
     Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken);
 
@@ -40,20 +50,44 @@ internal sealed class LocalFileStore(string root) : IFileStore
 
     public Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken)
     {
+        Write(key, target =>
+        {
+            File.Copy(sourcePath, target, overwrite: false);
+            using var copied = File.OpenHandle(target, FileMode.Open, FileAccess.Read);
+            RandomAccess.FlushToDisk(copied);
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    {
+        Write(key, target =>
+        {
+            using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, content.Length);
+            RandomAccess.Write(file, content.Span, 0);
+            RandomAccess.FlushToDisk(file);
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Writes a new object (never over an existing one) and flushes it to the disk before the caller records it: a
+    /// row committed to the database then never points to an object a power cut took back. A write that failed
+    /// half-way (a full disk) leaves no partial object behind.
+    /// </summary>
+    private void Write(string key, Action<string> write)
+    {
         var target = PathOf(key);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(sourcePath, target, overwrite: false);
+            write(target);
         }
         catch (Exception ex) when (StorageUnavailableException.FromLocal(ex) is { } outage)
         {
-            // A copy that failed half-way (a full disk) leaves no partial object behind.
             TryDelete(target);
             throw outage;
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken)
@@ -195,15 +229,19 @@ internal sealed class S3FileStore(IAmazonS3 s3, IOptions<StorageOptions> options
         }
     }
 
-    public async Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken)
+    public Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken) =>
+        PutAsync(new PutObjectRequest { BucketName = S3.Bucket, Key = key, FilePath = sourcePath, ContentType = contentType }, cancellationToken);
+
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
     {
-        var request = new PutObjectRequest
-        {
-            BucketName = S3.Bucket,
-            Key = key,
-            FilePath = sourcePath,
-            ContentType = contentType,
-        };
+        var bytes = MemoryMarshal.TryGetArray(content, out var segment) ? segment : new ArraySegment<byte>(content.ToArray());
+        await using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+        await PutAsync(new PutObjectRequest { BucketName = S3.Bucket, Key = key, InputStream = stream, AutoCloseStream = false, ContentType = contentType },
+            cancellationToken);
+    }
+
+    private async Task PutAsync(PutObjectRequest request, CancellationToken cancellationToken)
+    {
         if (S3.ServerSideEncryption)
         {
             request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;

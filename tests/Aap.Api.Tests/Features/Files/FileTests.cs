@@ -158,7 +158,39 @@ public abstract class FileTests(AapFactory factory)
         { "PDF with an HTML body", [.. Pdf, .. "<HTML><BODY onload=x()>"u8.ToArray()], "doc.pdf", "application/pdf", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "executable", "MZ\u0090\0\u0003\0\0\0"u8.ToArray(), "tool.png", "image/png", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "oversize", [.. Png, .. new byte[5 * 1024 * 1024]], "huge.png", "image/png", HttpStatusCode.RequestEntityTooLarge, "payload_too_large" },
+        { "PDF checked in memory, a script in its last bytes", PdfOfSize(FileService.InMemoryBytes, "<script>"), "memory.pdf", "application/pdf", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
+        { "PDF one byte too large for memory, a script in its last bytes", PdfOfSize(FileService.InMemoryBytes + 1, "<script>"), "spooled.pdf", "application/pdf", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
     };
+
+    /// <summary>A PDF of exactly <paramref name="size"/> bytes (filler after its header), ending in <paramref name="tail"/>.</summary>
+    private static byte[] PdfOfSize(int size, string tail = "")
+    {
+        var body = Filler(size - Pdf.Length, size - Pdf.Length - tail.Length, tail);
+        return [.. Pdf, .. body];
+    }
+
+    public static TheoryData<int> SizesAroundTheInMemoryLimit => new()
+    {
+        Pdf.Length, FileService.InMemoryBytes - 1, FileService.InMemoryBytes, FileService.InMemoryBytes + 1, 300_000,
+    };
+
+    /// <summary>Uploads up to <see cref="FileService.InMemoryBytes"/> are checked and stored from memory, larger ones through a spool file: both keep every byte.</summary>
+    [Theory]
+    [MemberData(nameof(SizesAroundTheInMemoryLimit))]
+    public async Task A_file_on_either_side_of_the_in_memory_limit_is_stored_whole_with_its_hash(int size)
+    {
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        var content = PdfOfSize(size);
+
+        using var response = await UploadAsync(client, content, "sized.pdf", "application/pdf");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var data = (await response.JsonAsync()).GetProperty("data");
+        data.GetProperty("size").GetInt64().ShouldBe(size);
+        data.GetProperty("sha256").GetString().ShouldBe(Convert.ToHexStringLower(SHA256.HashData(content)));
+        using var download = await client.GetAsync($"/api/v1/files/{data.GetProperty("id").GetInt64()}", Ct);
+        (await download.Content.ReadAsByteArrayAsync(Ct)).ShouldBe(content);
+    }
 
     [Theory]
     [MemberData(nameof(Rejections))]
@@ -301,6 +333,10 @@ public abstract class FileTests(AapFactory factory)
     }
 
     /// <summary>How many file rows and stored objects there are.</summary>
+    /// <summary>
+    /// File rows (deleted ones too) and uploaded objects. Thumbnails (<c>*.thumb.jpg</c>) are left out: the thumbnail
+    /// job makes them in the background for the images of earlier tests, at any moment.
+    /// </summary>
     private async Task<(int Rows, int Objects)> StoredAsync()
     {
         var rows = await factory.DbAsync(db => db.Set<StoredFile>().IgnoreQueryFilters().CountAsync(Ct));
@@ -312,16 +348,19 @@ public abstract class FileTests(AapFactory factory)
                 ServiceUrl = Environment.GetEnvironmentVariable(S3Factory.Variable),
                 ForcePathStyle = true,
             });
-            objects = (await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = s3.Bucket }, Ct)).S3Objects?.Count ?? 0;
+            var listed = await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = s3.Bucket }, Ct);
+            objects = listed.S3Objects?.Count(o => !IsThumbnail(o.Key)) ?? 0;
         }
         else
         {
             var folder = Path.Combine(factory.DataDirectory, "files");
-            objects = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Length : 0;
+            objects = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Count(f => !IsThumbnail(f)) : 0;
         }
 
         return (rows, objects);
     }
+
+    private static bool IsThumbnail(string key) => key.EndsWith(".thumb.jpg", StringComparison.Ordinal);
 
     public sealed class OnLocalDisk(SqliteFactory factory) : FileTests(factory), IClassFixture<SqliteFactory>
     {

@@ -357,6 +357,9 @@ internal sealed class UploadGate
         public Task PutAsync(string key, string sourcePath, string contentType, CancellationToken cancellationToken) =>
             inner.PutAsync(key, sourcePath, contentType, cancellationToken);
 
+        public Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) =>
+            inner.PutAsync(key, content, contentType, cancellationToken);
+
         public async Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken)
         {
             var stored = await inner.OpenAsync(key, cancellationToken);

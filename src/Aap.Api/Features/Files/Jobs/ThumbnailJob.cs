@@ -83,24 +83,23 @@ internal sealed partial class ThumbnailJob(
         return ready;
     }
 
-    /// <summary>Makes and stores one thumbnail; false when the file went away meanwhile (its thumbnail is removed again).</summary>
+    /// <summary>
+    /// Makes and stores one thumbnail; false when the file went away meanwhile (its thumbnail is removed again). The
+    /// original is read where it is stored when the store can seek in it (a local file), else through a temporary
+    /// file; the thumbnail (a few tens of KB) is made in memory and stored from there.
+    /// </summary>
     private async Task<bool> MakeAsync(long id, string key, CancellationToken cancellationToken)
     {
-        var original = Path.Combine(Path.GetTempPath(), $"aap-thumb-src-{Guid.NewGuid():N}");
-        var thumbnail = Path.Combine(Path.GetTempPath(), $"aap-thumb-{Guid.NewGuid():N}.jpg");
+        string? spool = null;
         try
         {
             var content = await store.OpenAsync(key, cancellationToken) ?? throw new ThumbnailRefusedException("The original's content is missing from the store.");
-            await using (content.Content)
-            await using (var spool = new FileStream(original, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-            {
-                await content.Content.CopyToAsync(spool, cancellationToken);
-            }
-
+            await using var original = content.Content.CanSeek ? content.Content : await SpoolAsync(content.Content, spool = TemporaryPath(), cancellationToken);
+            using var thumbnail = new MemoryStream();
             await maker.MakeAsync(original, thumbnail, cancellationToken);
             var thumbnailKey = KeyOf(key);
             await store.DeleteAsync(thumbnailKey, cancellationToken); // a run that stopped after storing it, before recording it
-            await store.PutAsync(thumbnailKey, thumbnail, ThumbnailMaker.ContentType, cancellationToken);
+            await store.PutAsync(thumbnailKey, thumbnail.GetBuffer().AsMemory(0, (int)thumbnail.Length), ThumbnailMaker.ContentType, cancellationToken);
             var recorded = await db.Set<StoredFile>().Where(f => f.Id == id && f.ThumbnailStatus == ThumbnailStatus.Pending)
                 .ExecuteUpdateAsync(s => s.SetProperty(f => f.ThumbnailStatus, ThumbnailStatus.Ready).SetProperty(f => f.ThumbnailKey, thumbnailKey)
                     .SetProperty(f => f.ThumbnailError, (string?)null), cancellationToken);
@@ -115,8 +114,32 @@ internal sealed partial class ThumbnailJob(
         }
         finally
         {
-            File.Delete(original);
-            File.Delete(thumbnail);
+            if (spool is not null)
+            {
+                File.Delete(spool);
+            }
+        }
+    }
+
+    private static string TemporaryPath() => Path.Combine(Path.GetTempPath(), $"aap-thumb-src-{Guid.NewGuid():N}");
+
+    /// <summary>Copies a stream that cannot seek (an object store's download) to a temporary file, open for reading from its start.</summary>
+    private static async Task<Stream> SpoolAsync(Stream download, string path, CancellationToken cancellationToken)
+    {
+        await using (download)
+        {
+            var spool = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, useAsync: true);
+            try
+            {
+                await download.CopyToAsync(spool, cancellationToken);
+                spool.Position = 0;
+                return spool;
+            }
+            catch
+            {
+                await spool.DisposeAsync();
+                throw;
+            }
         }
     }
 
