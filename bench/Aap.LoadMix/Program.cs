@@ -40,7 +40,9 @@ var perUser = Math.Max(1, options.Accounts / options.Users);
 for (var i = 0; i < options.Users; i++)
 {
     var accounts = Enumerable.Range(options.FirstAccount + i * perUser, perUser).ToArray();
-    var seed = i;
+    // Seeded by the user's first account, so that a warm-up or an earlier step (accounts of their own) never sends
+    // the images of a later run: the same image from another account is a duplicate proof, held for review.
+    var seed = accounts[0];
     tasks.Add(Task.Run(() => new VirtualUser(api, options, catalog, run, stats.ForWorker(), accounts, seed).RunAsync()));
 }
 
