@@ -411,7 +411,7 @@ start_postgres() {
     return 1
   }
   "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres aap_bench
-  pg_connection="Host=127.0.0.1;Port=$port;Username=postgres;Database=aap_bench"
+  pg_connection="Host=127.0.0.1;Port=$port;Username=postgres;Database=aap_bench${PG_CONNECTION_EXTRA:-}"
   pg_psql=(-h 127.0.0.1 -p "$port" -U postgres -d aap_bench -v ON_ERROR_STOP=1 -q)
   log "PostgreSQL $("$pg_bin/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port"
 }

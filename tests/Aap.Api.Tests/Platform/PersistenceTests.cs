@@ -325,7 +325,22 @@ public abstract class PersistenceTests(AapFactory factory)
         }
     }
 
-    public sealed class OnPostgres(PostgresFactory factory) : PersistenceTests(factory), IClassFixture<PostgresFactory>;
+    public sealed class OnPostgres(PostgresFactory factory) : PersistenceTests(factory), IClassFixture<PostgresFactory>
+    {
+        /// <summary>
+        /// The contexts' pooled connections are not reset with DISCARD ALL between requests (it threw away the
+        /// session's cached plans of the ledger's triggers every time), unless the configured connection string says so.
+        /// </summary>
+        [Fact]
+        public async Task The_contexts_connections_are_not_reset_between_requests_unless_configured_otherwise()
+        {
+            var used = await factory.DbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
+            new Npgsql.NpgsqlConnectionStringBuilder(used).NoResetOnClose.ShouldBeTrue();
+            const string Configured = "Host=db;Username=aap;No Reset On Close=false";
+            PersistenceExtensions.ContextConnectionString(Configured).ShouldBe(Configured);
+            PersistenceExtensions.ContextConnectionString("Host=db;Username=aap;noresetonclose=false").ShouldBe("Host=db;Username=aap;noresetonclose=false");
+        }
+    }
 }
 
 /// <summary>An empty database of its own, outside any running application, for migration tests.</summary>

@@ -45,7 +45,7 @@ internal static class PersistenceExtensions
         switch (database.ProviderKind)
         {
             case DatabaseProvider.Postgres:
-                options.UseNpgsql(database.ConnectionString);
+                options.UseNpgsql(ContextConnectionString(database.ConnectionString));
                 break;
             default:
                 options.UseSqlite(database.ConnectionString);
@@ -54,6 +54,26 @@ internal static class PersistenceExtensions
 
         options.UseSnakeCaseNamingConvention();
         options.AddInterceptors(interceptors);
+    }
+
+    /// <summary>
+    /// The connection string of the contexts' connections on PostgreSQL. Npgsql resets a pooled connection with
+    /// <c>DISCARD ALL</c> before it is used again, which also discards what PostgreSQL cached for the session: the plans
+    /// of the ledger's trigger functions were made anew in every transaction, and the reset itself is a round of
+    /// work per request. The contexts leave no session state behind (no <c>SET</c>; the migration lock is released in a
+    /// <c>finally</c>, the seed's lock is a transaction's, the ISIN load drops its temporary table), so the reset is off
+    /// (<c>No Reset On Close</c>) unless the configured connection string sets it either way. Connections that do keep
+    /// session state (a CSV import's stage lock, the notification listener) are opened from the configured string as it is.
+    /// </summary>
+    internal static string ContextConnectionString(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.ContainsKey("No Reset On Close") || given.ContainsKey("NoResetOnClose"))
+        {
+            return connectionString;
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString;
     }
 
     /// <summary>Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile.</summary>
