@@ -63,7 +63,9 @@ internal sealed class LocalFileStore(string root) : IFileStore
     {
         Write(key, target =>
         {
-            using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, content.Length);
+            // Shared for reading: with FileShare.None .NET holds an exclusive lock on the file while it is written and
+            // flushed, and a reader meanwhile (`aap backup` copying the store while serving) is refused.
+            using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.Read, FileOptions.None, content.Length);
             RandomAccess.Write(file, content.Span, 0);
             RandomAccess.FlushToDisk(file);
         });
