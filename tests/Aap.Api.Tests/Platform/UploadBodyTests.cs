@@ -4,6 +4,7 @@ using System.Text;
 using Aap.Api.Features.Apps;
 using Aap.Api.Features.Files;
 using Aap.Api.Features.Rewards;
+using Aap.Api.Tests.Features.Files;
 using Aap.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -146,8 +147,8 @@ public abstract class UploadBodyTests(AapFactory factory)
     }
 
     /// <summary>
-    /// File rows (deleted ones too), completions, and uploaded objects in the local store. Thumbnails (<c>*.thumb.jpg</c>)
-    /// are left out: the thumbnail job makes them in the background for the images of earlier tests, at any moment.
+    /// File rows (deleted ones too), completions, and uploaded objects in the local store (thumbnails left out:
+    /// <see cref="Thumbnails.IsThumbnail"/>).
     /// </summary>
     private async Task<(int Files, int Completions, int Objects)> StoredAsync()
     {
@@ -155,7 +156,7 @@ public abstract class UploadBodyTests(AapFactory factory)
         var completions = await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(Ct));
         var folder = Path.Combine(factory.DataDirectory, "files");
         var objects = Directory.Exists(folder)
-            ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Count(f => !f.EndsWith(".thumb.jpg", StringComparison.Ordinal))
+            ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Count(f => !Thumbnails.IsThumbnail(f))
             : 0;
         return (files, completions, objects);
     }

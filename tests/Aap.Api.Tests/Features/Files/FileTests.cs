@@ -334,8 +334,7 @@ public abstract class FileTests(AapFactory factory)
 
     /// <summary>How many file rows and stored objects there are.</summary>
     /// <summary>
-    /// File rows (deleted ones too) and uploaded objects. Thumbnails (<c>*.thumb.jpg</c>) are left out: the thumbnail
-    /// job makes them in the background for the images of earlier tests, at any moment.
+    /// File rows (deleted ones too) and uploaded objects (thumbnails left out: <see cref="Thumbnails.IsThumbnail"/>).
     /// </summary>
     private async Task<(int Rows, int Objects)> StoredAsync()
     {
@@ -349,18 +348,16 @@ public abstract class FileTests(AapFactory factory)
                 ForcePathStyle = true,
             });
             var listed = await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = s3.Bucket }, Ct);
-            objects = listed.S3Objects?.Count(o => !IsThumbnail(o.Key)) ?? 0;
+            objects = listed.S3Objects?.Count(o => !Thumbnails.IsThumbnail(o.Key)) ?? 0;
         }
         else
         {
             var folder = Path.Combine(factory.DataDirectory, "files");
-            objects = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Count(f => !IsThumbnail(f)) : 0;
+            objects = Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Count(f => !Thumbnails.IsThumbnail(f)) : 0;
         }
 
         return (rows, objects);
     }
-
-    private static bool IsThumbnail(string key) => key.EndsWith(".thumb.jpg", StringComparison.Ordinal);
 
     public sealed class OnLocalDisk(SqliteFactory factory) : FileTests(factory), IClassFixture<SqliteFactory>
     {

@@ -197,6 +197,12 @@ internal static class Thumbnails
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>
+    /// Whether a stored object is a thumbnail (<c>*.thumb.jpg</c>): tests that count the objects an upload leaves
+    /// leave these out, since the job makes them in the background for the images of earlier tests, at any moment.
+    /// </summary>
+    public static bool IsThumbnail(string key) => key.EndsWith(".thumb.jpg", StringComparison.Ordinal);
+
     /// <summary>Waits for the job to settle the file's thumbnail (ready or failed) and returns its status.</summary>
     public static async Task<string?> ThumbnailSettledAsync(this AapFactory factory, long fileId)
     {
