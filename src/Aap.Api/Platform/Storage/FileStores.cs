@@ -65,7 +65,7 @@ internal sealed class LocalFileStore(string root) : IFileStore
         {
             // Shared for reading: with FileShare.None .NET holds an exclusive lock on the file while it is written and
             // flushed, and a reader meanwhile (`aap backup` copying the store while serving) is refused.
-            using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.Read, FileOptions.None, content.Length);
+            using var file = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
             RandomAccess.Write(file, content.Span, 0);
             RandomAccess.FlushToDisk(file);
         });
