@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Serilog.Events;
 
 namespace Aap.Api.Platform.Observability;
 
@@ -137,40 +138,56 @@ internal static class LogRedaction
         return (equals >= 0 ? pair[..equals] : pair) + "=" + Redacted + (semicolon >= 0 ? value[semicolon..] : "");
     }
 
-    /// <summary>The listed request headers that are present, redacted; null when there are none.</summary>
-    public static Dictionary<string, object>? RequestHeaders(IHeaderDictionary headers) => Select(headers, RequestHeaderNames);
+    // The headers' names as the event's dictionary keys, made once: the same few keys are in every request event.
+    private static readonly ScalarValue[] RequestHeaderKeys = Array.ConvertAll(RequestHeaderNames, name => new ScalarValue(name));
+    private static readonly ScalarValue[] ResponseHeaderKeys = Array.ConvertAll(ResponseHeaderNames, name => new ScalarValue(name));
 
-    /// <summary>The listed response headers that are present, redacted; null when there are none.</summary>
-    public static Dictionary<string, object>? ResponseHeaders(IHeaderDictionary headers) => Select(headers, ResponseHeaderNames);
+    /// <summary>
+    /// The listed request headers that are present, redacted, as the request event's value (a dictionary of a name to
+    /// a value, or to a list of values when the header was sent more than once); null when there are none.
+    /// </summary>
+    /// <remarks>
+    /// Built as the log event's own value rather than handed to Serilog as a dictionary to convert: its conversion
+    /// (the type's inspection, then each key and value through the conversion rules) was about a twelfth of a cached
+    /// page's CPU time.
+    /// </remarks>
+    public static DictionaryValue? RequestHeaders(IHeaderDictionary headers) => Select(headers, RequestHeaderNames, RequestHeaderKeys);
 
-    private static Dictionary<string, object>? Select(IHeaderDictionary headers, string[] names)
+    /// <summary>The listed response headers that are present, redacted, as <see cref="RequestHeaders"/> gives them.</summary>
+    public static DictionaryValue? ResponseHeaders(IHeaderDictionary headers) => Select(headers, ResponseHeaderNames, ResponseHeaderKeys);
+
+    private static DictionaryValue? Select(IHeaderDictionary headers, string[] names, ScalarValue[] keys)
     {
-        Dictionary<string, object>? selected = null;
-        foreach (var name in names)
+        List<KeyValuePair<ScalarValue, LogEventPropertyValue>>? selected = null;
+        for (var n = 0; n < names.Length; n++)
         {
+            var name = names[n];
             if (!headers.TryGetValue(name, out var values) || StringValues.IsNullOrEmpty(values))
             {
                 continue;
             }
 
-            selected ??= new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase);
+            LogEventPropertyValue value;
             if (values.Count == 1)
             {
-                selected[name] = Redact(name, values[0]!);
+                value = new ScalarValue(Redact(name, values[0]!));
             }
             else
             {
-                var redacted = new string[values.Count];
+                var redacted = new LogEventPropertyValue[values.Count];
                 for (var i = 0; i < values.Count; i++)
                 {
-                    redacted[i] = Redact(name, values[i]!);
+                    redacted[i] = new ScalarValue(Redact(name, values[i]!));
                 }
 
-                selected[name] = redacted;
+                value = new SequenceValue(redacted);
             }
+
+            selected ??= new List<KeyValuePair<ScalarValue, LogEventPropertyValue>>(4);
+            selected.Add(new(keys[n], value));
         }
 
-        return selected;
+        return selected is null ? null : new DictionaryValue(selected);
     }
 
     private static string Redact(string name, string value) => name switch

@@ -140,29 +140,10 @@ internal static class LoggingSetup
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
                 : LogEventLevel.Information;
-            options.EnrichDiagnosticContext = (diagnostics, context) =>
-            {
-                var userId = context.User.FindFirst("sub")?.Value;
-                if (userId is not null)
-                {
-                    diagnostics.Set("UserId", userId);
-                }
-
-                if (context.Request.QueryString.HasValue)
-                {
-                    diagnostics.Set("QueryString", LogRedaction.RedactQuery(context.Request.QueryString.Value!));
-                }
-
-                if (LogRedaction.RequestHeaders(context.Request.Headers) is { } requestHeaders)
-                {
-                    diagnostics.Set("RequestHeaders", requestHeaders);
-                }
-
-                if (LogRedaction.ResponseHeaders(context.Response.Headers) is { } responseHeaders)
-                {
-                    diagnostics.Set("ResponseHeaders", responseHeaders);
-                }
-            };
+            // The event's properties are made here as Serilog's own values (strings, numbers and the headers'
+            // dictionary), in the order the file has always shown them, instead of being set on the diagnostic context,
+            // which would convert each through Serilog's rules on every request.
+            options.GetMessageTemplateProperties = RequestEventProperties;
         });
         if (app.ApplicationServices.GetRequiredService<LogOptions>().RequestBodies)
         {
@@ -170,5 +151,40 @@ internal static class LoggingSetup
         }
 
         return app;
+    }
+
+    private static LogEventProperty[] RequestEventProperties(HttpContext context, string requestPath, double elapsedMs, int statusCode)
+    {
+        var userId = context.User.FindFirst("sub")?.Value;
+        var query = context.Request.QueryString;
+        var requestHeaders = LogRedaction.RequestHeaders(context.Request.Headers);
+        var responseHeaders = LogRedaction.ResponseHeaders(context.Response.Headers);
+        var properties = new LogEventProperty[4 + (userId is null ? 0 : 1) + (query.HasValue ? 1 : 0) + (requestHeaders is null ? 0 : 1) + (responseHeaders is null ? 0 : 1)];
+        var i = 0;
+        if (userId is not null)
+        {
+            properties[i++] = new LogEventProperty("UserId", new ScalarValue(userId));
+        }
+
+        if (query.HasValue)
+        {
+            properties[i++] = new LogEventProperty("QueryString", new ScalarValue(LogRedaction.RedactQuery(query.Value!)));
+        }
+
+        if (requestHeaders is not null)
+        {
+            properties[i++] = new LogEventProperty("RequestHeaders", requestHeaders);
+        }
+
+        if (responseHeaders is not null)
+        {
+            properties[i++] = new LogEventProperty("ResponseHeaders", responseHeaders);
+        }
+
+        properties[i++] = new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method));
+        properties[i++] = new LogEventProperty("RequestPath", new ScalarValue(requestPath));
+        properties[i++] = new LogEventProperty("StatusCode", new ScalarValue(statusCode));
+        properties[i] = new LogEventProperty("Elapsed", new ScalarValue(elapsedMs));
+        return properties;
     }
 }
