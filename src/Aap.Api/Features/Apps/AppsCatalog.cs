@@ -34,7 +34,7 @@ internal sealed class AppsCatalog(AppDbContext db, AppsCatalogCache cache)
     /// <summary>The names of these apps, deleted ones included (completions keep pointing at a deleted app).</summary>
     public async Task<IReadOnlyDictionary<long, string>> NamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
         await db.Set<App>().AsNoTracking().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(a => ids.Contains(a.Id))
-            .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+            .Select(a => new { a.Id, a.Name }).ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
 
     /// <summary>
     /// The output-cache policy of the catalog's answers (tag <see cref="AppsCatalogCache.Tag"/>, evicted on every node by

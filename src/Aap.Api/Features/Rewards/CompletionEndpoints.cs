@@ -47,9 +47,9 @@ internal static class CompletionEndpoints
         }
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
-        var completed = await rewards.CompleteAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
+        var completed = await rewards.CompleteDescribedAsync(caller.UserId()!.Value, id, form.Files.GetFile("screenshot"), cancellationToken);
         return completed.Succeeded
-            ? TypedResults.Created("/api/v1/me/completions", new Envelope<CompletionResponse>((await rewards.DescribeAsync([completed.Value], cancellationToken))[0]))
+            ? TypedResults.Created("/api/v1/me/completions", new Envelope<CompletionResponse>(completed.Value))
             : completed.Failure.ToProblem();
     }
 

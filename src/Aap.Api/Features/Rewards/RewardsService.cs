@@ -36,12 +36,41 @@ internal sealed partial class RewardsService(
     /// <summary>Completes an app's task with a screenshot as proof; the points are credited at once, or when an admin approves.</summary>
     public async Task<Result<CompletionResponse>> CompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
+        var completed = await CountedCompleteAsync(userId, appId, screenshot, cancellationToken);
+        return completed.Succeeded ? completed.Value.Response : completed.Failure;
+    }
+
+    /// <summary>
+    /// <see cref="CompleteAsync"/>, answered with what <see cref="DescribeAsync"/> adds: the app's name is the one the
+    /// completion read, so only the user's name is looked up (and, for a flagged completion, the completions that share
+    /// its proof).
+    /// </summary>
+    public async Task<Result<CompletionResponse>> CompleteDescribedAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    {
+        var completed = await CountedCompleteAsync(userId, appId, screenshot, cancellationToken);
+        if (!completed.Succeeded)
+        {
+            return completed.Failure;
+        }
+
+        var (response, appName) = completed.Value;
+        if (response.Flagged)
+        {
+            return (await DescribeAsync([response], cancellationToken))[0];
+        }
+
+        var users = await accounts.DisplayNamesAsync([userId], cancellationToken);
+        return response with { Username = users.GetValueOrDefault(userId), AppName = appName, DuplicateOf = [] };
+    }
+
+    private async Task<Result<NewCompletion>> CountedCompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    {
         var completed = await TryCompleteAsync(userId, appId, screenshot, cancellationToken);
-        metrics.Completion(completed.Succeeded ? (completed.Value.Status == CompletionStatus.Pending ? "pending" : "approved") : completed.Failure.Code);
+        metrics.Completion(completed.Succeeded ? (completed.Value.Response.Status == CompletionStatus.Pending ? "pending" : "approved") : completed.Failure.Code);
         return completed;
     }
 
-    private async Task<Result<CompletionResponse>> TryCompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
+    private async Task<Result<NewCompletion>> TryCompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
         var app = await catalog.FindActiveAsync(appId, cancellationToken);
         if (app is null)
@@ -128,8 +157,10 @@ internal sealed partial class RewardsService(
 
         await files.QueueThumbnailAsync(file, cancellationToken);
         LogCompleted(userId, appId, completion.Status, completion.Flagged);
-        return CompletionResponse.From(completion);
+        return new NewCompletion(CompletionResponse.From(completion), app.Name);
     }
+
+    private sealed record NewCompletion(CompletionResponse Response, string AppName);
 
     private async Task TryDiscardAsync(long fileId)
     {

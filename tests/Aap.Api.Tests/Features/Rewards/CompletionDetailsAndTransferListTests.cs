@@ -51,6 +51,41 @@ public abstract class CompletionDetailsAndTransferListTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task The_answer_to_a_completion_names_its_user_and_app_and_what_it_duplicates_as_the_completion_reads_afterwards()
+    {
+        var firstAccount = await factory.RegisterAsync();
+        var copierAccount = await factory.RegisterAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var first = await factory.ClientForAsync(firstAccount);
+        using var copier = await factory.ClientForAsync(copierAccount);
+        var appA = await factory.AddAppAsync();
+        var appB = await factory.AddAppAsync();
+        var proof = Screenshot();
+
+        using var original = await first.CompleteAsync(appA, proof);
+        original.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var plain = (await original.JsonAsync()).GetProperty("data");
+        using var copy = await copier.CompleteAsync(appB, proof);
+        copy.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var flagged = (await copy.JsonAsync()).GetProperty("data");
+
+        plain.GetProperty("username").GetString().ShouldBe(firstAccount.UserName);
+        plain.GetProperty("app_name").GetString().ShouldNotBeNullOrEmpty();
+        plain.GetProperty("duplicate_of").GetArrayLength().ShouldBe(0);
+        flagged.GetProperty("flagged").GetBoolean().ShouldBeTrue();
+        flagged.GetProperty("duplicate_of").EnumerateArray().Select(e => e.GetInt64()).ShouldBe([plain.GetProperty("id").GetInt64()]);
+        foreach (var answer in new[] { plain, flagged })
+        {
+            using var read = await admin.GetAsync($"/api/v1/admin/completions/{answer.GetProperty("id").GetInt64()}", Ct);
+            var detail = (await read.JsonAsync()).GetProperty("data");
+            foreach (var field in new[] { "id", "user_id", "app_id", "status", "flagged", "points", "screenshot", "username", "app_name", "duplicate_of" })
+            {
+                answer.GetProperty(field).GetRawText().ShouldBe(detail.GetProperty(field).GetRawText(), field);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_caller_lists_sent_and_received_transfers_newest_first_with_names()
     {
         var senderAccount = await factory.RegisterAsync();
