@@ -52,15 +52,26 @@ internal sealed class ThumbnailMaker(IOptions<ThumbnailOptions> options)
     /// Reads the image from <paramref name="source"/> (seekable: its header is read first, then the whole image) and
     /// writes its thumbnail to <paramref name="target"/>; any problem with the image is a <see cref="ThumbnailRefusedException"/>.
     /// </summary>
-    public async Task MakeAsync(Stream source, Stream target, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Synchronous on purpose: ImageSharp's asynchronous reads first copy the whole stream into memory (in chunks of
+    /// 128 KiB, large objects to the garbage collector, once to read the header and again to decode), and under a
+    /// stream of uploads those copies were what set off most of the process's full collections. Reading a seekable
+    /// stream directly costs a background job a blocking read of a local or temporary file.
+    /// </remarks>
+    public void Make(Stream source, Stream target, CancellationToken cancellationToken)
     {
+        if (!source.CanSeek || !target.CanSeek)
+        {
+            throw new ArgumentException("The image is read from, and its thumbnail written to, streams that can seek (a file, memory).");
+        }
+
         var settings = options.Value;
         var configuration = Configuration.Default.Clone();
         configuration.MemoryAllocator = new BudgetAllocator(Shared, settings.MaxDecodeMegabytes * 1024L * 1024L);
         try
         {
             var start = source.Position;
-            var info = await Image.IdentifyAsync(configuration, source, cancellationToken)
+            var info = Image.Identify(configuration, source)
                 ?? throw new ThumbnailRefusedException("The content is not an image format that can be read.");
             if ((long)info.Width * info.Height > settings.MaxPixels)
             {
@@ -68,7 +79,9 @@ internal sealed class ThumbnailMaker(IOptions<ThumbnailOptions> options)
             }
 
             source.Position = start;
-            using var image = await Image.LoadAsync(configuration, source, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var image = Image.Load(configuration, source);
+            cancellationToken.ThrowIfCancellationRequested();
             while (image.Frames.Count > 1)
             {
                 image.Frames.RemoveFrame(image.Frames.Count - 1);
@@ -90,7 +103,7 @@ internal sealed class ThumbnailMaker(IOptions<ThumbnailOptions> options)
             image.Metadata.IptcProfile = null;
             image.Metadata.XmpProfile = null;
             image.Metadata.IccProfile = null;
-            await image.SaveAsJpegAsync(target, new JpegEncoder { Quality = 80 }, cancellationToken);
+            image.SaveAsJpeg(target, new JpegEncoder { Quality = 80 });
         }
         catch (Exception error) when (error is not (OperationCanceledException or ThumbnailRefusedException or IOException or UnauthorizedAccessException))
         {

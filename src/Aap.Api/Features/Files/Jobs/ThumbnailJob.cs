@@ -96,7 +96,7 @@ internal sealed partial class ThumbnailJob(
             var content = await store.OpenAsync(key, cancellationToken) ?? throw new ThumbnailRefusedException("The original's content is missing from the store.");
             await using var original = content.Content.CanSeek ? content.Content : await SpoolAsync(content.Content, spool = TemporaryPath(), cancellationToken);
             using var thumbnail = new MemoryStream();
-            await maker.MakeAsync(original, thumbnail, cancellationToken);
+            maker.Make(original, thumbnail, cancellationToken);
             var thumbnailKey = KeyOf(key);
             await store.DeleteAsync(thumbnailKey, cancellationToken); // a run that stopped after storing it, before recording it
             await store.PutAsync(thumbnailKey, thumbnail.GetBuffer().AsMemory(0, (int)thumbnail.Length), ThumbnailMaker.ContentType, cancellationToken);
