@@ -41,26 +41,15 @@ internal sealed partial class RewardsService(
     }
 
     /// <summary>
-    /// <see cref="CompleteAsync"/>, answered with what <see cref="DescribeAsync"/> adds: the app's name is the one the
-    /// completion read, so only the user's name is looked up (and, for a flagged completion, the completions that share
-    /// its proof).
+    /// <see cref="CompleteAsync"/>, answered as <see cref="DescribeAsync"/> describes completions, with the app's name
+    /// the completion itself read.
     /// </summary>
     public async Task<Result<CompletionResponse>> CompleteDescribedAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
     {
         var completed = await CountedCompleteAsync(userId, appId, screenshot, cancellationToken);
-        if (!completed.Succeeded)
-        {
-            return completed.Failure;
-        }
-
-        var (response, appName) = completed.Value;
-        if (response.Flagged)
-        {
-            return (await DescribeAsync([response], cancellationToken))[0];
-        }
-
-        var users = await accounts.DisplayNamesAsync([userId], cancellationToken);
-        return response with { Username = users.GetValueOrDefault(userId), AppName = appName, DuplicateOf = [] };
+        return completed.Succeeded
+            ? (await DescribeAsync([completed.Value.Response with { AppName = completed.Value.AppName }], cancellationToken))[0]
+            : completed.Failure;
     }
 
     private async Task<Result<NewCompletion>> CountedCompleteAsync(long userId, long appId, IFormFile? screenshot, CancellationToken cancellationToken)
@@ -161,6 +150,8 @@ internal sealed partial class RewardsService(
     }
 
     private sealed record NewCompletion(CompletionResponse Response, string AppName);
+
+    private static readonly IReadOnlyDictionary<long, string> NoNames = new Dictionary<long, string>();
 
     private async Task TryDiscardAsync(long fileId)
     {
@@ -346,7 +337,8 @@ internal sealed partial class RewardsService(
     /// <summary>
     /// Adds what the product API shows of completions: the user's display name, the app's name (a deleted app's too),
     /// and for a flagged completion the ids of other users' completions with the same screenshot (an empty list for
-    /// one that is not flagged). Three queries, however many completions.
+    /// one that is not flagged). Three queries at most, however many completions; an app's name already on a completion
+    /// is kept, and not read again.
     /// </summary>
     public async Task<IReadOnlyList<CompletionResponse>> DescribeAsync(IReadOnlyList<CompletionResponse> completions, CancellationToken cancellationToken)
     {
@@ -356,7 +348,8 @@ internal sealed partial class RewardsService(
         }
 
         var users = await accounts.DisplayNamesAsync([.. completions.Select(c => c.UserId).Distinct()], cancellationToken);
-        var apps = await catalog.NamesAsync([.. completions.Select(c => c.AppId).Distinct()], cancellationToken);
+        var unnamed = completions.Where(c => c.AppName is null).Select(c => c.AppId).Distinct().ToList();
+        var apps = unnamed.Count == 0 ? NoNames : await catalog.NamesAsync(unnamed, cancellationToken);
         var flagged = completions.Where(c => c.Flagged).Select(c => c.Id).ToList();
         var duplicates = flagged.Count == 0
             ? []
@@ -369,7 +362,7 @@ internal sealed partial class RewardsService(
         return [.. completions.Select(c => c with
         {
             Username = users.GetValueOrDefault(c.UserId),
-            AppName = apps.GetValueOrDefault(c.AppId),
+            AppName = c.AppName ?? apps.GetValueOrDefault(c.AppId),
             DuplicateOf = [.. byCompletion[c.Id].Order()],
         })];
     }

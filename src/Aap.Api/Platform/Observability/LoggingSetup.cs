@@ -153,38 +153,33 @@ internal static class LoggingSetup
         return app;
     }
 
-    private static LogEventProperty[] RequestEventProperties(HttpContext context, string requestPath, double elapsedMs, int statusCode)
+    private static List<LogEventProperty> RequestEventProperties(HttpContext context, string requestPath, double elapsedMs, int statusCode)
     {
-        var userId = context.User.FindFirst("sub")?.Value;
-        var query = context.Request.QueryString;
-        var requestHeaders = LogRedaction.RequestHeaders(context.Request.Headers);
-        var responseHeaders = LogRedaction.ResponseHeaders(context.Response.Headers);
-        var properties = new LogEventProperty[4 + (userId is null ? 0 : 1) + (query.HasValue ? 1 : 0) + (requestHeaders is null ? 0 : 1) + (responseHeaders is null ? 0 : 1)];
-        var i = 0;
-        if (userId is not null)
+        var properties = new List<LogEventProperty>(8);
+        if (context.User.FindFirst("sub")?.Value is { } userId)
         {
-            properties[i++] = new LogEventProperty("UserId", new ScalarValue(userId));
+            properties.Add(new LogEventProperty("UserId", new ScalarValue(userId)));
         }
 
-        if (query.HasValue)
+        if (context.Request.QueryString.HasValue)
         {
-            properties[i++] = new LogEventProperty("QueryString", new ScalarValue(LogRedaction.RedactQuery(query.Value!)));
+            properties.Add(new LogEventProperty("QueryString", new ScalarValue(LogRedaction.RedactQuery(context.Request.QueryString.Value!))));
         }
 
-        if (requestHeaders is not null)
+        if (LogRedaction.RequestHeaders(context.Request.Headers) is { } requestHeaders)
         {
-            properties[i++] = new LogEventProperty("RequestHeaders", requestHeaders);
+            properties.Add(new LogEventProperty("RequestHeaders", requestHeaders));
         }
 
-        if (responseHeaders is not null)
+        if (LogRedaction.ResponseHeaders(context.Response.Headers) is { } responseHeaders)
         {
-            properties[i++] = new LogEventProperty("ResponseHeaders", responseHeaders);
+            properties.Add(new LogEventProperty("ResponseHeaders", responseHeaders));
         }
 
-        properties[i++] = new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method));
-        properties[i++] = new LogEventProperty("RequestPath", new ScalarValue(requestPath));
-        properties[i++] = new LogEventProperty("StatusCode", new ScalarValue(statusCode));
-        properties[i] = new LogEventProperty("Elapsed", new ScalarValue(elapsedMs));
+        properties.Add(new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)));
+        properties.Add(new LogEventProperty("RequestPath", new ScalarValue(requestPath)));
+        properties.Add(new LogEventProperty("StatusCode", new ScalarValue(statusCode)));
+        properties.Add(new LogEventProperty("Elapsed", new ScalarValue(elapsedMs)));
         return properties;
     }
 }
