@@ -17,7 +17,7 @@ public sealed class AdminPagesTests(PagesFactory factory) : IClassFixture<PagesF
 
         browser.Page.Url.ShouldEndWith("/account/sign-in?returnUrl=%2Fadmin");
         await browser.FillSignInAsync(admin.UserName!, admin.Password);
-        await browser.Page.WaitForURLAsync(url => url.EndsWith("/admin", StringComparison.Ordinal));
+        await browser.Page.WaitForAddressAsync(url => url.EndsWith("/admin", StringComparison.Ordinal));
         await Expect(browser.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Admin");
         await Expect(browser.Page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Admin" })).ToBeVisibleAsync();
         await browser.AssertAccessibleAsync();

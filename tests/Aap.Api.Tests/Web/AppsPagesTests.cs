@@ -40,19 +40,19 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("12 apps · page 1 of 2");
         await Expect(AppLinks(browser)).ToHaveCountAsync(10);
-        await browser.Page.WaitForURLAsync(url => url.Contains($"q={tag}", StringComparison.Ordinal));
+        await browser.Page.WaitForAddressAsync(url => url.Contains($"q={tag}", StringComparison.Ordinal));
 
         await browser.Page.GetByRole(AriaRole.Link, new() { Name = "Next page" }).ClickAsync();
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("12 apps · page 2 of 2");
         await Expect(AppLinks(browser)).ToHaveCountAsync(2);
-        await browser.Page.WaitForURLAsync(url => url.Contains("page=2", StringComparison.Ordinal));
+        await browser.Page.WaitForAddressAsync(url => url.Contains("page=2", StringComparison.Ordinal));
         await Expect(browser.Page.GetByRole(AriaRole.Link, new() { Name = "Next page" })).ToHaveCountAsync(0);
 
         await browser.Page.GetByLabel("Category").SelectOptionAsync(new SelectOptionValue { Label = "Tools" });
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("6 apps · page 1 of 1");
         await browser.Page.GetByLabel("Sort by").SelectOptionAsync(new SelectOptionValue { Label = "Most points first" });
         await Expect(AppLinks(browser).First).ToHaveTextAsync($"{tag} App 12");
-        await browser.Page.WaitForURLAsync(url => url.Contains("sort=-points", StringComparison.Ordinal) && url.Contains("category=tools", StringComparison.Ordinal));
+        await browser.Page.WaitForAddressAsync(url => url.Contains("sort=-points", StringComparison.Ordinal) && url.Contains("category=tools", StringComparison.Ordinal));
 
         // The address is the list: reloading it (the server renders it whole) shows the same apps in the same order.
         var shown = await AppLinks(browser).AllTextContentsAsync();
@@ -98,7 +98,7 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await browser.Page.GetByRole(AriaRole.Link, new() { Name = "Sign in to complete" }).ClickAsync();
         await browser.FillSignInAsync(user.UserName!, user.Password);
 
-        await browser.Page.WaitForURLAsync(url => url.EndsWith($"/apps/{app}", StringComparison.Ordinal));
+        await browser.Page.WaitForAddressAsync(url => url.EndsWith($"/apps/{app}", StringComparison.Ordinal));
         await Expect(browser.Page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Not completed yet.");
         await Expect(browser.Page.GetByLabel(FileLabel)).ToBeVisibleAsync();
         (await browser.GotoAsync("/apps/999999999"))!.Status.ShouldBe(404);
@@ -207,7 +207,7 @@ public sealed class AppsPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await page.GetByLabel(FileLabel).SetInputFilesAsync(new FilePayload { Name = "proof.png", MimeType = "image/png", Buffer = Images.Screenshot() });
         await page.GetByRole(AriaRole.Button, new() { Name = "Send screenshot" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.EndsWith($"/apps/{app}", StringComparison.Ordinal));
+        await page.WaitForAddressAsync(url => url.EndsWith($"/apps/{app}", StringComparison.Ordinal));
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Pending review: an admin will check your screenshot.");
         (await factory.DbAsync(db => db.Set<AppCompletion>().CountAsync(c => c.UserId == user.Id && c.AppId == app && c.Status == CompletionStatus.Pending, Ct))).ShouldBe(1);
         await browser.AssertNoProblemsAsync();

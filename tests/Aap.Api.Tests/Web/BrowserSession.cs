@@ -149,7 +149,7 @@ public sealed class BrowserSession : IAsyncDisposable
 
         await FillSignInAsync(account.UserName ?? account.Email!, account.Password);
         // The document, not every image and style sheet: what a test does next waits for what it needs.
-        await Page.WaitForURLAsync(url => !url.Contains("/account/sign-in", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await Page.WaitForAddressAsync(url => !url.Contains("/account/sign-in", StringComparison.Ordinal), LoadState.DOMContentLoaded);
     }
 
     /// <summary>Fills and sends the sign-in form as it is, without waiting for where it leads (a refused sign-in stays).</summary>

@@ -104,12 +104,6 @@ public sealed class PagingPagesTests(PagesFactory factory) : IClassFixture<Pages
     }
 
     /// <summary>
-    /// The new address is there once the document is parsed: the assertions that follow wait for its content. Waiting
-    /// for the load event as well timed out now and then on a busy machine (twice in full runs), with nothing wrong.
-    /// </summary>
-    private static readonly PageWaitForURLOptions Parsed = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
-
-    /// <summary>
     /// On page 1 of 2 (20 rows), "Next page" leads to page 2 (1 row) with <c>page=2</c> and <paramref name="kept"/>
     /// in the address, which reloads to the same page; "Previous page" comes back to page 1.
     /// </summary>
@@ -124,7 +118,7 @@ public sealed class PagingPagesTests(PagesFactory factory) : IClassFixture<Pages
 
         await pager.GetByRole(AriaRole.Link, new() { Name = "Next page" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("page=2", StringComparison.Ordinal) && url.Contains(kept, StringComparison.Ordinal), Parsed);
+        await page.WaitForAddressAsync(url => url.Contains("page=2", StringComparison.Ordinal) && url.Contains(kept, StringComparison.Ordinal));
         await Expect(pager).ToContainTextAsync("Page 2 of 2");
         await Expect(rows).ToHaveCountAsync(2);
         await Expect(pager.GetByRole(AriaRole.Link, new() { Name = "Next page" })).ToHaveCountAsync(0);
@@ -134,7 +128,7 @@ public sealed class PagingPagesTests(PagesFactory factory) : IClassFixture<Pages
 
         await pager.GetByRole(AriaRole.Link, new() { Name = "Previous page" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => !url.Contains("page=", StringComparison.Ordinal) && url.Contains(kept, StringComparison.Ordinal), Parsed);
+        await page.WaitForAddressAsync(url => !url.Contains("page=", StringComparison.Ordinal) && url.Contains(kept, StringComparison.Ordinal));
         await Expect(pager).ToContainTextAsync("Page 1 of 2");
         await Expect(rows).ToHaveCountAsync(21);
     }

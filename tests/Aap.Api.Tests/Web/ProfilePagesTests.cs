@@ -95,14 +95,14 @@ public sealed class ProfilePagesTests(PagesFactory factory) : IClassFixture<Page
 
         // Ended sessions apply at once: the phone's access token, still within its lifetime, is refused on its next page.
         await phone.GotoAsync("/points");
-        await phone.Page.WaitForURLAsync(url => url.Contains("/account/sign-in", StringComparison.Ordinal));
+        await phone.Page.WaitForAddressAsync(url => url.Contains("/account/sign-in", StringComparison.Ordinal));
         await laptop.GotoAsync("/points");
         await Expect(laptop.Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Points");
 
         // "Everywhere" ends this browser's session too.
         await laptop.GotoAsync("/profile");
         await laptop.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere", Exact = true }).ClickAsync();
-        await laptop.Page.WaitForURLAsync(url => url.Contains("/account/sign-in", StringComparison.Ordinal));
+        await laptop.Page.WaitForAddressAsync(url => url.Contains("/account/sign-in", StringComparison.Ordinal));
         (await factory.DbAsync(db => db.Set<RefreshToken>().CountAsync(t => t.UserId == account.Id && t.RevokedAt == null, Ct))).ShouldBe(0);
         await laptop.AssertNoProblemsAsync();
         await phone.AssertNoProblemsAsync();

@@ -39,7 +39,7 @@ public sealed class TodoPagesTests(PagesFactory factory) : IClassFixture<PagesFa
         await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(2);
         await Expect(page.GetByRole(AriaRole.Rowheader)).ToHaveTextAsync(["Buy milk"]);
-        await page.WaitForURLAsync(url => url.Contains("priority=high", StringComparison.Ordinal));
+        await page.WaitForAddressAsync(url => url.Contains("priority=high", StringComparison.Ordinal));
         await page.GetByLabel("Priority filter").SelectOptionAsync("");
         await page.GetByLabel("Search").FillAsync("plants");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();

@@ -36,7 +36,7 @@ public sealed class AdminAppsPagesTests(PagesFactory factory) : IClassFixture<Pa
         await page.GetByLabel("Link").FillAsync("https://play.google.com/store/apps/details?id=page.test");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create app" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.EndsWith("/admin/apps", StringComparison.Ordinal));
+        await page.WaitForAddressAsync(url => url.EndsWith("/admin/apps", StringComparison.Ordinal));
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync($"{name} is published.");
         var id = (await FindInCatalogAsync(api, name)).ShouldNotBeNull();
         await browser.AssertAccessibleAsync();
