@@ -122,6 +122,7 @@ internal static class LoggingSetup
                     blockWhenFull: true);
             }
         });
+        CachingLoggerFactory.Decorate(builder.Services);
         return builder;
     }
 
