@@ -59,10 +59,8 @@ internal sealed class AapAuthenticationHandler(
 
         if (Request.Cookies.TryGetValue(AuthCookies.Access, out var cookie) && cookie.Length > 0)
         {
-            var identity = await tokens.ValidateAsync(cookie);
-            return identity is null
-                ? AuthenticateResult.Fail("invalid_token")
-                : Success(new ClaimsIdentity(identity.Claims, ViaCookie, Caller.SubjectClaim, Caller.RoleClaim));
+            var identity = await tokens.ValidateAsync(cookie, ViaCookie);
+            return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
         }
 
         return AuthenticateResult.NoResult();

@@ -51,14 +51,20 @@ internal sealed class AccessTokenValidator
         };
     }
 
-    /// <summary>The caller's identity, a copy of its own; null when the token is not valid now or its session has ended.</summary>
-    public async Task<ClaimsIdentity?> ValidateAsync(string token)
+    /// <summary>
+    /// The caller's identity, made for this request, of <paramref name="authenticationType"/>; null when the token is
+    /// not valid now or its session has ended. It carries the claims the service reads (<see cref="Caller.SubjectClaim"/>,
+    /// <see cref="Caller.RoleClaim"/> and <see cref="TokenService.SessionClaim"/>), not the token's registered ones
+    /// (issuer, audience, times, id), which the validation has already checked: copying those on every request was
+    /// most of what a request's authentication allocated.
+    /// </summary>
+    public async Task<ClaimsIdentity?> ValidateAsync(string token, string authenticationType = "Bearer")
     {
         if (_validated.TryGetValue(token, out var known))
         {
             if (IsWithinLifetime(known.NotBefore, known.Expires) && !_ended.IsEnded(known.SessionId, known.UserId, known.IssuedAt))
             {
-                return known.Identity.Clone();
+                return known.IdentityFor(authenticationType);
             }
 
             Forget(token);
@@ -72,7 +78,9 @@ internal sealed class AccessTokenValidator
         }
 
         var remembered = new ValidatedToken(
-            result.ClaimsIdentity.Clone(),
+            result.ClaimsIdentity.Claims.Where(c => c.Type is Caller.SubjectClaim or Caller.RoleClaim or TokenService.SessionClaim)
+                .Select(c => (c.Type, c.Value)).ToArray(),
+            validated.Issuer,
             validated.ValidFrom,
             validated.ValidTo,
             validated.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParse(sid, out var sessionId) ? sessionId : null,
@@ -84,7 +92,7 @@ internal sealed class AccessTokenValidator
         }
 
         Remember(token, remembered);
-        return result.ClaimsIdentity;
+        return remembered.IdentityFor(authenticationType);
     }
 
     private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
@@ -129,5 +137,17 @@ internal sealed class AccessTokenValidator
         }
     }
 
-    private sealed record ValidatedToken(ClaimsIdentity Identity, DateTime NotBefore, DateTime Expires, Guid? SessionId, long UserId, long IssuedAt);
+    private sealed record ValidatedToken((string Type, string Value)[] Claims, string Issuer, DateTime NotBefore, DateTime Expires, Guid? SessionId, long UserId, long IssuedAt)
+    {
+        public ClaimsIdentity IdentityFor(string authenticationType)
+        {
+            var identity = new ClaimsIdentity(authenticationType, Caller.SubjectClaim, Caller.RoleClaim);
+            foreach (var (type, value) in Claims)
+            {
+                identity.AddClaim(new Claim(type, value, ClaimValueTypes.String, Issuer, Issuer, identity));
+            }
+
+            return identity;
+        }
+    }
 }

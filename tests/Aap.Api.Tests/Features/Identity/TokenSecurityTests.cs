@@ -8,6 +8,7 @@ using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -530,6 +531,40 @@ public abstract class TokenSecurityTests(AapFactory factory)
             _ => [],
         };
         return $"{signed}.{Base64UrlEncoder.Encode(signature)}";
+    }
+
+    /// <summary>
+    /// A remembered token gives every presentation an identity of its own (a claim added to one, as a handler might,
+    /// is not in the next), with the caller's id, role and session, as a bearer token or as the access cookie.
+    /// </summary>
+    [Fact]
+    public async Task Each_presentation_of_a_token_gets_an_identity_of_its_own_with_the_callers_id_role_and_session()
+    {
+        var account = await factory.RegisterAsync();
+        var tokens = await factory.LoginAsync(account);
+        var validator = factory.Services.GetRequiredService<AccessTokenValidator>();
+
+        var first = (await validator.ValidateAsync(tokens.AccessToken)).ShouldNotBeNull();
+        var second = (await validator.ValidateAsync(tokens.AccessToken)).ShouldNotBeNull();
+        var cookie = (await validator.ValidateAsync(tokens.AccessToken, AapAuthenticationHandler.ViaCookie)).ShouldNotBeNull();
+
+        second.ShouldNotBeSameAs(first);
+        first.AuthenticationType.ShouldBe("Bearer");
+        cookie.AuthenticationType.ShouldBe(AapAuthenticationHandler.ViaCookie);
+        var session = first.FindFirst(TokenService.SessionClaim)?.Value;
+        Guid.TryParse(session, out _).ShouldBeTrue($"session claim '{session}'");
+        foreach (var identity in new[] { first, second, cookie })
+        {
+            identity.IsAuthenticated.ShouldBeTrue();
+            identity.Name.ShouldBe(account.Id.ToString(CultureInfo.InvariantCulture));
+            new System.Security.Claims.ClaimsPrincipal(identity).IsInRole("User").ShouldBeTrue();
+            new System.Security.Claims.ClaimsPrincipal(identity).IsInRole("Admin").ShouldBeFalse();
+            identity.FindFirst(TokenService.SessionClaim)?.Value.ShouldBe(session);
+        }
+
+        first.AddClaim(new System.Security.Claims.Claim("role", "Admin"));
+        var next = (await validator.ValidateAsync(tokens.AccessToken)).ShouldNotBeNull();
+        new System.Security.Claims.ClaimsPrincipal(next).IsInRole("Admin").ShouldBeFalse();
     }
 
     public sealed class OnSqlite(SqliteFactory factory) : TokenSecurityTests(factory), IClassFixture<SqliteFactory>;
