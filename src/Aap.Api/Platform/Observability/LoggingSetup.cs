@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Aap.Api.Platform.Configuration;
+using Aap.Api.Platform.Security;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -157,7 +158,7 @@ internal static class LoggingSetup
     private static List<LogEventProperty> RequestEventProperties(HttpContext context, string requestPath, double elapsedMs, int statusCode)
     {
         var properties = new List<LogEventProperty>(8);
-        if (context.User.FindFirst("sub")?.Value is { } userId)
+        if (context.User.FindFirst(Caller.SubjectClaim)?.Value is { } userId)
         {
             properties.Add(new LogEventProperty("UserId", new ScalarValue(userId)));
         }
