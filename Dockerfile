@@ -44,9 +44,13 @@ COPY --from=build /app ./
 # image's non-root user (app, 1654).
 COPY --from=build --chown=1654:1654 /data /data
 
+# MALLOC_ARENA_MAX: glibc otherwise gives the native code's allocations (the runtime's own, SQLite, OpenSSL, ICU) up
+# to eight arenas per core, each keeping the pages of its busiest moment; two took about 30 MiB off the resident
+# memory under the mixed load (docs/benchmarks.md). glibc reads it at the process's start only.
 ENV AAP_DATA_DIR=/data \
     ASPNETCORE_HTTP_PORTS=8080 \
-    ASPNETCORE_ENVIRONMENT=Production
+    ASPNETCORE_ENVIRONMENT=Production \
+    MALLOC_ARENA_MAX=2
 VOLUME ["/data"]
 EXPOSE 8080
 USER 1654

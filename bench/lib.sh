@@ -180,6 +180,10 @@ admin_email=bench-admin@example.com
 admin_password="Bench-admin-$(head -c 12 /dev/urandom | base64 -w 0 | tr -d '+/=')"
 user_password="Bench-user-pass-2026"
 
+# Both AAP and the baseline run with the environment the image sets for the runtime (MALLOC_ARENA_MAX=2, glibc's
+# malloc arenas; an exported value wins, and 0 gives glibc's default), so that the memory measured is the image's.
+malloc_arena_max="${MALLOC_ARENA_MAX:-2}"
+
 # Starts AAP from its publish folder (so that its appsettings.json is the content root's) with any extra
 # NAME=value settings; its pid is in $aap_pid and its URL in $aap. AAP reads Kestrel:Endpoints from
 # appsettings.json, which wins over --urls: the endpoint is set there too. The bootstrap admin lets a benchmark
@@ -195,7 +199,7 @@ start_aap() {
   port="$(free_port)"
   (
     cd "$work/aap"
-    exec env ASPNETCORE_ENVIRONMENT=Production AAP_DATA_DIR="$data" \
+    exec env ASPNETCORE_ENVIRONMENT=Production AAP_DATA_DIR="$data" MALLOC_ARENA_MAX="$malloc_arena_max" \
       Log__ConsoleEnabled="${Log__ConsoleEnabled:-false}" Log__FileEnabled="${Log__FileEnabled:-true}" \
       Auth__SigningKey="$signing_key" Storage__LinkSigningKey="$link_signing_key" Kestrel__Endpoints__Http__Url="http://127.0.0.1:$port" \
       Auth__RateLimitPermits=1000000 "${bench_limits[@]}" \
@@ -219,7 +223,7 @@ run_baseline() {
   port="$(free_port)"
   (
     cd "$work/baseline"
-    exec env ASPNETCORE_ENVIRONMENT=Production dotnet Baseline.dll --urls "http://127.0.0.1:$port" "$@"
+    exec env ASPNETCORE_ENVIRONMENT=Production MALLOC_ARENA_MAX="$malloc_arena_max" dotnet Baseline.dll --urls "http://127.0.0.1:$port" "$@"
   ) >>"$work/baseline.log" 2>&1 &
   baseline_pid=$!
   pids+=("$baseline_pid")

@@ -240,6 +240,10 @@ ready="$(curl -fsS "http://127.0.0.1:$port/health/ready")"
 user="$(docker exec "$container" dotnet /app/aap.dll health --ready >/dev/null && docker inspect -f '{{.Config.User}}' "$tag")"
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
 echo "image: $tag, $(( size / 1000000 )) MB ($size bytes), user $user, read-only root, healthy; /health/ready: $ready"
+# The service's own process, seen from the host: the environment glibc read when it started (the malloc arena cap).
+service_pid="$(docker inspect -f '{{.State.Pid}}' "$container")"
+arenas="$(tr '\0' '\n' < "/proc/$service_pid/environ" | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+echo "runtime: the service runs with MALLOC_ARENA_MAX=${arenas:-unset}"
 
 [[ "$compose" == 1 ]] || exit 0
 docker rm -f "$container" >/dev/null && container=""

@@ -7,7 +7,7 @@ namespace Aap.Api.Tests.Deploy;
 /// <summary>
 /// The container image and the compose stack, as docs/deployment.md describes them, checked from outside by
 /// <c>scripts/image-check.sh --compose</c>: the real Dockerfile built (layers reused between runs) and linted,
-/// compose.yaml validated, the image run read-only and healthy, then compose.yaml's two nodes, the proxy, PostgreSQL,
+/// compose.yaml validated, the image run read-only and healthy (its process with glibc's malloc arenas capped), then compose.yaml's two nodes, the proxy, PostgreSQL,
 /// Redis, S3 and Prometheus started on loopback: sign-up through the proxy, a task completed on one node and its
 /// points read on the other, Redis healthy on both, both nodes scraped by Prometheus; everything removed at the end.
 /// Where no registry answers, the script builds the base images and the services' images from Debian's packages.
@@ -43,6 +43,7 @@ public sealed partial class ImageAndComposeTests
         int.Parse(image.Groups["mb"].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
         text.ShouldContain("lint: Dockerfile passes dockerfile-utils lint; compose.yaml passes");
         text.ShouldContain("user 1654, read-only root, healthy");
+        text.ShouldContain("runtime: the service runs with MALLOC_ARENA_MAX=2");
         RewardsLine().IsMatch(text).ShouldBeTrue($"no line saying the completion and the balance read went to different nodes:\n{Tail(text)}");
         text.ShouldContain("redis: aap-1 and aap-2 report redis Healthy in /health/ready");
         text.ShouldContain("compose: two nodes healthy on PostgreSQL, Redis and S3");
