@@ -45,7 +45,7 @@ COPY --from=build /app ./
 COPY --from=build --chown=1654:1654 /data /data
 
 # MALLOC_ARENA_MAX: glibc otherwise gives the native code's allocations (the runtime's own, SQLite, OpenSSL, ICU) up
-# to eight arenas per core, each keeping the pages of its busiest moment; two took about 30 MiB off the resident
+# to eight arenas per core, each keeping the pages of its busiest moment; two took 10 to 30 MiB off the resident
 # memory under the mixed load (docs/benchmarks.md). glibc reads it at the process's start only.
 ENV AAP_DATA_DIR=/data \
     ASPNETCORE_HTTP_PORTS=8080 \

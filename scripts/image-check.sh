@@ -241,9 +241,16 @@ user="$(docker exec "$container" dotnet /app/aap.dll health --ready >/dev/null &
 size="$(docker image inspect -f '{{.Size}}' "$tag")"
 echo "image: $tag, $(( size / 1000000 )) MB ($size bytes), user $user, read-only root, healthy; /health/ready: $ready"
 # The service's own process, seen from the host: the environment glibc read when it started (the malloc arena cap).
+# Without the rights to read it (not root), the container's configured environment.
 service_pid="$(docker inspect -f '{{.State.Pid}}' "$container")"
-arenas="$(tr '\0' '\n' < "/proc/$service_pid/environ" | sed -n 's/^MALLOC_ARENA_MAX=//p')"
-echo "runtime: the service runs with MALLOC_ARENA_MAX=${arenas:-unset}"
+if [[ -r "/proc/$service_pid/environ" ]]; then
+  seen="the service runs with"
+  arenas="$(tr '\0' '\n' < "/proc/$service_pid/environ" | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+else
+  seen="the container is configured with"
+  arenas="$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$container" | sed -n 's/^MALLOC_ARENA_MAX=//p')"
+fi
+echo "runtime: $seen MALLOC_ARENA_MAX=${arenas:-unset}"
 
 [[ "$compose" == 1 ]] || exit 0
 docker rm -f "$container" >/dev/null && container=""

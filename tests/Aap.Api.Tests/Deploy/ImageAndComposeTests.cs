@@ -7,9 +7,10 @@ namespace Aap.Api.Tests.Deploy;
 /// <summary>
 /// The container image and the compose stack, as docs/deployment.md describes them, checked from outside by
 /// <c>scripts/image-check.sh --compose</c>: the real Dockerfile built (layers reused between runs) and linted,
-/// compose.yaml validated, the image run read-only and healthy (its process with glibc's malloc arenas capped), then compose.yaml's two nodes, the proxy, PostgreSQL,
-/// Redis, S3 and Prometheus started on loopback: sign-up through the proxy, a task completed on one node and its
-/// points read on the other, Redis healthy on both, both nodes scraped by Prometheus; everything removed at the end.
+/// compose.yaml validated, the image run read-only and healthy (its process with glibc's malloc arenas capped), then
+/// compose.yaml's two nodes, the proxy, PostgreSQL, Redis, S3 and Prometheus started on loopback: sign-up through
+/// the proxy, a task completed on one node and its points read on the other, Redis healthy on both, both nodes scraped
+/// by Prometheus; everything removed at the end.
 /// Where no registry answers, the script builds the base images and the services' images from Debian's packages.
 /// </summary>
 public sealed partial class ImageAndComposeTests
