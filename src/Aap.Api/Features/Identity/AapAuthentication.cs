@@ -17,9 +17,9 @@ namespace Aap.Api.Features.Identity;
 /// the access-token cookie. Access tokens are validated without a database call.
 /// </summary>
 /// <remarks>
-/// The handler is created for every request, anonymous ones included, so it resolves the services it needs only
-/// when a credential is presented: building the account store (and its database context) for a request without
-/// credentials would cost more than the request itself.
+/// The handler is created for every request that presents a credential (<see cref="CarriesCredentials"/>), and
+/// resolves the services it needs only for the kind presented: building the account store (and its database
+/// context) to check a token would cost more than the request itself.
 /// </remarks>
 internal sealed class AapAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -33,6 +33,14 @@ internal sealed class AapAuthenticationHandler(
     public const string ViaCookie = "Cookie";
 
     private const string ThrottledItem = "aap.auth.throttled";
+
+    /// <summary>
+    /// True when the request carries what <see cref="HandleAuthenticateAsync"/> reads: an <c>Authorization</c> header
+    /// or the access cookie. For any other request the handler's answer is "no result", so
+    /// <see cref="IdentityFeature.UseIdentityFeature"/> does not build a handler to hear it.
+    /// </summary>
+    public static bool CarriesCredentials(HttpRequest request) =>
+        request.Headers.Authorization.Count > 0 || (request.Headers.Cookie.Count > 0 && request.Cookies.ContainsKey(AuthCookies.Access));
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {

@@ -87,9 +87,18 @@ internal static partial class IdentityFeature
     public static IEndpointRouteBuilder MapIdentityFeature(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapIdentityEndpoints().MapAdminUserEndpoints();
 
+    /// <summary>The key by which <see cref="WebApplication"/> learns that the pipeline authenticates (ASP.NET Core's own).</summary>
+    internal const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+
     public static WebApplication UseIdentityFeature(this WebApplication app)
     {
-        app.UseAuthentication();
+        // Authentication runs for the requests that present a credential; for the others (the status, health checks,
+        // the catalog, pages read anonymously) its answer would be "no result", for the price of a handler built and
+        // run. Routes that need a caller still challenge through the handler.
+        app.UseWhen(context => AapAuthenticationHandler.CarriesCredentials(context.Request), branch => branch.UseAuthentication());
+        // The branch's UseAuthentication marks only the branch's properties; without the mark on the application,
+        // WebApplication would add authentication for every request at the front of the pipeline.
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.UseMiddleware<CrossSiteCookieGuard>();
         app.UseAapRateLimiting();
         app.UseAuthorization();

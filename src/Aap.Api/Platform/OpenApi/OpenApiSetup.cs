@@ -17,6 +17,9 @@ internal static class OpenApiSetup
 {
     public const string DocumentPath = "/openapi/v1.json";
 
+    /// <summary>Where Swagger UI is served.</summary>
+    public static readonly PathString DocsPath = "/docs";
+
     public static IServiceCollection AddAapOpenApi(this IServiceCollection services)
     {
         services.AddOptions<ApiDocsOptions>().BindConfiguration(ApiDocsOptions.SectionName);
@@ -55,14 +58,16 @@ internal static class OpenApiSetup
         var script = ReadingOrder.DocsScript();
         app.MapGet(ReadingOrder.DocsScriptPath, () => Results.Text(script, "text/javascript; charset=utf-8"))
             .ExcludeFromDescription().AllowAnonymous();
-        app.UseSwaggerUI(options =>
+        // In a branch for /docs: Swagger UI's middleware matches every GET's path against its pages with regular
+        // expressions, a cost each API request would otherwise pay to be passed on.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(DocsPath), docs => docs.UseSwaggerUI(options =>
         {
-            options.RoutePrefix = "docs";
+            options.RoutePrefix = DocsPath.Value![1..];
             options.DocumentTitle = "AAP API";
             options.SwaggerEndpoint(DocumentPath, "AAP v1");
             options.DocExpansion(Swashbuckle.AspNetCore.SwaggerUI.DocExpansion.List);
             options.InjectJavascript(ReadingOrder.DocsScriptPath);
-        });
+        }));
         return app;
     }
 

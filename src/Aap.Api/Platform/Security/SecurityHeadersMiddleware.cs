@@ -65,7 +65,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
         // An endpoint may set a policy of its own (file downloads add a sandbox; pages set the pages' policy); keep it.
         if (!headers.ContainsKey("Content-Security-Policy"))
         {
-            headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs")
+            headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments(OpenApi.OpenApiSetup.DocsPath)
                 ? _options.DocsContentSecurityPolicy
                 : _options.ContentSecurityPolicy;
         }

@@ -158,6 +158,41 @@ public abstract class TokenSecurityTests(AapFactory factory)
         await ShouldBeUnauthorizedAsync(anonymous);
     }
 
+    [Fact]
+    public async Task Only_an_Authorization_header_or_the_access_cookie_is_a_credential_and_each_is_checked_wherever_it_comes()
+    {
+        // Authentication runs only for requests that carry one of these two; everything else is anonymous.
+        var account = await factory.RegisterAsync();
+        var tokens = await factory.LoginAsync(account);
+
+        using var otherCookies = await CookieMeAsync($"theme=dark; aap_refresh={tokens.RefreshToken}");
+        var problem = await ShouldBeUnauthorizedAsync(otherCookies);
+        problem.GetProperty("detail").GetString().ShouldBe("Authentication is required.");
+        otherCookies.Headers.WwwAuthenticate.ShouldNotContain(h => h.Parameter != null && h.Parameter.Contains("invalid_token"));
+
+        using var accessCookie = await CookieMeAsync($"theme=dark; {AuthCookies.Access}={tokens.AccessToken}");
+        var body = await accessCookie.JsonAsync();
+        accessCookie.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToString());
+        body.GetProperty("data").GetProperty("id").GetInt64().ShouldBe(account.Id);
+
+        using var brokenCookie = await CookieMeAsync($"{AuthCookies.Access}=not-a-token");
+        (await ShouldBeUnauthorizedAsync(brokenCookie)).GetProperty("detail").GetString().ShouldBe("The access token is invalid or has expired.");
+
+        using var unsupported = await MeAsync("Digest username=\"x\"");
+        (await ShouldBeUnauthorizedAsync(unsupported)).GetProperty("detail").GetString().ShouldBe("Authentication is required.");
+
+        // A public route does not turn a bad credential into an error.
+        using var status = await SendAsync(HttpMethod.Get, "/api/v1/status", Bearer("not-a-token"));
+        status.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    private async Task<HttpResponseMessage> CookieMeAsync(string cookies)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Me);
+        request.Headers.Add("Cookie", cookies);
+        return await _client.SendAsync(request, Ct);
+    }
+
     // Refresh tokens
 
     public static TheoryData<string, string> RefreshAttempts => new(
