@@ -63,6 +63,31 @@ public abstract class HttpConventionsTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task A_new_request_id_is_a_version_7_UUID_of_the_time_and_no_two_are_alike()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var ids = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            using var response = await _client.GetAsync("/api/v1/status", TestContext.Current.CancellationToken);
+            ids.Add(response.Headers.GetValues("X-Request-ID").Single());
+        }
+
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        ids.Distinct().Count().ShouldBe(ids.Count);
+        foreach (var id in ids)
+        {
+            id.ShouldMatch("^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
+            Guid.ParseExact(id, "N").Version.ShouldBe(7);
+            var milliseconds = long.Parse(id[..12], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            milliseconds.ShouldBeInRange(before, after, $"the time of {id}");
+        }
+
+        ids.SequenceEqual(ids.OrderBy(id => id[..12], StringComparer.Ordinal)).ShouldBeTrue("ids made one after another sort by their time");
+    }
+
+    [Fact]
     public async Task Security_headers_are_on_every_response_and_the_server_is_not_named()
     {
         foreach (var path in new[] { "/api/v1/status", "/no/such/route", "/health/live" })
