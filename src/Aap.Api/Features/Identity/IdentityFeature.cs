@@ -88,7 +88,7 @@ internal static partial class IdentityFeature
         endpoints.MapIdentityEndpoints().MapAdminUserEndpoints();
 
     /// <summary>The key by which <see cref="WebApplication"/> learns that the pipeline authenticates (ASP.NET Core's own).</summary>
-    internal const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     public static WebApplication UseIdentityFeature(this WebApplication app)
     {

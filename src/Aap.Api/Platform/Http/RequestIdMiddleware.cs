@@ -12,9 +12,8 @@ internal sealed class RequestIdMiddleware(RequestDelegate next)
 
     public Task InvokeAsync(HttpContext context)
     {
-        var requestId = IsAcceptable(context.Request.Headers[HeaderName].ToString())
-            ? context.Request.Headers[HeaderName].ToString()
-            : NewId();
+        var sent = context.Request.Headers[HeaderName].ToString();
+        var requestId = IsAcceptable(sent) ? sent : NewId();
         context.TraceIdentifier = requestId;
         // Set when the response starts, so that error responses (whose headers the exception handler clears) carry it too.
         context.Response.OnStarting(static state =>
