@@ -304,25 +304,49 @@ public abstract class PersistenceTests(AapFactory factory)
     public sealed class OnSqlite(SqliteFactory factory) : PersistenceTests(factory), IClassFixture<SqliteFactory>
     {
         /// <summary>
-        /// Every connection the application's context opens has SQLite's own busy handler on (<see cref="SqliteBusyTimeout"/>):
-        /// a writer waiting for another's lock tries again within milliseconds, instead of Microsoft.Data.Sqlite's
-        /// 150 ms sleeps. Read back from the connection of a context the application hands out, a pooled one too.
+        /// A write transaction of the application that finds SQLite's write lock taken (here by a connection of its
+        /// own, as another writer would) waits for it in SQLite's busy handler (<see cref="SqliteBusyTimeout"/>), a
+        /// pooled connection too, and goes on once the lock is given back, instead of failing as "database is locked".
         /// </summary>
         [Fact]
-        public async Task The_applications_connections_wait_for_a_lock_in_sqlite_itself()
+        public async Task A_write_that_finds_the_lock_taken_waits_for_it_and_goes_on()
         {
+            var connectionString = await factory.DbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
             for (var i = 0; i < 2; i++)
             {
-                var timeout = await factory.DbAsync(async db =>
+                await using var holder = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+                await holder.OpenAsync(Ct);
+                await using (var begin = holder.CreateCommand())
                 {
-                    await db.Database.OpenConnectionAsync(Ct);
-                    await using var command = db.Database.GetDbConnection().CreateCommand();
-                    command.CommandText = "PRAGMA busy_timeout;";
-                    return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
-                });
-                timeout.ShouldBe(SqliteBusyTimeout.Milliseconds);
+                    begin.CommandText = "BEGIN IMMEDIATE;";
+                    await begin.ExecuteNonQueryAsync(Ct);
+                }
+
+                // On a thread of its own: SQLite waits for the lock inside the (synchronous) BEGIN.
+                var write = Task.Run(() => factory.DbAsync(async db =>
+                {
+                    await using var transaction = await db.Database.BeginTransactionAsync(Ct);
+                    var changed = await TouchAsync(db);
+                    await transaction.CommitAsync(Ct);
+                    return changed;
+                }), Ct);
+
+                // Still waiting while the lock is held.
+                await Task.WhenAny(write, Task.Delay(TimeSpan.FromMilliseconds(300), Ct));
+                write.IsCompleted.ShouldBeFalse(write.Exception?.ToString());
+                await using (var commit = holder.CreateCommand())
+                {
+                    commit.CommandText = "COMMIT;";
+                    await commit.ExecuteNonQueryAsync(Ct);
+                }
+
+                (await write.WaitAsync(TimeSpan.FromSeconds(30), Ct)).ShouldBe(1);
             }
         }
+
+        // A write that changes nothing: the first migration's row, rewritten as it is.
+        private static Task<int> TouchAsync(AppDbContext db) =>
+            db.Database.ExecuteSqlRawAsync("UPDATE schema_migrations SET name = name WHERE version = (SELECT min(version) FROM schema_migrations);", Ct);
     }
 
     public sealed class OnPostgres(PostgresFactory factory) : PersistenceTests(factory), IClassFixture<PostgresFactory>
