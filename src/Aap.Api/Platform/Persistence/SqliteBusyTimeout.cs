@@ -14,8 +14,8 @@ namespace Aap.Api.Platform.Persistence;
 /// <para>
 /// The handler is AAP's own rather than SQLite's <c>sqlite3_busy_timeout</c>: SQLite's backs off (1, 2, 5, 10, 15,
 /// 20, 25, 25, 25, 50, 50, 100 ms between tries), so a writer that had already waited a few milliseconds slept 25 to
-/// 100 ms more while the lock it wanted was held for one; under many writers those sleeps were the slowest twentieth
-/// of completions (docs/benchmarks.md). Set on every open, a native call on the connection's handle (no statement).
+/// 100 ms more while the lock it wanted was held for about one; under 10 writers at once those sleeps made the
+/// slowest completions (docs/benchmarks.md). Set on every open, a native call on the connection's handle (no statement).
 /// Nothing on PostgreSQL.
 /// </para>
 /// </summary>
