@@ -24,8 +24,6 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
     /// <summary>How long SQLite waits for a lock before it answers busy (then Microsoft.Data.Sqlite's retries take over, up to the command's timeout).</summary>
     internal const int Milliseconds = 10_000;
 
-    private static readonly long Budget = Milliseconds * Stopwatch.Frequency / 1000;
-
     // The handler's start of the current wait: SQLite calls it on the thread that runs the statement, with a count
     // of 0 at the first try of each wait.
     [ThreadStatic]
@@ -53,12 +51,11 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
     /// <summary>Non-zero: try again; zero: give up, and SQLite answers busy.</summary>
     private static int OnBusy(nint state, int count)
     {
-        var now = Stopwatch.GetTimestamp();
         if (count == 0)
         {
-            waitStarted = now;
+            waitStarted = Stopwatch.GetTimestamp();
         }
-        else if (now - waitStarted > Budget)
+        else if (Stopwatch.GetElapsedTime(waitStarted).TotalMilliseconds > Milliseconds)
         {
             return 0;
         }
