@@ -59,7 +59,9 @@ SQL
 }
 
 # name|SQL per line: what EF Core sends for the page (its count, then the page), the API's all-time top 10 and
-# points issued. @offset is the offset of the page.
+# points issued. @offset is the offset of the page. After 0020 also the last page as the page's links read it, in two
+# reads (the rest of the row's ties, then the rows below it): after the last row of the page before it (@ap, @au:
+# its points and user id), and the page before the last from the last page's first row (@bp, @bu).
 queries() {
   if [[ "$1" == before ]]; then
     cat <<SQL
@@ -74,6 +76,10 @@ SQL
 board: count of ranked users|SELECT coalesce(sum(p.ranked), 0) FROM point_totals AS p
 board: first page of $page_size|SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 ORDER BY p.points DESC, p.user_id LIMIT $page_size OFFSET 0
 board: last page of $page_size|SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 ORDER BY p.points DESC, p.user_id LIMIT $page_size OFFSET @offset
+board: last page by link, ties|$link_after_ties
+board: last page by link, the rest|$link_after_rest
+board: page before by link, ties|$link_before_ties
+board: page before by link, rest|$link_before_rest
 API: all-time top 10|SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 ORDER BY p.points DESC, p.user_id LIMIT 10
 points issued|SELECT coalesce(sum(p.points), 0) FROM point_totals AS p
 SQL
@@ -90,11 +96,31 @@ run_sql() {
 
 value() { query_value "$1" "$db" "$2"; }
 
+# A page read by its link (RewardsService.SeekAsync): the rest of the row's ties, then the rows below (or above) it.
+link_after_ties="SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 AND p.points = @ap AND p.user_id > @au ORDER BY p.points DESC, p.user_id LIMIT $page_size"
+link_after_rest="SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 AND p.points < @ap ORDER BY p.points DESC, p.user_id LIMIT $page_size"
+link_before_ties="SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 AND p.points = @bp AND p.user_id < @bu ORDER BY p.points, p.user_id DESC LIMIT $page_size"
+link_before_rest="SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 AND p.points > @bp ORDER BY p.points, p.user_id DESC LIMIT $page_size"
+
+# The rows the links of the last page and of the one before it start from (set after 0020 by bench_provider).
+after_points=0 after_user=0 before_points=0 before_user=0
+seek_values() {
+  local sql="${1//@ap/$after_points}"
+  sql="${sql//@au/$after_user}"
+  sql="${sql//@bp/$before_points}"
+  echo "${sql//@bu/$before_user}"
+}
+
+# The user ids and points of a query's rows, one per line, in its order.
+rows_of() {
+  if [[ "$1" == sqlite ]]; then sqlite3 "$db" "$(seek_values "$2")"; else "$pg_bin/psql" "${pg_psql[@]}" -At -c "$(seek_values "$2")"; fi
+}
+
 time_queries() {
   local provider="$1" when="$2" offset="$3" name sql
   while IFS='|' read -r name sql; do
     [[ -z "$name" ]] && continue
-    sql="${sql//@offset/$offset}"
+    sql="$(seek_values "${sql//@offset/$offset}")"
     if [[ "$provider" == sqlite ]]; then
       printf '%-8s %-7s %-34s %s\n' "$provider" "$when" "$name" \
         "$(printf '.timer on\n%s;\n%s;\n' "$sql" "$sql" | sqlite3 "$db" | awk '/^Run Time/ { t = $4 } END { printf "%.1f ms", t * 1000 }')"
@@ -109,7 +135,7 @@ time_queries() {
 plans() {
   local provider="$1" offset="$2" name sql
   while IFS='|' read -r name sql; do
-    sql="${sql//@offset/$offset}"
+    sql="$(seek_values "${sql//@offset/$offset}")"
     echo "-- $name"
     if [[ "$provider" == sqlite ]]; then
       sqlite3 "$db" "EXPLAIN QUERY PLAN $sql"
@@ -180,7 +206,17 @@ bench_provider() {
   run_sql "$provider" <"$migrations/$dir/0020_point_earnings.sql"
   echo "$provider         migration 0020 (fill and triggers): $((($(date +%s%N) - started) / 1000000)) ms"
   if [[ "$provider" == sqlite ]]; then value sqlite "ANALYZE" >/dev/null; else value postgres "VACUUM ANALYZE" >/dev/null; fi
+  read -r after_points after_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $((offset - 1))")"
+  read -r before_points before_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $offset")"
   time_queries "$provider" after "$offset"
+  # Same rows: the last page by its link is the last page by its number, and the page before it by its link the
+  # page before it by number (read the other way round).
+  [[ "$({ rows_of "$provider" "$link_after_ties"; rows_of "$provider" "$link_after_rest"; } | head -n "$page_size")" == \
+    "$(rows_of "$provider" "SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 ORDER BY p.points DESC, p.user_id LIMIT $page_size OFFSET $offset")" ]] ||
+    { log "$provider: the last page by its link differs from the last page by its number"; return 1; }
+  [[ "$({ rows_of "$provider" "$link_before_ties"; rows_of "$provider" "$link_before_rest"; } | head -n "$page_size" | tac)" == \
+    "$(rows_of "$provider" "SELECT p.user_id, p.points FROM point_earnings AS p WHERE p.points > 0 ORDER BY p.points DESC, p.user_id LIMIT $page_size OFFSET $((offset - page_size))")" ]] ||
+    { log "$provider: the page before the last by its link differs from that page by its number"; return 1; }
   echo "$provider after   write cost: $writes single-row credits in $(write_cost "$provider") ms"
   echo "$provider after   write cost: one statement of $bulk credits in $(bulk_cost "$provider") ms"
   # Same answers: the board from the totals is the board from the ledger, its total the number of users above zero,

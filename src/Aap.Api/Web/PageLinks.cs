@@ -21,6 +21,17 @@ internal sealed record PageLinks(
     string Parameter = PageLinks.DefaultParameter,
     bool PartialAnswer = false)
 {
+    /// <summary>
+    /// With cursors: the query parameter that carries one (never carried over from the current request), and the
+    /// cursors of the next and previous pages' links (null: that link names its page by number alone). A cursor lets
+    /// the list read the page from the row next to it instead of counting the rows before it (the leaderboard's).
+    /// </summary>
+    public string? CursorParameter { get; init; }
+
+    public string? NextCursor { get; init; }
+
+    public string? PreviousCursor { get; init; }
+
     /// <summary>The query parameter of the page number, in every list (as in the API).</summary>
     public const string DefaultParameter = "page";
 
@@ -33,13 +44,18 @@ internal sealed record PageLinks(
     /// <summary>The page before this one; a page past the end goes back to the last one.</summary>
     public int Previous => Math.Min(Meta.Page - 1, Last);
 
-    public string Href(int page)
+    public string Href(int page, string? cursor = null)
     {
-        var values = Query.Where(q => q.Key != Parameter && q.Key != "handler" && !string.IsNullOrEmpty(q.Value))
+        var values = Query.Where(q => q.Key != Parameter && q.Key != "handler" && q.Key != CursorParameter && !string.IsNullOrEmpty(q.Value))
             .ToDictionary(q => q.Key, q => q.Value, StringComparer.Ordinal);
         if (page > 1)
         {
             values[Parameter] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (CursorParameter is not null && cursor is not null)
+        {
+            values[CursorParameter] = cursor;
         }
 
         return QueryHelpers.AddQueryString(Path, values);

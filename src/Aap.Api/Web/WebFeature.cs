@@ -45,6 +45,7 @@ internal static class WebFeature
         AntiforgeryCookieTokens.Register(services);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PageAuthorizationResultHandler>();
         services.AddSingleton<Pages.Admin.DashboardFigures>();
+        services.AddSingleton<Pages.Leaderboard.LeaderboardCursors>();
         // The <cache> fragments (FragmentStamps): a bound on what queries with ever new values can make them hold.
         services.Configure<Microsoft.AspNetCore.Mvc.TagHelpers.CacheTagHelperOptions>(cache => cache.SizeLimit = FragmentCacheBytes);
         return builder;

@@ -65,4 +65,13 @@ internal sealed record TransferListItem(long Id, string Direction, long From, st
 [FeatureSurface]
 internal sealed record LeaderboardEntry(int Rank, long UserId, string Username, long Points);
 
+/// <summary>
+/// Where a page of the all-time leaderboard starts, as a row of the board's order (points descending, then the older
+/// account) rather than a count of the rows before it: the page is the rows just after that row, or with
+/// <see cref="Before"/> the rows just before it. Read from the board's index at that row, so a deep page costs what the
+/// first one does; its ranks still follow the page's number.
+/// </summary>
+[FeatureSurface]
+internal sealed record LeaderboardSeek(long Points, long UserId, bool Before);
+
 internal sealed record AppStatsResponse(long AppId, string Name, int Pending, int Approved, int Rejected, long PointsAwarded);

@@ -20,23 +20,77 @@ internal sealed partial class RewardsService
     /// One page of the all-time leaderboard: users by points earned from completions (reversals deducted), ranked in
     /// the database; ties keep the older account first.
     /// </summary>
-    public async Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, CancellationToken cancellationToken)
+    public Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, CancellationToken cancellationToken) =>
+        LeaderboardPageAsync(paging, null, cancellationToken);
+
+    /// <summary>
+    /// One page of the all-time leaderboard, read from <paramref name="seek"/>'s row when given (the row next to the
+    /// page, which the page before or after it showed) instead of counting the rows before the page: what a link to the
+    /// next or previous page carries. When the board has changed so that the rows before that row no longer fill the
+    /// page, the page is read by its number.
+    /// </summary>
+    public async Task<PagedEnvelope<LeaderboardEntry>> LeaderboardPageAsync(PageQuery paging, LeaderboardSeek? seek, CancellationToken cancellationToken)
     {
         // The points per user are kept by the database with the ledger (point_earnings, 0020): a page is a range of
         // its index in this order, not a sum of the ledger; and the number of users on the board is kept beside it
         // (point_totals), so that the total is 16 rows, not a count of the index.
         var ranked = await db.Set<PointTotals>().AsNoTracking().SumAsync(t => (long?)t.Ranked, cancellationToken) ?? 0;
-        var page = await db.Set<PointEarning>().AsNoTracking()
-            .Where(e => e.Points > 0)
-            .OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
-            .Select(e => new { e.UserId, e.Points })
-            .ToPageDataAsync(paging, ranked, cancellationToken);
-        var names = await accounts.DisplayNamesAsync([.. page.Data.Select(t => t.UserId)], cancellationToken);
+        var board = db.Set<PointEarning>().AsNoTracking().Where(e => e.Points > 0);
+        var meta = new PageMeta(paging.PageNumber, paging.PageSize, ranked, (int)((ranked + paging.PageSize - 1) / paging.PageSize));
+        var rows = seek is null ? null : await SeekAsync(board, seek, paging.PageSize, cancellationToken);
+        if (rows is null || rows.Count == 0 || (seek!.Before && rows.Count < paging.PageSize))
+        {
+            rows = [.. (await board.OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
+                .Select(e => new BoardRow(e.UserId, e.Points)).ToPageDataAsync(paging, ranked, cancellationToken)).Data];
+        }
+
+        var names = await accounts.DisplayNamesAsync([.. rows.Select(t => t.UserId)], cancellationToken);
         var first = (paging.PageNumber - 1) * paging.PageSize;
         return new PagedEnvelope<LeaderboardEntry>(
-            [.. page.Data.Select((t, i) => new LeaderboardEntry(first + i + 1, t.UserId, names.GetValueOrDefault(t.UserId) ?? "(deleted user)", t.Points))],
-            page.Meta);
+            [.. rows.Select((t, i) => new LeaderboardEntry(first + i + 1, t.UserId, names.GetValueOrDefault(t.UserId) ?? "(deleted user)", t.Points))],
+            meta);
     }
+
+    /// <summary>
+    /// The <paramref name="size"/> rows of the board next to <paramref name="seek"/>'s row, in the board's order: first
+    /// the rest of the row's ties (the same points, the ids after or before it), then the rows of fewer or more points.
+    /// Two reads that each start at their place in the board's index, whatever the page's depth and however many users
+    /// share the row's points (one condition over both would pass over the ties before the row: the order is
+    /// descending on points and ascending on ids, so no row comparison says "after this row").
+    /// </summary>
+    private static async Task<List<BoardRow>> SeekAsync(IQueryable<PointEarning> board, LeaderboardSeek seek, int size, CancellationToken cancellationToken)
+    {
+        var (points, userId) = (seek.Points, seek.UserId);
+        List<BoardRow> rows;
+        if (!seek.Before)
+        {
+            // Ordered as the board's index is (the points are one value here), so that PostgreSQL reads that index
+            // from the row rather than its primary key from the id, passing over every other user.
+            rows = await board.Where(e => e.Points == points && e.UserId > userId).OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
+                .Take(size).Select(e => new BoardRow(e.UserId, e.Points)).ToListAsync(cancellationToken);
+            if (rows.Count < size)
+            {
+                rows.AddRange(await board.Where(e => e.Points < points).OrderByDescending(e => e.Points).ThenBy(e => e.UserId)
+                    .Take(size - rows.Count).Select(e => new BoardRow(e.UserId, e.Points)).ToListAsync(cancellationToken));
+            }
+
+            return rows;
+        }
+
+        // Nearest first, then turned round into the board's order.
+        rows = await board.Where(e => e.Points == points && e.UserId < userId).OrderBy(e => e.Points).ThenByDescending(e => e.UserId)
+            .Take(size).Select(e => new BoardRow(e.UserId, e.Points)).ToListAsync(cancellationToken);
+        if (rows.Count < size)
+        {
+            rows.AddRange(await board.Where(e => e.Points > points).OrderBy(e => e.Points).ThenByDescending(e => e.UserId)
+                .Take(size - rows.Count).Select(e => new BoardRow(e.UserId, e.Points)).ToListAsync(cancellationToken));
+        }
+
+        rows.Reverse();
+        return rows;
+    }
+
+    private sealed record BoardRow(long UserId, long Points);
 
     /// <summary>
     /// Sends points to a user named by username or email, under the caller's idempotency key: the same key with the

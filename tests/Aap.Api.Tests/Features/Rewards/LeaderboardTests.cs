@@ -257,6 +257,109 @@ public abstract partial class LeaderboardTests(AapFactory factory)
     }
 
     /// <summary>The board as the ledger says it, summed here: completions and reversals per user, above zero, the most points first, then the older account.</summary>
+    [Fact]
+    public async Task The_pages_links_walk_the_board_with_cursors_that_show_every_row_once_while_it_changes()
+    {
+        // 60 users above everyone the other tests rank, in ties of six: more than two pages of 25. They leave with the
+        // test, so that the class's other tests see their own board.
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"walk_{tag}_{i:D2}", 1_000_000L + (i % 10)))]);
+
+        try
+        {
+            // Forward by "Next page", then back by "Previous page": the same rows as every page asked for by number.
+            var byNumber = await PageBoardAsync();
+            var forward = new List<List<BoardLine>>();
+            string? href = "/leaderboard";
+            while (href is not null)
+            {
+                var (rows, next, _) = await BoardPageAsync(href);
+                forward.Add(rows);
+                href = next;
+                if (href is not null)
+                {
+                    href.ShouldContain("page=");
+                    href.ShouldContain($"{LeaderboardCursorParameter}=");
+                }
+            }
+
+            forward.SelectMany(p => p).Select(r => (r.Rank, r.Username, r.Points)).ShouldBe(byNumber);
+            forward.Count.ShouldBeGreaterThanOrEqualTo(3);
+            var backward = new List<List<BoardLine>>();
+            href = (await BoardPageAsync($"/leaderboard?page={forward.Count}")).Previous;
+            while (href is not null)
+            {
+                var (rows, _, previous) = await BoardPageAsync(href);
+                backward.Insert(0, rows);
+                href = previous;
+            }
+
+            backward.Count.ShouldBe(forward.Count - 1);
+            for (var i = 0; i < backward.Count; i++)
+            {
+                backward[i].ShouldBe(forward[i], $"page {i + 1}");
+            }
+
+            // A user who joins the top between two pages moves every row down one: page 2 by number repeats the last row
+            // of page 1; the link that page 1 gave continues after the row it ended on, with the ranks of page 2.
+            var (first, secondHref, _) = await BoardPageAsync("/leaderboard");
+            await AddEarnersAsync([($"walk_{tag}_top", 2_000_000L)]);
+            var (second, _, _) = await BoardPageAsync(secondHref!);
+            var (secondByNumber, _, _) = await BoardPageAsync("/leaderboard?page=2");
+            secondByNumber[0].Username.ShouldBe(first[^1].Username);
+            second[0].Username.ShouldNotBe(first[^1].Username);
+            second.Select(r => r.Username).ShouldBe(secondByNumber.Skip(1).Select(r => r.Username).Concat([second[^1].Username]));
+            second[0].Rank.ShouldBe(26);
+
+            // A changed cursor, or one written for another page, is not used: the page named by number is shown.
+            var cursor = System.Web.HttpUtility.ParseQueryString(new Uri(new Uri("http://x"), secondHref!).Query)[LeaderboardCursorParameter]!;
+            var changed = cursor[..^2] + (cursor[^2] == 'A' ? "B" : "A") + cursor[^1];
+            (await BoardPageAsync($"/leaderboard?page=2&{LeaderboardCursorParameter}={changed}")).Rows.ShouldBe(secondByNumber);
+            (await BoardPageAsync($"/leaderboard?page=3&{LeaderboardCursorParameter}={cursor}")).Rows
+                .ShouldBe((await BoardPageAsync("/leaderboard?page=3")).Rows);
+            (await BoardPageAsync($"/leaderboard?page=2&{LeaderboardCursorParameter}=not-a-cursor")).Rows.ShouldBe(secondByNumber);
+        }
+        finally
+        {
+            var prefix = $"walk_{tag}_";
+            await factory.DbAsync(db => db.Set<User>().Where(u => u.UserName!.StartsWith(prefix)).ExecuteDeleteAsync(CancellationToken.None));
+        }
+    }
+
+    private const string LeaderboardCursorParameter = "from";
+
+    /// <summary>
+    /// Users with a credit from a completion of the given points and the balance it makes, written in the database as
+    /// the rewards write them (the balance, then the ledger; the triggers rank them).
+    /// </summary>
+    private Task AddEarnersAsync((string UserName, long Points)[] earners) => factory.DbAsync(async db =>
+    {
+        var users = earners.Select(e => new User { UserName = e.UserName, NormalizedUserName = e.UserName.ToUpperInvariant(), SecurityStamp = "s", Role = "User" }).ToList();
+        db.Set<User>().AddRange(users);
+        await db.SaveChangesAsync(Ct);
+        db.Set<PointBalance>().AddRange(users.Zip(earners, (u, e) => new PointBalance { UserId = u.Id, Balance = e.Points }));
+        await db.SaveChangesAsync(Ct);
+        db.Set<PointEntry>().AddRange(users.Zip(earners, (u, e) => new PointEntry { UserId = u.Id, Amount = e.Points, Reason = LedgerReasons.Completion, CreatedAt = DateTime.UtcNow }));
+        await db.SaveChangesAsync(Ct);
+    });
+
+    /// <summary>One page of <c>/leaderboard</c> as a guest sees it, and the addresses of its "Next page" and "Previous page" links.</summary>
+    private async Task<(List<BoardLine> Rows, string? Next, string? Previous)> BoardPageAsync(string href)
+    {
+        using var response = await factory.Client().GetAsync(href, Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, html);
+        var rows = BoardRow().Matches(html).Select(m => new BoardLine(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value,
+            long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
+        string? Link(string rel) => PageLink().Matches(html).FirstOrDefault(m => m.Groups[2].Value == rel) is { } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+        return (rows, Link("next"), Link("prev"));
+    }
+
+    [GeneratedRegex("<a href=\"([^\"]*)\" rel=\"(next|prev)\"")]
+    private static partial Regex PageLink();
+
+    private sealed record BoardLine(int Rank, string Username, long Points);
+
     private async Task<List<Row>> LedgerBoardAsync()
     {
         var sums = await factory.DbAsync(db => db.Set<PointEntry>().Where(x => x.Reason == "completion" || x.Reason == "reversal")
