@@ -111,6 +111,13 @@ seek_values() {
   echo "${sql//@bu/$before_user}"
 }
 
+# The last row before the last page (@ap, @au) and the last page's first row (@bp, @bu), as the page's links carry them.
+boundary_rows() {
+  local provider="$1" offset="$2"
+  read -r after_points after_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $((offset - 1))")"
+  read -r before_points before_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $offset")"
+}
+
 # The user ids and points of a query's rows, one per line, in its order.
 rows_of() {
   if [[ "$1" == sqlite ]]; then sqlite3 "$db" "$(seek_values "$2")"; else "$pg_bin/psql" "${pg_psql[@]}" -At -c "$(seek_values "$2")"; fi
@@ -199,6 +206,7 @@ bench_provider() {
   log "$provider: $(value "$provider" "SELECT count(*) FROM point_ledger") ledger entries, $(value "$provider" "SELECT count(*) FROM users") users, filled in $(($(date +%s) - started)) s"
   ranked="$(value "$provider" "SELECT count(*) FROM (SELECT user_id FROM point_ledger WHERE reason IN ('completion', 'reversal') GROUP BY user_id HAVING sum(amount) > 0) AS t")"
   offset=$(((ranked - 1) / page_size * page_size))
+  ((offset >= page_size)) || { log "$provider: $ranked ranked users make one page; the deep pages need more (LB_USERS)"; return 1; }
   time_queries "$provider" before "$offset"
   echo "$provider before  write cost: $writes single-row credits in $(write_cost "$provider") ms"
   echo "$provider before  write cost: one statement of $bulk credits in $(bulk_cost "$provider") ms"
@@ -206,8 +214,7 @@ bench_provider() {
   run_sql "$provider" <"$migrations/$dir/0020_point_earnings.sql"
   echo "$provider         migration 0020 (fill and triggers): $((($(date +%s%N) - started) / 1000000)) ms"
   if [[ "$provider" == sqlite ]]; then value sqlite "ANALYZE" >/dev/null; else value postgres "VACUUM ANALYZE" >/dev/null; fi
-  read -r after_points after_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $((offset - 1))")"
-  read -r before_points before_user <<<"$(value "$provider" "SELECT points || ' ' || user_id FROM point_earnings WHERE points > 0 ORDER BY points DESC, user_id LIMIT 1 OFFSET $offset")"
+  boundary_rows "$provider" "$offset"
   time_queries "$provider" after "$offset"
   # Same rows: the last page by its link is the last page by its number, and the page before it by its link the
   # page before it by number (read the other way round).
@@ -229,6 +236,7 @@ bench_provider() {
   [[ "$(value "$provider" "SELECT (SELECT sum(points) FROM point_totals) - (SELECT sum(balance) FROM point_balances)")" == "$(((writes + bulk) * 10))" ]] ||
     { log "$provider: point_totals differs from the balances by other than the credits written after 0020"; return 1; }
   echo "$provider: ranked users $ranked, last page offset $offset; plans after:"
+  boundary_rows "$provider" "$offset" # the write cost's credits moved them
   plans "$provider" "$offset"
   if [[ "$provider" == postgres ]]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null

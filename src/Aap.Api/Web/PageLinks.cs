@@ -46,8 +46,10 @@ internal sealed record PageLinks(
 
     public string Href(int page, string? cursor = null)
     {
-        var values = Query.Where(q => q.Key != Parameter && q.Key != "handler" && q.Key != CursorParameter && !string.IsNullOrEmpty(q.Value))
-            .ToDictionary(q => q.Key, q => q.Value, StringComparer.Ordinal);
+        // Names compared as the request's query reads them (without regard to case), so that ?PAGE=2 is not carried
+        // beside the link's own page=.
+        var values = Query.Where(q => !Replaced(q.Key) && !string.IsNullOrEmpty(q.Value))
+            .ToDictionary(q => q.Key, q => q.Value, StringComparer.OrdinalIgnoreCase);
         if (page > 1)
         {
             values[Parameter] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -60,6 +62,10 @@ internal sealed record PageLinks(
 
         return QueryHelpers.AddQueryString(Path, values);
     }
+
+    private bool Replaced(string name) =>
+        string.Equals(name, Parameter, StringComparison.OrdinalIgnoreCase) || string.Equals(name, "handler", StringComparison.OrdinalIgnoreCase) ||
+        (CursorParameter is not null && string.Equals(name, CursorParameter, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The page number a list was asked for (<c>?page=</c>, or a form field of that name on a POST that returns to

@@ -256,17 +256,15 @@ public abstract partial class LeaderboardTests(AapFactory factory)
             r.GetProperty("rank").GetInt32(), r.GetProperty("user_id").GetInt64(), r.GetProperty("username").GetString()!, r.GetProperty("points").GetInt64()))];
     }
 
-    /// <summary>The board as the ledger says it, summed here: completions and reversals per user, above zero, the most points first, then the older account.</summary>
     [Fact]
-    public async Task The_pages_links_walk_the_board_with_cursors_that_show_every_row_once_while_it_changes()
+    public async Task The_pages_links_read_their_page_from_the_row_next_to_it_and_give_the_pages_by_number()
     {
         // 60 users above everyone the other tests rank, in ties of six: more than two pages of 25. They leave with the
         // test, so that the class's other tests see their own board.
         var tag = Guid.NewGuid().ToString("N")[..8];
-        await AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"walk_{tag}_{i:D2}", 1_000_000L + (i % 10)))]);
-
         try
         {
+            await AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"walk_{tag}_{i:D2}", 1_000_000L + (i % 10)))]);
             // Forward by "Next page", then back by "Previous page": the same rows as every page asked for by number.
             var byNumber = await PageBoardAsync();
             var forward = new List<List<BoardLine>>();
@@ -310,6 +308,14 @@ public abstract partial class LeaderboardTests(AapFactory factory)
             second[0].Username.ShouldNotBe(first[^1].Username);
             second.Select(r => r.Username).ShouldBe(secondByNumber.Skip(1).Select(r => r.Username).Concat([second[^1].Username]));
             second[0].Rank.ShouldBe(26);
+
+            // Back from the page after it, by its link: the rows before that page's first row, which are the page the
+            // link of page 1 read, not page 2 by number.
+            var thirdHref = (await BoardPageAsync(secondHref!)).Next.ShouldNotBeNull();
+            var (third, _, backToSecond) = await BoardPageAsync(thirdHref);
+            third[0].Rank.ShouldBe(51);
+            backToSecond.ShouldNotBeNull().ShouldContain($"{LeaderboardCursorParameter}=");
+            (await BoardPageAsync(backToSecond)).Rows.ShouldBe(second);
 
             // A changed cursor, or one written for another page, is not used: the page named by number is shown.
             var cursor = System.Web.HttpUtility.ParseQueryString(new Uri(new Uri("http://x"), secondHref!).Query)[LeaderboardCursorParameter]!;
@@ -360,6 +366,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
 
     private sealed record BoardLine(int Rank, string Username, long Points);
 
+    /// <summary>The board as the ledger says it, summed here: completions and reversals per user, above zero, the most points first, then the older account.</summary>
     private async Task<List<Row>> LedgerBoardAsync()
     {
         var sums = await factory.DbAsync(db => db.Set<PointEntry>().Where(x => x.Reason == "completion" || x.Reason == "reversal")
