@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aap.Api.Platform.Http;
@@ -53,7 +52,7 @@ internal sealed class KeysetRequest
         payload[1 + Keyset.ScopeLength] = last.At is null ? (byte)0 : (byte)1;
         BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(2 + Keyset.ScopeLength), last.At?.Ticks ?? 0);
         id.CopyTo(payload, Keyset.HeaderLength);
-        return WebEncoders.Base64UrlEncode(_protector.Protect(payload));
+        return SealedCursor.Seal(_protector, payload);
     }
 }
 
@@ -230,17 +229,7 @@ internal static class Keyset
 
     private static KeysetPosition? Decode(string cursor, IDataProtector protector, byte[] scope)
     {
-        if (cursor.Length > MaxCursorLength)
-        {
-            return null;
-        }
-
-        byte[] payload;
-        try
-        {
-            payload = protector.Unprotect(WebEncoders.Base64UrlDecode(cursor));
-        }
-        catch (Exception e) when (e is FormatException or CryptographicException)
+        if (SealedCursor.Open(protector, cursor, MaxCursorLength) is not { } payload)
         {
             return null;
         }

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Aap.Api.Features.Rewards;
+using Aap.Api.Platform.Http;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Aap.Api.Web.Pages.Leaderboard;
 
@@ -30,30 +29,20 @@ internal sealed class LeaderboardCursors(IDataProtectionProvider dataProtection)
     /// <summary>The cursor that reads page <paramref name="page"/> from <paramref name="seek"/>'s row.</summary>
     public string Write(int page, LeaderboardSeek seek)
     {
-        Span<byte> payload = stackalloc byte[Length];
+        var payload = new byte[Length];
         payload[0] = Version;
-        BinaryPrimitives.WriteInt32BigEndian(payload[1..], page);
+        BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(1), page);
         payload[5] = seek.Before ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteInt64BigEndian(payload[6..], seek.Points);
-        BinaryPrimitives.WriteInt64BigEndian(payload[14..], seek.UserId);
-        return WebEncoders.Base64UrlEncode(_protector.Protect(payload.ToArray()));
+        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(6), seek.Points);
+        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(14), seek.UserId);
+        return SealedCursor.Seal(_protector, payload);
     }
 
     /// <summary>The row the request's cursor reads page <paramref name="page"/> from; null without one, or when it is not for that page or not ours.</summary>
     public LeaderboardSeek? Read(HttpRequest request, int page)
     {
         var cursor = request.Query[Parameter];
-        if (cursor.Count != 1 || cursor[0] is not { Length: > 0 and <= MaxLength } value)
-        {
-            return null;
-        }
-
-        byte[] payload;
-        try
-        {
-            payload = _protector.Unprotect(WebEncoders.Base64UrlDecode(value));
-        }
-        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        if (cursor.Count != 1 || cursor[0] is not { Length: > 0 } value || SealedCursor.Open(_protector, value, MaxLength) is not { } payload)
         {
             return null;
         }
