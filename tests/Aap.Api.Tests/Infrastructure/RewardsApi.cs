@@ -1,4 +1,5 @@
 using Aap.Api.Features.Apps;
+using Aap.Api.Features.Identity;
 using Aap.Api.Features.Rewards;
 using Microsoft.EntityFrameworkCore;
 
@@ -19,6 +20,26 @@ public static class RewardsApi
             await db.SaveChangesAsync(Ct);
             return app.Id;
         });
+
+    /// <summary>
+    /// Users with a credit from a completion of the given points and the balance it makes, written in the database as
+    /// the rewards write them (the balance, then the ledger; the database's triggers put them on the leaderboard):
+    /// many ranked users without a password hash each. <see cref="RemoveUsersAsync"/> takes them away again.
+    /// </summary>
+    public static Task AddEarnersAsync(this AapFactory factory, (string UserName, long Points)[] earners) => factory.DbAsync(async db =>
+    {
+        var users = earners.Select(e => new User { UserName = e.UserName, NormalizedUserName = e.UserName.ToUpperInvariant(), SecurityStamp = "s", Role = "User" }).ToList();
+        db.Set<User>().AddRange(users);
+        await db.SaveChangesAsync(Ct);
+        db.Set<PointBalance>().AddRange(users.Zip(earners, (u, e) => new PointBalance { UserId = u.Id, Balance = e.Points }));
+        await db.SaveChangesAsync(Ct);
+        db.Set<PointEntry>().AddRange(users.Zip(earners, (u, e) => new PointEntry { UserId = u.Id, Amount = e.Points, Reason = LedgerReasons.Completion, CreatedAt = DateTime.UtcNow }));
+        await db.SaveChangesAsync(Ct);
+    });
+
+    /// <summary>Deletes the users whose name starts with <paramref name="prefix"/>, with everything that cascades from them (balances, ledger, board).</summary>
+    public static Task RemoveUsersAsync(this AapFactory factory, string prefix) =>
+        factory.DbAsync(db => db.Set<User>().Where(u => u.UserName!.StartsWith(prefix)).ExecuteDeleteAsync(CancellationToken.None));
 
     /// <summary><c>POST /api/v1/apps/{id}/completions</c> with <paramref name="content"/> as the screenshot.</summary>
     public static Task<HttpResponseMessage> CompleteAsync(this HttpClient client, long appId, byte[] content, string name = "proof.png", string type = "image/png") =>

@@ -133,6 +133,43 @@ public sealed class PointsPagesTests(PagesFactory factory) : IClassFixture<Pages
         await browser.AssertNoProblemsAsync();
     }
 
+    [Fact]
+    public async Task The_leaderboards_next_and_previous_links_page_through_it_in_the_browser()
+    {
+        // 60 users below the other test's two and above everyone else this class ranks: pages 1 to 3 of 25. They
+        // leave with the test.
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            await factory.AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"pager_{tag}_{i:D2}", 800_000L - (i / 4)))]);
+            await using var browser = await BrowserSession.StartAsync(factory);
+            var page = browser.Page;
+            await browser.GotoAsync("/leaderboard");
+            var pager = page.GetByRole(AriaRole.Navigation, new() { Name = "Leaderboard pages" });
+            var firstRank = page.GetByRole(AriaRole.Row).Nth(1).GetByRole(AriaRole.Cell).First;
+
+            await pager.GetByRole(AriaRole.Link, new() { Name = "Next page" }).ClickAsync();
+            await Expect(firstRank).ToHaveTextAsync("26");
+            await Expect(pager).ToContainTextAsync("Page 2 of");
+            var secondPage = await page.GetByRole(AriaRole.Rowheader).AllTextContentsAsync();
+            await pager.GetByRole(AriaRole.Link, new() { Name = "Next page" }).ClickAsync();
+            await Expect(firstRank).ToHaveTextAsync("51");
+            await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("[?&]page=3&from=[^&]+$"));
+
+            // Back from page 3 by its link, which reads the rows before its first: page 2 again.
+            await pager.GetByRole(AriaRole.Link, new() { Name = "Previous page" }).ClickAsync();
+            await Expect(firstRank).ToHaveTextAsync("26");
+            await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("[?&]page=2&from=[^&]+$"));
+            (await page.GetByRole(AriaRole.Rowheader).AllTextContentsAsync()).ShouldBe(secondPage);
+            await browser.AssertAccessibleAsync();
+            await browser.AssertNoProblemsAsync();
+        }
+        finally
+        {
+            await factory.RemoveUsersAsync($"pager_{tag}_");
+        }
+    }
+
     private async Task<(TestAccount Account, HttpClient Client)> UserWithPointsAsync(int points)
     {
         var account = await factory.RegisterAsync();

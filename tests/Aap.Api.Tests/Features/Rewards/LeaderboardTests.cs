@@ -264,7 +264,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         var tag = Guid.NewGuid().ToString("N")[..8];
         try
         {
-            await AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"walk_{tag}_{i:D2}", 1_000_000L + (i % 10)))]);
+            await factory.AddEarnersAsync([.. Enumerable.Range(0, 60).Select(i => ($"walk_{tag}_{i:D2}", 1_000_000L + (i % 10)))]);
             // Forward by "Next page", then back by "Previous page": the same rows as every page asked for by number.
             var byNumber = await PageBoardAsync();
             var forward = new List<List<BoardLine>>();
@@ -301,7 +301,7 @@ public abstract partial class LeaderboardTests(AapFactory factory)
             // A user who joins the top between two pages moves every row down one: page 2 by number repeats the last row
             // of page 1; the link that page 1 gave continues after the row it ended on, with the ranks of page 2.
             var (first, secondHref, _) = await BoardPageAsync("/leaderboard");
-            await AddEarnersAsync([($"walk_{tag}_top", 2_000_000L)]);
+            await factory.AddEarnersAsync([($"walk_{tag}_top", 2_000_000L)]);
             var (second, _, _) = await BoardPageAsync(secondHref!);
             var (secondByNumber, _, _) = await BoardPageAsync("/leaderboard?page=2");
             secondByNumber[0].Username.ShouldBe(first[^1].Username);
@@ -327,27 +327,11 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         }
         finally
         {
-            var prefix = $"walk_{tag}_";
-            await factory.DbAsync(db => db.Set<User>().Where(u => u.UserName!.StartsWith(prefix)).ExecuteDeleteAsync(CancellationToken.None));
+            await factory.RemoveUsersAsync($"walk_{tag}_");
         }
     }
 
     private const string LeaderboardCursorParameter = "from";
-
-    /// <summary>
-    /// Users with a credit from a completion of the given points and the balance it makes, written in the database as
-    /// the rewards write them (the balance, then the ledger; the triggers rank them).
-    /// </summary>
-    private Task AddEarnersAsync((string UserName, long Points)[] earners) => factory.DbAsync(async db =>
-    {
-        var users = earners.Select(e => new User { UserName = e.UserName, NormalizedUserName = e.UserName.ToUpperInvariant(), SecurityStamp = "s", Role = "User" }).ToList();
-        db.Set<User>().AddRange(users);
-        await db.SaveChangesAsync(Ct);
-        db.Set<PointBalance>().AddRange(users.Zip(earners, (u, e) => new PointBalance { UserId = u.Id, Balance = e.Points }));
-        await db.SaveChangesAsync(Ct);
-        db.Set<PointEntry>().AddRange(users.Zip(earners, (u, e) => new PointEntry { UserId = u.Id, Amount = e.Points, Reason = LedgerReasons.Completion, CreatedAt = DateTime.UtcNow }));
-        await db.SaveChangesAsync(Ct);
-    });
 
     /// <summary>One page of <c>/leaderboard</c> as a guest sees it, and the addresses of its "Next page" and "Previous page" links.</summary>
     private async Task<(List<BoardLine> Rows, string? Next, string? Previous)> BoardPageAsync(string href)
