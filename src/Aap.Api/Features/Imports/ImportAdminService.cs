@@ -232,7 +232,7 @@ internal sealed partial class ImportAdminService(
         var page = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id)
             .Skip((paging.PageNumber - 1) * paging.PageSize).Take(paging.PageSize).ToListAsync(cancellationToken);
         return new PagedEnvelope<ImportResponse>([.. page.Select(ToResponse)],
-            new PageMeta(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize)));
+            PageMeta.Of(paging, total));
     }
 
     /// <summary>The imports, newest first, one keyset page at a time (on ix_imports_created_at_id).</summary>

@@ -36,7 +36,6 @@ internal sealed partial class RewardsService
         // (point_totals), so that the total is 16 rows, not a count of the index.
         var ranked = await db.Set<PointTotals>().AsNoTracking().SumAsync(t => (long?)t.Ranked, cancellationToken) ?? 0;
         var board = db.Set<PointEarning>().AsNoTracking().Where(e => e.Points > 0);
-        var meta = new PageMeta(paging.PageNumber, paging.PageSize, ranked, (int)((ranked + paging.PageSize - 1) / paging.PageSize));
         var rows = seek is null ? null : await SeekAsync(board, seek, paging.PageSize, cancellationToken);
         if (rows is null || rows.Count == 0 || (seek!.Before && rows.Count < paging.PageSize))
         {
@@ -48,7 +47,7 @@ internal sealed partial class RewardsService
         var first = (paging.PageNumber - 1) * paging.PageSize;
         return new PagedEnvelope<LeaderboardEntry>(
             [.. rows.Select((t, i) => new LeaderboardEntry(first + i + 1, t.UserId, names.GetValueOrDefault(t.UserId) ?? "(deleted user)", t.Points))],
-            meta);
+            PageMeta.Of(paging, ranked));
     }
 
     /// <summary>

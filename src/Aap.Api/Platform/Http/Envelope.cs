@@ -6,7 +6,12 @@ internal sealed record Envelope<T>(T Data);
 /// <summary>A page of a list: <c>{"data": [...], "meta": {"page", "size", "total", "total_pages"}}</c>.</summary>
 internal sealed record PagedEnvelope<T>(IReadOnlyList<T> Data, PageMeta Meta);
 
-internal sealed record PageMeta(int Page, int Size, long Total, int TotalPages);
+internal sealed record PageMeta(int Page, int Size, long Total, int TotalPages)
+{
+    /// <summary>The meta of the page <paramref name="paging"/> asks for, in a list of <paramref name="total"/> rows.</summary>
+    public static PageMeta Of(PageQuery paging, long total) =>
+        new(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize));
+}
 
 /// <summary>
 /// A keyset page of a list (<see cref="Keyset"/>): <c>{"data": [...], "meta": {"size", "next_cursor"}}</c>, no total;

@@ -28,7 +28,7 @@ internal static class Paging
         var items = total <= (long)(paging.PageNumber - 1) * paging.PageSize
             ? []
             : await query.Skip((paging.PageNumber - 1) * paging.PageSize).Take(paging.PageSize).ToListAsync(cancellationToken);
-        return new PagedEnvelope<T>(items, new PageMeta(paging.PageNumber, paging.PageSize, total, (int)((total + paging.PageSize - 1) / paging.PageSize)));
+        return new PagedEnvelope<T>(items, PageMeta.Of(paging, total));
     }
 
     public static string LinkHeader(HttpRequest request, PageMeta meta)

@@ -366,17 +366,13 @@ public abstract partial class LeaderboardTests(AapFactory factory)
         var rows = new List<(int, string, long)>();
         for (var page = 1; ; page++)
         {
-            using var response = await factory.Client().GetAsync($"/leaderboard?page={page}", Ct);
-            var html = await response.Content.ReadAsStringAsync(Ct);
-            response.StatusCode.ShouldBe(HttpStatusCode.OK, html);
-            var found = BoardRow().Matches(html).Select(m => (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value,
-                long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
+            var found = (await BoardPageAsync($"/leaderboard?page={page}")).Rows;
             if (found.Count == 0)
             {
                 return rows;
             }
 
-            rows.AddRange(found);
+            rows.AddRange(found.Select(r => (r.Rank, r.Username, r.Points)));
         }
     }
 
