@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Aap.Api.Platform.Configuration;
 using Aap.Api.Platform.Security;
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 
@@ -100,13 +101,13 @@ internal static class LoggingSetup
             if (options.FileEnabled)
             {
                 Directory.CreateDirectory(directory);
-                // The file is written on a background thread: a request hands its event to a queue and moves on,
-                // instead of formatting it and waiting for the file's lock on its own thread (with several requests
-                // logging at once, most of that time was the wait). Should FileQueueCapacity events queue up, a
-                // logging thread waits for room rather than lose its event. The queue is emptied into the file, and
+                // The file is written on a background thread (LogFileQueue): a request hands its event to a queue and
+                // moves on, instead of formatting it and waiting for the file's lock on its own thread (with several
+                // requests logging at once, most of that time was the wait). Should FileQueueCapacity events queue up,
+                // a logging thread waits for room rather than lose its event. The queue is emptied into the file, and
                 // the file flushed, when the logger is disposed: the host does it when it stops, the CLI before it exits.
-                logger.WriteTo.Async(
-                    sinks => sinks.File(
+                logger.WriteTo.Sink(new LogFileQueue(
+                    LoggerSinkConfiguration.CreateSink(sinks => sinks.File(
                         new CompactJsonFormatter(),
                         Path.Combine(directory, "aap-.json"),
                         rollingInterval: RollingInterval.Day,
@@ -118,9 +119,8 @@ internal static class LoggingSetup
                         // Buffered, flushed every second: a write per event is what the per-request log would cost otherwise.
                         // A second process on the same folder (the CLI beside the server) rolls to its own file.
                         buffered: true,
-                        flushToDiskInterval: TimeSpan.FromSeconds(1)),
-                    bufferSize: FileQueueCapacity,
-                    blockWhenFull: true);
+                        flushToDiskInterval: TimeSpan.FromSeconds(1))),
+                    FileQueueCapacity));
             }
         });
         CachingLoggerFactory.Decorate(builder.Services);
