@@ -24,9 +24,10 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     private readonly int _capacity;
     private readonly ConcurrentQueue<LogEvent> _queue = new();
 
-    // The writer waits on it between passes; a logging thread that finds the queue full wakes the writer through it
-    // and waits on it for room.
+    // The writer waits on _gate between passes (a logging thread that finds the queue full wakes it there); logging
+    // threads wait on _room until the writer has made some. Two monitors, so that waiting threads never wake each other.
     private readonly object _gate = new();
+    private readonly object _room = new();
     private readonly object _closing = new();
     private readonly Thread _writer;
     private int _count;
@@ -37,6 +38,7 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
 
     public LogFileQueue(ILogEventSink file, int capacity)
     {
+        ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _file = file;
         _capacity = capacity;
@@ -67,15 +69,16 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     public void Dispose()
     {
         _stopping = true;
-        lock (_gate)
+        WakeWriter();
+        lock (_room)
         {
-            _woken = true;
-            Monitor.PulseAll(_gate);
+            Monitor.PulseAll(_room);
         }
 
         _writer.Join();
         lock (_closing)
         {
+            // Set first: should the file's own dispose throw, the caller sees it once and a later call does not retry.
             if (!_closed)
             {
                 _closed = true;
@@ -87,17 +90,29 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     private void WaitForRoom()
     {
         Interlocked.Increment(ref _waitingForRoom);
-        lock (_gate)
+        while (Volatile.Read(ref _count) >= _capacity && !_stopping)
         {
-            while (Volatile.Read(ref _count) >= _capacity && !_stopping)
+            WakeWriter();
+            lock (_room)
             {
-                _woken = true;
-                Monitor.PulseAll(_gate);
-                Monitor.Wait(_gate, Interval);
+                // Checked again under the lock the writer takes to announce room, so that announcement is not missed.
+                if (Volatile.Read(ref _count) >= _capacity && !_stopping)
+                {
+                    Monitor.Wait(_room, Interval);
+                }
             }
         }
 
         Interlocked.Decrement(ref _waitingForRoom);
+    }
+
+    private void WakeWriter()
+    {
+        lock (_gate)
+        {
+            _woken = true;
+            Monitor.Pulse(_gate);
+        }
     }
 
     private void Run()
@@ -130,7 +145,7 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
             }
             catch (Exception ex)
             {
-                SelfLog.WriteLine("The log file refused an event: {0}", ex);
+                Report(ex);
             }
 
             Interlocked.Decrement(ref _count);
@@ -138,10 +153,23 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
 
         if (Volatile.Read(ref _waitingForRoom) > 0)
         {
-            lock (_gate)
+            lock (_room)
             {
-                Monitor.PulseAll(_gate);
+                Monitor.PulseAll(_room);
             }
+        }
+    }
+
+    /// <summary>Tells Serilog's own diagnostics; nothing may escape the writer's thread, which would end the process.</summary>
+    private static void Report(Exception refused)
+    {
+        try
+        {
+            SelfLog.WriteLine("The log file refused an event: {0}", refused);
+        }
+        catch (Exception)
+        {
+            // Serilog's diagnostics output is itself broken: there is nowhere left to say so.
         }
     }
 }

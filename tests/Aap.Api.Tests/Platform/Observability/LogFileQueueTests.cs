@@ -50,17 +50,26 @@ public sealed class LogFileQueueTests
         using var gate = new SemaphoreSlim(0);
         var file = new RecordingSink { Gate = gate };
         var emitted = 0;
+        using var started = new CountdownEvent(writers);
         var queue = new LogFileQueue(file, capacity);
+        // Threads of their own rather than the pool's, so that all four are logging at once however few the cores.
+        var logging = Enumerable.Range(0, writers).Select(writer => new Thread(() =>
+        {
+            started.Signal();
+            for (var i = 0; i < perWriter; i++)
+            {
+                queue.Emit(Probe(writer, i));
+                Interlocked.Increment(ref emitted);
+            }
+        }) { IsBackground = true, Name = $"Logging thread {writer}" }).ToArray();
         try
         {
-            var logging = Enumerable.Range(0, writers).Select(writer => Task.Run(() =>
+            foreach (var thread in logging)
             {
-                for (var i = 0; i < perWriter; i++)
-                {
-                    queue.Emit(Probe(writer, i));
-                    Interlocked.Increment(ref emitted);
-                }
-            }, Ct)).ToArray();
+                thread.Start();
+            }
+
+            started.Wait(Ct);
 
             // The file takes no event while the gate is shut: once the count stops moving, the logging threads are
             // waiting for room, with at most the queue's capacity queued, the event in the writer's hands, and one
@@ -73,10 +82,13 @@ public sealed class LogFileQueueTests
             }
 
             seen.ShouldBeLessThanOrEqualTo(capacity + 1 + writers);
-            logging.ShouldAllBe(t => !t.IsCompleted, "every logging thread waits for room");
+            logging.ShouldAllBe(t => t.IsAlive, "every logging thread waits for room");
 
             gate.Release(writers * perWriter);
-            await Task.WhenAll(logging);
+            foreach (var thread in logging)
+            {
+                thread.Join(TimeSpan.FromMinutes(2)).ShouldBeTrue($"{thread.Name} has logged everything");
+            }
         }
         finally
         {
@@ -125,6 +137,9 @@ public sealed class LogFileQueueTests
 
         var first = Task.Run(queue.Dispose, Ct);
         var second = Task.Run(queue.Dispose, Ct);
+        // What the file had at the moment each stop returned, whenever that was.
+        var atFirst = first.ContinueWith(_ => (file.Events.Count, file.Disposals), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var atSecond = second.ContinueWith(_ => (file.Events.Count, file.Disposals), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             await Task.Delay(300, Ct);
@@ -137,6 +152,8 @@ public sealed class LogFileQueueTests
         }
 
         await Task.WhenAll(first, second);
+        (await atFirst).ShouldBe((100, 1), "every event written and the file closed when the first stop returned");
+        (await atSecond).ShouldBe((100, 1), "and when the second did");
         file.Events.Select(Number).ShouldBe(Enumerable.Range(0, 100));
         file.Disposals.ShouldBe(1);
     }
