@@ -31,7 +31,6 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     private readonly object _closing = new();
     private readonly Thread _writer;
     private int _count;
-    private int _waitingForRoom;
     private bool _woken;
     private volatile bool _stopping;
     private bool _closed;
@@ -89,7 +88,6 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
 
     private void WaitForRoom()
     {
-        Interlocked.Increment(ref _waitingForRoom);
         while (Volatile.Read(ref _count) >= _capacity && !_stopping)
         {
             WakeWriter();
@@ -102,8 +100,6 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
                 }
             }
         }
-
-        Interlocked.Decrement(ref _waitingForRoom);
     }
 
     private void WakeWriter()
@@ -151,12 +147,10 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
             Interlocked.Decrement(ref _count);
         }
 
-        if (Volatile.Read(ref _waitingForRoom) > 0)
+        // Tells logging threads waiting for room that there is some; with none waiting, the pulse costs next to nothing.
+        lock (_room)
         {
-            lock (_room)
-            {
-                Monitor.PulseAll(_room);
-            }
+            Monitor.PulseAll(_room);
         }
     }
 
