@@ -67,13 +67,9 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     /// </summary>
     public void Dispose()
     {
+        // The writer's last pass also wakes any thread still waiting for room, which then sees the stop.
         _stopping = true;
         WakeWriter();
-        lock (_room)
-        {
-            Monitor.PulseAll(_room);
-        }
-
         _writer.Join();
         lock (_closing)
         {
