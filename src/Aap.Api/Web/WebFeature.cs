@@ -1,5 +1,6 @@
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 
 namespace Aap.Api.Web;
 
@@ -35,7 +36,8 @@ internal static class WebFeature
             options.Conventions.AllowAnonymousToPage("/Error");
             options.Conventions.AllowAnonymousToPage("/Leaderboard/Index");
             options.Conventions.AuthorizeFolder("/Admin", Policies.Admin);
-        }).AddMvcOptions(mvc => mvc.Filters.Add<PageSecurityHeaders>());
+        }).AddMvcOptions(mvc => mvc.Filters.Add<PageSecurityHeaders>())
+            .ConfigureApplicationPartManager(KeepCompiledPagesOnly);
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.HeaderName = AntiforgeryHeader;
@@ -49,6 +51,19 @@ internal static class WebFeature
         // The <cache> fragments (FragmentStamps): a bound on what queries with ever new values can make them hold.
         services.Configure<Microsoft.AspNetCore.Mvc.TagHelpers.CacheTagHelperOptions>(cache => cache.SizeLimit = FragmentCacheBytes);
         return builder;
+    }
+
+    /// <summary>
+    /// MVC finds controllers, view components and tag helpers by loading every type of each assembly part, and this
+    /// assembly holds no such type of its own (<c>WebArchitectureTests</c> keeps it so): only its compiled pages, which
+    /// come from its compiled-Razor part. Its assembly part is dropped, so that the start does not load every type of the
+    /// service (and, through their base types and interfaces, the database drivers and SDKs a configuration does not
+    /// use) for a search that finds nothing.
+    /// </summary>
+    private static void KeepCompiledPagesOnly(ApplicationPartManager parts)
+    {
+        var own = typeof(WebFeature).Assembly;
+        parts.ApplicationParts.Remove(parts.ApplicationParts.OfType<AssemblyPart>().Single(part => part.Assembly == own));
     }
 
     /// <summary>

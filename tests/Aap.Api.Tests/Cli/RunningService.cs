@@ -28,6 +28,9 @@ internal sealed class RunningService : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The service's process id (<c>dotnet aap.dll</c> runs the service in the host's own process).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Everything written so far (standard output and error, in arrival order).</summary>
     public string Output
     {

@@ -3,6 +3,9 @@ using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Apps.AppConfiguration))]
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Apps.AppCategoryConfiguration))]
+
 namespace Aap.Api.Features.Apps;
 
 /// <summary>An Android app that admins publish and users earn points for.</summary>

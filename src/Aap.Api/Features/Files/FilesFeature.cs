@@ -19,7 +19,7 @@ internal static class FilesFeature
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>();
             return storage.Value.ProviderKind == StorageProvider.S3
-                ? new S3FileStore(S3FileStore.CreateClient(storage.Value.S3), storage)
+                ? S3FileStore.Create(storage)
                 : new LocalFileStore(storage.Value.LocalPath ?? sp.GetRequiredService<DataDirectory>().Folder("files"));
         });
         services.AddSingleton<FileLinks>();

@@ -9,6 +9,8 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Identity.LoginAttemptConfiguration))]
+
 namespace Aap.Api.Features.Identity;
 
 /// <summary>Whether a password may be checked now; when not, how long until it may.</summary>

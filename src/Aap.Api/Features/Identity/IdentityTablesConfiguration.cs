@@ -1,6 +1,9 @@
+using Aap.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Identity.IdentityTablesConfiguration))]
 
 namespace Aap.Api.Features.Identity;
 

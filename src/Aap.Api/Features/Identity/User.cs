@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Identity.UserConfiguration))]
+
 namespace Aap.Api.Features.Identity;
 
 /// <summary>An account. At least one of e-mail and user name is set; both are unique case-insensitively.</summary>

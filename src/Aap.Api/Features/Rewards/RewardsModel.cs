@@ -4,6 +4,8 @@ using Aap.Api.Platform.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Rewards.RewardsConfiguration))]
+
 namespace Aap.Api.Features.Rewards;
 
 /// <summary>Where a completion stands in review; part of <see cref="CompletionResponse"/>.</summary>

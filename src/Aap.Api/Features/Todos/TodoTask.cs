@@ -3,6 +3,8 @@ using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Features.Todos.TodoTaskConfiguration))]
+
 namespace Aap.Api.Features.Todos;
 
 [FeatureSurface]

@@ -7,6 +7,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Platform.Audit.AuditEntryConfiguration))]
+
 namespace Aap.Api.Platform.Audit;
 
 /// <summary>

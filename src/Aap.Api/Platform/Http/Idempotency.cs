@@ -8,6 +8,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
 
+[assembly: EntityConfiguration(typeof(Aap.Api.Platform.Http.IdempotencyRecordConfiguration))]
+
 namespace Aap.Api.Platform.Http;
 
 /// <summary>

@@ -1,5 +1,8 @@
+using Aap.Api.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+[assembly: EntityConfiguration(typeof(Aap.Api.Platform.Jobs.JobRunConfiguration))]
 
 namespace Aap.Api.Platform.Jobs;
 

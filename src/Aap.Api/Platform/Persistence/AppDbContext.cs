@@ -6,7 +6,7 @@ namespace Aap.Api.Platform.Persistence;
 
 /// <summary>
 /// The one EF Core context of AAP. It knows no feature: each feature describes its own tables in
-/// <see cref="IEntityTypeConfiguration{TEntity}"/> classes, found in this assembly when the model is built, and
+/// <see cref="IEntityTypeConfiguration{TEntity}"/> classes, declared with <see cref="EntityConfigurationAttribute"/>, and
 /// reaches them with <c>Set&lt;TEntity&gt;()</c>; a feature never names another feature's entities (foreign keys
 /// between features are in the migration scripts). Endpoints and services use it directly (no repositories). Table
 /// and column names are snake_case on both providers. Instances are pooled and reused across requests, so the
@@ -20,7 +20,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        EntityConfigurationAttribute.ApplyAll(modelBuilder, typeof(AppDbContext).Assembly);
         modelBuilder.Entity<DataProtectionKey>(); // data_protection_keys (migration 0011)
         EntityConventions.Apply(modelBuilder);
     }

@@ -43,6 +43,15 @@ internal sealed partial class DatabaseNotificationListener(
             return;
         }
 
+        await ListenAsync(stoppingToken);
+    }
+
+    /// <summary>
+    /// The listening loop, apart from <see cref="ExecuteAsync"/> so that a node on SQLite never compiles code that
+    /// names Npgsql's types, and so never loads the driver (<c>LoadedAssembliesTests</c>).
+    /// </summary>
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
         var byName = _channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var connectionString = new NpgsqlConnectionStringBuilder(database.Value.ConnectionString)
         {

@@ -45,7 +45,7 @@ internal static class PersistenceExtensions
         switch (database.ProviderKind)
         {
             case DatabaseProvider.Postgres:
-                options.UseNpgsql(ContextConnectionString(database.ConnectionString));
+                UsePostgres(options, database.ConnectionString);
                 break;
             default:
                 options.UseSqlite(database.ConnectionString);
@@ -55,6 +55,13 @@ internal static class PersistenceExtensions
         options.UseSnakeCaseNamingConvention();
         options.AddInterceptors(interceptors);
     }
+
+    /// <summary>
+    /// Apart from <see cref="Configure"/>, so that a node on SQLite never compiles code that names the PostgreSQL
+    /// provider's methods, and so never loads it (<c>LoadedAssembliesTests</c>).
+    /// </summary>
+    private static void UsePostgres(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(ContextConnectionString(connectionString));
 
     /// <summary>
     /// The connection string of the contexts' connections on PostgreSQL. Npgsql resets a pooled connection with

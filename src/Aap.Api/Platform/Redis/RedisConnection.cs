@@ -90,6 +90,16 @@ internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable
             return;
         }
 
+        await ConnectAsync();
+    }
+
+    /// <summary>
+    /// Apart from <see cref="StartAsync"/>, so that a node without Redis never loads the client: the state of an
+    /// asynchronous method that awaits the client's types names them, and loading it loads their assembly
+    /// (<c>LoadedAssembliesTests</c>).
+    /// </summary>
+    private async Task ConnectAsync()
+    {
         var configuration = ConfigurationOptions.Parse(_options.Configuration!);
         configuration.AbortOnConnectFail = false;
         if (!_options.Configuration!.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))

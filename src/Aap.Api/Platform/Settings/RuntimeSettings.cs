@@ -1,6 +1,10 @@
+using Aap.Api.Platform.Persistence;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+[assembly: EntityConfiguration(typeof(Aap.Api.Platform.Settings.RuntimeSettingConfiguration))]
+[assembly: EntityConfiguration(typeof(Aap.Api.Platform.Settings.RuntimeSettingChangeConfiguration))]
 
 namespace Aap.Api.Platform.Settings;
 

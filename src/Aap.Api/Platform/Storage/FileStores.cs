@@ -198,6 +198,12 @@ internal sealed class S3FileStore(IAmazonS3 s3, IOptions<StorageOptions> options
 
     public StorageProvider Provider => StorageProvider.S3;
 
+    /// <summary>
+    /// The store for <c>Storage:Provider=S3</c>. Its signature names no AWS type, so that code choosing between the
+    /// stores compiles without loading the AWS SDK on a node that stores files on disk (<c>LoadedAssembliesTests</c>).
+    /// </summary>
+    public static IFileStore Create(IOptions<StorageOptions> options) => new S3FileStore(CreateClient(options.Value.S3), options);
+
     public static AmazonS3Client CreateClient(StorageOptions.S3Options s3)
     {
         var config = new AmazonS3Config { ForcePathStyle = s3.ForcePathStyle };
