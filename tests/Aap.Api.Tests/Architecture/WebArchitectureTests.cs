@@ -9,8 +9,9 @@ namespace Aap.Api.Tests.Architecture;
 
 /// <summary>
 /// MVC serves the compiled pages from the service's compiled-Razor part and does not search the service's own types
-/// for controllers, view components or tag helpers (WebFeature): so the service must have none, or they would be
-/// silently ignored.
+/// for controllers, view components or tag helpers (WebFeature): a view component would not be found by its name, a
+/// controller would not be routed, and a tag helper of the service's own would not be offered to runtime services
+/// that list them. So the service has none, by base type, attribute or MVC's naming convention.
 /// </summary>
 public sealed class WebArchitectureTests(PagesFactory factory) : IClassFixture<PagesFactory>
 {
@@ -24,7 +25,9 @@ public sealed class WebArchitectureTests(PagesFactory factory) : IClassFixture<P
                            || typeof(ViewComponent).IsAssignableFrom(type)
                            || typeof(ITagHelper).IsAssignableFrom(type)
                            || type.IsDefined(typeof(ControllerAttribute), inherit: true)
-                           || type.IsDefined(typeof(ViewComponentAttribute), inherit: true))
+                           || type.IsDefined(typeof(ViewComponentAttribute), inherit: true)
+                           || (type.IsClass && type.Name.EndsWith("Controller", StringComparison.Ordinal))
+                           || (type.IsClass && type.Name.EndsWith("ViewComponent", StringComparison.Ordinal)))
             .Select(type => type.FullName)
             .ToArray();
 

@@ -262,13 +262,13 @@ internal sealed partial class ImportJob(
         {
             var connection = transaction.Connection ?? throw new InvalidOperationException("The import's transaction has no connection.");
             var options = new DbContextOptionsBuilder<AppDbContext>();
-            if (connection is NpgsqlConnection postgres)
+            if (connection is Microsoft.Data.Sqlite.SqliteConnection)
             {
-                options.UseNpgsql(postgres);
+                options.UseSqlite(connection);
             }
             else
             {
-                options.UseSqlite(connection);
+                UsePostgres(options, connection);
             }
 
             options.UseSnakeCaseNamingConvention();
@@ -282,6 +282,10 @@ internal sealed partial class ImportJob(
 
             Recorded = true;
         }
+
+        /// <summary>Apart, so that an import on SQLite does not load the PostgreSQL driver (<c>LoadedAssembliesTests</c>).</summary>
+        private static void UsePostgres(DbContextOptionsBuilder<AppDbContext> options, DbConnection connection) =>
+            options.UseNpgsql((NpgsqlConnection)connection);
     }
 
     /// <summary>

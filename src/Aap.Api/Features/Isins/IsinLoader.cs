@@ -34,12 +34,10 @@ internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options,
         try
         {
             var connection = db.Database.GetDbConnection();
-            return connection switch
-            {
-                NpgsqlConnection postgres => await LoadPostgresAsync(postgres, file, now, cancellationToken),
-                SqliteConnection sqlite => await LoadSqliteAsync(sqlite, file, now, cancellationToken),
-                _ => throw new NotSupportedException($"No ISIN loader for {connection.GetType().Name}."),
-            };
+            // Npgsql's types are named only past this test, so that a node on SQLite does not load the driver.
+            return connection is SqliteConnection sqlite
+                ? await LoadSqliteAsync(sqlite, file, now, cancellationToken)
+                : await LoadPostgresAsync(connection, file, now, cancellationToken);
         }
         finally
         {
@@ -47,8 +45,9 @@ internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options,
         }
     }
 
-    private async Task<IsinLoadResult> LoadPostgresAsync(NpgsqlConnection connection, IsinFile file, DateTime now, CancellationToken cancellationToken)
+    private async Task<IsinLoadResult> LoadPostgresAsync(DbConnection database, IsinFile file, DateTime now, CancellationToken cancellationToken)
     {
+        var connection = database as NpgsqlConnection ?? throw new NotSupportedException($"No ISIN loader for {database.GetType().Name}.");
         // A temporary table: private to this connection, not written to the WAL, gone if the process dies.
         await ExecuteAsync(connection, null, $"DROP TABLE IF EXISTS {Stage}; CREATE TEMP TABLE {Stage} (isin text NOT NULL, lei text)", cancellationToken);
         try
@@ -212,7 +211,7 @@ internal sealed class IsinLoader(AppDbContext db, IOptions<IsinOptions> options,
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        if (connection is NpgsqlConnection)
+        if (connection is not SqliteConnection)
         {
             command.CommandTimeout = 0; // a large list takes minutes; the job's cancellation token still stops it
         }

@@ -98,40 +98,52 @@ internal sealed partial class ClusterSignals : IDatabaseChannel, IHostedService,
         var message = $"{_node} {topic} {payload}";
         if (_redis.IsConfigured)
         {
-            if (_redis.IsAvailable)
-            {
-                try
-                {
-                    await _redis.Multiplexer!.GetSubscriber().PublishAsync(_redis.Channel(ChannelName), message);
-                    _sent.Add(1, new("topic", topic), new("transport", "redis"));
-                }
-                catch (Exception error) when (error is RedisException or TimeoutException or ObjectDisposedException)
-                {
-                    _redis.Failed("cache signal", error);
-                }
-            }
-            else
-            {
-                _redis.Failed("cache signal");
-            }
+            await PublishOverRedisAsync(topic, message);
         }
 
         if (OnPostgres && overDatabase)
         {
+            await PublishOverPostgresAsync(topic, message);
+        }
+    }
+
+    // The two transports in methods of their own: naming the Redis client's or Npgsql's types loads them, and a node
+    // without Redis, or on SQLite, does not otherwise need them (LoadedAssembliesTests).
+    private async Task PublishOverRedisAsync(string topic, string message)
+    {
+        if (_redis.IsAvailable)
+        {
             try
             {
-                await using var connection = new NpgsqlConnection(_database.ConnectionString);
-                await connection.OpenAsync();
-                await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
-                notify.Parameters.AddWithValue("channel", ChannelName);
-                notify.Parameters.AddWithValue("payload", message);
-                await notify.ExecuteNonQueryAsync();
-                _sent.Add(1, new("topic", topic), new("transport", "postgres"));
+                await _redis.Multiplexer!.GetSubscriber().PublishAsync(_redis.Channel(ChannelName), message);
+                _sent.Add(1, new("topic", topic), new("transport", "redis"));
             }
-            catch (Exception error) when (error is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception error) when (error is RedisException or TimeoutException or ObjectDisposedException)
             {
-                LogNotSent(_logger, error, topic);
+                _redis.Failed("cache signal", error);
             }
+        }
+        else
+        {
+            _redis.Failed("cache signal");
+        }
+    }
+
+    private async Task PublishOverPostgresAsync(string topic, string message)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(_database.ConnectionString);
+            await connection.OpenAsync();
+            await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
+            notify.Parameters.AddWithValue("channel", ChannelName);
+            notify.Parameters.AddWithValue("payload", message);
+            await notify.ExecuteNonQueryAsync();
+            _sent.Add(1, new("topic", topic), new("transport", "postgres"));
+        }
+        catch (Exception error) when (error is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        {
+            LogNotSent(_logger, error, topic);
         }
     }
 

@@ -38,18 +38,31 @@ internal static class DependencyFailures
                 case StorageUnavailableException:
                     return new(Storage, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable,
                         "The file storage is unavailable; the request was not applied. Try again shortly.");
-                case PostgresException postgres when IsOutage(postgres.SqlState):
-                case NpgsqlException { IsTransient: true } and not PostgresException:
                 case SqliteException { SqliteErrorCode: 5 or 6 or 10 or 14 }: // BUSY, LOCKED, IOERR, CANTOPEN
                     return DatabaseDown;
                 case SqliteException { SqliteErrorCode: 13 }: // FULL
                     return new(Database, StatusCodes.Status507InsufficientStorage, ProblemCodes.InsufficientStorage,
                         "The database's disk is full; the request was not applied. Try again once space has been freed.");
+                case SqliteException:
+                    break;
+                case System.Data.Common.DbException other when IsPostgresOutage(other):
+                    return DatabaseDown;
             }
         }
 
         return null;
     }
+
+    /// <summary>
+    /// PostgreSQL's outages, in a method of its own that only a database error other than SQLite's reaches: naming
+    /// Npgsql's types loads the driver, which a node on SQLite does not otherwise need (<c>LoadedAssembliesTests</c>).
+    /// </summary>
+    private static bool IsPostgresOutage(System.Data.Common.DbException exception) => exception switch
+    {
+        PostgresException postgres => IsOutage(postgres.SqlState),
+        NpgsqlException npgsql => npgsql.IsTransient,
+        _ => false,
+    };
 
     /// <summary>
     /// Answers the refusal's status with <c>Retry-After</c> (503 only), counts it, and lets go of pooled PostgreSQL
@@ -65,9 +78,18 @@ internal static class DependencyFailures
 
         context.RequestServices.GetService<DependencyMetrics>()?.Failed(failure.Dependency);
         // This application's pool only (not every pool in the process): idle connections closed now, busy ones when returned.
-        if (failure.Dependency == Database && context.RequestServices.GetService<AppDbContext>()?.Database.GetDbConnection() is NpgsqlConnection connection)
+        if (failure.Dependency == Database && context.RequestServices.GetService<AppDbContext>()?.Database.GetDbConnection() is { } connection
+            and not SqliteConnection)
         {
-            NpgsqlConnection.ClearPool(connection);
+            ClearPostgresPool(connection);
+        }
+    }
+
+    private static void ClearPostgresPool(System.Data.Common.DbConnection connection)
+    {
+        if (connection is NpgsqlConnection postgres)
+        {
+            NpgsqlConnection.ClearPool(postgres);
         }
     }
 

@@ -212,7 +212,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     /// whether it is stored or only compared; it can only have come from the client, in a query or a body.
     /// </summary>
     private static bool IsUnstorableText(Exception exception) =>
-        (exception as Npgsql.PostgresException ?? exception.InnerException as Npgsql.PostgresException) is { SqlState: "22021" };
+        (exception as System.Data.Common.DbException ?? exception.InnerException as System.Data.Common.DbException) is { } database
+        and not Microsoft.Data.Sqlite.SqliteException && IsPostgresNul(database);
+
+    /// <summary>Apart, so that only a database error other than SQLite's loads the PostgreSQL driver (<c>LoadedAssembliesTests</c>).</summary>
+    private static bool IsPostgresNul(System.Data.Common.DbException exception) => exception is Npgsql.PostgresException { SqlState: "22021" };
 
     private static bool IsMissingBody(BadHttpRequestException bad) =>
         bad.Message.StartsWith("Implicit body inferred for parameter", StringComparison.Ordinal) ||

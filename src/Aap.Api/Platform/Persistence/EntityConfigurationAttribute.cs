@@ -14,8 +14,9 @@ namespace Aap.Api.Platform.Persistence;
 internal sealed class EntityConfigurationAttribute(Type configuration) : Attribute
 {
     private static readonly MethodInfo ApplyOne = typeof(ModelBuilder).GetMethods()
-        .Single(method => method.Name == nameof(ModelBuilder.ApplyConfiguration)
-                          && method.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(IEntityTypeConfiguration<>));
+        .Single(method => method is { Name: nameof(ModelBuilder.ApplyConfiguration), IsGenericMethodDefinition: true }
+                          && method.GetParameters() is [{ ParameterType: { IsGenericType: true } parameter }]
+                          && parameter.GetGenericTypeDefinition() == typeof(IEntityTypeConfiguration<>));
 
     public Type Configuration { get; } = configuration;
 
