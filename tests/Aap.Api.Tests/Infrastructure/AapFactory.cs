@@ -104,6 +104,23 @@ public abstract class AapFactory : WebApplicationFactory<Program>, IAsyncLifetim
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone());
     }
 
+    /// <summary>
+    /// The scheduler's entry in <c>/health/ready</c> once it reads "started", or its last reading after 60 s: the
+    /// scheduler starts in the background after the node has started, so "standby" comes first.
+    /// </summary>
+    public async Task<string?> SchedulerStartedAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string? scheduler;
+        while ((scheduler = (await ReadyAsync()).Body.GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString()) != "started"
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        return scheduler;
+    }
+
     /// <summary>Where Kestrel listens for this factory.</summary>
     public Uri ServerAddress => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 

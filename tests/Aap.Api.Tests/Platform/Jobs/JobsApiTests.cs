@@ -43,9 +43,8 @@ public abstract class JobsApiTests
 
         using var status = await factory.Client().GetAsync("/api/v1/status", Ct);
         (await status.JsonAsync()).GetProperty("data").GetProperty("runs_jobs").GetBoolean().ShouldBeTrue();
-        using var ready = await factory.Client().GetAsync("/health/ready", Ct);
-        ready.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await ready.JsonAsync()).GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString().ShouldBe("started");
+        (await factory.ReadyAsync()).Status.ShouldBe(HttpStatusCode.OK);
+        (await factory.SchedulerStartedAsync()).ShouldBe("started");
     }
 
     [Fact]
