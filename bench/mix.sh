@@ -181,6 +181,13 @@ pg_activity() {
 
 kib_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
+# kB resident of the runtime's double-mapped memory (write-xor-execute: one shared-memory file, mapped executable
+# where code runs and writable where it is written) whose mappings have permissions matching $2: "^r-x" for the code
+# the JIT wrote and the stubs, "^rw-" for the type system's data (the runtime's loader heaps). 0 with W^X off.
+double_mapped_kib() {
+  awk -v want="$2" '/^[0-9a-f]+-[0-9a-f]+ / { keep = ($6 ~ /doublemapper/ && $2 ~ want) } keep && $1 == "Rss:" { s += $2 } END { print s + 0 }' "/proc/$1/smaps"
+}
+
 # Runs the generator (arguments after the provider) and samples everything once a second until it exits; then
 # prints its report, what each process used, and the saturation; the RSS samples are in $work/rss (seconds KiB).
 # mix_run PROVIDER RSS_EVERY_S GENERATOR_ARGUMENTS...
@@ -237,9 +244,11 @@ mix_run() {
   awk -v t=$((a1 - a0)) -v hz="$clock_ticks" -v n="$(awk '/^result / { split($2, kv, "="); print kv[2] }' "$work/mix.out")" -v cores="$cores" \
     'BEGIN { if (n > 0) printf "AAP'"'"'s CPU per request: %.1f ms (all %d cores would bound AAP alone to about %.0f requests/s of this mix)\n", t / hz * 1000 / n, cores, n * cores * hz / t }'
   # RssFile is mostly the runtime and the assemblies, mapped from disk and shared with other .NET processes;
-  # RssShmem mostly the code the JIT wrote (mapped twice, writable and executable, through shared memory).
+  # RssShmem the runtime's double-mapped memory (the JIT's code and the type system's data), plus AAP's own
+  # assemblies when its folder is on a tmpfs (TMPDIR=/dev/shm).
   echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end" \
-    "(anonymous $(mib "$(kib_of "$aap_pid" RssAnon)"), files $(mib "$(kib_of "$aap_pid" RssFile)"), shared $(mib "$(kib_of "$aap_pid" RssShmem)") MiB)"
+    "(anonymous $(mib "$(kib_of "$aap_pid" RssAnon)"), files $(mib "$(kib_of "$aap_pid" RssFile)"), shared $(mib "$(kib_of "$aap_pid" RssShmem)") MiB;" \
+    "of the shared, the runtime's code and stubs $(mib "$(double_mapped_kib "$aap_pid" '^r-x')") MiB and its type data $(mib "$(double_mapped_kib "$aap_pid" '^rw-')") MiB)"
   if [[ "$provider" == postgres && -s "$work/activity" ]]; then
     echo "PostgreSQL's active backends, sampled about once a second ($second samples): $(awk -v n="$second" 'END { printf "%.1f", NR / n }' "$work/activity") on average;" \
       "what they were doing: $(cut -f1 "$work/activity" | sort | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
