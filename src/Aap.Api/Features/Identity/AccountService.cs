@@ -30,6 +30,7 @@ internal sealed partial class AccountService(
     TokenService tokens,
     TimeProvider clock,
     IdentityMetrics metrics,
+    ProfileCache profiles,
     ILogger<AccountService> logger)
 {
     public const int PasswordMinLength = 8;
@@ -212,13 +213,24 @@ internal sealed partial class AccountService(
         return user is null ? null : Account.From(user);
     }
 
-    /// <summary>The name each account is shown under to others: its user name, or the local part of its e-mail.</summary>
+    /// <summary>
+    /// The name each account is shown under to others: its user name, or the local part of its e-mail. One active
+    /// account (the user a completion's answer names, completing one app after another) is looked up through the
+    /// <see cref="ProfileCache"/>, which keeps it from one request to the next; others, and an inactive one, are read.
+    /// </summary>
     public async Task<IReadOnlyDictionary<long, string>> DisplayNamesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
     {
+        if (ids.Count == 1 && await profiles.FindActiveAsync(db, ids.First(), cancellationToken) is { } account)
+        {
+            return new Dictionary<long, string> { [account.Id] = DisplayName(account.UserName, account.Email) };
+        }
+
         var rows = await users.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
             .Select(u => new { u.Id, u.UserName, u.Email }).ToListAsync(cancellationToken);
-        return rows.ToDictionary(u => u.Id, u => u.UserName ?? u.Email?.Split('@')[0] ?? "");
+        return rows.ToDictionary(u => u.Id, u => DisplayName(u.UserName, u.Email));
     }
+
+    private static string DisplayName(string? userName, string? email) => userName ?? email?.Split('@')[0] ?? "";
 
     /// <summary>
     /// A demo account without a password (it cannot log in until one is set), for the demo data; null when the

@@ -126,8 +126,25 @@ internal sealed class ProfileCache : IDisposable
             return known;
         }
 
+        return await LoadAsync(requestServices.GetRequiredService<AppDbContext>(), id, cancellationToken);
+    }
+
+    /// <summary>The same, for a caller that holds the request's <see cref="AppDbContext"/> already.</summary>
+    public async Task<Account?> FindActiveAsync(AppDbContext db, long id, CancellationToken cancellationToken)
+    {
+        if (_coherent && _entries.TryGetValue(id, out Account? known))
+        {
+            return known;
+        }
+
+        return await LoadAsync(db, id, cancellationToken);
+    }
+
+    /// <summary>The active account with this id from the database, kept unless an eviction came while it was read.</summary>
+    private async Task<Account?> LoadAsync(AppDbContext db, long id, CancellationToken cancellationToken)
+    {
         var generation = Volatile.Read(ref _generation);
-        var found = await _findActive(requestServices.GetRequiredService<AppDbContext>(), id, cancellationToken);
+        var found = await _findActive(db, id, cancellationToken);
         if (found is not null)
         {
             lock (_gate)

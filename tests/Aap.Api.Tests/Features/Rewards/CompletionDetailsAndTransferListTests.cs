@@ -106,6 +106,38 @@ public abstract class CompletionDetailsAndTransferListTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task A_completions_answer_names_its_user_as_named_at_that_moment()
+    {
+        // The answer's name comes from the account cache once the user is known there (the first completion puts
+        // them there); a rename in between must show in the next answer, as it does in the admin's read.
+        var account = await factory.RegisterAsync();
+        using var user = await factory.ClientForAsync(account);
+        var appA = await factory.AddAppAsync();
+        var appB = await factory.AddAppAsync();
+        var appC = await factory.AddAppAsync();
+        foreach (var app in new[] { appA, appB })
+        {
+            using var completed = await user.CompleteAsync(app, Screenshot());
+            completed.StatusCode.ShouldBe(HttpStatusCode.Created, await completed.Content.ReadAsStringAsync(Ct));
+            (await completed.JsonAsync()).GetProperty("data").GetProperty("username").GetString().ShouldBe(account.UserName);
+        }
+
+        var renamed = $"re_{Guid.NewGuid():N}"[..15];
+        using (var patch = await user.PatchAsync("/api/v1/me", JsonBody.Of(System.Text.Json.JsonSerializer.Serialize(new { username = renamed })), Ct))
+        {
+            patch.StatusCode.ShouldBe(HttpStatusCode.OK, await patch.Content.ReadAsStringAsync(Ct));
+        }
+
+        using var after = await user.CompleteAsync(appC, Screenshot());
+        after.StatusCode.ShouldBe(HttpStatusCode.Created, await after.Content.ReadAsStringAsync(Ct));
+        var answer = (await after.JsonAsync()).GetProperty("data");
+        answer.GetProperty("username").GetString().ShouldBe(renamed);
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        using var read = await admin.GetAsync($"/api/v1/admin/completions/{answer.GetProperty("id").GetInt64()}", Ct);
+        (await read.JsonAsync()).GetProperty("data").GetProperty("username").GetString().ShouldBe(renamed);
+    }
+
+    [Fact]
     public async Task Only_admins_read_completions_with_details()
     {
         using var user = await factory.ClientForAsync(await factory.RegisterAsync());
