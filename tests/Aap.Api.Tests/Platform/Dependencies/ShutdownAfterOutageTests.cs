@@ -77,17 +77,35 @@ public sealed class ShutdownAfterOutageTests
             ["Jobs__Cluster__CheckinIntervalSeconds"] = "1",
             ["Jobs__Schedules__idempotency-expiry"] = "0/2 * * * * ?",
         }, Ct);
+        try
+        {
+            await SchedulerStartedAsync(server);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits (up to 60 s) until the node's scheduler reads "started" in <c>/health/ready</c>: the node is ready as
+    /// soon as it serves, and its scheduler starts in the background after that ("standby" until then).
+    /// </summary>
+    private static async Task SchedulerStartedAsync(DocServer server)
+    {
         using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
-        // Ready as soon as it serves; the scheduler starts in the background after that ("standby" until then).
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             using var ready = await Outages.UntilAsync(() => http.GetAsync("/health/ready", Ct), HttpStatusCode.OK);
             var body = await ready.Content.ReadAsStringAsync(Ct);
             ready.StatusCode.ShouldBe(HttpStatusCode.OK, body);
-            if (body.Contains("\"started\"", StringComparison.Ordinal))
+            using var health = System.Text.Json.JsonDocument.Parse(body);
+            if (health.RootElement.GetProperty("checks").GetProperty("scheduler").GetProperty("description").GetString() == "started")
             {
-                return server;
+                return;
             }
 
             deadline.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60), $"the scheduler never started:\n{body}");
