@@ -119,26 +119,15 @@ internal sealed class ProfileCache : IDisposable
     /// The active account with this id, from memory when it is known there, else from the database through the
     /// request's <see cref="AppDbContext"/> (resolved only then).
     /// </summary>
-    public async Task<Account?> FindActiveAsync(IServiceProvider requestServices, long id, CancellationToken cancellationToken)
-    {
-        if (_coherent && _entries.TryGetValue(id, out Account? known))
-        {
-            return known;
-        }
-
-        return await LoadAsync(requestServices.GetRequiredService<AppDbContext>(), id, cancellationToken);
-    }
+    public async Task<Account?> FindActiveAsync(IServiceProvider requestServices, long id, CancellationToken cancellationToken) =>
+        Known(id) ?? await LoadAsync(requestServices.GetRequiredService<AppDbContext>(), id, cancellationToken);
 
     /// <summary>The same, for a caller that holds the request's <see cref="AppDbContext"/> already.</summary>
-    public async Task<Account?> FindActiveAsync(AppDbContext db, long id, CancellationToken cancellationToken)
-    {
-        if (_coherent && _entries.TryGetValue(id, out Account? known))
-        {
-            return known;
-        }
+    public async Task<Account?> FindActiveAsync(AppDbContext db, long id, CancellationToken cancellationToken) =>
+        Known(id) ?? await LoadAsync(db, id, cancellationToken);
 
-        return await LoadAsync(db, id, cancellationToken);
-    }
+    /// <summary>The account kept in memory for this id, or null (none kept, or the cache is not in use).</summary>
+    private Account? Known(long id) => _coherent && _entries.TryGetValue(id, out Account? known) ? known : null;
 
     /// <summary>The active account with this id from the database, kept unless an eviction came while it was read.</summary>
     private async Task<Account?> LoadAsync(AppDbContext db, long id, CancellationToken cancellationToken)
