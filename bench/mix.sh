@@ -23,7 +23,9 @@
 #                stays under 250 ms with no error (the closed loop's load grows with its users, so this is the highest
 #                rate that meets the latency target) and what saturated there
 #   completions  only completions (credited at once, require_review=0) with 10 and with 50 users (COMPLETION_USER_COUNTS),
-#                MIX_DURATION seconds each, on SQLite, then PostgreSQL: completions/s and p95 against >= 500/s, < 50 ms
+#                MIX_DURATION seconds each, on SQLite, then PostgreSQL: completions/s and p95 against >= 500/s, < 50 ms;
+#                COMPLETION_START=same starts every account at the first app, so that the users complete the same
+#                apps at the same time (an app everyone completes as soon as it is published), instead of at random
 #   memory       fills MEMORY_ROWS (1,000,000) users, completions, ledger entries and to-do tasks in SQL, then runs
 #                the mix for MEMORY_DURATION seconds (600), AAP's resident memory sampled every 10 s against 300 MB
 # Settings:
@@ -32,7 +34,7 @@
 #                (the JIT compiles the paths during the first 20 to 30 s of a fresh process; 0 measures a cold process)
 #   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, shared out among the users
 #   MIX_DATABASES (sqlite postgres): which databases, in order
-#   MIX_STEPS ("1 2 4 8 16 32"), COMPLETION_USER_COUNTS ("10 50"), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
+#   MIX_STEPS ("1 2 4 8 16 32"), COMPLETION_USER_COUNTS ("10 50"), COMPLETION_START (random), MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)
 #   BENCH_PUBLISHED: a folder keeping AAP and the generator as published; a later run with it skips the build
 #   MEMORY_KEEP: a folder to copy the memory run's data folder to (database and AAP's logs) before it is removed,
 #                to look at its plans or at a statement log afterwards (with Serilog__MinimumLevel__Override__... set)
@@ -49,6 +51,7 @@ mix_apps="${MIX_APPS:-100}"
 mix_databases="${MIX_DATABASES:-sqlite postgres}"
 mix_steps="${MIX_STEPS:-1 2 4 8 16 32}"
 completion_user_counts="${COMPLETION_USER_COUNTS:-10 50}"
+completion_start="${COMPLETION_START:-random}"
 memory_rows="${MEMORY_ROWS:-1000000}"
 memory_duration="${MEMORY_DURATION:-600}"
 memory_database="${MEMORY_DATABASE:-sqlite}"
@@ -402,11 +405,11 @@ bench_completions() {
       mix_start "$provider" "completions-$provider-$users"
       seed_accounts "$provider" $((accounts * 2))
       review 0
-      warm_up "$provider" $((accounts + 1)) "$accounts" --mode completions --users "$users"
+      warm_up "$provider" $((accounts + 1)) "$accounts" --mode completions --users "$users" --start "$completion_start"
       echo
-      echo "completions on $provider: $users users in parallel, each only completing apps (credited at once), $mix_duration s after a warm-up of $mix_warmup s"
+      echo "completions on $provider: $users users in parallel, each only completing apps (credited at once; accounts start at $completion_start apps), $mix_duration s after a warm-up of $mix_warmup s"
       mix_duration_now="$mix_duration"
-      mix_run "$provider" 1 --mode completions --users "$users" --accounts "$accounts" >"$work/completions.report"
+      mix_run "$provider" 1 --mode completions --users "$users" --accounts "$accounts" --start "$completion_start" >"$work/completions.report"
       cat "$work/completions.report"
       awk -v c="$target_completions" -v p="$target_completion_p95_ms" '/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
         printf "target >= %d completions/s with p95 < %d ms: %s/s, p95 %s ms, %s errors: %s\n", c, p, r["completions_per_s"], r["complete_p95_ms"], r["errors"],
@@ -512,6 +515,7 @@ for command in "${commands[@]}"; do
       ;;
   esac
 done
+[[ "$completion_start" == random || "$completion_start" == same ]] || { log "COMPLETION_START is random or same, not '$completion_start'"; exit 2; }
 require_tools
 command -v sqlite3 >/dev/null || { log "sqlite3 is required to seed the SQLite database"; exit 1; }
 publish_mix

@@ -15,7 +15,8 @@ internal sealed record MixOptions(
     string AccountPrefix,
     string Password,
     string AdminLogin,
-    string AdminPassword)
+    string AdminPassword,
+    bool SameStart)
 {
     public const string Usage = """
         usage: Aap.LoadMix --url http://127.0.0.1:PORT --admin-login NAME --admin-password P --password P [options]
@@ -28,6 +29,9 @@ internal sealed record MixOptions(
           --accounts N             seeded accounts <prefix>1..N, shared out among the users (users x 20)
           --first-account N        the first account number the users take (1)
           --prefix P               account names <P><n>, e-mail <P><n>@example.com (mix-)
+          --start random|same      where each account starts in the catalog: an app drawn at random (default), or
+                                   the first app for every account, so that the users complete the same apps at
+                                   the same time (a newly published app that everyone completes at once)
         """;
 
     public bool Mix => Mode == "mix";
@@ -67,9 +71,11 @@ internal sealed record MixOptions(
             Text("prefix", "mix-"),
             Text("password", ""),
             Text("admin-login", ""),
-            Text("admin-password", ""));
+            Text("admin-password", ""),
+            Text("start", "random") == "same");
         var valid = options.Url.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)
             && mode is "mix" or "completions"
+            && Text("start", "random") is "random" or "same"
             && users is >= 1 and <= 1000
             && options.Admins is >= 0 and <= 16
             && options.Duration > TimeSpan.Zero && options.Duration <= TimeSpan.FromHours(1)

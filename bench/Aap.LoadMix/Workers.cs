@@ -79,8 +79,8 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
 
         // Each account starts at an app of its own, drawn at random, so that users do not all write the same app's
         // rows (its counters) at once: spreading them by account number lines them up whenever the numbers share a
-        // factor with the count of apps.
-        _firstApp ??= accounts.Select(_ => _random.Next(catalog.AppIds.Count)).ToArray();
+        // factor with the count of apps. With --start same every account starts at the first app, so that they do.
+        _firstApp ??= accounts.Select(_ => options.SameStart ? 0 : _random.Next(catalog.AppIds.Count)).ToArray();
         var app = catalog.AppIds[(_completed[_account]++ + _firstApp[_account]) % catalog.AppIds.Count];
         var screenshot = new ByteArrayContent(Png.Random(_random));
         screenshot.Headers.ContentType = new MediaTypeHeaderValue("image/png");
