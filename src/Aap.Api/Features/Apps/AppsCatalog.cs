@@ -13,10 +13,14 @@ namespace Aap.Api.Features.Apps;
 [FeatureSurface]
 internal sealed class AppsCatalog(AppDbContext db, AppsCatalogCache cache)
 {
-    /// <summary>An app a user can complete now (active and not deleted), or null.</summary>
+    /// <summary>
+    /// An app a user can complete now (active and not deleted), or null. An active one is kept in the catalog's cache
+    /// (each completion asks for its app; any write to the catalog evicts it on every node), an unknown or inactive
+    /// one read each time.
+    /// </summary>
     public Task<AppSummary?> FindActiveAsync(long id, CancellationToken cancellationToken) =>
-        db.Set<App>().AsNoTracking().Where(a => a.Id == id && a.IsActive)
-            .Select(a => new AppSummary(a.Id, a.Name, a.Points, a.IsActive)).SingleOrDefaultAsync(cancellationToken)!;
+        cache.FindAsync($"summary:{id}", () => db.Set<App>().AsNoTracking().Where(a => a.Id == id && a.IsActive)
+            .Select(a => new AppSummary(a.Id, a.Name, a.Points, a.IsActive)).SingleOrDefaultAsync(cancellationToken));
 
     /// <summary>Every app that is not deleted, active or not, by id.</summary>
     public async Task<IReadOnlyList<AppSummary>> AllAsync(CancellationToken cancellationToken) =>

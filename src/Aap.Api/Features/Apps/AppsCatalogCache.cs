@@ -49,7 +49,7 @@ internal sealed partial class AppsCatalogCache
 
     public async Task<T> GetOrCreateAsync<T>(string key, Func<Task<T>> create)
     {
-        var entryKey = $"apps:{Interlocked.Read(ref _generation)}:{key}";
+        var entryKey = EntryKey(key);
         if (_cache.TryGetValue(entryKey, out T? cached))
         {
             _metrics.CacheLookup(hit: true);
@@ -59,9 +59,39 @@ internal sealed partial class AppsCatalogCache
         _metrics.CacheLookup(hit: false);
 
         var value = await create();
-        _cache.Set(entryKey, value, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _signals.LifetimeNow(Lifetime), Size = 1 });
+        Keep(entryKey, value);
         return value;
     }
+
+    /// <summary>
+    /// As <see cref="GetOrCreateAsync{T}"/>, but a null read is not kept: what ids that name nothing (or an inactive
+    /// app) are asked for is read each time rather than filling the cache.
+    /// </summary>
+    public async Task<T?> FindAsync<T>(string key, Func<Task<T?>> read)
+        where T : class
+    {
+        var entryKey = EntryKey(key);
+        if (_cache.TryGetValue(entryKey, out T? cached) && cached is not null)
+        {
+            _metrics.CacheLookup(hit: true);
+            return cached;
+        }
+
+        _metrics.CacheLookup(hit: false);
+        var value = await read();
+        if (value is not null)
+        {
+            Keep(entryKey, value);
+        }
+
+        return value;
+    }
+
+    /// <summary>The entry's key in the current generation: a read that an eviction overtakes is stored under the old one, never read again.</summary>
+    private string EntryKey(string key) => $"apps:{Interlocked.Read(ref _generation)}:{key}";
+
+    private void Keep<T>(string entryKey, T value) =>
+        _cache.Set(entryKey, value, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _signals.LifetimeNow(Lifetime), Size = 1 });
 
     /// <summary>Called by every write to the catalog once it has committed: evicts the catalog here and on every other node.</summary>
     public Task EvictAsync() => _signals.PublishAsync(Tag);

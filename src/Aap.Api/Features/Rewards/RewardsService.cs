@@ -396,14 +396,24 @@ internal sealed partial class RewardsService(
     /// <summary>
     /// Adds to the balance, then appends the entry: the balance's row is taken before the rows the ledger's triggers
     /// keep (the user's point_earnings, 0020), as in <see cref="DebitAsync"/>, so that a credit and a reversal of one
-    /// user never wait for each other in a cycle on PostgreSQL.
+    /// user never wait for each other in a cycle on PostgreSQL. Both statements go in one command, one round trip to
+    /// the database (every approved completion credits), executed in that order by both providers. They bypass the
+    /// context, so what the transaction added to it before (an approval's audit record) is saved first.
     /// </summary>
     private async Task CreditAsync(long userId, long amount, string reason, long? completionId, long? transferId, CancellationToken cancellationToken)
     {
+        if (db.ChangeTracker.HasChanges())
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        var at = clock.GetUtcNow().UtcDateTime;
         await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO point_balances (user_id, balance) VALUES ({userId}, {amount}) ON CONFLICT (user_id) DO UPDATE SET balance = point_balances.balance + excluded.balance",
+            $"""
+            INSERT INTO point_balances (user_id, balance) VALUES ({userId}, {amount}) ON CONFLICT (user_id) DO UPDATE SET balance = point_balances.balance + excluded.balance;
+            INSERT INTO point_ledger (user_id, amount, reason, completion_id, transfer_id, created_at) VALUES ({userId}, {amount}, {reason}, {completionId}, {transferId}, {at});
+            """,
             cancellationToken);
-        await AppendAsync(userId, amount, reason, completionId, transferId, cancellationToken);
         metrics.Credited(reason, amount);
     }
 

@@ -138,6 +138,79 @@ public abstract class CompletionDetailsAndTransferListTests(AapFactory factory)
     }
 
     [Fact]
+    public async Task A_completion_credits_its_app_as_the_catalog_has_it_at_that_moment()
+    {
+        // A completion finds its app through the catalog's cache (the first completion puts it there); an admin's
+        // change must apply to the next completion, and the credit (balance and ledger entry, one command) be whole.
+        var app = await factory.AddAppAsync(points: 10);
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        var users = new List<HttpClient>();
+        for (var i = 0; i < 5; i++)
+        {
+            users.Add(await factory.ClientForAsync(await factory.RegisterAsync()));
+        }
+
+        try
+        {
+            (await CompleteAsync(users[0], app, HttpStatusCode.Created)).GetProperty("points").GetInt32().ShouldBe(10);
+
+            await PatchAppAsync(admin, app, """{"points": 25}""");
+            var credited = await CompleteAsync(users[1], app, HttpStatusCode.Created);
+            credited.GetProperty("points").GetInt32().ShouldBe(25);
+            using (var balance = await users[1].GetAsync("/api/v1/me/points", Ct))
+            {
+                (await balance.JsonAsync()).GetProperty("data").GetProperty("balance").GetInt64().ShouldBe(25);
+            }
+
+            using (var ledger = await users[1].GetAsync("/api/v1/me/points/ledger", Ct))
+            {
+                var entry = (await ledger.JsonAsync()).GetProperty("data").EnumerateArray().ShouldHaveSingleItem();
+                entry.GetProperty("amount").GetInt64().ShouldBe(25);
+                entry.GetProperty("reason").GetString().ShouldBe(LedgerReasons.Completion);
+                entry.GetProperty("completion_id").GetInt64().ShouldBe(credited.GetProperty("id").GetInt64());
+                entry.GetProperty("transfer_id").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+                entry.GetProperty("created_at").GetDateTime().ToUniversalTime().ShouldBe(factory.Clock.GetUtcNow().UtcDateTime, TimeSpan.FromSeconds(1));
+            }
+
+            await PatchAppAsync(admin, app, """{"is_active": false}""");
+            using (var inactive = await users[2].CompleteAsync(app, Screenshot()))
+            {
+                await Problem.ReadAsync(inactive, HttpStatusCode.NotFound, "not_found");
+            }
+
+            // Refused while inactive is not remembered: active again, it can be completed at once.
+            await PatchAppAsync(admin, app, """{"is_active": true}""");
+            (await CompleteAsync(users[2], app, HttpStatusCode.Created)).GetProperty("points").GetInt32().ShouldBe(25);
+
+            using (var deleted = await admin.DeleteAsync($"/api/v1/apps/{app}", Ct))
+            {
+                deleted.IsSuccessStatusCode.ShouldBeTrue(await deleted.Content.ReadAsStringAsync(Ct));
+            }
+
+            using var gone = await users[3].CompleteAsync(app, Screenshot());
+            await Problem.ReadAsync(gone, HttpStatusCode.NotFound, "not_found");
+        }
+        finally
+        {
+            users.ForEach(u => u.Dispose());
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonElement> CompleteAsync(HttpClient user, long app, HttpStatusCode expected)
+    {
+        using var completed = await user.CompleteAsync(app, Screenshot());
+        completed.StatusCode.ShouldBe(expected, await completed.Content.ReadAsStringAsync(Ct));
+        return (await completed.JsonAsync()).GetProperty("data");
+    }
+
+    private static async Task PatchAppAsync(HttpClient admin, long app, string body)
+    {
+        using var patch = await admin.PatchAsync($"/api/v1/apps/{app}",
+            new StringContent(body, System.Text.Encoding.UTF8, new System.Net.Http.Headers.MediaTypeHeaderValue("application/merge-patch+json")), Ct);
+        patch.StatusCode.ShouldBe(HttpStatusCode.OK, await patch.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task Only_admins_read_completions_with_details()
     {
         using var user = await factory.ClientForAsync(await factory.RegisterAsync());
