@@ -17,6 +17,7 @@ internal static class RewardsFeature
         builder.Services.AddScoped<RewardsService>()
             .AddSingleton<RewardsMetrics>()
             .AddSingleton<Leaderboards>()
+            .AddSingleton<CompletionQueries>()
             .AddScoped<ICompletedApps, CompletedApps>()
             .AddScoped<IFileReferences, CompletionProofs>()
             .AddSingleton(RewardsSettings.RequireReview)

@@ -28,6 +28,7 @@ internal sealed partial class RewardsService(
     AuditLog audit,
     RewardsMetrics metrics,
     Leaderboards leaderboards,
+    CompletionQueries queries,
     ILogger<RewardsService> logger)
 {
     /// <summary>The storage category screenshots are kept under: its accepted types (<c>Storage:Categories</c>) are the proofs'.</summary>
@@ -67,7 +68,7 @@ internal sealed partial class RewardsService(
             return Failure.NotFound($"App {appId}");
         }
 
-        if (await db.Set<AppCompletion>().AnyAsync(c => c.UserId == userId && c.AppId == appId, cancellationToken))
+        if (await queries.CompletedAsync(db, userId, appId, cancellationToken))
         {
             return AlreadyCompleted();
         }
@@ -87,7 +88,7 @@ internal sealed partial class RewardsService(
         var file = upload.Value;
 
         // The same image as proof for two of one user's apps is refused; the same image from two users is accepted but flagged.
-        var reuses = await db.Set<AppCompletion>().Where(c => c.ScreenshotSha256 == file.Sha256).Select(c => c.UserId).ToListAsync(cancellationToken);
+        var reuses = await queries.ProofSendersAsync(db, file.Sha256, cancellationToken);
         if (reuses.Contains(userId))
         {
             await files.DiscardAsync(file.Id, cancellationToken);
