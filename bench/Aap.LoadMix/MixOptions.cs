@@ -58,6 +58,7 @@ internal sealed record MixOptions(
         int Number(string key, int fallback) => values.TryGetValue(key, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
         var mode = Text("mode", "mix");
+        var start = Text("start", "random");
         var users = Number("users", 32);
         var options = new MixOptions(
             Text("url", ""),
@@ -72,10 +73,10 @@ internal sealed record MixOptions(
             Text("password", ""),
             Text("admin-login", ""),
             Text("admin-password", ""),
-            Text("start", "random") == "same");
+            start == "same");
         var valid = options.Url.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)
             && mode is "mix" or "completions"
-            && Text("start", "random") is "random" or "same"
+            && start is "random" or "same"
             && users is >= 1 and <= 1000
             && options.Admins is >= 0 and <= 16
             && options.Duration > TimeSpan.Zero && options.Duration <= TimeSpan.FromHours(1)
