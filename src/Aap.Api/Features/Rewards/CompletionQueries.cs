@@ -25,14 +25,6 @@ internal sealed class CompletionQueries
         _completed(db, userId, appId, cancellationToken);
 
     /// <summary>The users whose completions have a proof with this hash (the caller among them if they sent it before).</summary>
-    public async Task<List<long>> ProofSendersAsync(AppDbContext db, string sha256, CancellationToken cancellationToken)
-    {
-        var senders = new List<long>();
-        await foreach (var sender in _proofSenders(db, sha256).WithCancellation(cancellationToken))
-        {
-            senders.Add(sender);
-        }
-
-        return senders;
-    }
+    public ValueTask<List<long>> ProofSendersAsync(AppDbContext db, string sha256, CancellationToken cancellationToken) =>
+        _proofSenders(db, sha256).ToListAsync(cancellationToken);
 }
