@@ -11,4 +11,7 @@ public static class JsonBody
 
     /// <summary><paramref name="json"/> as plain <c>application/json</c>, no charset, as the seed documents' clients send it.</summary>
     public static StringContent Bare(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+
+    /// <summary><paramref name="json"/> as a JSON merge patch (RFC 7396), <c>application/merge-patch+json; charset=utf-8</c>.</summary>
+    public static StringContent MergePatch(string json) => new(json, Encoding.UTF8, "application/merge-patch+json");
 }

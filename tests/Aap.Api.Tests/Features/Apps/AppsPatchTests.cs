@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using Aap.Api.Features.Apps;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
@@ -86,7 +84,7 @@ public abstract class AppsPatchTests(AapFactory factory)
     }
 
     private static Task<HttpResponseMessage> PatchAsync(HttpClient client, long id, string body) =>
-        client.PatchAsync($"/api/v1/apps/{id}", new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/merge-patch+json")), Ct);
+        client.PatchAsync($"/api/v1/apps/{id}", JsonBody.MergePatch(body), Ct);
 
     public sealed class OnSqlite(SqliteFactory factory) : AppsPatchTests(factory), IClassFixture<SqliteFactory>;
 

@@ -157,10 +157,7 @@ public abstract class CompletionDetailsAndTransferListTests(AapFactory factory)
             await PatchAppAsync(admin, app, """{"points": 25}""");
             var credited = await CompleteAsync(users[1], app, HttpStatusCode.Created);
             credited.GetProperty("points").GetInt32().ShouldBe(25);
-            using (var balance = await users[1].GetAsync("/api/v1/me/points", Ct))
-            {
-                (await balance.JsonAsync()).GetProperty("data").GetProperty("balance").GetInt64().ShouldBe(25);
-            }
+            (await users[1].BalanceAsync()).ShouldBe(25);
 
             using (var ledger = await users[1].GetAsync("/api/v1/me/points/ledger", Ct))
             {
@@ -205,8 +202,7 @@ public abstract class CompletionDetailsAndTransferListTests(AapFactory factory)
 
     private static async Task PatchAppAsync(HttpClient admin, long app, string body)
     {
-        using var patch = await admin.PatchAsync($"/api/v1/apps/{app}",
-            new StringContent(body, System.Text.Encoding.UTF8, new System.Net.Http.Headers.MediaTypeHeaderValue("application/merge-patch+json")), Ct);
+        using var patch = await admin.PatchAsync($"/api/v1/apps/{app}", JsonBody.MergePatch(body), Ct);
         patch.StatusCode.ShouldBe(HttpStatusCode.OK, await patch.Content.ReadAsStringAsync(Ct));
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Aap.Api.Features.Todos;
 using Aap.Api.Tests.Infrastructure;
@@ -38,12 +37,12 @@ public abstract class TodoTests(AapFactory factory)
         replaced.GetProperty("due_date").ValueKind.ShouldBe(JsonValueKind.Null);
         replaced.GetProperty("status").GetString().ShouldBe("in_progress");
 
-        using var complete = await client.PatchAsync($"/api/v1/todos/{id}", MergePatch("""{"status": "completed", "description": "done and dusted"}"""), Ct);
+        using var complete = await client.PatchAsync($"/api/v1/todos/{id}", JsonBody.MergePatch("""{"status": "completed", "description": "done and dusted"}"""), Ct);
         var completed = (await complete.JsonAsync()).GetProperty("data");
         completed.GetProperty("title").GetString().ShouldBe("Report v2", "PATCH keeps what it is not sent");
         completed.GetProperty("completed_at").GetDateTime().ShouldBe(factory.Clock.GetUtcNow().UtcDateTime);
 
-        using var reopen = await client.PatchAsync($"/api/v1/todos/{id}", MergePatch("""{"status": "pending", "description": null}"""), Ct);
+        using var reopen = await client.PatchAsync($"/api/v1/todos/{id}", JsonBody.MergePatch("""{"status": "pending", "description": null}"""), Ct);
         var reopened = (await reopen.JsonAsync()).GetProperty("data");
         reopened.GetProperty("completed_at").ValueKind.ShouldBe(JsonValueKind.Null);
         reopened.GetProperty("description").ValueKind.ShouldBe(JsonValueKind.Null);
@@ -69,7 +68,7 @@ public abstract class TodoTests(AapFactory factory)
 
         using var get = await intruder.GetAsync($"/api/v1/todos/{id}", Ct);
         using var put = await intruder.PutAsJsonAsync($"/api/v1/todos/{id}", new { title = "mine now" }, Ct);
-        using var patch = await intruder.PatchAsync($"/api/v1/todos/{id}", MergePatch("""{"title": "mine now"}"""), Ct);
+        using var patch = await intruder.PatchAsync($"/api/v1/todos/{id}", JsonBody.MergePatch("""{"title": "mine now"}"""), Ct);
         using var delete = await intruder.DeleteAsync($"/api/v1/todos/{id}", Ct);
         using var seedGet = await intruder.GetAsync($"/tasks/{id}", Ct);
 
@@ -89,7 +88,7 @@ public abstract class TodoTests(AapFactory factory)
         using var create = await client.PostAsJsonAsync("/api/v1/todos", new { title = "versioned" }, Ct);
         var firstTag = create.Headers.ETag!;
         var id = (await create.JsonAsync()).GetProperty("data").GetProperty("id").GetInt64();
-        using var change = await client.PatchAsync($"/api/v1/todos/{id}", MergePatch("""{"title": "changed elsewhere"}"""), Ct);
+        using var change = await client.PatchAsync($"/api/v1/todos/{id}", JsonBody.MergePatch("""{"title": "changed elsewhere"}"""), Ct);
         var currentTag = change.Headers.ETag!;
 
         foreach (var method in new[] { HttpMethod.Put, HttpMethod.Patch, HttpMethod.Delete })
@@ -110,7 +109,7 @@ public abstract class TodoTests(AapFactory factory)
         var low = await CreateAsync(client, "Buy milk", priority: "low", dueDate: "2026-03-01");
         var high = await CreateAsync(client, "File taxes", priority: "high", dueDate: "2026-01-15", description: "Before the deadline");
         var normal = await CreateAsync(client, "Call mum", dueDate: "2026-02-01");
-        using (var done = await client.PatchAsync($"/api/v1/todos/{normal}", MergePatch("""{"status": "completed"}"""), Ct))
+        using (var done = await client.PatchAsync($"/api/v1/todos/{normal}", JsonBody.MergePatch("""{"status": "completed"}"""), Ct))
         {
             done.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
@@ -177,7 +176,6 @@ public abstract class TodoTests(AapFactory factory)
 
     private static Task<HttpResponseMessage> PostRawAsync(HttpClient client, string path, string json) => client.PostAsync(path, JsonBody.Of(json), Ct);
 
-    private static StringContent MergePatch(string json) => new(json, Encoding.UTF8, "application/merge-patch+json");
 
     [Fact]
     public async Task The_list_sorts_by_several_keys_separated_by_commas()
