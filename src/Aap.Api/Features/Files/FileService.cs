@@ -142,12 +142,22 @@ internal sealed partial class FileService(
     }
 
     /// <summary>
-    /// Keeps a file uploaded <c>held</c>: call it inside the transaction of the write that refers to it, so that both
-    /// commit or neither does; then <see cref="QueueThumbnailAsync"/> after the commit.
+    /// Keeps a file uploaded <c>held</c>: call it inside the transaction of the write that refers to it, before that
+    /// write's <c>SaveChangesAsync</c>, so that both commit or neither does; then <see cref="QueueThumbnailAsync"/> after
+    /// the commit. A file this request uploaded is still tracked by its context: the keep is then written by that
+    /// <c>SaveChangesAsync</c>, in the same round trip as the caller's rows; any other is updated at once.
     /// </summary>
-    public Task KeepAsync(long fileId, CancellationToken cancellationToken) =>
-        db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == fileId)
+    public async Task KeepAsync(long fileId, CancellationToken cancellationToken)
+    {
+        if (db.Set<StoredFile>().Local.FindEntry(fileId) is { } uploaded)
+        {
+            uploaded.Entity.DeletedAt = null;
+            return;
+        }
+
+        await db.Set<StoredFile>().IgnoreQueryFilters([QueryFilters.SoftDelete]).Where(f => f.Id == fileId)
             .ExecuteUpdateAsync(s => s.SetProperty(f => f.DeletedAt, (DateTime?)null), cancellationToken);
+    }
 
     /// <summary>Queues the making of the file's thumbnail, if its type gets one.</summary>
     public async Task QueueThumbnailAsync(StoredFileInfo file, CancellationToken cancellationToken)

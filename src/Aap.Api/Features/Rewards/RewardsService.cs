@@ -115,8 +115,8 @@ internal sealed partial class RewardsService(
         {
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             db.Set<AppCompletion>().Add(completion);
-            await db.SaveChangesAsync(cancellationToken);
             await files.KeepAsync(file.Id, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
             if (!requireReview)
             {
                 await CreditAsync(userId, completion.Points, LedgerReasons.Completion, completion.Id, null, cancellationToken);
