@@ -16,13 +16,17 @@ internal sealed record MixOptions(
     string Password,
     string AdminLogin,
     string AdminPassword,
-    bool SameStart)
+    bool SameStart,
+    int Rate)
 {
     public const string Usage = """
         usage: Aap.LoadMix --url http://127.0.0.1:PORT --admin-login NAME --admin-password P --password P [options]
           --mode mix|completions   mix: sign-ins, catalog reads, completions, transfers, reviews (default);
                                    completions: each user only completes apps
-          --users N                virtual users in a closed loop (32)
+          --users N                virtual users in a closed loop (32), or sharing the slots of --rate
+          --rate N                 the users' requests in all per second, sent on a schedule (one slot every 1/N s,
+                                   taken by whichever user is free) and timed from when each was due, so that
+                                   answers slower than the schedule show as waits; 0: a closed loop (default)
           --admins N               virtual admins reviewing pending completions (1 in mix, 0 in completions)
           --duration S             seconds of load (60); requests in flight then are waited for (30 s at most)
           --max-requests N         stop sending after this many requests (2000000)
@@ -73,11 +77,13 @@ internal sealed record MixOptions(
             Text("password", ""),
             Text("admin-login", ""),
             Text("admin-password", ""),
-            start == "same");
+            start == "same",
+            Number("rate", 0));
         var valid = options.Url.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)
             && mode is "mix" or "completions"
             && start is "random" or "same"
             && users is >= 1 and <= 1000
+            && options.Rate is >= 0 and <= 100_000
             && options.Admins is >= 0 and <= 16
             && options.Duration > TimeSpan.Zero && options.Duration <= TimeSpan.FromHours(1)
             && options.MaxRequests > 0

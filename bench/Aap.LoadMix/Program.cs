@@ -34,17 +34,25 @@ if (catalog.AppIds.Count == 0)
 
 var run = new Run(options);
 var stats = new Stats();
-var started = Stopwatch.GetTimestamp();
-var tasks = new List<Task>();
+var users = new List<VirtualUser>();
 var perUser = Math.Max(1, options.Accounts / options.Users);
 for (var i = 0; i < options.Users; i++)
 {
     var accounts = Enumerable.Range(options.FirstAccount + i * perUser, perUser).ToArray();
     // Seeded by the user's first account, so that a warm-up or an earlier step (accounts of their own) never sends
     // the images of a later run: the same image from another account is a duplicate proof, held for review.
-    var seed = accounts[0];
-    tasks.Add(Task.Run(() => new VirtualUser(api, options, catalog, run, stats.ForWorker(), accounts, seed).RunAsync()));
+    users.Add(new VirtualUser(api, options, catalog, run, stats.ForWorker(), accounts, seed: accounts[0]));
 }
+
+if (options.Rate > 0)
+{
+    // A schedule that began with every user's password hash at once would start behind by that much.
+    await Task.WhenAll(users.Select(u => u.SignInBeforeScheduleAsync()));
+    run.Restart();
+}
+
+var started = Stopwatch.GetTimestamp();
+var tasks = users.Select(u => Task.Run(u.RunAsync)).ToList();
 
 for (var i = 0; i < options.Admins; i++)
 {

@@ -4,11 +4,16 @@ using System.Text;
 
 namespace Aap.LoadMix;
 
-/// <summary>The run's bounds, shared by every worker: its end in time and in requests.</summary>
+/// <summary>
+/// The run's bounds, shared by every worker: its end in time and in requests, and with a rate the users' schedule:
+/// one slot every 1/rate seconds from the start, taken in turn by whichever user is free.
+/// </summary>
 internal sealed class Run(MixOptions options)
 {
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private long _started = Stopwatch.GetTimestamp();
+    private readonly double _ticksPerSlot = options.Rate > 0 ? (double)Stopwatch.Frequency / options.Rate : 0;
     private long _requests;
+    private long _slots;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -16,7 +21,36 @@ internal sealed class Run(MixOptions options)
     public bool TryTake() =>
         Stopwatch.GetElapsedTime(_started) < options.Duration && Interlocked.Increment(ref _requests) <= options.MaxRequests;
 
+    /// <summary>Starts the run's clock (and its schedule) again, after what was done before it.</summary>
+    public void Restart() => _started = Stopwatch.GetTimestamp();
+
     public bool Over => Stopwatch.GetElapsedTime(_started) >= options.Duration || Requests >= options.MaxRequests;
+
+    /// <summary>
+    /// With a rate, waits for the next slot of the schedule and returns when it was due (a user that is late takes it
+    /// at once), or null when the slot falls after the run's end; without one, 0 at once.
+    /// </summary>
+    public async ValueTask<long?> NextSlotAsync()
+    {
+        if (_ticksPerSlot == 0)
+        {
+            return 0;
+        }
+
+        var due = _started + (long)((Interlocked.Increment(ref _slots) - 1) * _ticksPerSlot);
+        if (Stopwatch.GetElapsedTime(_started, due) >= options.Duration)
+        {
+            return null;
+        }
+
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        return due;
+    }
 }
 
 /// <summary>
@@ -54,7 +88,8 @@ internal sealed class Stats
         var completions = operations.Where(o => o.Name == "complete").Sum(o => o.Statuses.GetValueOrDefault(201));
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"mode {options.Mode}: {options.Users} users, {options.Admins} admins, {seconds:F1} s");
+        var paced = options.Rate > 0 ? $", the users paced at {options.Rate} requests/s in all (times from when each request was due)" : "";
+        text.AppendLine(c, $"mode {options.Mode}: {options.Users} users, {options.Admins} admins, {seconds:F1} s{paced}");
         text.AppendLine(c, $"{"operation",-12} {"count",8} {"per s",8} {"errors",7} {"expected",9} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8}");
         foreach (var o in operations)
         {
@@ -87,7 +122,7 @@ internal sealed class Stats
         }
 
         text.AppendLine(c, $"result requests={total} seconds={seconds:F1} rps={total / seconds:F1} errors={errors} p99_ms={P(all, 99):F1} p99_but_sign_in_ms={P(butSignIn, 99):F1} completions_per_s={completions / seconds:F1}"
-            + $" complete_p95_ms={P(operations.Where(o => o.Name == "complete").SelectMany(o => o.Times).Order().ToArray(), 95):F1}");
+            + $" complete_p95_ms={P(operations.Where(o => o.Name == "complete").SelectMany(o => o.Times).Order().ToArray(), 95):F1} rate={options.Rate}");
         return text.ToString();
     }
 
@@ -104,6 +139,13 @@ internal sealed class Recorder
 {
     public Dictionary<string, Operation> Operations { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// In a paced run, when the worker's current slot was due (<see cref="Run.NextSlotAsync"/>): its answers are
+    /// timed from then rather than from their send, so that a user held up by a slow answer counts the wait of the
+    /// requests it sends late. 0 in a closed loop.
+    /// </summary>
+    public long Due { get; set; }
+
     /// <summary>Records an answer; an expected status is one the operation may answer in normal use.</summary>
     public void Add(string operation, Answer answer, params int[] expected)
     {
@@ -112,7 +154,7 @@ internal sealed class Recorder
             Operations[operation] = o = new Operation();
         }
 
-        o.Times.Add(answer.Milliseconds);
+        o.Times.Add(Due == 0 ? answer.Milliseconds : Stopwatch.GetElapsedTime(Due).TotalMilliseconds);
         o.Statuses[answer.Status] = o.Statuses.GetValueOrDefault(answer.Status) + 1;
         if (!answer.Succeeded && expected.Contains(answer.Status))
         {

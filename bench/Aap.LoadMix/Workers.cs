@@ -5,8 +5,9 @@ namespace Aap.LoadMix;
 
 /// <summary>
 /// A user in a closed loop: signs in to one of its accounts, then reads the catalog, completes apps (each with a new
-/// screenshot) and sends points to other accounts, one request after the other with no pause. In the completions
-/// mode it only completes apps. An account that has completed every app hands over to the next one of its share.
+/// screenshot) and sends points to other accounts, one request after the other with no pause, or with a rate at the
+/// slots of the run's schedule. In the completions mode it only completes apps. An account that has completed every
+/// app hands over to the next one of its share, which signs in and completes in the same turn.
 /// </summary>
 internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, Run run, Recorder recorder, int[] accounts, int seed)
 {
@@ -18,8 +19,9 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
 
     public async Task RunAsync()
     {
-        while (run.TryTake())
+        while (run.TryTake() && await run.NextSlotAsync() is { } due)
         {
+            recorder.Due = due;
             if (_token is null)
             {
                 await SignInAsync();
@@ -41,6 +43,22 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
                 < 80 => CompleteAsync(),
                 _ => TransferAsync(),
             });
+        }
+    }
+
+    /// <summary>
+    /// Before a paced run's schedule starts: signs the first account in, unrecorded, and starts it part-way through the
+    /// catalog, so that the users' later sign-ins (each a deliberately slow password hash) do not all fall due at the
+    /// same moment of the schedule, as they would if every account began with its catalog whole (with --start same
+    /// they all begin at the first app, as asked).
+    /// </summary>
+    public async Task SignInBeforeScheduleAsync()
+    {
+        _account = 0;
+        (_token, _) = await api.LoginAsync(Login(accounts[0]), options.Password);
+        if (!options.SameStart)
+        {
+            _completed[0] = _random.Next(catalog.AppIds.Count);
         }
     }
 
@@ -72,9 +90,12 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
     {
         if (_completed[_account] >= catalog.AppIds.Count)
         {
-            // Every app done: the next account signs in instead.
+            // Every app done: the next account signs in, then goes on.
             await SignInAsync();
-            return;
+            if (_token is null)
+            {
+                return;
+            }
         }
 
         // Each account starts at an app of its own, drawn at random, so that users do not all write the same app's
