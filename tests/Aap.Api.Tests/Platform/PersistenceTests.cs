@@ -352,16 +352,37 @@ public abstract class PersistenceTests(AapFactory factory)
     {
         /// <summary>
         /// The contexts' pooled connections are not reset with DISCARD ALL between requests (it threw away the
-        /// session's cached plans of the ledger's triggers every time), unless the configured connection string says so.
+        /// session's cached plans of the ledger's triggers every time), and prepare the statements they run often,
+        /// unless the configured connection string says otherwise.
         /// </summary>
         [Fact]
-        public async Task The_contexts_connections_are_not_reset_between_requests_unless_configured_otherwise()
+        public async Task The_contexts_connections_are_not_reset_between_requests_and_prepare_frequent_statements_unless_configured_otherwise()
         {
-            var used = await factory.DbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
-            new Npgsql.NpgsqlConnectionStringBuilder(used).NoResetOnClose.ShouldBeTrue();
-            const string Configured = "Host=db;Username=aap;No Reset On Close=false";
+            var used = new Npgsql.NpgsqlConnectionStringBuilder(await factory.DbAsync(db => Task.FromResult(db.Database.GetConnectionString()!)));
+            used.NoResetOnClose.ShouldBeTrue();
+            used.MaxAutoPrepare.ShouldBe(PersistenceExtensions.PreparedStatementsPerConnection);
+
+            const string Configured = "Host=db;Username=aap;No Reset On Close=false;Max Auto Prepare=0";
             PersistenceExtensions.ContextConnectionString(Configured).ShouldBe(Configured);
-            PersistenceExtensions.ContextConnectionString("Host=db;Username=aap;noresetonclose=false").ShouldBe("Host=db;Username=aap;noresetonclose=false");
+            var resetOnly = new Npgsql.NpgsqlConnectionStringBuilder(PersistenceExtensions.ContextConnectionString("Host=db;Username=aap;noresetonclose=false"));
+            resetOnly.NoResetOnClose.ShouldBeFalse();
+            resetOnly.MaxAutoPrepare.ShouldBe(PersistenceExtensions.PreparedStatementsPerConnection);
+            var prepareOnly = new Npgsql.NpgsqlConnectionStringBuilder(PersistenceExtensions.ContextConnectionString("Host=db;Username=aap;maxautoprepare=0"));
+            prepareOnly.NoResetOnClose.ShouldBeTrue();
+            prepareOnly.MaxAutoPrepare.ShouldBe(0);
+
+            // A statement run again and again on a context's connection is prepared there (Npgsql: after five uses).
+            var prepared = await factory.DbAsync(async db =>
+            {
+                await db.Database.OpenConnectionAsync(Ct);
+                for (var i = 0; i < 6; i++)
+                {
+                    (await db.Database.SqlQueryRaw<long>("SELECT count(*) AS \"Value\" FROM schema_migrations").ToListAsync(Ct)).Single().ShouldBeGreaterThan(0);
+                }
+
+                return await db.Database.SqlQueryRaw<string>("SELECT statement AS \"Value\" FROM pg_prepared_statements").ToListAsync(Ct);
+            });
+            prepared.ShouldContain(statement => statement.Contains("FROM schema_migrations", StringComparison.Ordinal));
         }
     }
 }

@@ -64,23 +64,45 @@ internal static class PersistenceExtensions
         options.UseNpgsql(ContextConnectionString(connectionString));
 
     /// <summary>
+    /// How many statements each of the contexts' PostgreSQL connections keeps prepared (Npgsql's <c>Max Auto
+    /// Prepare</c>): a statement run five times on a connection is prepared there, the least used dropped beyond this.
+    /// </summary>
+    internal const int PreparedStatementsPerConnection = 64;
+
+    /// <summary>
     /// The connection string of the contexts' connections on PostgreSQL. Npgsql resets a pooled connection with
     /// <c>DISCARD ALL</c> before it is used again, which also discards what PostgreSQL cached for the session: the plans
     /// of the ledger's trigger functions were made anew in every transaction, and the reset itself is a round of
     /// work per request. The contexts leave no session state behind (no <c>SET</c>; the migration lock is released in a
     /// <c>finally</c>, the seed's lock is a transaction's, the ISIN load drops its temporary table), so the reset is off
-    /// (<c>No Reset On Close</c>) unless the configured connection string sets it either way. Connections that do keep
-    /// session state (a CSV import's stage lock, the notification listener) are opened from the configured string as it is.
+    /// (<c>No Reset On Close</c>). Npgsql sends statements unprepared, and PostgreSQL parsed, analysed and planned each
+    /// of them every time (a quarter of its CPU under completions), so the statements a connection runs often are
+    /// prepared (<c>Max Auto Prepare</c>). Either is left as the configured connection string sets it, if it does.
+    /// Connections that do keep session state (a CSV import's stage lock, the notification listener) are opened from
+    /// the configured string as it is.
     /// </summary>
     internal static string ContextConnectionString(string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (given.ContainsKey("No Reset On Close") || given.ContainsKey("NoResetOnClose"))
+        var resetGiven = given.ContainsKey("No Reset On Close") || given.ContainsKey("NoResetOnClose");
+        var prepareGiven = given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare");
+        if (resetGiven && prepareGiven)
         {
             return connectionString;
         }
 
-        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString;
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!resetGiven)
+        {
+            settings.NoResetOnClose = true;
+        }
+
+        if (!prepareGiven)
+        {
+            settings.MaxAutoPrepare = PreparedStatementsPerConnection;
+        }
+
+        return settings.ConnectionString;
     }
 
     /// <summary>Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile.</summary>
