@@ -28,9 +28,9 @@
 #                (500) completions a second in all, timed from when each was due, against >= 500/s with p95 < 50 ms
 #                (0 skips the paced run). After the warm-up and each run it waits for the thumbnail job to make the
 #                thumbnails the run left pending, and says how long that took: a closed loop at full speed defers
-#                that work past its end, which its completions/s do not count. Each account signs in once and completes every app before the next one
-#                of its user signs in: the catalog's size sets how many of the requests are sign-ins (each a
-#                deliberately slow password hash), one per 1,000 completions by default.
+#                that work past its end, which its completions/s do not count. Each account signs in once and
+#                completes every app before the next one of its user signs in: the catalog's size sets how many of
+#                the requests are sign-ins (each a deliberately slow password hash), one per 1,000 completions by default.
 #                COMPLETION_START=same starts every account at the first app, so that the users complete the same
 #                apps at the same time (an app everyone completes as soon as it is published), instead of at random
 #   memory       fills MEMORY_ROWS (1,000,000) users, completions, ledger entries and to-do tasks in SQL, then runs
@@ -410,8 +410,8 @@ bench_steps() {
 # of its own, so a run at full speed leaves some of that work for after its end.
 thumbnails_pending() { db_value "$1" "SELECT count(*) FROM stored_files WHERE thumbnail_status = 'pending'"; }
 
-# Says how many thumbnails the run left to make, then waits for the job to make them (10 minutes at most), so that the
-# next run does not start with the work of this one.
+# Waits for the job to make the thumbnails the run left pending (10 minutes at most), so that the next run does not
+# start with the work of this one, and says how long that took.
 drain_thumbnails() {
   local provider="$1" left waited=0
   left="$(thumbnails_pending "$provider")"
