@@ -39,7 +39,7 @@
 #   MIX_USERS (32), MIX_ADMINS (1), MIX_DURATION (60), MIX_MAX_REQUESTS (2000000): the run stops at whichever comes first
 #   MIX_WARMUP (30): seconds of the same load, on accounts of its own, before the measured run of mix and completions
 #                (the JIT compiles the paths during the first 20 to 30 s of a fresh process; 0 measures a cold process)
-#   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, shared out among the users
+#   MIX_APPS (100): apps published; MIX_ACCOUNTS (users x 20): accounts seeded in SQL, dealt out to the users in turn
 #   MIX_DATABASES (sqlite postgres): which databases, in order
 #   MIX_STEPS ("1 2 4 8 16 32"), COMPLETION_USER_COUNTS ("10 50"), MIX_COMPLETION_APPS (1000), COMPLETION_RATE (500), COMPLETION_START (random)
 #   MEMORY_ROWS (1000000), MEMORY_DURATION (600), MEMORY_DATABASE (sqlite)

@@ -30,7 +30,7 @@ internal sealed record MixOptions(
           --admins N               virtual admins reviewing pending completions (1 in mix, 0 in completions)
           --duration S             seconds of load (60); requests in flight then are waited for (30 s at most)
           --max-requests N         stop sending after this many requests (2000000)
-          --accounts N             seeded accounts <prefix>1..N, shared out among the users (users x 20)
+          --accounts N             seeded accounts <prefix>1..N, dealt out to the users in turn (users x 20)
           --first-account N        the first account number the users take (1)
           --prefix P               account names <P><n>, e-mail <P><n>@example.com (mix-)
           --start random|same      where each account starts in the catalog: an app drawn at random (default), or

@@ -38,7 +38,10 @@ var users = new List<VirtualUser>();
 var perUser = Math.Max(1, options.Accounts / options.Users);
 for (var i = 0; i < options.Users; i++)
 {
-    var accounts = Enumerable.Range(options.FirstAccount + i * perUser, perUser).ToArray();
+    // Interleaved (user i takes accounts i, i + users, i + 2 x users...), not in blocks: the users busy at any moment
+    // then have neighbouring ids, as a portal's do, instead of ids a fixed stride apart that fall on few of the rows
+    // AAP spreads by id (the points issued are kept in point_totals by user_id % 16).
+    var accounts = Enumerable.Range(0, perUser).Select(k => options.FirstAccount + i + k * options.Users).ToArray();
     // Seeded by the user's first account, so that a warm-up or an earlier step (accounts of their own) never sends
     // the images of a later run: the same image from another account is a duplicate proof, held for review.
     users.Add(new VirtualUser(api, options, catalog, run, stats.ForWorker(), accounts, seed: accounts[0]));
