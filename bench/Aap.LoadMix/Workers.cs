@@ -54,23 +54,25 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
     /// </summary>
     public async Task SignInBeforeScheduleAsync()
     {
-        _account = 0;
-        (_token, _) = await api.LoginAsync(Login(accounts[0]), options.Password);
+        await NextSessionAsync();
         if (!options.SameStart)
         {
-            _completed[0] = _random.Next(catalog.AppIds.Count);
+            _completed[_account] = _random.Next(catalog.AppIds.Count);
         }
     }
 
     private string Login(int number) => options.AccountPrefix + number.ToString(CultureInfo.InvariantCulture) + "@example.com";
 
-    /// <summary>A new session of the next account of this user's share.</summary>
-    private async Task SignInAsync()
+    /// <summary>A new session of the next account of this user's share, recorded.</summary>
+    private async Task SignInAsync() => recorder.Add("sign-in", await NextSessionAsync());
+
+    /// <summary>Signs the next account of this user's share in; the sign-in's answer.</summary>
+    private async Task<Answer> NextSessionAsync()
     {
         _account = (_account + 1) % accounts.Length;
         var (token, answer) = await api.LoginAsync(Login(accounts[_account]), options.Password);
-        recorder.Add("sign-in", answer);
         _token = token;
+        return answer;
     }
 
     private async Task ReadCatalogAsync()
