@@ -43,9 +43,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-target_status=50
-target_me=35
-target_cold_ms=2000
+target_status=75
+target_me=70
+target_cold_ms=1000
 cold_runs="${COLD_START_RUNS:-3}"
 todo_tasks="${TODO_TASKS:-10000}"
 upload_mb="${UPLOAD_MB:-100}"
