@@ -79,21 +79,18 @@ internal sealed class LogFileFormatter : ITextFormatter
             line.AppendQuoted(exception.ToString());
         }
 
+        // The ids keep their hexadecimal text: ToHexString returns it as it is.
         if (logEvent.TraceId is { } traceId)
         {
-            Span<byte> bytes = stackalloc byte[16];
-            traceId.CopyTo(bytes);
             line.Append(",\"@tr\":\"");
-            line.AppendHex(bytes);
+            line.Append(traceId.ToHexString());
             line.Append('"');
         }
 
         if (logEvent.SpanId is { } spanId)
         {
-            Span<byte> bytes = stackalloc byte[8];
-            spanId.CopyTo(bytes);
             line.Append(",\"@sp\":\"");
-            line.AppendHex(bytes);
+            line.Append(spanId.ToHexString());
             line.Append('"');
         }
 
@@ -328,17 +325,6 @@ internal sealed class LogFileFormatter : ITextFormatter
                 Grow(Math.Max(128, Buffer.Length - length + 1));
             }
 
-            length += written;
-        }
-
-        public void AppendHex(scoped ReadOnlySpan<byte> bytes)
-        {
-            if (bytes.Length * 2 > Buffer.Length - length)
-            {
-                Grow(bytes.Length * 2);
-            }
-
-            Convert.TryToHexStringLower(bytes, Buffer.AsSpan(length), out var written);
             length += written;
         }
 
