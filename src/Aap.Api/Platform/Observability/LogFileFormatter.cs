@@ -18,7 +18,9 @@ namespace Aap.Api.Platform.Observability;
 /// templates, so the request event's is one object); the line is put together in a buffer of the thread's, numbers
 /// and times formatted in place and strings escaped a clean run at a time, and handed to the writer in one piece.
 /// Values of kinds it does not write itself (enums, GUIDs, time spans, decimals...) and renderings other than of
-/// numbers go through Serilog's own code (<see cref="JsonValueFormatter"/>, with the same type tag).
+/// numbers go through Serilog's own code (<see cref="JsonValueFormatter"/>, with the same type tag). Since nothing reaches
+/// the writer before the line is whole, an event that cannot be written (a value whose <c>ToString</c> throws) is left
+/// out whole, where Serilog's formatter left half a line in the file for the next event to follow on.
 /// </summary>
 internal sealed class LogFileFormatter : ITextFormatter
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Aap.Api.Platform.Observability;
+using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 using Serilog.Parsing;
@@ -68,6 +69,39 @@ public sealed class LogFileFormatterTests
         root.GetProperty("StatusCode").GetInt32().ShouldBe(401);
         root.GetProperty("RequestHeaders").GetProperty("Accept").GetString().ShouldBe("application/json");
         root.GetProperty("RequestHeaders").GetProperty("X-Forwarded-For")[1].GetString().ShouldBe("10.0.0.2");
+    }
+
+    [Fact]
+    public void An_event_that_cannot_be_formatted_leaves_no_half_line_in_the_file()
+    {
+        var folder = Directory.CreateTempSubdirectory("aap-log-format-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "aap.json");
+            var broken = Event("Value {Value} then {After}", [Property("Value", new Unprintable()), Property("After", 1)]);
+            // The logger reports the event its file refused to Serilog's diagnostics and goes on.
+            using (var logger = new LoggerConfiguration().WriteTo.File(new LogFileFormatter(), path).CreateLogger())
+            {
+                logger.Write(Event("Before {N}", [Property("N", 1)]));
+                logger.Write(broken);
+                logger.Write(Event("After {N}", [Property("N", 2)]));
+            }
+
+            // Serilog's own formatter stops in the middle of the event's line; the next event would follow on it.
+            using (var theirs = new StringWriter(CultureInfo.InvariantCulture))
+            {
+                Should.Throw<InvalidOperationException>(() => new CompactJsonFormatter().Format(broken, theirs));
+                theirs.ToString().ShouldStartWith("{\"@t\":");
+            }
+
+            var lines = File.ReadAllLines(path);
+            lines.Length.ShouldBe(2);
+            lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("@mt").GetString()).ShouldBe(["Before {N}", "After {N}"]);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static IEnumerable<(string Name, LogEvent Event)> Events()
@@ -208,6 +242,11 @@ public sealed class LogFileFormatterTests
         }
 
         throw new InvalidOperationException("The action did not throw.");
+    }
+
+    private sealed class Unprintable
+    {
+        public override string ToString() => throw new InvalidOperationException("This value cannot be written.");
     }
 
     private sealed class Opaque
