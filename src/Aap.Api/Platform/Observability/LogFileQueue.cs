@@ -13,7 +13,8 @@ namespace Aap.Api.Platform.Observability;
 /// When <c>capacity</c> events wait, a logging thread wakes the writer and waits for room rather than lose its event
 /// (threads that find room at the same moment may each add one more).
 /// <see cref="Dispose"/> writes everything queued and then disposes the file's sink, which flushes the file: the
-/// logger does it when it is disposed (the host when it stops, the CLI before it exits).
+/// logger does it when it is disposed (the host when it stops, the CLI before it exits). The JSON console sits behind
+/// a queue of its own (<see cref="ConsoleLogWriter"/>), which is told after each pass to write out what it buffered.
 /// </summary>
 internal sealed class LogFileQueue : ILogEventSink, IDisposable
 {
@@ -35,13 +36,13 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     private volatile bool _stopping;
     private bool _closed;
 
-    public LogFileQueue(ILogEventSink file, int capacity)
+    public LogFileQueue(ILogEventSink file, int capacity, string threadName = "Log file writer")
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _file = file;
         _capacity = capacity;
-        _writer = new Thread(Run) { IsBackground = true, Name = "Log file writer" };
+        _writer = new Thread(Run) { IsBackground = true, Name = threadName };
         _writer.Start();
     }
 
@@ -129,6 +130,7 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
 
     private void WriteQueued()
     {
+        var written = false;
         while (_queue.TryDequeue(out var logEvent))
         {
             try
@@ -140,7 +142,20 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
                 Report(ex);
             }
 
+            written = true;
             Interlocked.Decrement(ref _count);
+        }
+
+        if (written && _file is IFlushedAfterEachPass flushed)
+        {
+            try
+            {
+                flushed.Flush();
+            }
+            catch (Exception ex)
+            {
+                Report(ex);
+            }
         }
 
         // Tells logging threads waiting for room that there is some; with none waiting, the pulse costs next to nothing.
@@ -155,11 +170,20 @@ internal sealed class LogFileQueue : ILogEventSink, IDisposable
     {
         try
         {
-            SelfLog.WriteLine("The log file refused an event: {0}", refused);
+            SelfLog.WriteLine("The log output (file or console) refused an event: {0}", refused);
         }
         catch (Exception)
         {
             // Serilog's diagnostics output is itself broken: there is nowhere left to say so.
         }
     }
+}
+
+/// <summary>
+/// A sink behind a <see cref="LogFileQueue"/> that buffers what it is given and writes it out when told that the
+/// queue's writer has taken everything queued (once per pass, every <see cref="LogFileQueue.Interval"/> at most).
+/// </summary>
+internal interface IFlushedAfterEachPass
+{
+    void Flush();
 }

@@ -88,7 +88,12 @@ internal static class LoggingSetup
             {
                 if (format == "json")
                 {
-                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                    // Written like the file, by a thread of its own, in one write per pass instead of one per event on
+                    // the logging thread (ConsoleLogWriter); emptied into standard output when the logger is disposed.
+                    logger.WriteTo.Sink(new LogFileQueue(
+                        new ConsoleLogWriter(new RenderedCompactJsonFormatter(), Console.OpenStandardOutput()),
+                        FileQueueCapacity,
+                        "Console log writer"));
                 }
                 else
                 {
