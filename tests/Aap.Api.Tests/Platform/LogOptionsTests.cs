@@ -1,4 +1,6 @@
 using Aap.Api.Tests.Infrastructure;
+using Aap.Api.Platform.Observability;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Tests.Platform;
@@ -18,6 +20,21 @@ public sealed class LogOptionsTests
         var error = await Should.ThrowAsync<OptionsValidationException>(async () => await host.InitializeAsync());
 
         error.Message.ShouldContain(key);
+    }
+
+    [Fact]
+    public async Task By_default_the_log_folder_is_bounded_by_its_size_and_age_rather_than_a_count_of_files()
+    {
+        await using var host = new SqliteFactory();
+        await host.InitializeAsync();
+
+        var options = host.Services.GetRequiredService<LogOptions>();
+
+        // Files roll at a size as well as daily: a count that bound before the total did (14 files of 10 MiB) kept a
+        // few minutes of a busy service's events.
+        options.RetainedTotalBytes.ShouldBe(1024L * 1024 * 1024);
+        (options.RetainedFileCount * options.FileSizeLimitBytes).ShouldBeGreaterThanOrEqualTo(options.RetainedTotalBytes!.Value);
+        options.RetainedDays.ShouldBe(30);
     }
 
     [Fact]

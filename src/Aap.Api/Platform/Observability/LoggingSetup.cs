@@ -23,11 +23,20 @@ internal sealed class LogOptions
     /// <summary>Folder of the JSON log files; defaults to <c>$AAP_DATA_DIR/logs</c>.</summary>
     public string? FileDirectory { get; set; }
 
+    /// <summary>
+    /// A file rolls at this size (and daily). Large enough that a busy service rolls every few minutes rather than
+    /// every few seconds, each roll opening a file and checking the folder's retention.
+    /// </summary>
     [Range(1024, long.MaxValue)]
-    public long FileSizeLimitBytes { get; set; } = 10 * 1024 * 1024;
+    public long FileSizeLimitBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>
+    /// At most this many files are kept. Files roll at a size as well as daily, so a count that stood for days kept
+    /// minutes of a busy service's events: the default leaves <see cref="RetainedTotalBytes"/> and
+    /// <see cref="RetainedDays"/> to decide.
+    /// </summary>
     [Range(1, 1000)]
-    public int RetainedFileCount { get; set; } = 14;
+    public int RetainedFileCount { get; set; } = 100;
 
     /// <summary>Log files older than this many days (by the date in their name) are deleted at the next roll; empty for no limit.</summary>
     [Range(1, 3650)]
