@@ -39,8 +39,8 @@ internal sealed class LogFileFormatter : ITextFormatter
     [ThreadStatic]
     private static char[]? threadBuffer;
 
-    private readonly ConditionalWeakTable<MessageTemplate, Template> templates = new();
-    private readonly JsonValueFormatter others = new(TypeTagName);
+    private readonly ConditionalWeakTable<MessageTemplate, Template> _templates = new();
+    private readonly JsonValueFormatter _others = new(TypeTagName);
 
     public void Format(LogEvent logEvent, TextWriter output)
     {
@@ -50,7 +50,7 @@ internal sealed class LogFileFormatter : ITextFormatter
         line.Append("{\"@t\":\"");
         // In UTC ("Z"), as CompactJsonFormatter writes it; "O" is the same in every culture.
         line.AppendFormatted(logEvent.Timestamp.UtcDateTime, "O");
-        var template = templates.GetValue(logEvent.MessageTemplate, static t => new Template(t));
+        var template = _templates.GetValue(logEvent.MessageTemplate, static t => new Template(t));
         line.Append(template.Json);
         if (template.Formatted.Length > 0)
         {
@@ -263,7 +263,7 @@ internal sealed class LogFileFormatter : ITextFormatter
     private void AppendOther(ref Line line, LogEventPropertyValue value)
     {
         using var json = new StringWriter(CultureInfo.InvariantCulture);
-        others.Format(value, json);
+        _others.Format(value, json);
         line.Append(json.ToString());
     }
 
@@ -291,43 +291,43 @@ internal sealed class LogFileFormatter : ITextFormatter
     /// <summary>A line being put together in a buffer that grows by doubling.</summary>
     private ref struct Line(char[] buffer)
     {
-        private int length;
+        private int _length;
 
         public char[] Buffer { get; private set; } = buffer;
 
-        public readonly ReadOnlySpan<char> Written => Buffer.AsSpan(0, length);
+        public readonly ReadOnlySpan<char> Written => Buffer.AsSpan(0, _length);
 
         public void Append(char c)
         {
-            if (length == Buffer.Length)
+            if (_length == Buffer.Length)
             {
                 Grow(1);
             }
 
-            Buffer[length++] = c;
+            Buffer[_length++] = c;
         }
 
         public void Append(scoped ReadOnlySpan<char> text)
         {
-            if (text.Length > Buffer.Length - length)
+            if (text.Length > Buffer.Length - _length)
             {
                 Grow(text.Length);
             }
 
-            text.CopyTo(Buffer.AsSpan(length));
-            length += text.Length;
+            text.CopyTo(Buffer.AsSpan(_length));
+            _length += text.Length;
         }
 
         public void AppendFormatted<T>(T value, scoped ReadOnlySpan<char> format)
             where T : ISpanFormattable
         {
             int written;
-            while (!value.TryFormat(Buffer.AsSpan(length), out written, format, CultureInfo.InvariantCulture))
+            while (!value.TryFormat(Buffer.AsSpan(_length), out written, format, CultureInfo.InvariantCulture))
             {
-                Grow(Math.Max(128, Buffer.Length - length + 1));
+                Grow(Math.Max(128, Buffer.Length - _length + 1));
             }
 
-            length += written;
+            _length += written;
         }
 
         public void AppendQuoted(scoped ReadOnlySpan<char> text)
@@ -381,8 +381,8 @@ internal sealed class LogFileFormatter : ITextFormatter
 
         private void Grow(int needed)
         {
-            var larger = new char[Math.Max(Buffer.Length * 2, length + needed)];
-            Buffer.AsSpan(0, length).CopyTo(larger);
+            var larger = new char[Math.Max(Buffer.Length * 2, _length + needed)];
+            Buffer.AsSpan(0, _length).CopyTo(larger);
             Buffer = larger;
         }
     }
