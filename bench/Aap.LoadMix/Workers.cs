@@ -90,9 +90,16 @@ internal sealed class VirtualUser(Api api, MixOptions options, Catalog catalog, 
 
     private async Task CompleteAsync()
     {
-        if (_completed[_account] >= catalog.AppIds.Count)
+        // Every app done: the next account signs in, then goes on; and the one after it, should that one be done too
+        // (in the mix, sign-ins take the accounts in turn, so they fill up together). With every account done, the user
+        // has nothing left to complete.
+        for (var signIns = 0; _completed[_account] >= catalog.AppIds.Count; signIns++)
         {
-            // Every app done: the next account signs in, then goes on.
+            if (signIns == accounts.Length)
+            {
+                return;
+            }
+
             await SignInAsync();
             if (_token is null)
             {
