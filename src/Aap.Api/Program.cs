@@ -10,6 +10,7 @@ using Aap.Api.Features.Todos;
 using Aap.Api.Platform;
 using Aap.Api.Platform.Caching;
 using Aap.Api.Platform.Configuration;
+using Aap.Api.Platform.Observability;
 using Aap.Api.Platform.Persistence;
 using Aap.Api.Web;
 
@@ -22,6 +23,8 @@ if (HealthCommand.Handles(args))
 DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot(args) });
+// What the services are built for: a command of the CLI, or serving (the JSON console is written differently).
+((IHostApplicationBuilder)builder).Properties[LoggingSetup.RunsCommandKey] = AapCli.IsCommand(args);
 
 builder.AddPlatform();
 builder.AddIdentityFeature();

@@ -59,6 +59,9 @@ internal static class LoggingSetup
     /// <summary>How many events may wait for the file's background writer before a logging thread waits for room.</summary>
     public const int FileQueueCapacity = 10_000;
 
+    /// <summary>The builder's property that says the process runs a CLI command rather than serving (set by Program).</summary>
+    public const string RunsCommandKey = "Aap.RunsCommand";
+
     public static IHostApplicationBuilder AddAapLogging(this IHostApplicationBuilder builder)
     {
         // Logging starts before the host is built, so its settings are checked here rather than by ValidateOnStart.
@@ -78,6 +81,7 @@ internal static class LoggingSetup
         }
 
         builder.Services.AddSingleton(options);
+        var runsCommand = builder.Properties.TryGetValue(RunsCommandKey, out var command) && command is true;
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<RequestIdEnricher>();
         var directory = options.FileDirectory ?? Path.Combine(DataDirectory.From(builder.Configuration).Path, "logs");
@@ -95,14 +99,20 @@ internal static class LoggingSetup
 
             if (options.ConsoleEnabled)
             {
-                if (format == "json")
+                if (format == "json" && !runsCommand)
                 {
                     // Written like the file, by a thread of its own, in one write per pass instead of one per event on
                     // the logging thread (ConsoleLogWriter); emptied into standard output when the logger is disposed.
+                    // A CLI command writes its console as it goes: its own output goes to standard output too, and the
+                    // two stay in order, line by line.
                     logger.WriteTo.Sink(new LogFileQueue(
                         new ConsoleLogWriter(new RenderedCompactJsonFormatter(), Console.OpenStandardOutput()),
                         FileQueueCapacity,
                         "Console log writer"));
+                }
+                else if (format == "json")
+                {
+                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
                 }
                 else
                 {
