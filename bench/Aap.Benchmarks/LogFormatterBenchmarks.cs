@@ -45,7 +45,7 @@ public class LogFormatterBenchmarks : IDisposable
                 new LogEventProperty("RequestPath", new ScalarValue("/api/v1/me")),
                 new LogEventProperty("StatusCode", new ScalarValue(200)),
                 new LogEventProperty("Elapsed", new ScalarValue(0.8431)),
-                new LogEventProperty("SourceContext", new ScalarValue("Serilog.AspNetCore.RequestLoggingMiddleware")),
+                new LogEventProperty("SourceContext", new ScalarValue("Aap.Api.Platform.Observability.RequestLogging")),
                 new LogEventProperty("RequestId", new ScalarValue("0198c2b47e0a7c3e9f1d2b3c4d5e6f70")),
                 new LogEventProperty("Application", new ScalarValue("aap")),
             ],

@@ -153,60 +153,17 @@ internal static class LoggingSetup
     }
 
     /// <summary>
-    /// One event per request: method, path, the query string and chosen request and response headers with their
-    /// secrets redacted (<see cref="LogRedaction"/>), status, duration, request id and, once authentication exists, the
-    /// user id. Bodies only with <c>Log:RequestBodies</c> and Debug, as separate events (<see cref="RequestBodyLogging"/>).
+    /// One event per request (<see cref="RequestLogging"/>). Bodies only with <c>Log:RequestBodies</c> and Debug, as
+    /// separate events (<see cref="RequestBodyLogging"/>).
     /// </summary>
     public static IApplicationBuilder UseAapRequestLogging(this IApplicationBuilder app)
     {
-        app.UseSerilogRequestLogging(options =>
-        {
-            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
-            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
-            options.GetLevel = (context, _, exception) =>
-                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
-                : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
-                : LogEventLevel.Information;
-            // The event's properties are made here as Serilog's own values (strings, numbers and the headers'
-            // dictionary), in the order the file has always shown them, instead of being set on the diagnostic context,
-            // which would convert each through Serilog's rules on every request.
-            options.GetMessageTemplateProperties = RequestEventProperties;
-        });
+        app.UseMiddleware<RequestLogging>();
         if (app.ApplicationServices.GetRequiredService<LogOptions>().RequestBodies)
         {
             app.UseMiddleware<RequestBodyLogging>();
         }
 
         return app;
-    }
-
-    private static List<LogEventProperty> RequestEventProperties(HttpContext context, string requestPath, double elapsedMs, int statusCode)
-    {
-        var properties = new List<LogEventProperty>(8);
-        if (context.User.FindFirst(Caller.SubjectClaim)?.Value is { } userId)
-        {
-            properties.Add(new LogEventProperty("UserId", new ScalarValue(userId)));
-        }
-
-        if (context.Request.QueryString.HasValue)
-        {
-            properties.Add(new LogEventProperty("QueryString", new ScalarValue(LogRedaction.RedactQuery(context.Request.QueryString.Value!))));
-        }
-
-        if (LogRedaction.RequestHeaders(context.Request.Headers) is { } requestHeaders)
-        {
-            properties.Add(new LogEventProperty("RequestHeaders", requestHeaders));
-        }
-
-        if (LogRedaction.ResponseHeaders(context.Response.Headers) is { } responseHeaders)
-        {
-            properties.Add(new LogEventProperty("ResponseHeaders", responseHeaders));
-        }
-
-        properties.Add(new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)));
-        properties.Add(new LogEventProperty("RequestPath", new ScalarValue(requestPath)));
-        properties.Add(new LogEventProperty("StatusCode", new ScalarValue(statusCode)));
-        properties.Add(new LogEventProperty("Elapsed", new ScalarValue(elapsedMs)));
-        return properties;
     }
 }

@@ -219,7 +219,7 @@ public sealed class LogFileFormatterTests
                 new LogEventProperty("RequestHeaders", headers),
                 new LogEventProperty("ResponseHeaders", new DictionaryValue([new(new ScalarValue("Content-Type"), new ScalarValue("application/json; charset=utf-8"))])),
                 Property("RequestMethod", "GET"), Property("RequestPath", "/api/v1/me"), Property("StatusCode", status),
-                Property("Elapsed", elapsed), Property("SourceContext", "Serilog.AspNetCore.RequestLoggingMiddleware"),
+                Property("Elapsed", elapsed), Property("SourceContext", "Aap.Api.Platform.Observability.RequestLogging"),
                 Property("RequestId", "0198c2b47e0a7c3e9f1d2b3c4d5e6f70"), Property("Application", "aap"),
             ],
             ActivityTraceId.CreateFromString("0af7651916cd43dd8448eb211c80319c"), ActivitySpanId.CreateFromString("b7ad6b7169203331"));
