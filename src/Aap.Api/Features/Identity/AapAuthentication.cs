@@ -47,7 +47,10 @@ internal sealed class AapAuthenticationHandler(
         var authorization = Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            var identity = await tokens.ValidateAsync(authorization["Bearer ".Length..].Trim());
+            // A client presents the same token on every request: one validated before is found by the header's text
+            // itself, and only a new token is copied out of the header to be validated.
+            var token = authorization.AsSpan("Bearer ".Length).Trim();
+            var identity = tokens.TryRemembered(token, "Bearer", out var remembered) ? remembered : await tokens.ValidateAsync(token.ToString());
             return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
         }
 

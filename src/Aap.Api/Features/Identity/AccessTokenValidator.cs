@@ -25,6 +25,7 @@ internal sealed class AccessTokenValidator
     private readonly TimeSpan _skew;
     private readonly EndedSessions _ended;
     private readonly ConcurrentDictionary<string, ValidatedToken> _validated = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ValidatedToken>.AlternateLookup<ReadOnlySpan<char>> _validatedByText;
     private int _count;
 
     public AccessTokenValidator(SigningKeys keys, EndedSessions ended, IOptions<AuthOptions> options, TimeProvider clock)
@@ -32,6 +33,7 @@ internal sealed class AccessTokenValidator
         var auth = options.Value;
         _clock = clock;
         _ended = ended;
+        _validatedByText = _validated.GetAlternateLookup<ReadOnlySpan<char>>();
         _skew = TimeSpan.FromSeconds(auth.ClockSkewSeconds);
         _parameters = new TokenValidationParameters
         {
@@ -60,15 +62,9 @@ internal sealed class AccessTokenValidator
     /// </summary>
     public async Task<ClaimsIdentity?> ValidateAsync(string token, string authenticationType = "Bearer")
     {
-        if (_validated.TryGetValue(token, out var known))
+        if (TryRemembered(token, authenticationType, out var remembered))
         {
-            if (IsWithinLifetime(known.NotBefore, known.Expires) && !_ended.IsEnded(known.SessionId, known.UserId, known.IssuedAt))
-            {
-                return known.IdentityFor(authenticationType);
-            }
-
-            Forget(token);
-            return null;
+            return remembered;
         }
 
         var result = await TokenService.Handler.ValidateTokenAsync(token, _parameters);
@@ -77,7 +73,7 @@ internal sealed class AccessTokenValidator
             return null;
         }
 
-        var remembered = new ValidatedToken(
+        var validatedToken = new ValidatedToken(
             result.ClaimsIdentity.Claims.Where(c => c.Type is Caller.SubjectClaim or Caller.RoleClaim or TokenService.SessionClaim)
                 .Select(c => (c.Type, c.Value)).ToArray(),
             validated.Issuer,
@@ -86,13 +82,42 @@ internal sealed class AccessTokenValidator
             validated.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParse(sid, out var sessionId) ? sessionId : null,
             long.TryParse(validated.Subject, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var userId) ? userId : 0,
             new DateTimeOffset(validated.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
-        if (_ended.IsEnded(remembered.SessionId, remembered.UserId, remembered.IssuedAt))
+        if (_ended.IsEnded(validatedToken.SessionId, validatedToken.UserId, validatedToken.IssuedAt))
         {
             return null;
         }
 
-        Remember(token, remembered);
-        return remembered.IdentityFor(authenticationType);
+        Remember(token, validatedToken);
+        return validatedToken.IdentityFor(authenticationType);
+    }
+
+    /// <summary>
+    /// The outcome of a token validated before, looked up by its text where it stands (the rest of an
+    /// <c>Authorization</c> header, say) without making a string of it: true when the token is remembered, with
+    /// <paramref name="identity"/> as <see cref="ValidateAsync"/> gives it (null once the token has expired or its
+    /// session has ended, and then it is forgotten); false when it has to be validated.
+    /// </summary>
+    public bool TryRemembered(ReadOnlySpan<char> token, string authenticationType, out ClaimsIdentity? identity)
+    {
+        if (!_validatedByText.TryGetValue(token, out var known))
+        {
+            identity = null;
+            return false;
+        }
+
+        if (IsWithinLifetime(known.NotBefore, known.Expires) && !_ended.IsEnded(known.SessionId, known.UserId, known.IssuedAt))
+        {
+            identity = known.IdentityFor(authenticationType);
+            return true;
+        }
+
+        if (_validatedByText.TryRemove(token, out _, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+
+        identity = null;
+        return true;
     }
 
     private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)

@@ -17,6 +17,9 @@ internal static class LogRedaction
 {
     public const string Redacted = "[redacted]";
 
+    private const string BearerRedacted = "Bearer " + Redacted;
+    private const string BasicRedacted = "Basic " + Redacted;
+
     // Secret wherever they occur in a name: "refresh_token", "accessToken", "X-Amz-Signature", "client_secret".
     private static readonly string[] SecretParts = ["token", "password", "passwd", "secret", "signature", "credential", "session", "apikey"];
 
@@ -113,7 +116,16 @@ internal static class LogRedaction
     public static string RedactAuthorization(string value)
     {
         var space = value.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 ? $"{value[..space]} {Redacted}" : Redacted;
+        if (space <= 0)
+        {
+            return Redacted;
+        }
+
+        // The schemes clients send on nearly every request, as they send them, without a string made per request.
+        var scheme = value.AsSpan(0, space);
+        return scheme.SequenceEqual("Bearer") ? BearerRedacted
+            : scheme.SequenceEqual("Basic") ? BasicRedacted
+            : $"{scheme} {Redacted}";
     }
 
     /// <summary>A <c>Cookie</c> header with every value replaced and the names kept: <c>a=[redacted]; b=[redacted]</c>.</summary>
@@ -156,9 +168,14 @@ internal static class LogRedaction
     /// <summary>The listed response headers that are present, redacted, as <see cref="RequestHeaders"/> gives them.</summary>
     public static DictionaryValue? ResponseHeaders(IHeaderDictionary headers) => Select(headers, ResponseHeaderNames, ResponseHeaderKeys);
 
+    [ThreadStatic]
+    private static KeyValuePair<ScalarValue, LogEventPropertyValue>[]? threadSelected;
+
     private static DictionaryValue? Select(IHeaderDictionary headers, string[] names, ScalarValue[] keys)
     {
-        List<KeyValuePair<ScalarValue, LogEventPropertyValue>>? selected = null;
+        // The headers found go to the thread's scratch list first, so that only their number is allocated below.
+        var selected = threadSelected ??= new KeyValuePair<ScalarValue, LogEventPropertyValue>[Math.Max(RequestHeaderNames.Length, ResponseHeaderNames.Length)];
+        var count = 0;
         for (var n = 0; n < names.Length; n++)
         {
             var name = names[n];
@@ -183,11 +200,18 @@ internal static class LogRedaction
                 value = new SequenceValue(redacted);
             }
 
-            selected ??= new List<KeyValuePair<ScalarValue, LogEventPropertyValue>>(4);
-            selected.Add(new(keys[n], value));
+            selected[count++] = new(keys[n], value);
         }
 
-        return selected is null ? null : new DictionaryValue(selected);
+        if (count == 0)
+        {
+            return null;
+        }
+
+        // An array of the exact size: DictionaryValue's copy reads an array as a span, without an enumerator.
+        var found = selected.AsSpan(0, count).ToArray();
+        Array.Clear(selected, 0, count);
+        return new DictionaryValue(found);
     }
 
     private static string Redact(string name, string value) => name switch

@@ -230,6 +230,16 @@ public sealed class LogRedactionTests
     [InlineData("category", false)]
     public void A_name_is_secret_by_its_words(string name, bool secret) => LogRedaction.IsSecretName(name).ShouldBe(secret);
 
+    [Theory]
+    [InlineData("Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln", "Bearer [redacted]")]
+    [InlineData("bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln", "bearer [redacted]")]
+    [InlineData("Basic dXNlcjpodW50ZXIy", "Basic [redacted]")]
+    [InlineData("Digest username=\"u\", response=\"r\"", "Digest [redacted]")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.e30.c2ln", "[redacted]")]
+    [InlineData(" Bearer x", "[redacted]")]
+    public void An_authorization_header_keeps_only_its_scheme_as_sent(string value, string logged) =>
+        LogRedaction.RedactAuthorization(value).ShouldBe(logged);
+
     [Fact]
     public void A_value_cut_by_the_truncation_is_left_out_rather_than_written_in_part()
     {
