@@ -55,9 +55,7 @@ public sealed class RequestLoggingTests
     [Fact]
     public async Task A_failed_request_is_an_error_and_a_health_probe_is_not_logged_at_information()
     {
-        await using var broken = new SqliteFactory();
-        await broken.InitializeAsync();
-        await broken.DbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TABLE apps", Ct));
+        await using var broken = await BrokenCatalogAsync();
         using var client = broken.Client();
         using var failed = await SendAsync(client, "/api/v1/apps", "request-log-failed");
         using var probe = await SendAsync(client, "/health/live", "request-log-probe");
@@ -75,10 +73,8 @@ public sealed class RequestLoggingTests
     [Fact]
     public async Task The_request_events_have_a_level_of_their_own_to_set()
     {
-        await using var host = new SqliteFactory();
-        host.With("Serilog:MinimumLevel:Default", "Information").With("Serilog:MinimumLevel:Override:" + RequestLogging.SourceContext, "Warning");
-        await host.InitializeAsync();
-        await host.DbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TABLE apps", Ct));
+        await using var host = await BrokenCatalogAsync(
+            ("Serilog:MinimumLevel:Default", "Information"), ("Serilog:MinimumLevel:Override:" + RequestLogging.SourceContext, "Warning"));
         using var client = host.Client();
         using var status = await SendAsync(client, "/api/v1/status", "request-log-quiet");
         using var failed = await SendAsync(client, "/api/v1/apps", "request-log-loud");
@@ -91,6 +87,20 @@ public sealed class RequestLoggingTests
         RequestEvents(lines, "request-log-loud").ShouldHaveSingleItem().GetProperty("@l").GetString().ShouldBe("Error");
         // Only the request events are quieter: the failure itself is still logged in full.
         lines.ShouldContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal) && line.Contains("request-log-loud", StringComparison.Ordinal));
+    }
+
+    /// <summary>A service whose catalog fails for real: its apps table is gone, so <c>GET /api/v1/apps</c> answers 500.</summary>
+    private static async Task<SqliteFactory> BrokenCatalogAsync(params (string Key, string Value)[] settings)
+    {
+        var host = new SqliteFactory();
+        foreach (var (key, value) in settings)
+        {
+            host.With(key, value);
+        }
+
+        await host.InitializeAsync();
+        await host.DbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TABLE apps", Ct));
+        return host;
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, string requestId)
