@@ -16,7 +16,7 @@ namespace Aap.Api.Platform.Observability;
 /// add, in the order the file shows them. Serilog.AspNetCore's middleware, which this replaces, began a diagnostic
 /// context on every request (an <see cref="AsyncLocal{T}"/> set and reset, which copies the execution context twice),
 /// concatenated the properties through an iterator and let the event's dictionary grow as the enrichers filled it:
-/// about a fifth of what a signed-in request allocated. Nothing in the service sets properties on a diagnostic
+/// about an eighth of what a signed-in request allocated. Nothing in the service sets properties on a diagnostic
 /// context, so none is begun.
 /// </remarks>
 internal sealed class RequestLogging(RequestDelegate next, Serilog.ILogger logger)
