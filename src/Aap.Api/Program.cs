@@ -53,14 +53,15 @@ app.UsePlatform();
 app.UseWebFront();
 app.UseIdentityFeature();
 app.UseSharedOutputCache();
-app.MapIdentityFeature();
-app.MapTodosFeature();
-app.MapFilesFeature();
-app.MapAppsFeature();
-app.MapRewardsFeature();
-app.MapIsinsFeature();
-app.MapImportsFeature();
-app.MapSeedDialects();
+var routes = app.MapPlatformRoutes();
+routes.MapIdentityFeature();
+routes.MapTodosFeature();
+routes.MapFilesFeature();
+routes.MapAppsFeature();
+routes.MapRewardsFeature();
+routes.MapIsinsFeature();
+routes.MapImportsFeature();
+routes.MapSeedDialects();
 app.MapWebFront();
 
 return await app.ServeAsync(async () =>

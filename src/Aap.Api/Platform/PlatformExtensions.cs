@@ -109,14 +109,23 @@ internal static class PlatformExtensions
         app.UseMiddleware<JsonBodyBuffering>();
         app.UseRouting();
         app.UseCors();
-
-        app.MapHealthEndpoints();
-        app.MapAapMetrics();
-        app.MapStatusEndpoints();
-        app.MapSettingsEndpoints();
-        app.MapAuditEndpoints();
-        app.MapJobs();
         app.MapAapOpenApi();
         return app;
+    }
+
+    /// <summary>
+    /// The root of the service's routes: the platform's own (health, metrics, status, settings, audit, jobs) are mapped
+    /// on it, and the features map theirs on it too, so that what applies to every route is said once here.
+    /// </summary>
+    public static IEndpointRouteBuilder MapPlatformRoutes(this WebApplication app)
+    {
+        var routes = app.MapGroup("").ValidateOnlyWhatCanFail();
+        routes.MapHealthEndpoints();
+        routes.MapAapMetrics();
+        routes.MapStatusEndpoints();
+        routes.MapSettingsEndpoints();
+        routes.MapAuditEndpoints();
+        routes.MapJobs();
+        return routes;
     }
 }
