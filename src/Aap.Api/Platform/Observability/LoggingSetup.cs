@@ -83,18 +83,22 @@ internal static class LoggingSetup
         builder.Services.AddSingleton(options);
         var runsCommand = builder.Properties.TryGetValue(RunsCommandKey, out var command) && command is true;
         builder.Services.AddHttpContextAccessor();
-        builder.Services.AddSingleton<RequestIdEnricher>();
+        builder.Services.AddSingleton<RequestEnricher>();
         var directory = options.FileDirectory ?? Path.Combine(DataDirectory.From(builder.Configuration).Path, "logs");
         // preserveStaticLogger: each host (several run in one test process) logs through its own pipeline.
         builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
         {
             logger.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                // Off, not Warning: at any level the hosting begins a logging scope per request (see RequestEnricher).
+                // The category logs each request's start and end at Information, which RequestLogging's event replaces,
+                // and a failed start, which the host logs too ("Hosting failed to start", with the exception).
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LevelAlias.Off)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 .ReadFrom.Configuration(builder.Configuration)
                 .Enrich.FromLogContext()
-                .Enrich.With(services.GetRequiredService<RequestIdEnricher>())
+                .Enrich.With(services.GetRequiredService<RequestEnricher>())
                 .Enrich.WithProperty("Application", "aap");
 
             if (options.ConsoleEnabled)

@@ -49,11 +49,11 @@ public sealed class RequestLoggingTests
         // The properties set for the request come first, in this order, then what the logger's enrichers add.
         Names(logged).ShouldBe(
             ["UserId", "QueryString", "RequestHeaders", "ResponseHeaders", "RequestMethod", "RequestPath", "StatusCode", "Elapsed",
-                "SourceContext", "RequestId", "ConnectionId", "Application"]);
+                "SourceContext", "ConnectionId", "RequestId", "Application"]);
     }
 
     [Fact]
-    public async Task A_failed_request_is_an_error_and_a_health_probe_is_not_logged_at_information()
+    public async Task A_failed_request_is_an_error_the_events_it_caused_name_it_and_a_health_probe_is_not_logged_at_information()
     {
         await using var broken = await BrokenCatalogAsync();
         using var client = broken.Client();
@@ -68,6 +68,20 @@ public sealed class RequestLoggingTests
         failure.GetProperty("@l").GetString().ShouldBe("Error");
         failure.GetProperty("StatusCode").GetInt32().ShouldBe(500);
         RequestEvents(lines, "request-log-probe").ShouldBeEmpty();
+
+        // The events the code writes while the request runs (the exception handler's, the database's) name the same
+        // request, its path and its connection.
+        List<JsonElement> during = [.. lines.Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.TryGetProperty("RequestId", out var id) && id.GetString() == "request-log-failed")
+            .Where(e => e.GetProperty("SourceContext").GetString() != RequestLogging.SourceContext)];
+        during.ShouldContain(e => e.GetProperty("SourceContext").GetString() == "Aap.Api.Platform.Http.ProblemExceptionHandler");
+        during.ShouldContain(e => e.GetProperty("SourceContext").GetString() == "Microsoft.EntityFrameworkCore.Database.Command");
+        foreach (var logged in during)
+        {
+            logged.GetProperty("RequestPath").GetString().ShouldBe("/api/v1/apps");
+            logged.GetProperty("ConnectionId").GetString().ShouldBe(failure.GetProperty("ConnectionId").GetString());
+            logged.GetProperty("Application").GetString().ShouldBe("aap");
+        }
     }
 
     [Fact]
