@@ -29,10 +29,10 @@ public class LogFormatterBenchmarks : IDisposable
     {
         _compact = new CompactJsonFormatter();
         _ours = new LogFileFormatter();
-        var headers = new DictionaryValue([
-            new(new ScalarValue("Accept"), new ScalarValue("application/json")),
-            new(new ScalarValue("User-Agent"), new ScalarValue("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36")),
-            new(new ScalarValue("X-Forwarded-For"), new ScalarValue("203.0.113.7")),
+        var headers = new StructureValue([
+            new LogEventProperty("Accept", new ScalarValue("application/json")),
+            new LogEventProperty("User-Agent", new ScalarValue("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36")),
+            new LogEventProperty("X-Forwarded-For", new ScalarValue("203.0.113.7")),
         ]);
         _event = new LogEvent(DateTimeOffset.UtcNow, LogEventLevel.Information, null,
             new MessageTemplateParser().Parse("HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms"),
@@ -40,7 +40,7 @@ public class LogFormatterBenchmarks : IDisposable
                 new LogEventProperty("UserId", new ScalarValue("48213")),
                 new LogEventProperty("QueryString", new ScalarValue("?page=2&per_page=20")),
                 new LogEventProperty("RequestHeaders", headers),
-                new LogEventProperty("ResponseHeaders", new DictionaryValue([new(new ScalarValue("Content-Type"), new ScalarValue("application/json; charset=utf-8"))])),
+                new LogEventProperty("ResponseHeaders", new StructureValue([new LogEventProperty("Content-Type", new ScalarValue("application/json; charset=utf-8"))])),
                 new LogEventProperty("RequestMethod", new ScalarValue("GET")),
                 new LogEventProperty("RequestPath", new ScalarValue("/api/v1/me")),
                 new LogEventProperty("StatusCode", new ScalarValue(200)),

@@ -207,17 +207,17 @@ public sealed class LogFileFormatterTests
 
     private static LogEvent RequestEvent(LogEventLevel level, int status, double elapsed)
     {
-        var headers = new DictionaryValue([
-            new(new ScalarValue("Accept"), new ScalarValue("application/json")),
-            new(new ScalarValue("User-Agent"), new ScalarValue("curl/8.5.0")),
-            new(new ScalarValue("X-Forwarded-For"), new SequenceValue([new ScalarValue("203.0.113.7"), new ScalarValue("10.0.0.2")])),
+        var headers = new StructureValue([
+            new LogEventProperty("Accept", new ScalarValue("application/json")),
+            new LogEventProperty("User-Agent", new ScalarValue("curl/8.5.0")),
+            new LogEventProperty("X-Forwarded-For", new SequenceValue([new ScalarValue("203.0.113.7"), new ScalarValue("10.0.0.2")])),
         ]);
         return new LogEvent(At, level, null,
             Parser.Parse("HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms"),
             [
                 Property("UserId", "1234"), Property("QueryString", "?page=2&token=[redacted]"),
                 new LogEventProperty("RequestHeaders", headers),
-                new LogEventProperty("ResponseHeaders", new DictionaryValue([new(new ScalarValue("Content-Type"), new ScalarValue("application/json; charset=utf-8"))])),
+                new LogEventProperty("ResponseHeaders", new StructureValue([new LogEventProperty("Content-Type", new ScalarValue("application/json; charset=utf-8"))])),
                 Property("RequestMethod", "GET"), Property("RequestPath", "/api/v1/me"), Property("StatusCode", status),
                 Property("Elapsed", elapsed), Property("SourceContext", "Aap.Api.Platform.Observability.RequestLogging"),
                 Property("RequestId", "0198c2b47e0a7c3e9f1d2b3c4d5e6f70"), Property("Application", "aap"),
