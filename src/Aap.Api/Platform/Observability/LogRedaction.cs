@@ -159,7 +159,7 @@ internal static class LogRedaction
     /// (the type's inspection, then each key and value through the conversion rules) was about a twelfth of a cached
     /// page's CPU time. A structure, not a dictionary: the file and the console write both as the same JSON object,
     /// but a <see cref="DictionaryValue"/> copies its pairs into a hash table of its own (its buckets and entries, each
-    /// key's hash), which was about 7% of what a signed-in request allocated; a structure keeps one array.
+    /// key's hash), and a structure keeps one array: 3% less allocated by a signed-in request, 7% by an anonymous one.
     /// </remarks>
     public static StructureValue? RequestHeaders(IHeaderDictionary headers) => Select(headers, RequestHeaderNames);
 
