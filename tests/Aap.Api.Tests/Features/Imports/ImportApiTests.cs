@@ -81,7 +81,7 @@ public abstract class ImportApiTests
         row.CreatedBy.ShouldBeGreaterThan(0);
         row.StartedAt.ShouldNotBeNull();
         row.FinishedAt.ShouldNotBeNull();
-        (await factory.ServiceAsync<IFileStore, StoredObject?>(store => store.OpenAsync(row.FileKey, Ct))).ShouldBeNull();
+        await factory.UploadGoneAsync(row.FileKey);
 
         // The same file again, upserted, with one row changed: nothing duplicated, the changed row updated.
         using var again = await admin.PostAsync("/api/v1/admin/imports",
@@ -330,6 +330,26 @@ internal static class ImportWaits
         while (DateTime.UtcNow < deadline);
 
         throw new TimeoutException($"The import {id} had not ended in time; last seen: {import}");
+    }
+
+    /// <summary>
+    /// Polls the store until an ended import's upload is gone: the job deletes it just after it records the end, so
+    /// an import seen ended may still have it for a moment.
+    /// </summary>
+    public static async Task UploadGoneAsync(this AapFactory factory, string key)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var store = factory.Services.GetRequiredService<IFileStore>();
+        while (await store.OpenAsync(key, TestContext.Current.CancellationToken) is { } stored)
+        {
+            await stored.Content.DisposeAsync();
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"The ended import's upload {key} was still in the store.");
+            }
+
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
     }
 }
 

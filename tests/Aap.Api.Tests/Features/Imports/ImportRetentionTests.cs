@@ -55,7 +55,9 @@ public abstract class ImportRetentionTests
 
         var endedRow = await RowAsync(factory, Guid.Parse(ended));
         var rejectsKey = endedRow.RejectsKey.ShouldNotBeNull();
-        // A node that stopped after the commit leaves the upload behind: retention takes it too.
+        // A node that stopped after the commit leaves the upload behind: retention takes it too. The job deletes the
+        // upload just after it records the end, so that delete is waited for before the upload is put back.
+        await factory.UploadGoneAsync(endedRow.FileKey);
         await PutAsync(factory, endedRow.FileKey);
 
         // Two live imports as old as can be, one queued and one running: their uploads must stay.
