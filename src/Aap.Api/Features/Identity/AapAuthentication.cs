@@ -17,9 +17,10 @@ namespace Aap.Api.Features.Identity;
 /// the access-token cookie. Access tokens are validated without a database call.
 /// </summary>
 /// <remarks>
-/// The handler is created for every request that presents a credential (<see cref="CarriesCredentials"/>), and
-/// resolves the services it needs only for the kind presented: building the account store (and its database
-/// context) to check a token would cost more than the request itself.
+/// The handler is created for every request that presents a credential (<see cref="CarriesCredentials"/>) other than
+/// a token validated before (<see cref="KnownTokenAuthentication"/> takes those), and resolves the services it needs
+/// only for the kind presented: building the account store (and its database context) to check a token would cost
+/// more than the request itself.
 /// </remarks>
 internal sealed class AapAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -37,23 +38,49 @@ internal sealed class AapAuthenticationHandler(
     /// <summary>
     /// True when the request carries what <see cref="HandleAuthenticateAsync"/> reads: an <c>Authorization</c> header
     /// or the access cookie. For any other request the handler's answer is "no result", so
-    /// <see cref="IdentityFeature.UseIdentityFeature"/> does not build a handler to hear it.
+    /// <see cref="KnownTokenAuthentication"/> does not build a handler to hear it.
     /// </summary>
     public static bool CarriesCredentials(HttpRequest request) =>
         request.Headers.Authorization.Count > 0 || (request.Headers.Cookie.Count > 0 && request.Cookies.ContainsKey(AuthCookies.Access));
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>
+    /// The access token the request presents and how: the rest of an <c>Authorization: Bearer</c> header (type
+    /// <c>Bearer</c>), or, when there is no <c>Authorization</c> header, a non-empty access cookie (type
+    /// <see cref="ViaCookie"/>). Null type (and an empty token) when it presents no token: another
+    /// <c>Authorization</c> scheme, or nothing.
+    /// </summary>
+    internal static ReadOnlySpan<char> PresentedToken(HttpRequest request, out string? authenticationType)
     {
-        var authorization = Request.Headers.Authorization.ToString();
+        var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            // A client presents the same token on every request: one validated before is found by the header's text
-            // itself, and only a new token is copied out of the header to be validated.
-            var token = authorization.AsSpan("Bearer ".Length).Trim();
-            var identity = tokens.TryRemembered(token, "Bearer", out var remembered) ? remembered : await tokens.ValidateAsync(token.ToString());
+            authenticationType = "Bearer";
+            return authorization.AsSpan("Bearer ".Length).Trim();
+        }
+
+        if (authorization.Length == 0 && request.Headers.Cookie.Count > 0 &&
+            request.Cookies.TryGetValue(AuthCookies.Access, out var cookie) && cookie.Length > 0)
+        {
+            authenticationType = ViaCookie;
+            return cookie;
+        }
+
+        authenticationType = null;
+        return default;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = PresentedToken(Request, out var type);
+        if (type is not null)
+        {
+            // A client presents the same token on every request: one validated before is found by the token's text
+            // where it stands, and only a new token is copied out to be validated.
+            var identity = tokens.TryRemembered(token, type, out var remembered) ? remembered : await tokens.ValidateAsync(token.ToString(), type);
             return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
         }
 
+        var authorization = Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             // A password costs a hash and a counted attempt: it is checked only where a route needs a caller, never
@@ -63,18 +90,7 @@ internal sealed class AapAuthenticationHandler(
                 : AuthenticateResult.NoResult();
         }
 
-        if (authorization.Length > 0)
-        {
-            return AuthenticateResult.Fail("unsupported_scheme");
-        }
-
-        if (Request.Cookies.TryGetValue(AuthCookies.Access, out var cookie) && cookie.Length > 0)
-        {
-            var identity = await tokens.ValidateAsync(cookie, ViaCookie);
-            return identity is null ? AuthenticateResult.Fail("invalid_token") : Success(identity);
-        }
-
-        return AuthenticateResult.NoResult();
+        return authorization.Length > 0 ? AuthenticateResult.Fail("unsupported_scheme") : AuthenticateResult.NoResult();
     }
 
     private async Task<AuthenticateResult> BasicAsync(string encoded)
@@ -120,7 +136,8 @@ internal sealed class AapAuthenticationHandler(
             Caller.RoleClaim));
     }
 
-    private static AuthenticateResult Success(ClaimsIdentity identity) =>
+    /// <summary>The result of a caller authenticated by this scheme as <paramref name="identity"/>.</summary>
+    internal static AuthenticateResult Success(ClaimsIdentity identity) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -94,10 +94,11 @@ internal static partial class IdentityFeature
     {
         // Authentication runs for the requests that present a credential; for the others (the status, health checks,
         // the catalog, pages read anonymously) its answer would be "no result", for the price of a handler built and
-        // run. Routes that need a caller still challenge through the handler.
-        app.UseWhen(context => AapAuthenticationHandler.CarriesCredentials(context.Request), branch => branch.UseAuthentication());
-        // The branch's UseAuthentication marks only the branch's properties; without the mark on the application,
-        // WebApplication would add authentication for every request at the front of the pipeline.
+        // run. A token validated before is taken without the framework's middleware; routes that need a caller still
+        // challenge through the handler.
+        app.UseMiddleware<KnownTokenAuthentication>();
+        // Without this mark (ASP.NET Core's UseAuthentication sets it), WebApplication would add its authentication
+        // middleware for every request at the front of the pipeline.
         ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.UseMiddleware<CrossSiteCookieGuard>();
         app.UseAapRateLimiting();
