@@ -164,15 +164,86 @@ internal sealed class AccessTokenValidator
 
     private sealed record ValidatedToken((string Type, string Value)[] Claims, string Issuer, DateTime NotBefore, DateTime Expires, Guid? SessionId, long UserId, long IssuedAt)
     {
-        public ClaimsIdentity IdentityFor(string authenticationType)
+        public TokenIdentity IdentityFor(string authenticationType) => new TokenIdentity(authenticationType, Claims, Issuer);
+    }
+
+    /// <summary>
+    /// A token's identity, made per request, whose claims are looked up through an array. The base class enumerates
+    /// its claims through an interface, one enumerator allocated per look-up, and a signed-in request looks its caller's
+    /// id and role up several times (the rate limits, the request's log event, the endpoint). Once a claim is added
+    /// or removed, every look-up is the base class's.
+    /// </summary>
+    private sealed class TokenIdentity : ClaimsIdentity
+    {
+        private readonly Claim[] _tokenClaims;
+        private bool _changed;
+
+        public TokenIdentity(string authenticationType, (string Type, string Value)[] claims, string issuer)
+            : base(authenticationType, Caller.SubjectClaim, Caller.RoleClaim)
         {
-            var identity = new ClaimsIdentity(authenticationType, Caller.SubjectClaim, Caller.RoleClaim);
-            foreach (var (type, value) in Claims)
+            _tokenClaims = new Claim[claims.Length];
+            for (var i = 0; i < claims.Length; i++)
             {
-                identity.AddClaim(new Claim(type, value, ClaimValueTypes.String, Issuer, Issuer, identity));
+                _tokenClaims[i] = new Claim(claims[i].Type, claims[i].Value, ClaimValueTypes.String, issuer, issuer, this);
+                base.AddClaim(_tokenClaims[i]);
+            }
+        }
+
+        public override Claim? FindFirst(string type)
+        {
+            ArgumentNullException.ThrowIfNull(type);
+            if (_changed)
+            {
+                return base.FindFirst(type);
             }
 
-            return identity;
+            foreach (var claim in _tokenClaims)
+            {
+                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase))
+                {
+                    return claim;
+                }
+            }
+
+            return null;
+        }
+
+        public override bool HasClaim(string type, string value)
+        {
+            ArgumentNullException.ThrowIfNull(type);
+            ArgumentNullException.ThrowIfNull(value);
+            if (_changed)
+            {
+                return base.HasClaim(type, value);
+            }
+
+            foreach (var claim in _tokenClaims)
+            {
+                if (string.Equals(claim.Type, type, StringComparison.OrdinalIgnoreCase) && string.Equals(claim.Value, value, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public override void AddClaim(Claim claim)
+        {
+            _changed = true;
+            base.AddClaim(claim);
+        }
+
+        public override void AddClaims(IEnumerable<Claim?> claims)
+        {
+            _changed = true;
+            base.AddClaims(claims);
+        }
+
+        public override bool TryRemoveClaim(Claim? claim)
+        {
+            _changed = true;
+            return base.TryRemoveClaim(claim);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using Aap.Api.Features.Identity;
 using Aap.Api.Tests.Infrastructure;
 using Aap.Api.Tests.Platform;
@@ -110,6 +111,44 @@ public sealed class KnownTokenAuthenticationTests
         var scrape = await MetricsTests.ScrapeAsync(host);
         scrape.Sum(AuthenticationsCount, ("aspnetcore_authentication_result", "success")).ShouldBe(2, "each Basic request checks its password");
         scrape.Sum(AuthenticationsCount, ("aspnetcore_authentication_result", "failure")).ShouldBe(2, "each request of an unknown scheme is refused");
+    }
+
+    [Fact]
+    public async Task A_tokens_identity_finds_its_claims_as_a_claims_identity_does_also_after_a_change()
+    {
+        await using var host = new SqliteFactory();
+        await host.InitializeAsync();
+        var account = await host.RegisterAsync();
+        var tokens = await host.LoginAsync(account);
+
+        var identity = (await host.ServiceAsync<AccessTokenValidator, ClaimsIdentity?>(v => v.ValidateAsync(tokens.AccessToken)))!;
+
+        identity.ShouldNotBeNull();
+        identity.IsAuthenticated.ShouldBeTrue();
+        identity.AuthenticationType.ShouldBe("Bearer");
+        identity.Name.ShouldBe(account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        identity.FindFirst("SUB")!.Value.ShouldBe(identity.Name, "claim types are matched ignoring case");
+        identity.FindFirst("sub")!.Subject.ShouldBeSameAs(identity);
+        identity.FindFirst("nothing").ShouldBeNull();
+        identity.HasClaim("role", "User").ShouldBeTrue();
+        identity.HasClaim("ROLE", "User").ShouldBeTrue();
+        identity.HasClaim("role", "user").ShouldBeFalse("claim values are matched exactly");
+        new ClaimsPrincipal(identity).IsInRole("Admin").ShouldBeFalse();
+        identity.Claims.Select(c => c.Type).ShouldBe(["sub", "role", "sid"], ignoreOrder: true);
+
+        identity.AddClaim(new Claim("role", "Admin"));
+        identity.HasClaim("role", "Admin").ShouldBeTrue();
+        new ClaimsPrincipal(identity).IsInRole("Admin").ShouldBeTrue();
+        identity.AddClaims([new Claim("extra", "1")]);
+        identity.FindFirst("extra")!.Value.ShouldBe("1");
+        identity.TryRemoveClaim(identity.FindFirst("sub")).ShouldBeTrue();
+        identity.FindFirst("sub").ShouldBeNull();
+        identity.HasClaim("sub", account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ShouldBeFalse();
+
+        var next = (await host.ServiceAsync<AccessTokenValidator, ClaimsIdentity?>(v => v.ValidateAsync(tokens.AccessToken)))!;
+        next.ShouldNotBeSameAs(identity);
+        next.FindFirst("sub")!.Value.ShouldBe(account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "each request's identity is its own");
+        next.HasClaim("role", "Admin").ShouldBeFalse();
     }
 
     private static SqliteFactory Counting()
