@@ -41,7 +41,7 @@ internal static class ValidationScope
     }
 
     /// <summary>Whether ASP.NET Core's validation could report anything about one of the handler's parameters.</summary>
-    internal static bool NeedsValidation(MethodInfo handler, IServiceProviderIsService? services) =>
+    private static bool NeedsValidation(MethodInfo handler, IServiceProviderIsService? services) =>
         handler.GetParameters().Any(parameter => CanFail(parameter, services));
 
     private static bool CanFail(ParameterInfo parameter, IServiceProviderIsService? services)

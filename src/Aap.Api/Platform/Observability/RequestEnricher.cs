@@ -31,6 +31,9 @@ internal sealed class RequestEnricher(IHttpContextAccessor accessor) : ILogEvent
             logEvent.AddPropertyIfAbsent(new LogEventProperty("RequestPath", new ScalarValue(context.Request.Path.Value ?? string.Empty)));
         }
 
-        logEvent.AddPropertyIfAbsent(new LogEventProperty("ConnectionId", new ScalarValue(context.Connection.Id)));
+        if (!logEvent.Properties.ContainsKey("ConnectionId"))
+        {
+            logEvent.AddPropertyIfAbsent(new LogEventProperty("ConnectionId", new ScalarValue(context.Connection.Id)));
+        }
     }
 }
