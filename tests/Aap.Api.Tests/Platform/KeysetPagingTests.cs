@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Aap.Api.Features.Imports;
+using Aap.Api.Features.Isins;
 using Aap.Api.Features.Rewards;
 using Aap.Api.Platform.Audit;
 using Aap.Api.Platform.Jobs;
@@ -270,7 +272,39 @@ public abstract class KeysetPagingTests(AapFactory factory)
         await Problem.ReadAsync(missing, HttpStatusCode.NotFound, "not_found");
     }
 
-    private static string Id(JsonElement row) => row.GetProperty("id").GetRawText();
+    [Fact]
+    public async Task The_isin_list_walks_by_cursor_in_isin_order_each_isin_once()
+    {
+        using var client = await factory.ClientForAsync(await factory.RegisterAsync());
+        var prefix = "ZX" + Convert.ToHexString(RandomNumberGenerator.GetBytes(2));
+        var at = factory.Clock.GetUtcNow().UtcDateTime;
+        var isins = Enumerable.Range(0, 9)
+            .Select(i => new Isin { Code = $"{prefix}{i * 7919 % 1000:D3}{i:D3}", Country = "ZX", FirstSeen = at, LastSeen = at, RemovedAt = i % 4 == 3 ? at : null })
+            .ToList();
+        await factory.DbAsync(async db =>
+        {
+            db.AddRange(isins);
+            await db.SaveChangesAsync(Ct);
+        });
+
+        var listed = isins.Where(i => i.RemovedAt == null).Select(i => i.Code).Order(StringComparer.Ordinal).ToList();
+        var all = isins.Select(i => i.Code).Order(StringComparer.Ordinal).ToList();
+        foreach (var url in new[] { $"/api/v1/isins?q={prefix}", $"/api/v1/isins?q={prefix}&country=zx", $"/api/v1/isins?q={prefix}&include_removed=true" })
+        {
+            var walked = (await WalkAsync(client, url, 2)).Select(Id).ToList();
+            walked.ShouldBe(await ListByPageAsync(client, url), url);
+            walked.ShouldBe(url.Contains("include_removed", StringComparison.Ordinal) ? all : listed, url);
+        }
+
+        var cursor = await NextCursorAsync(client, $"/api/v1/isins?q={prefix}&cursor=&size=1");
+        using var otherFilter = await client.GetAsync($"/api/v1/isins?q={prefix}&include_removed=true&cursor={cursor}&size=1", Ct);
+        Problem.FieldErrors(await Problem.ReadAsync(otherFilter, HttpStatusCode.BadRequest, "validation_failed"), "cursor").ShouldNotBeEmpty();
+        using var badFilter = await client.GetAsync("/api/v1/isins?q=US-&cursor=", Ct);
+        Problem.FieldErrors(await Problem.ReadAsync(badFilter, HttpStatusCode.BadRequest, "validation_failed"), "q").ShouldNotBeEmpty();
+    }
+
+    /// <summary>A row's id (an ISIN's is its code).</summary>
+    private static string Id(JsonElement row) => row.TryGetProperty("id", out var id) ? id.GetRawText() : row.GetProperty("isin").GetString()!;
 
     private static async Task<long> CreateTaskAsync(HttpClient client, string title, string status = "pending")
     {

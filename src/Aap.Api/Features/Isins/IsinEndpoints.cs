@@ -1,4 +1,5 @@
 using Aap.Api.Platform.Http;
+using Aap.Api.Platform.OpenApi;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,8 +16,8 @@ internal static class IsinEndpoints
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var isins = endpoints.MapGroup("/api/v1/isins").WithTags(Tag).RequireAuthorization().ProducesProblem(400).ProducesProblem(401);
-        isins.MapGet("", List).WithName("ListIsins")
-            .WithSummary("The listed ISINs in ISIN order, paged. Filters: q (the start of an ISIN, or a whole LEI), country (two letters), include_removed.");
+        isins.MapGet("", List).WithName("ListIsins").PagesByKeyset<IsinResponse>()
+            .WithSummary("The listed ISINs in ISIN order, paged by number or by cursor. Filters: q (the start of an ISIN, or a whole LEI), country (two letters), include_removed.");
         isins.MapGet("/{isin}", Get).WithName("GetIsin").ProducesProblem(404)
             .WithSummary("One ISIN with its LEI and when it was first and last listed (and removed). A malformed ISIN is a 400 that says why; an unknown one a 404.");
 
@@ -26,9 +27,20 @@ internal static class IsinEndpoints
         return endpoints;
     }
 
-    internal static async Task<Results<Ok<PagedEnvelope<IsinResponse>>, ProblemHttpResult>> List(
+    internal static async Task<Results<Ok<KeysetEnvelope<IsinResponse>>, Ok<PagedEnvelope<IsinResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery paging, [AsParameters] IsinListQuery query, IsinService isins, HttpContext context, CancellationToken cancellationToken)
     {
+        if (Keyset.TryRead(context, paging, out var keyset) is { } badCursor)
+        {
+            return badCursor.ToProblem();
+        }
+
+        if (keyset is not null)
+        {
+            var slice = await isins.ListAsync(query.Filter, keyset, cancellationToken);
+            return slice.Succeeded ? Keyset.Ok(context, slice.Value) : slice.Failure.ToProblem();
+        }
+
         var page = await isins.ListAsync(query.Filter, paging, cancellationToken);
         if (!page.Succeeded)
         {

@@ -26,6 +26,23 @@ internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options
     /// <summary>A page of listed ISINs in ISIN order: <c>q</c> is the start of an ISIN (1 to 12 characters) or a whole LEI (20).</summary>
     public async Task<Result<PagedEnvelope<IsinResponse>>> ListAsync(IsinFilter filter, PageQuery paging, CancellationToken cancellationToken)
     {
+        return Filtered(filter, out var listed) is { } failure
+            ? failure
+            : await listed.OrderBy(i => i.Code).Select(i => IsinResponse.From(i)).ToPageDataAsync(paging, cancellationToken);
+    }
+
+    /// <summary>The same list by keyset: the page after the cursor's ISIN, a range on the key however deep, with no total.</summary>
+    public async Task<Result<KeysetEnvelope<IsinResponse>>> ListAsync(IsinFilter filter, KeysetRequest keyset, CancellationToken cancellationToken)
+    {
+        return Filtered(filter, out var listed) is { } failure
+            ? failure
+            : await listed.ToAscendingKeysetPageAsync(keyset, i => i.Code, i => IsinResponse.From(i), i => i.Isin, cancellationToken);
+    }
+
+    /// <summary>The ISINs the filter keeps in <paramref name="query"/>, or the errors of every bad filter.</summary>
+    private Failure? Filtered(IsinFilter filter, out IQueryable<Isin> query)
+    {
+        query = db.Set<Isin>().AsNoTracking();
         var errors = new FieldErrors();
         var q = filter.Q?.Trim().ToUpperInvariant();
         if (q is { Length: > 0 } && (!(q.Length <= IsinCode.Length || q.Length == 20) || !q.All(char.IsAsciiLetterOrDigit)))
@@ -44,7 +61,6 @@ internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options
             return Failure.Invalid(errors);
         }
 
-        var query = db.Set<Isin>().AsNoTracking();
         if (!filter.IncludeRemoved)
         {
             query = query.Where(i => i.RemovedAt == null);
@@ -65,7 +81,7 @@ internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options
             query = query.Where(i => i.Code.StartsWith(q));
         }
 
-        return await query.OrderBy(i => i.Code).Select(i => IsinResponse.From(i)).ToPageDataAsync(paging, cancellationToken);
+        return null;
     }
 
     /// <summary>What the last download of the configured source did, and how many ISINs are listed and removed.</summary>

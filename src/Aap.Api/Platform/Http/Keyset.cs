@@ -183,6 +183,22 @@ internal static class Keyset
             _ => Task.FromResult(Empty<TRow>(keyset)),
         };
 
+    /// <summary>
+    /// One page of <paramref name="query"/> (filtered, not yet ordered) by its text key <paramref name="key"/> ascending,
+    /// after the cursor's position (<c>key &gt; K</c>, compared as the database orders the column): a range on the key's
+    /// index, however deep the page.
+    /// </summary>
+    public static Task<KeysetEnvelope<TRow>> ToAscendingKeysetPageAsync<TEntity, TRow>(
+        this IQueryable<TEntity> query, KeysetRequest keyset, Expression<Func<TEntity, string>> key,
+        Expression<Func<TEntity, TRow>> projection, Func<TRow, string> keyOf, CancellationToken cancellationToken) =>
+        keyset.After switch
+        {
+            null => ReadAsync(query.OrderBy(key), keyset, projection, row => new KeysetPosition(null, keyOf(row)), cancellationToken),
+            { At: null } after => ReadAsync(
+                query.Where(Above(key, after.Id)).OrderBy(key), keyset, projection, row => new KeysetPosition(null, keyOf(row)), cancellationToken),
+            _ => Task.FromResult(Empty<TRow>(keyset)),
+        };
+
     /// <summary>The keyset page as a 200, with its <c>Link</c> header.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.Ok<KeysetEnvelope<TRow>> Ok<TRow>(HttpContext context, KeysetEnvelope<TRow> page)
     {
@@ -288,6 +304,15 @@ internal static class Keyset
     {
         var bound = Expression.Constant(new Bound<long>(default, afterId));
         return Expression.Lambda<Func<T, bool>>(Expression.LessThan(id.Body, Expression.Property(bound, nameof(Bound<long>.Id))), id.Parameters[0]);
+    }
+
+    /// <summary><c>key &gt; K</c> on a text key, with K as a parameter.</summary>
+    private static Expression<Func<T, bool>> Above<T>(Expression<Func<T, string>> key, string afterKey)
+    {
+        var bound = Expression.Constant(new Bound<string>(default, afterKey));
+        var compare = Expression.Call(
+            typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!, key.Body, Expression.Property(bound, nameof(Bound<string>.Id)));
+        return Expression.Lambda<Func<T, bool>>(Expression.GreaterThan(compare, Expression.Constant(0)), key.Parameters[0]);
     }
 
     /// <summary><c>x.CompareTo(y) &lt; 0</c>, which EF translates to <c>x &lt; y</c> in the column's own order (text, uuid).</summary>
