@@ -281,6 +281,10 @@ public abstract class KeysetPagingTests(AapFactory factory)
         var isins = Enumerable.Range(0, 9)
             .Select(i => new Isin { Code = $"{prefix}{i * 7919 % 1000:D3}{i:D3}", Country = "ZX", FirstSeen = at, LastSeen = at, RemovedAt = i % 4 == 3 ? at : null })
             .ToList();
+
+        // At the ends of a prefix's range: the next text after "...99999" is "...9999A", after "...ZZZZZ" it carries.
+        isins.Add(new Isin { Code = $"{prefix}999999", Country = "ZX", FirstSeen = at, LastSeen = at });
+        isins.Add(new Isin { Code = $"{prefix}ZZZZZZ", Country = "ZX", FirstSeen = at, LastSeen = at });
         await factory.DbAsync(async db =>
         {
             db.AddRange(isins);
@@ -295,6 +299,9 @@ public abstract class KeysetPagingTests(AapFactory factory)
             walked.ShouldBe(await ListByPageAsync(client, url), url);
             walked.ShouldBe(url.Contains("include_removed", StringComparison.Ordinal) ? all : listed, url);
         }
+
+        (await WalkAsync(client, $"/api/v1/isins?q={prefix}99999", 2)).Select(Id).ShouldBe([$"{prefix}999999"]);
+        (await WalkAsync(client, $"/api/v1/isins?q={prefix}zzzzz", 2)).Select(Id).ShouldBe([$"{prefix}ZZZZZZ"]);
 
         var cursor = await NextCursorAsync(client, $"/api/v1/isins?q={prefix}&cursor=&size=1");
         using var otherFilter = await client.GetAsync($"/api/v1/isins?q={prefix}&include_removed=true&cursor={cursor}&size=1", Ct);

@@ -83,5 +83,26 @@ internal static class IsinCode
         return (10 - (sum % 10)) % 10;
     }
 
+    /// <summary>
+    /// Where the ISINs that start with <paramref name="prefix"/> (capital letters and digits) end: the smallest text
+    /// after all of them (the prefix with its last character that can grow grown by one, a digit before a letter), or
+    /// null when none is (ZZ...). The prefix is then the range [prefix, end), which a database answers from an index
+    /// on the ISIN in binary order and in the usual collations alike, where <c>LIKE 'prefix%'</c> uses the index only
+    /// in the C collation.
+    /// </summary>
+    public static string? PrefixEnd(string prefix)
+    {
+        for (var i = prefix.Length - 1; i >= 0; i--)
+        {
+            var c = prefix[i];
+            if (c != 'Z')
+            {
+                return string.Concat(prefix.AsSpan(0, i), c == '9' ? "A" : char.ToString((char)(c + 1)));
+            }
+        }
+
+        return null;
+    }
+
     private static bool IsUpperLetter(char c) => c is >= 'A' and <= 'Z';
 }

@@ -77,8 +77,13 @@ internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options
         }
         else if (q is { Length: > 0 })
         {
-            // A prefix: a range over the primary key, which both databases answer from the index.
-            query = query.Where(i => i.Code.StartsWith(q));
+            // A prefix as a range over the primary key, which both databases answer from the index (LIKE would scan
+            // the list on SQLite, whose LIKE ignores case, and on PostgreSQL in any collation but C).
+            query = query.Where(i => i.Code.CompareTo(q) >= 0);
+            if (IsinCode.PrefixEnd(q) is { } end)
+            {
+                query = query.Where(i => i.Code.CompareTo(end) < 0);
+            }
         }
 
         return null;

@@ -22,6 +22,24 @@ public sealed class IsinCodeTests
     }
 
     [Theory]
+    [InlineData("US", "UT")]
+    [InlineData("U9", "UA")]
+    [InlineData("US03", "US04")]
+    [InlineData("US0Z", "US1")]
+    [InlineData("UZZ", "V")]
+    [InlineData("ZZ", null)]
+    public void A_prefix_ends_before_the_first_text_that_does_not_start_with_it(string prefix, string? end)
+    {
+        IsinCode.PrefixEnd(prefix).ShouldBe(end);
+        if (end is not null)
+        {
+            // Every ISIN that starts with the prefix sorts inside [prefix, end); the next one after the range does not start with it.
+            string.CompareOrdinal(prefix + "ZZZZZZZZZZ", end).ShouldBeLessThan(0);
+            end.StartsWith(prefix, StringComparison.Ordinal).ShouldBeFalse();
+        }
+    }
+
+    [Theory]
     [InlineData("US0378331006", "needs check digit 5, not 6")]
     [InlineData("DE000BAY0018", "needs check digit 7, not 8")]
     [InlineData("GB0002634947", "needs check digit 6, not 7")]
