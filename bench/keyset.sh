@@ -9,18 +9,23 @@
 # time): by page number the COUNT and the OFFSET page; by keyset the page after the last row of the page before.
 # The HTTP side walks the whole list by cursor (pages of KS_SIZE), timing the walk, then asks for the last page
 # KS_REPEAT times each way (the cursor of the walk's last page; page=N) and prints the median of curl's total time.
+# Then the same for the ISIN list (GET /api/v1/isins, ascending by ISIN): KS_ISINS rows appended by SQL to isins
+# (one in ten removed, six countries), the last page of the listed ones by number and by keyset.
 #
 # Usage: bench/keyset.sh [sqlite|postgres|all]...   (default: all)
-# Settings: KS_ROWS (1000000), KS_SIZE (100), KS_REPEAT (20)
+# Settings: KS_ROWS (1000000), KS_ISINS (1000000; 0 skips the ISIN list), KS_SIZE (100), KS_REPEAT (20)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 rows="${KS_ROWS:-1000000}"
+isins="${KS_ISINS:-1000000}"
 size="${KS_SIZE:-100}"
 repeat="${KS_REPEAT:-20}"
 [[ $# -eq 0 ]] && set -- all
 db=""
 columns='"t"."id", "t"."completed_at", "t"."created_at", "t"."deleted_at", "t"."description", "t"."due_date", "t"."priority", "t"."status", "t"."title", "t"."updated_at"'
+
+isin_columns='"i"."isin", "i"."country", "i"."first_seen", "i"."last_seen", "i"."lei", "i"."removed_at"'
 
 value() { query_value "$1" "$db" "$2"; }
 
@@ -47,6 +52,46 @@ FROM generate_series(0, $rows - 1) AS k;
 VACUUM ANALYZE todo_tasks;
 SQL
   fi
+}
+
+# KS_ISINS ISINs: a country of six, then ten digits (the check digit is not checked by the list); one in ten removed.
+fill_isins() {
+  local provider="$1"
+  if [[ "$provider" == sqlite ]]; then
+    sqlite3 -bail -cmd ".timeout 10000" "$db" <<SQL
+WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < $isins - 1)
+INSERT INTO isins (isin, country, first_seen, last_seen, removed_at)
+SELECT substr('USDEGBFRJPCH', (k % 6) * 2 + 1, 2) || printf('%010d', k), substr('USDEGBFRJPCH', (k % 6) * 2 + 1, 2),
+  '2025-01-01 00:00:00', '2025-06-01 00:00:00', CASE WHEN k % 10 = 9 THEN '2025-06-01 00:00:00' END
+FROM s;
+ANALYZE;
+SQL
+  else
+    "$pg_bin/psql" "${pg_psql[@]}" <<SQL
+INSERT INTO isins (isin, country, first_seen, last_seen, removed_at)
+SELECT substr('USDEGBFRJPCH', (k % 6) * 2 + 1, 2) || lpad(k::text, 10, '0'), substr('USDEGBFRJPCH', (k % 6) * 2 + 1, 2),
+  timestamptz '2025-01-01 00:00:00+00', timestamptz '2025-06-01 00:00:00+00', CASE WHEN k % 10 = 9 THEN timestamptz '2025-06-01 00:00:00+00' END
+FROM generate_series(0, $isins - 1) AS k;
+VACUUM ANALYZE isins;
+SQL
+  fi
+}
+
+# Walks a list by cursor over HTTP to its end; sets walk_pages, walk_ms and walk_last (the last page's URL).
+walk() {
+  local first="$1" token="$2" cursor next started
+  next="$first"
+  walk_pages=0
+  walk_last="$first"
+  started="$(now_ms)"
+  while true; do
+    cursor="$(curl -s --max-time 30 -H "Authorization: Bearer $token" "$aap$next" | jq -r '.meta.next_cursor // empty')"
+    walk_pages=$((walk_pages + 1))
+    [[ -z "$cursor" ]] && break
+    walk_last="${first%%cursor=*}cursor=$cursor&size=$size"
+    next="$walk_last"
+  done
+  walk_ms=$(($(now_ms) - started))
 }
 
 # Prints the second run's time of a query, in milliseconds.
@@ -77,7 +122,7 @@ http_median() {
 }
 
 bench_provider() {
-  local provider="$1" data token me settings=() total last_offset at id where keyset offset count cursor next last="" pages started walk_ms
+  local provider="$1" data token me settings=() total last_offset at id where keyset offset count last="" started
   data="$work/data-$provider"
   mkdir -p "$data"
   if [[ "$provider" == sqlite ]]; then
@@ -108,19 +153,10 @@ bench_provider() {
     "$(db_time "$provider" "SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))")"
 
   # The whole list by cursor, over HTTP; the last cursor is the last page's.
-  next="/api/v1/todos?cursor=&size=$size"
-  pages=0
-  started="$(now_ms)"
-  while true; do
-    cursor="$(curl -s --max-time 30 -H "Authorization: Bearer $token" "$aap$next" | jq -r '.meta.next_cursor // empty')"
-    pages=$((pages + 1))
-    [[ -z "$cursor" ]] && break
-    last="/api/v1/todos?cursor=$cursor&size=$size"
-    next="$last"
-  done
-  walk_ms=$(($(now_ms) - started))
-  printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$pages" "$size" "$walk_ms" \
-    "$(awk -v a="$walk_ms" -v b="$pages" 'BEGIN { printf "%.2f", a / b }')"
+  walk "/api/v1/todos?cursor=&size=$size" "$token"
+  last="$walk_last"
+  printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
+    "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
   printf '%-8s http      last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$last" "$token")" "$repeat"
   printf '%-8s http      last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
     "$(http_median "/api/v1/todos?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
@@ -128,11 +164,40 @@ bench_provider() {
   echo "$provider plans: keyset, then OFFSET"
   plan "$provider" "$keyset"
   plan "$provider" "$offset"
+  if ((isins > 0)); then
+    bench_isins "$provider" "$token"
+  fi
   stop_started "$aap_pid"
   if [[ "$provider" == postgres ]]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
     pg_data=""
   fi
+}
+
+# The ISIN list: listed ISINs in ISIN order, the last page by number (COUNT + OFFSET) and by keyset (isin > K).
+bench_isins() {
+  local provider="$1" token="$2" total last_offset key where count offset keyset started
+  started="$(date +%s)"
+  fill_isins "$provider"
+  where='"i"."removed_at" IS NULL'
+  total="$(value "$provider" "SELECT count(*) FROM isins AS i WHERE $where")"
+  log "$provider: $total listed ISINs ($isins in all), filled in $(($(date +%s) - started)) s"
+  last_offset=$(((total - 1) / size * size))
+  key="$(value "$provider" "SELECT isin FROM isins AS i WHERE $where ORDER BY isin LIMIT 1 OFFSET $((last_offset - 1))")"
+  count="SELECT count(*) FROM \"isins\" AS \"i\" WHERE $where"
+  offset="SELECT $isin_columns FROM \"isins\" AS \"i\" WHERE $where ORDER BY \"i\".\"isin\" LIMIT $size OFFSET $last_offset"
+  keyset="SELECT $isin_columns FROM \"isins\" AS \"i\" WHERE $where AND \"i\".\"isin\" > '$key' ORDER BY \"i\".\"isin\" LIMIT $((size + 1))"
+  printf '%-8s isins db  last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$(db_time "$provider" "$count")" "$last_offset" "$(db_time "$provider" "$offset")"
+  printf '%-8s isins db  last page by keyset: %s ms\n' "$provider" "$(db_time "$provider" "$keyset")"
+  walk "/api/v1/isins?cursor=&size=$size" "$token"
+  printf '%-8s isins     walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
+    "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%-8s isins     last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$walk_last" "$token")" "$repeat"
+  printf '%-8s isins     last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
+    "$(http_median "/api/v1/isins?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
+  echo "$provider ISIN plans: keyset, then OFFSET"
+  plan "$provider" "$keyset"
+  plan "$provider" "$offset"
 }
 
 require_tools
