@@ -10,15 +10,18 @@
 # The HTTP side walks the whole list by cursor (pages of KS_SIZE), timing the walk, then asks for the last page
 # KS_REPEAT times each way (the cursor of the walk's last page; page=N) and prints the median of curl's total time.
 # Then the same for the ISIN list (GET /api/v1/isins, ascending by ISIN): KS_ISINS rows appended by SQL to isins
-# (one in ten removed, six countries), the last page of the listed ones by number and by keyset.
+# (one in ten removed, six countries), the last page of the listed ones by number and by keyset, and its first and
+# second pages by number (whose total AAP counts once per filter and load).
 #
 # Usage: bench/keyset.sh [sqlite|postgres|all]...   (default: all)
-# Settings: KS_ROWS (1000000), KS_ISINS (1000000; 0 skips the ISIN list), KS_SIZE (100), KS_REPEAT (20)
+# Settings: KS_ROWS (1000000), KS_ISINS (1000000; 0 skips the ISIN list), KS_SIZE (100), KS_REPEAT (20),
+#           KS_WALK (1; 0 skips the walks by cursor over HTTP and the last pages by cursor over HTTP with them)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 rows="${KS_ROWS:-1000000}"
 isins="${KS_ISINS:-1000000}"
+walks="${KS_WALK:-1}"
 size="${KS_SIZE:-100}"
 repeat="${KS_REPEAT:-20}"
 [[ $# -eq 0 ]] && set -- all
@@ -153,11 +156,13 @@ bench_provider() {
     "$(db_time "$provider" "SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))")"
 
   # The whole list by cursor, over HTTP; the last cursor is the last page's.
-  walk "/api/v1/todos?cursor=&size=$size" "$token"
-  last="$walk_last"
-  printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
-    "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
-  printf '%-8s http      last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$last" "$token")" "$repeat"
+  if ((walks)); then
+    walk "/api/v1/todos?cursor=&size=$size" "$token"
+    last="$walk_last"
+    printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
+      "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
+    printf '%-8s http      last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$last" "$token")" "$repeat"
+  fi
   printf '%-8s http      last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
     "$(http_median "/api/v1/todos?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
   printf '%-8s http      first page by number: median %s ms of %s\n' "$provider" "$(http_median "/api/v1/todos?page=1&size=$size" "$token")" "$repeat"
@@ -189,12 +194,18 @@ bench_isins() {
   keyset="SELECT $isin_columns FROM \"isins\" AS \"i\" WHERE $where AND \"i\".\"isin\" > '$key' ORDER BY \"i\".\"isin\" LIMIT $((size + 1))"
   printf '%-8s isins db  last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$(db_time "$provider" "$count")" "$last_offset" "$(db_time "$provider" "$offset")"
   printf '%-8s isins db  last page by keyset: %s ms\n' "$provider" "$(db_time "$provider" "$keyset")"
-  walk "/api/v1/isins?cursor=&size=$size" "$token"
-  printf '%-8s isins     walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
-    "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
-  printf '%-8s isins     last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$walk_last" "$token")" "$repeat"
+  if ((walks)); then
+    walk "/api/v1/isins?cursor=&size=$size" "$token"
+    printf '%-8s isins     walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
+      "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
+    printf '%-8s isins     last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$walk_last" "$token")" "$repeat"
+  fi
   printf '%-8s isins     last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
     "$(http_median "/api/v1/isins?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
+  printf '%-8s isins     first page by number: median %s ms of %s\n' "$provider" "$(http_median "/api/v1/isins?page=1&size=$size" "$token")" "$repeat"
+  printf '%-8s isins     second page by number: median %s ms of %s\n' "$provider" "$(http_median "/api/v1/isins?page=2&size=$size" "$token")" "$repeat"
+  printf '%-8s isins     first page of country=DE by number: median %s ms of %s\n' "$provider" \
+    "$(http_median "/api/v1/isins?country=DE&page=1&size=$size" "$token")" "$repeat"
   echo "$provider ISIN plans: keyset, then OFFSET"
   plan "$provider" "$keyset"
   plan "$provider" "$offset"

@@ -8,7 +8,7 @@ namespace Aap.Api.Features.Isins;
 
 /// <summary>Reads the ISIN list the daily download keeps: one ISIN, or a page of them by prefix, LEI and country.</summary>
 [FeatureSurface]
-internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options)
+internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options, IsinCounts counts)
 {
     /// <summary>The ISIN, also when it has left the list (then with <c>removed_at</c>); 400 when it is not an ISIN, 404 when it is unknown.</summary>
     public async Task<Result<IsinResponse>> FindAsync(string value, CancellationToken cancellationToken)
@@ -26,9 +26,16 @@ internal sealed class IsinService(AppDbContext db, IOptions<IsinOptions> options
     /// <summary>A page of listed ISINs in ISIN order: <c>q</c> is the start of an ISIN (1 to 12 characters) or a whole LEI (20).</summary>
     public async Task<Result<PagedEnvelope<IsinResponse>>> ListAsync(IsinFilter filter, PageQuery paging, CancellationToken cancellationToken)
     {
-        return Filtered(filter, out var listed) is { } failure
-            ? failure
-            : await listed.OrderBy(i => i.Code).Select(i => IsinResponse.From(i)).ToPageDataAsync(paging, cancellationToken);
+        if (Filtered(filter, out var listed) is { } failure)
+        {
+            return failure;
+        }
+
+        // The list changes only at a load: its totals are kept per filter until the next one (IsinCounts).
+        var source = options.Value.SourceUrl;
+        var loadedAt = await db.Set<IsinDownload>().Where(d => d.SourceUrl == source).Select(d => d.LoadedAt).FirstOrDefaultAsync(cancellationToken);
+        var total = await counts.GetAsync(filter, loadedAt, listed.LongCountAsync, cancellationToken);
+        return await listed.OrderBy(i => i.Code).Select(i => IsinResponse.From(i)).ToPageDataAsync(paging, total, cancellationToken);
     }
 
     /// <summary>The same list by keyset: the page after the cursor's ISIN, a range on the key however deep, with no total.</summary>

@@ -11,6 +11,7 @@ internal static class IsinsFeature
         var services = builder.Services;
         services.AddOptions<IsinOptions>().BindConfiguration(IsinOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<IsinService>();
+        services.AddSingleton<IsinCounts>();
         services.AddScoped<IsinLoader>();
         IsinDownloader.AddResilience(services);
         var settings = builder.Configuration.GetSection(IsinOptions.SectionName).Get<IsinOptions>() ?? new IsinOptions();

@@ -80,6 +80,10 @@ public abstract class IsinDownloadTests
         state.GetProperty("etag").GetString().ShouldBe("\"v1\"");
         state.GetProperty("listed").GetInt64().ShouldBe(5);
 
+        // Totals of pages by number are kept per filter until the next load: read now, and again after the change below.
+        (await TotalAsync(admin, "?country=gb")).ShouldBe(1);
+        (await TotalAsync(admin, "?include_removed=true")).ShouldBe(5);
+
         // The same file again: the stored ETag goes back, the server answers 304, nothing is loaded.
         factory.Clock.Advance(TimeSpan.FromHours(24));
         admin.Dispose();
@@ -130,6 +134,8 @@ public abstract class IsinDownloadTests
             list.Headers.GetValues("Link").Single().ShouldContain("rel=\"next\"");
         }
 
+        (await TotalAsync(user, "?country=GB")).ShouldBe(0);
+        (await TotalAsync(user, "?include_removed=true")).ShouldBe(6);
         (await ListAsync(user, "?country=us")).ShouldBe(["US0378331005", "US5949181045"]);
         (await ListAsync(user, "?q=us03")).ShouldBe(["US0378331005"]);
         (await ListAsync(user, $"?q={IsinSource.MakeLei(7)}")).ShouldBe(["FR0000120271"]);
@@ -383,6 +389,13 @@ public abstract class IsinDownloadTests
         using var response = await user.GetAsync($"/api/v1/isins{query}", Ct);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
         return (await response.JsonAsync()).GetProperty("data").EnumerateArray().Select(i => i.GetProperty("isin").GetString()!).ToList();
+    }
+
+    private static async Task<long> TotalAsync(HttpClient user, string query)
+    {
+        using var response = await user.GetAsync($"/api/v1/isins{query}", Ct);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
+        return (await response.JsonAsync()).GetProperty("meta").GetProperty("total").GetInt64();
     }
 
     private static async Task<List<string>> SnapshotAsync(AapFactory factory) =>
