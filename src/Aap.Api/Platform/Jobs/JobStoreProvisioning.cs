@@ -77,7 +77,13 @@ internal sealed partial class JobStoreProvisioning(
         var trigger = TriggerFor(registration, cron, zone, TimeProvider.System.GetUtcNow());
         if (existing is null)
         {
-            await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), cancellationToken);
+            // On SQLite this runs after the migration's lock is released: of nodes starting together that all found no
+            // trigger, the store's own lock lets one create it and tells the others that it was kept.
+            var scheduled = await scheduler.ScheduleTrigger(trigger, TriggerConflict.Keep, cancellationToken);
+            if (scheduled.Outcome == ScheduleOutcome.Kept)
+            {
+                return;
+            }
         }
         else
         {
