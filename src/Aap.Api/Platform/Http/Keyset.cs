@@ -310,15 +310,19 @@ internal static class Keyset
     private static Expression<Func<T, bool>> Above<T>(Expression<Func<T, string>> key, string afterKey)
     {
         var bound = Expression.Constant(new Bound<string>(default, afterKey));
-        var compare = Expression.Call(
-            typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!, key.Body, Expression.Property(bound, nameof(Bound<string>.Id)));
-        return Expression.Lambda<Func<T, bool>>(Expression.GreaterThan(compare, Expression.Constant(0)), key.Parameters[0]);
+        return Expression.Lambda<Func<T, bool>>(
+            Expression.GreaterThan(ComparedTo<string>(key.Body, Expression.Property(bound, nameof(Bound<string>.Id))), Expression.Constant(0)), key.Parameters[0]);
     }
 
     /// <summary><c>x.CompareTo(y) &lt; 0</c>, which EF translates to <c>x &lt; y</c> in the column's own order (text, uuid).</summary>
     private static BinaryExpression CompareLessThan<TId>(Expression x, Expression y)
         where TId : IComparable<TId> =>
-        Expression.LessThan(Expression.Call(x, typeof(TId).GetMethod(nameof(IComparable<TId>.CompareTo), [typeof(TId)])!, y), Expression.Constant(0));
+        Expression.LessThan(ComparedTo<TId>(x, y), Expression.Constant(0));
+
+    /// <summary><c>x.CompareTo(y)</c>: compared with zero, EF translates it to the column's own comparison.</summary>
+    private static MethodCallExpression ComparedTo<TId>(Expression x, Expression y)
+        where TId : IComparable<TId> =>
+        Expression.Call(x, typeof(TId).GetMethod(nameof(IComparable<TId>.CompareTo), [typeof(TId)])!, y);
 
     /// <summary>The position as members of an object, so that EF sends them as parameters (one cached plan), not constants.</summary>
     private sealed class Bound<TId>(DateTime at, TId id)
