@@ -80,21 +80,31 @@ SQL
   fi
 }
 
-# Walks a list by cursor over HTTP to its end; sets walk_pages, walk_ms and walk_last (the last page's URL).
+# Walks a list by cursor from its first page over HTTP, then times its last page again; prints both.
 walk() {
-  local first="$1" token="$2" cursor next started
+  local provider="$1" label="$2" first="$3" token="$4" cursor next last started pages=0 ms
   next="$first"
-  walk_pages=0
-  walk_last="$first"
+  last="$first"
   started="$(now_ms)"
   while true; do
     cursor="$(curl -s --max-time 30 -H "Authorization: Bearer $token" "$aap$next" | jq -r '.meta.next_cursor // empty')"
-    walk_pages=$((walk_pages + 1))
+    pages=$((pages + 1))
     [[ -z "$cursor" ]] && break
-    walk_last="${first%%cursor=*}cursor=$cursor&size=$size"
-    next="$walk_last"
+    last="${first%%cursor=*}cursor=$cursor&size=$size"
+    next="$last"
   done
-  walk_ms=$(($(now_ms) - started))
+  ms=$(($(now_ms) - started))
+  printf '%-8s %-9s walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$label" "$pages" "$size" "$ms" \
+    "$(awk -v a="$ms" -v b="$pages" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%-8s %-9s last page by keyset: median %s ms of %s\n' "$provider" "$label" "$(http_median "$last" "$token")" "$repeat"
+}
+
+# The database's time for a list's last page: COUNT and OFFSET (by number), then by keyset.
+db_last_page() {
+  local provider="$1" label="$2" count="$3" offset="$4" keyset="$5" last_offset="$6"
+  printf '%-8s %-9s last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$label" "$(db_time "$provider" "$count")" "$last_offset" \
+    "$(db_time "$provider" "$offset")"
+  printf '%-8s %-9s last page by keyset: %s ms\n' "$provider" "$label" "$(db_time "$provider" "$keyset")"
 }
 
 # Prints the second run's time of a query, in milliseconds.
@@ -125,7 +135,7 @@ http_median() {
 }
 
 bench_provider() {
-  local provider="$1" data token me settings=() total last_offset at id where keyset offset count last="" started
+  local provider="$1" data token me settings=() total last_offset at id where keyset offset count started
   data="$work/data-$provider"
   mkdir -p "$data"
   if [[ "$provider" == sqlite ]]; then
@@ -150,18 +160,13 @@ bench_provider() {
   count="SELECT count(*) FROM \"todo_tasks\" AS \"t\" WHERE $where"
   offset="SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $size OFFSET $last_offset"
   keyset="SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where AND \"t\".\"created_at\" <= '$at' AND (\"t\".\"created_at\" < '$at' OR \"t\".\"id\" < $id) ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))"
-  printf '%-8s database  last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$(db_time "$provider" "$count")" "$last_offset" "$(db_time "$provider" "$offset")"
-  printf '%-8s database  last page by keyset: %s ms\n' "$provider" "$(db_time "$provider" "$keyset")"
+  db_last_page "$provider" database "$count" "$offset" "$keyset" "$last_offset"
   printf '%-8s database  first page by keyset: %s ms\n' "$provider" \
     "$(db_time "$provider" "SELECT $columns FROM \"todo_tasks\" AS \"t\" WHERE $where ORDER BY \"t\".\"created_at\" DESC, \"t\".\"id\" DESC LIMIT $((size + 1))")"
 
-  # The whole list by cursor, over HTTP; the last cursor is the last page's.
+  # The whole list by cursor, over HTTP.
   if ((walks)); then
-    walk "/api/v1/todos?cursor=&size=$size" "$token"
-    last="$walk_last"
-    printf '%-8s http      walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
-      "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
-    printf '%-8s http      last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$last" "$token")" "$repeat"
+    walk "$provider" http "/api/v1/todos?cursor=&size=$size" "$token"
   fi
   printf '%-8s http      last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
     "$(http_median "/api/v1/todos?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
@@ -192,13 +197,9 @@ bench_isins() {
   count="SELECT count(*) FROM \"isins\" AS \"i\" WHERE $where"
   offset="SELECT $isin_columns FROM \"isins\" AS \"i\" WHERE $where ORDER BY \"i\".\"isin\" LIMIT $size OFFSET $last_offset"
   keyset="SELECT $isin_columns FROM \"isins\" AS \"i\" WHERE $where AND \"i\".\"isin\" > '$key' ORDER BY \"i\".\"isin\" LIMIT $((size + 1))"
-  printf '%-8s isins db  last page by number: COUNT %s ms + OFFSET %s page %s ms\n' "$provider" "$(db_time "$provider" "$count")" "$last_offset" "$(db_time "$provider" "$offset")"
-  printf '%-8s isins db  last page by keyset: %s ms\n' "$provider" "$(db_time "$provider" "$keyset")"
+  db_last_page "$provider" "isins db" "$count" "$offset" "$keyset" "$last_offset"
   if ((walks)); then
-    walk "/api/v1/isins?cursor=&size=$size" "$token"
-    printf '%-8s isins     walk of %s pages of %s by cursor: %s ms (%s ms a page, curl and jq included)\n' "$provider" "$walk_pages" "$size" "$walk_ms" \
-      "$(awk -v a="$walk_ms" -v b="$walk_pages" 'BEGIN { printf "%.2f", a / b }')"
-    printf '%-8s isins     last page by keyset: median %s ms of %s\n' "$provider" "$(http_median "$walk_last" "$token")" "$repeat"
+    walk "$provider" isins "/api/v1/isins?cursor=&size=$size" "$token"
   fi
   printf '%-8s isins     last page by number (page=%s): median %s ms of %s\n' "$provider" "$((last_offset / size + 1))" \
     "$(http_median "/api/v1/isins?page=$((last_offset / size + 1))&size=$size" "$token")" "$repeat"
