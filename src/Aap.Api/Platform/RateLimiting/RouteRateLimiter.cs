@@ -70,7 +70,8 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         // The client address is wanted for anonymous callers and a route's own limits only.
         var address = caller is null || route.Limits.Count > 0 ? AddressKey(context.Connection.RemoteIpAddress) : null;
         caller ??= address!;
-        var charges = new WindowCharge[count];
+        var held = new HeldCharges();
+        Span<WindowCharge> charges = count <= HeldCharges.Length ? held[..count] : new WindowCharge[count];
         var next = 0;
         var bytesWindow = -1;
         var chargedLater = false;
@@ -98,40 +99,54 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
             charges[next++] = new WindowCharge(limit.Name, address!, 1, limit.PermitLimit, limit.WindowSeconds);
         }
 
-        var taking = counters.TakeAsync(charges);
-        return taking.IsCompletedSuccessfully
-            ? ValueTask.FromResult(Decide(context, taking.Result, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route))
-            : DecideLaterAsync(context, taking, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route);
+        var decision = new Decision(callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route);
+        if (!counters.Shared)
+        {
+            // In memory: counted synchronously, every window on the stack.
+            Span<WindowCount> counts = count <= HeldCharges.Length ? stackalloc WindowCount[count] : new WindowCount[count];
+            return ValueTask.FromResult(Decide(context, counters.TakeInMemory(charges, counts), charges, counts, decision));
+        }
+
+        return DecideLaterAsync(context, charges.ToArray(), decision);
     }
 
-    private async ValueTask<RateLimitRefusal?> DecideLaterAsync(HttpContext context, ValueTask<(bool, WindowCount[])> taking, WindowCharge[] charges,
-        CallerPolicy? callerPolicy, int bytesWindow, bool chargedLater, int firstRouteLimit, RouteLimits route) =>
-        Decide(context, await taking, charges, callerPolicy, bytesWindow, chargedLater, firstRouteLimit, route);
-
-    private RateLimitRefusal? Decide(HttpContext context, (bool Admitted, WindowCount[] Counts) taken, WindowCharge[] charges,
-        CallerPolicy? callerPolicy, int bytesWindow, bool chargedLater, int firstRouteLimit, RouteLimits route)
+    private async ValueTask<RateLimitRefusal?> DecideLaterAsync(HttpContext context, WindowCharge[] charges, Decision decision)
     {
-        var (admitted, counts) = taken;
+        var counts = new WindowCount[charges.Length];
+        var admitted = await counters.TakeAsync(charges, counts);
+        return Decide(context, admitted, charges, counts, decision);
+    }
+
+    private RateLimitRefusal? Decide(HttpContext context, bool admitted, ReadOnlySpan<WindowCharge> charges, ReadOnlySpan<WindowCount> counts, Decision decision)
+    {
         // The caller's own windows alone (most requests): their RateLimit-Policy field is the same every time.
-        var policyField = callerPolicy is not null && charges.Length == callerPolicy.Windows ? callerPolicy.PolicyField : null;
-        WriteHeaders(context.Response.Headers, charges, counts, bytesWindow, policyField);
+        var policyField = decision.CallerPolicy is { } callerPolicy && charges.Length == callerPolicy.Windows ? callerPolicy.PolicyField : null;
+        WriteHeaders(context.Response.Headers, charges, counts, decision.BytesWindow, policyField);
         if (admitted)
         {
-            if (chargedLater && bytesWindow >= 0)
+            if (decision.ChargedLater && decision.BytesWindow >= 0)
             {
-                ChargeWhatWasSent(context, charges[bytesWindow]);
+                ChargeWhatWasSent(context, charges[decision.BytesWindow]);
             }
 
             return null;
         }
 
         // The window that decides is the one that stays full longest: the request cannot pass before it resets.
-        var deciding = Enumerable.Range(0, charges.Length).Where(i => counts[i].Full).MaxBy(i => counts[i].ResetSeconds);
-        var refusal = deciding >= firstRouteLimit ? route.Limits[deciding - firstRouteLimit].Refusal : null;
+        var deciding = -1;
+        for (var i = 0; i < charges.Length; i++)
+        {
+            if (counts[i].Full && (deciding < 0 || counts[i].ResetSeconds > counts[deciding].ResetSeconds))
+            {
+                deciding = i;
+            }
+        }
+
+        var refusal = deciding >= decision.FirstRouteLimit ? decision.Route.Limits[deciding - decision.FirstRouteLimit].Refusal : null;
         return new RateLimitRefusal(charges[deciding].Policy, Math.Max(1, counts[deciding].ResetSeconds), refusal);
     }
 
-    private static void WriteHeaders(IHeaderDictionary headers, WindowCharge[] charges, WindowCount[] counts, int bytesWindow, string? policyField)
+    private static void WriteHeaders(IHeaderDictionary headers, ReadOnlySpan<WindowCharge> charges, ReadOnlySpan<WindowCount> counts, int bytesWindow, string? policyField)
     {
         var closest = -1;
         for (var i = 0; i < charges.Length; i++)
@@ -151,7 +166,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
     }
 
     /// <summary>The <c>RateLimit-Policy</c> field of <paramref name="charges"/>: every window with its quota and length.</summary>
-    private static string PolicyField(IReadOnlyList<WindowCharge> charges)
+    private static string PolicyField(ReadOnlySpan<WindowCharge> charges)
     {
         var policies = new StringBuilder();
         foreach (var charge in charges)
@@ -173,7 +188,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         {
             if (counting.BytesRead > 0)
             {
-                await counters.TakeAsync([charge with { Cost = counting.BytesRead, Limit = long.MaxValue }]);
+                await counters.TakeAsync([charge with { Cost = counting.BytesRead, Limit = long.MaxValue }], new WindowCount[1]);
             }
         });
     }
@@ -215,7 +230,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
             }
 
             Windows = windows.Count;
-            PolicyField = RouteRateLimiter.PolicyField(windows);
+            PolicyField = RouteRateLimiter.PolicyField(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(windows));
         }
 
         public string Name { get; }
@@ -229,6 +244,14 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         public string PolicyField { get; }
     }
 
+    // The last address this thread keyed, and its key: a connection's requests carry the same address object, and a
+    // dual-mode socket's IPv4 client (::ffff:a.b.c.d) would otherwise be mapped and formatted again at every request.
+    [ThreadStatic]
+    private static IPAddress? t_lastAddress;
+
+    [ThreadStatic]
+    private static string? t_lastKey;
+
     /// <summary>An IPv6 client is one /64 (one host can hold a whole /64); an IPv4 client is its address.</summary>
     private static string AddressKey(IPAddress? address)
     {
@@ -236,6 +259,20 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         {
             return "unknown";
         }
+
+        if (ReferenceEquals(address, t_lastAddress) && t_lastKey is { } known)
+        {
+            return known;
+        }
+
+        var key = KeyOf(address);
+        t_lastAddress = address;
+        t_lastKey = key;
+        return key;
+    }
+
+    private static string KeyOf(IPAddress address)
+    {
 
         if (address.IsIPv4MappedToIPv6)
         {
@@ -250,6 +287,18 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         }
 
         return address.ToString();
+    }
+
+    /// <summary>What deciding on a request's counts needs besides them: where its windows are among its charges.</summary>
+    private readonly record struct Decision(CallerPolicy? CallerPolicy, int BytesWindow, bool ChargedLater, int FirstRouteLimit, RouteLimits Route);
+
+    /// <summary>Room for a request's charges on the stack: its caller's two windows, the upload budget and a route's own.</summary>
+    [System.Runtime.CompilerServices.InlineArray(Length)]
+    private struct HeldCharges
+    {
+        public const int Length = 8;
+
+        private WindowCharge _first;
     }
 
     private sealed record RouteLimits(IReadOnlyList<EndpointRateLimit> Limits, bool IsUpload)

@@ -46,84 +46,62 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
     private readonly object[] _stripes = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
     private long _lastSweepMs;
 
-    /// <summary>Charges every window of <paramref name="charges"/> when all have room; says what each holds.</summary>
-    public async ValueTask<(bool Admitted, WindowCount[] Counts)> TakeAsync(IReadOnlyList<WindowCharge> charges)
+    /// <summary>True when the windows are counted in Redis (<see cref="TakeAsync"/>, one round trip), false when in this node's memory (<see cref="TakeInMemory"/>).</summary>
+    public bool Shared => redis.IsConfigured;
+
+    /// <summary>
+    /// Charges every window of <paramref name="charges"/> when all have room and writes what each holds into
+    /// <paramref name="counts"/>; true when admitted. In Redis when configured (else, or when it fails, in memory).
+    /// </summary>
+    public async ValueTask<bool> TakeAsync(WindowCharge[] charges, WindowCount[] counts)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var indexes = new long[charges.Count];
-        var resets = new int[charges.Count];
-        for (var i = 0; i < charges.Count; i++)
+        if (!redis.IsConfigured)
         {
-            var window = charges[i].WindowSeconds * 1000L;
-            indexes[i] = now / window;
-            resets[i] = (int)Math.Ceiling(((indexes[i] + 1) * window - now) / 1000.0);
+            return TakeInMemory(charges, counts);
         }
 
-        long[] used;
-        bool admitted;
-        if (redis.IsConfigured && await TakeInRedisAsync(charges, indexes, resets) is { } shared)
-        {
-            (admitted, used) = shared;
-        }
-        else
-        {
-            (admitted, used) = TakeInMemory(charges, indexes, now);
-        }
-
-        var counts = new WindowCount[charges.Count];
-        for (var i = 0; i < charges.Count; i++)
-        {
-            counts[i] = new WindowCount(used[i], resets[i], used[i] + (admitted ? 0 : charges[i].Cost) > charges[i].Limit);
-        }
-
-        return (admitted, counts);
-    }
-
-    private async ValueTask<(bool, long[])?> TakeInRedisAsync(IReadOnlyList<WindowCharge> charges, long[] indexes, int[] resets)
-    {
-        if (!redis.IsAvailable)
-        {
-            redis.Failed(RedisOperation);
-            return null;
-        }
-
-        var keys = new RedisKey[charges.Count];
-        var values = new RedisValue[charges.Count * 3];
-        for (var i = 0; i < charges.Count; i++)
+        var now = Now();
+        var keys = new RedisKey[charges.Length];
+        var values = new RedisValue[charges.Length * 3];
+        var resets = new int[charges.Length];
+        for (var i = 0; i < charges.Length; i++)
         {
             var charge = charges[i];
-            keys[i] = redis.Key($"rl:{charge.Policy}:{charge.Caller}:{indexes[i]}");
+            var (index, reset) = WindowAt(charge.WindowSeconds, now);
+            resets[i] = reset;
+            keys[i] = redis.Key($"rl:{charge.Policy}:{charge.Caller}:{index}");
             values[i * 3] = charge.Cost;
             values[i * 3 + 1] = charge.Limit;
-            values[i * 3 + 2] = resets[i] * 1000L + 1000; // gone a second after its window, whatever the clocks say
+            values[i * 3 + 2] = reset * 1000L + 1000; // gone a second after its window, whatever the clocks say
         }
 
-        try
+        if (await TakeInRedisAsync(keys, values) is not { } result)
         {
-            var result = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(Script, keys, values))!;
-            var used = new long[charges.Count];
-            for (var i = 0; i < used.Length; i++)
-            {
-                used[i] = (long)result[i + 1];
-            }
+            return TakeInMemory(charges, counts);
+        }
 
-            return ((long)result[0] == 1, used);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or InvalidCastException)
+        var admitted = (long)result[0] == 1;
+        for (var i = 0; i < charges.Length; i++)
         {
-            redis.Failed(RedisOperation, e);
-            return null;
+            counts[i] = Count(charges[i], (long)result[i + 1], resets[i], admitted);
         }
+
+        return admitted;
     }
 
-    private (bool, long[]) TakeInMemory(IReadOnlyList<WindowCharge> charges, long[] indexes, long now)
+    /// <summary>
+    /// The same in this node's memory, synchronously and without allocating: <paramref name="counts"/> holds at least
+    /// as many entries as <paramref name="charges"/>.
+    /// </summary>
+    public bool TakeInMemory(ReadOnlySpan<WindowCharge> charges, Span<WindowCount> counts)
     {
+        var now = Now();
         Sweep(now);
-        var windows = new MemoryWindow[charges.Count];
-        var used = new long[charges.Count];
+        var held = new HeldWindows();
+        Span<MemoryWindow?> windows = charges.Length <= HeldWindows.Length ? held : new MemoryWindow?[charges.Length];
         // A caller's windows are guarded by its stripe's lock. A request may count under two callers (an account and,
         // for a route's own limit, an address): it takes every stripe of its callers, always in ascending order.
-        Span<int> stripes = stackalloc int[charges.Count];
+        Span<int> stripes = charges.Length <= HeldWindows.Length ? stackalloc int[charges.Length] : new int[charges.Length];
         var count = 0;
         foreach (var charge in charges)
         {
@@ -147,25 +125,25 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
             }
 
             var admitted = true;
-            for (var i = 0; i < charges.Count; i++)
+            for (var i = 0; i < charges.Length; i++)
             {
-                var index = indexes[i];
-                var seconds = charges[i].WindowSeconds;
-                windows[i] = _memory.AddOrUpdate((charges[i].Policy, charges[i].Caller), static (_, at) => new MemoryWindow(at.Index, at.Seconds),
-                    static (_, w, at) => w.Index == at.Index ? w : new MemoryWindow(at.Index, at.Seconds), (Index: index, Seconds: seconds));
-                used[i] = windows[i].Used;
-                admitted &= used[i] + charges[i].Cost <= charges[i].Limit;
+                var window = Current(charges[i], now);
+                windows[i] = window;
+                admitted &= window.Used + charges[i].Cost <= charges[i].Limit;
             }
 
-            if (admitted)
+            for (var i = 0; i < charges.Length; i++)
             {
-                for (var i = 0; i < charges.Count; i++)
+                var window = windows[i]!;
+                if (admitted)
                 {
-                    used[i] = windows[i].Used += charges[i].Cost;
+                    window.Used += charges[i].Cost;
                 }
+
+                counts[i] = Count(charges[i], window.Used, WindowAt(window.Seconds, now).ResetSeconds, admitted);
             }
 
-            return (admitted, used);
+            return admitted;
         }
         finally
         {
@@ -174,6 +152,52 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
                 Monitor.Exit(_stripes[stripes[--locked]]);
             }
         }
+    }
+
+    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The window of <paramref name="windowSeconds"/> that <paramref name="now"/> falls in, and the whole seconds until it resets.</summary>
+    private static (long Index, int ResetSeconds) WindowAt(int windowSeconds, long now)
+    {
+        var window = windowSeconds * 1000L;
+        var index = now / window;
+        return (index, (int)Math.Ceiling(((index + 1) * window - now) / 1000.0));
+    }
+
+    private static WindowCount Count(WindowCharge charge, long used, int resetSeconds, bool admitted) =>
+        new(used, resetSeconds, used + (admitted ? 0 : charge.Cost) > charge.Limit);
+
+    private async ValueTask<RedisResult[]?> TakeInRedisAsync(RedisKey[] keys, RedisValue[] values)
+    {
+        if (!redis.IsAvailable)
+        {
+            redis.Failed(RedisOperation);
+            return null;
+        }
+
+        try
+        {
+            return (RedisResult[])(await redis.Database.ScriptEvaluateAsync(Script, keys, values))!;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or InvalidCastException)
+        {
+            redis.Failed(RedisOperation, e);
+            return null;
+        }
+    }
+
+    // The charge's current window, under its caller's stripe lock: a window of an earlier period is replaced.
+    private MemoryWindow Current(WindowCharge charge, long now)
+    {
+        var index = WindowAt(charge.WindowSeconds, now).Index;
+        var key = (charge.Policy, charge.Caller);
+        if (!_memory.TryGetValue(key, out var window) || window.Index != index)
+        {
+            window = new MemoryWindow(index, charge.WindowSeconds);
+            _memory[key] = window;
+        }
+
+        return window;
     }
 
     // Counters of windows that are over are dropped now and then, so the table holds the current callers only.
@@ -192,6 +216,15 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
                 _memory.TryRemove(KeyValuePair.Create(key, window));
             }
         }
+    }
+
+    /// <summary>Room for the windows of a request on the stack: its caller's two, the upload budget and a route's own.</summary>
+    [System.Runtime.CompilerServices.InlineArray(Length)]
+    private struct HeldWindows
+    {
+        public const int Length = 8;
+
+        private MemoryWindow? _first;
     }
 
     private sealed class MemoryWindow(long index, int seconds)

@@ -50,6 +50,37 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task An_IPv6_client_counts_as_its_64_and_an_IPv4_client_as_itself_however_its_address_is_written()
+    {
+        // The addresses come through a trusted proxy, as they would behind a load balancer: each request's is a new one.
+        await using var host = await StartAsync(("RateLimits:Anonymous:PermitLimit", "2"), ("RateLimits:Anonymous:WindowSeconds", "60"),
+            ("Http:TrustForwardedHeaders", "true"), ("Http:KnownProxies:0", "127.0.0.1"), ("Http:KnownProxies:1", "::1"));
+        using var proxy = host.Client();
+
+        string[] from = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::7", "2001:db8:1:3::1",
+            "203.0.113.9", "::ffff:203.0.113.9", "203.0.113.9", "203.0.113.10"];
+        var answers = new List<string>();
+        foreach (var address in from)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status");
+            request.Headers.Add("X-Forwarded-For", address);
+            using var response = await proxy.SendAsync(request, Ct);
+            answers.Add($"{address}: {(int)response.StatusCode} {Header(response, "RateLimit")}");
+        }
+
+        answers.ShouldBe([
+            "2001:db8:1:2::1: 200 \"anonymous\";r=1;t=60",
+            "2001:db8:1:2:ffff:ffff:ffff:ffff: 200 \"anonymous\";r=0;t=60",
+            "2001:db8:1:2::7: 429 \"anonymous\";r=0;t=60",
+            "2001:db8:1:3::1: 200 \"anonymous\";r=1;t=60",
+            "203.0.113.9: 200 \"anonymous\";r=1;t=60",
+            "::ffff:203.0.113.9: 200 \"anonymous\";r=0;t=60",
+            "203.0.113.9: 429 \"anonymous\";r=0;t=60",
+            "203.0.113.10: 200 \"anonymous\";r=1;t=60",
+        ]);
+    }
+
+    [Fact]
     public async Task Signed_in_users_are_limited_per_user_whatever_their_address()
     {
         await using var host = await StartAsync(("RateLimits:User:PermitLimit", "2"), ("RateLimits:User:WindowSeconds", "3600"));
