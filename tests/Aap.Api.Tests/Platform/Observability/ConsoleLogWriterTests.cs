@@ -95,11 +95,6 @@ public sealed class ConsoleLogWriterTests
             ? [new LogEventProperty("Number", new ScalarValue(number))]
             : [new LogEventProperty("Number", new ScalarValue(number)), new LogEventProperty("Broken", new ScalarValue(broken))]);
 
-    private sealed class Unprintable
-    {
-        public override string ToString() => throw new InvalidOperationException("This value cannot be written.");
-    }
-
     /// <summary>A stream that counts the writes it is given and can be read while another thread writes to it.</summary>
     private sealed class RecordingStream : Stream
     {

@@ -244,11 +244,6 @@ public sealed class LogFileFormatterTests
         throw new InvalidOperationException("The action did not throw.");
     }
 
-    private sealed class Unprintable
-    {
-        public override string ToString() => throw new InvalidOperationException("This value cannot be written.");
-    }
-
     private sealed class Opaque
     {
         public override string ToString() => "opaque \"value\"";
