@@ -273,7 +273,6 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
 
     private static string KeyOf(IPAddress address)
     {
-
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
