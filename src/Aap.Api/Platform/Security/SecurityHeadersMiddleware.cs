@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Aap.Api.Platform.Security;
@@ -47,20 +48,19 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
 {
     private readonly SecurityHeadersOptions _options = options.Value;
     private readonly bool _hsts = options.Value.Hsts ?? !environment.IsDevelopment();
+    private readonly string _hstsValue = string.Create(CultureInfo.InvariantCulture, $"max-age={options.Value.HstsMaxAgeSeconds}; includeSubDomains");
+    private Func<object, Task>? _apply;
 
     public Task InvokeAsync(HttpContext context)
     {
-        context.Response.OnStarting(static state =>
-        {
-            var (self, context) = ((SecurityHeadersMiddleware, HttpContext))state;
-            self.Apply(context);
-            return Task.CompletedTask;
-        }, (this, context));
+        // One callback for the middleware's life, given the request as its state: nothing allocated per request here.
+        context.Response.OnStarting(_apply ??= Apply, context);
         return next(context);
     }
 
-    private void Apply(HttpContext context)
+    private Task Apply(object state)
     {
+        var context = (HttpContext)state;
         var headers = context.Response.Headers;
         // An endpoint may set a policy of its own (file downloads add a sandbox; pages set the pages' policy); keep it.
         if (!headers.ContainsKey("Content-Security-Policy"))
@@ -84,10 +84,11 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
         headers.XXSSProtection = "0";
         if (_hsts && context.Request.IsHttps)
         {
-            headers.StrictTransportSecurity = $"max-age={_options.HstsMaxAgeSeconds}; includeSubDomains";
+            headers.StrictTransportSecurity = _hstsValue;
         }
 
         headers.Remove("Server");
         headers.Remove("X-Powered-By");
+        return Task.CompletedTask;
     }
 }
