@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Aap.Api.Platform.Security;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -70,8 +71,8 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         // The client address is wanted for anonymous callers and a route's own limits only.
         var address = caller is null || route.Limits.Count > 0 ? AddressKey(context.Connection.RemoteIpAddress) : null;
         caller ??= address!;
-        var held = new HeldCharges();
-        Span<WindowCharge> charges = count <= HeldCharges.Length ? held[..count] : new WindowCharge[count];
+        var held = new InlineArray8<WindowCharge>();
+        Span<WindowCharge> charges = count <= WindowCounters.HeldOnStack ? held[..count] : new WindowCharge[count];
         var next = 0;
         var bytesWindow = -1;
         var chargedLater = false;
@@ -103,7 +104,7 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
         if (!counters.Shared)
         {
             // In memory: counted synchronously, every window on the stack.
-            Span<WindowCount> counts = count <= HeldCharges.Length ? stackalloc WindowCount[count] : new WindowCount[count];
+            Span<WindowCount> counts = count <= WindowCounters.HeldOnStack ? stackalloc WindowCount[count] : new WindowCount[count];
             return ValueTask.FromResult(Decide(context, counters.TakeInMemory(charges, counts), charges, counts, decision));
         }
 
@@ -290,15 +291,6 @@ internal sealed class RouteRateLimiter(IOptions<RateLimitOptions> options, Windo
 
     /// <summary>What deciding on a request's counts needs besides them: where its windows are among its charges.</summary>
     private readonly record struct Decision(CallerPolicy? CallerPolicy, int BytesWindow, bool ChargedLater, int FirstRouteLimit, RouteLimits Route);
-
-    /// <summary>Room for a request's charges on the stack: its caller's two windows, the upload budget and a route's own.</summary>
-    [System.Runtime.CompilerServices.InlineArray(Length)]
-    private struct HeldCharges
-    {
-        public const int Length = 8;
-
-        private WindowCharge _first;
-    }
 
     private sealed record RouteLimits(IReadOnlyList<EndpointRateLimit> Limits, bool IsUpload)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Aap.Api.Platform.Redis;
 using StackExchange.Redis;
 
@@ -49,13 +50,16 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
     /// <summary>True when the windows are counted in Redis (<see cref="TakeAsync"/>, one round trip), false when in this node's memory (<see cref="TakeInMemory"/>).</summary>
     public bool Shared => redis.IsConfigured;
 
+    /// <summary>How many windows of a request are held on the stack (an <see cref="InlineArray8{T}"/>); a request with more goes to the heap.</summary>
+    public const int HeldOnStack = 8;
+
     /// <summary>
     /// Charges every window of <paramref name="charges"/> when all have room and writes what each holds into
     /// <paramref name="counts"/>; true when admitted. In Redis when configured (else, or when it fails, in memory).
     /// </summary>
     public async ValueTask<bool> TakeAsync(WindowCharge[] charges, WindowCount[] counts)
     {
-        if (!redis.IsConfigured)
+        if (!Shared)
         {
             return TakeInMemory(charges, counts);
         }
@@ -97,11 +101,11 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
     {
         var now = Now();
         Sweep(now);
-        var held = new HeldWindows();
-        Span<MemoryWindow?> windows = charges.Length <= HeldWindows.Length ? held : new MemoryWindow?[charges.Length];
+        var held = new InlineArray8<MemoryWindow?>();
+        Span<MemoryWindow?> windows = charges.Length <= HeldOnStack ? held : new MemoryWindow?[charges.Length];
         // A caller's windows are guarded by its stripe's lock. A request may count under two callers (an account and,
         // for a route's own limit, an address): it takes every stripe of its callers, always in ascending order.
-        Span<int> stripes = charges.Length <= HeldWindows.Length ? stackalloc int[charges.Length] : new int[charges.Length];
+        Span<int> stripes = charges.Length <= HeldOnStack ? stackalloc int[charges.Length] : new int[charges.Length];
         var count = 0;
         foreach (var charge in charges)
         {
@@ -127,8 +131,11 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
             var admitted = true;
             for (var i = 0; i < charges.Length; i++)
             {
-                var window = Current(charges[i], now);
+                var (index, reset) = WindowAt(charges[i].WindowSeconds, now);
+                var window = Current(charges[i], index);
                 windows[i] = window;
+                // The reset is kept with the count, which is known once every window has been read.
+                counts[i] = new WindowCount(0, reset, false);
                 admitted &= window.Used + charges[i].Cost <= charges[i].Limit;
             }
 
@@ -140,7 +147,7 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
                     window.Used += charges[i].Cost;
                 }
 
-                counts[i] = Count(charges[i], window.Used, WindowAt(window.Seconds, now).ResetSeconds, admitted);
+                counts[i] = Count(charges[i], window.Used, counts[i].ResetSeconds, admitted);
             }
 
             return admitted;
@@ -187,9 +194,8 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
     }
 
     // The charge's current window, under its caller's stripe lock: a window of an earlier period is replaced.
-    private MemoryWindow Current(WindowCharge charge, long now)
+    private MemoryWindow Current(WindowCharge charge, long index)
     {
-        var index = WindowAt(charge.WindowSeconds, now).Index;
         var key = (charge.Policy, charge.Caller);
         if (!_memory.TryGetValue(key, out var window) || window.Index != index)
         {
@@ -216,15 +222,6 @@ internal sealed class WindowCounters(RedisConnection redis, TimeProvider clock)
                 _memory.TryRemove(KeyValuePair.Create(key, window));
             }
         }
-    }
-
-    /// <summary>Room for the windows of a request on the stack: its caller's two, the upload budget and a route's own.</summary>
-    [System.Runtime.CompilerServices.InlineArray(Length)]
-    private struct HeldWindows
-    {
-        public const int Length = 8;
-
-        private MemoryWindow? _first;
     }
 
     private sealed class MemoryWindow(long index, int seconds)
