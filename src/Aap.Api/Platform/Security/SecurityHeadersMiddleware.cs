@@ -44,18 +44,29 @@ internal sealed class SecurityHeadersOptions
 }
 
 /// <summary>Adds the security headers to every response, error responses included.</summary>
-internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<SecurityHeadersOptions> options, IHostEnvironment environment)
+internal sealed class SecurityHeadersMiddleware
 {
-    private readonly SecurityHeadersOptions _options = options.Value;
-    private readonly bool _hsts = options.Value.Hsts ?? !environment.IsDevelopment();
-    private readonly string _hstsValue = string.Create(CultureInfo.InvariantCulture, $"max-age={options.Value.HstsMaxAgeSeconds}; includeSubDomains");
-    private Func<object, Task>? _apply;
+    private readonly RequestDelegate _next;
+    private readonly SecurityHeadersOptions _options;
+    private readonly bool _hsts;
+    private readonly string _hstsValue;
+
+    /// <summary>One callback for the middleware's life, given the request as its state: nothing allocated per request.</summary>
+    private readonly Func<object, Task> _apply;
+
+    public SecurityHeadersMiddleware(RequestDelegate next, IOptions<SecurityHeadersOptions> options, IHostEnvironment environment)
+    {
+        _next = next;
+        _options = options.Value;
+        _hsts = _options.Hsts ?? !environment.IsDevelopment();
+        _hstsValue = string.Create(CultureInfo.InvariantCulture, $"max-age={_options.HstsMaxAgeSeconds}; includeSubDomains");
+        _apply = Apply;
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
-        // One callback for the middleware's life, given the request as its state: nothing allocated per request here.
-        context.Response.OnStarting(_apply ??= Apply, context);
-        return next(context);
+        context.Response.OnStarting(_apply, context);
+        return _next(context);
     }
 
     private Task Apply(object state)
