@@ -13,7 +13,8 @@ internal static class FilesFeature
     public static WebApplicationBuilder AddFilesFeature(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).PostConfigure(storage => storage.AddDefaultCategories())
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IFileStore>(sp =>
         {

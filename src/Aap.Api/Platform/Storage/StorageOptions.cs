@@ -40,16 +40,30 @@ internal sealed class StorageOptions
     public string? LocalPath { get; set; }
 
     /// <summary>
-    /// The file types each category accepts (names from <see cref="FileTypes"/>); categories not listed accept
-    /// <see cref="DefaultTypes"/>.
+    /// The file types each category accepts (names from <see cref="FileTypes"/>); an upload names its category, and one
+    /// not listed here is refused. <see cref="DefaultCategories"/> fills in the categories the configuration leaves out.
     /// </summary>
-    public Dictionary<string, string[]> Categories { get; set; } = new(StringComparer.Ordinal)
+    public Dictionary<string, string[]> Categories { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <c>uploads</c> and <c>screenshots</c> with their types, unless configured. Not the properties' initial values:
+    /// the configuration binder adds a configured list to the list it finds instead of replacing it, so a category
+    /// narrowed to <c>png</c> would have kept every default type besides.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string[]> DefaultCategories = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["uploads"] = ["png", "jpeg", "gif", "webp", "pdf"],
         ["screenshots"] = ["png", "jpeg", "webp"],
     };
 
-    public string[] DefaultTypes { get; set; } = ["png", "jpeg", "gif", "webp", "pdf"];
+    /// <summary>After binding: the default categories the configuration did not name.</summary>
+    internal void AddDefaultCategories()
+    {
+        foreach (var (category, types) in DefaultCategories)
+        {
+            Categories.TryAdd(category, [.. types]);
+        }
+    }
 
     public S3Options S3 { get; set; } = new();
 
@@ -112,11 +126,11 @@ internal sealed class StorageOptionsValidator(IHostEnvironment environment) : IV
             failures.Add("Storage:S3:ServiceUrl must be an absolute URL.");
         }
 
-        foreach (var type in options.Categories.Values.SelectMany(t => t).Concat(options.DefaultTypes))
+        foreach (var (category, type) in options.Categories.SelectMany(c => c.Value.Select(type => (c.Key, type))))
         {
             if (FileTypes.Find(type) is null)
             {
-                failures.Add($"Storage:Categories names an unknown file type '{type}'; known: {string.Join(", ", FileTypes.All.Select(t => t.Name))}.");
+                failures.Add($"Storage:Categories:{category} names an unknown file type '{type}'; known: {string.Join(", ", FileTypes.All.Select(t => t.Name))}.");
             }
         }
 

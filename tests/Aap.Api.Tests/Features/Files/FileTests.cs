@@ -295,7 +295,7 @@ public abstract class FileTests(AapFactory factory)
         (await response.JsonAsync()).GetProperty("data").GetProperty("url").GetString()!.ShouldStartWith("/api/v1/files/");
     }
 
-    protected static MultipartFormDataContent Form(byte[] content, string name, string contentType, string? category = null)
+    internal static MultipartFormDataContent Form(byte[] content, string name, string contentType, string? category = null)
     {
         var file = new ByteArrayContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue(contentType);

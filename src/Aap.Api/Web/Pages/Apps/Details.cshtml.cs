@@ -44,8 +44,7 @@ internal sealed class AppDetailsModel(AppsCatalog catalog, AppCategories categor
 
     /// <summary>The types the server accepts for screenshots (<c>Storage:Categories:screenshots</c>).</summary>
     public IReadOnlyList<FileType> AcceptedTypes =>
-        [.. (storage.Value.Categories.TryGetValue(RewardsService.ScreenshotCategory, out var names) ? names : storage.Value.DefaultTypes)
-            .Select(FileTypes.Find).OfType<FileType>()];
+        [.. storage.Value.Categories.GetValueOrDefault(RewardsService.ScreenshotCategory, []).Select(FileTypes.Find).OfType<FileType>()];
 
     public string AcceptAttribute => string.Join(',', AcceptedTypes.Select(t => t.ContentType).Concat(AcceptedTypes.SelectMany(t => t.Extensions)));
 
