@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Aap.Api.Tests.Infrastructure;
 
 namespace Aap.Api.Tests.Deploy;
 
@@ -34,7 +35,7 @@ public sealed partial class ImageAndComposeTests
 
         var output = new StringBuilder();
         var started = Stopwatch.StartNew();
-        var (exitCode, scriptId) = await RunAsync(Path.Combine(RepositoryRoot(), "scripts", "image-check.sh"), ["--compose"], output);
+        var (exitCode, scriptId) = await RunAsync(Path.Combine(Repository.Root(), "scripts", "image-check.sh"), ["--compose"], output);
         var text = output.ToString();
         TestContext.Current.TestOutputHelper?.WriteLine($"image-check.sh --compose exited {exitCode} after {started.Elapsed:mm\\:ss}");
 
@@ -75,7 +76,7 @@ public sealed partial class ImageAndComposeTests
     {
         var start = new ProcessStartInfo("setsid")
         {
-            WorkingDirectory = RepositoryRoot(),
+            WorkingDirectory = Repository.Root(),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -181,19 +182,6 @@ public sealed partial class ImageAndComposeTests
             .Any(folder => File.Exists(Path.Combine(folder, tool)));
 
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(60));
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "scripts", "image-check.sh")) && File.Exists(Path.Combine(folder.FullName, "compose.yaml")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("scripts/image-check.sh not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"^image: \S+, (?<mb>\d+) MB \(\d+ bytes\)", RegexOptions.Multiline)]
     private static partial Regex ImageLine();

@@ -47,7 +47,7 @@ public sealed partial class AppFolderTests : IDisposable
     {
         // As `cp .env.example .env && dotnet run --project src/Aap.Api` in the repository root: dotnet run starts in
         // Development (launchSettings.json) with the root as working directory (RunWorkingDirectory).
-        File.Copy(Path.Combine(RepositoryRoot(), ".env.example"), Path.Combine(_elsewhere.FullName, ".env"));
+        File.Copy(Path.Combine(Repository.Root(), ".env.example"), Path.Combine(_elsewhere.FullName, ".env"));
         await using var service = new Cli.RunningService(_elsewhere.FullName, new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
@@ -67,22 +67,9 @@ public sealed partial class AppFolderTests : IDisposable
     [Fact]
     public void Dotnet_run_works_in_the_repository_root()
     {
-        var project = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Aap.Api", "Aap.Api.csproj"));
+        var project = File.ReadAllText(Path.Combine(Repository.Root(), "src", "Aap.Api", "Aap.Api.csproj"));
 
         project.ShouldContain("<RunWorkingDirectory>$([System.IO.Path]::GetFullPath('$(MSBuildProjectDirectory)/../..'))</RunWorkingDirectory>");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Aap.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Aap.slnx) is not above the test output.");
     }
 
     [GeneratedRegex(@"Now listening on: ""?(?<address>http://[^\s""]+)")]

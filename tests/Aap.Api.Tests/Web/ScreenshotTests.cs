@@ -124,14 +124,6 @@ public sealed class ScreenshotTests
             return Directory.CreateTempSubdirectory("aap-screenshots-").FullName;
         }
 
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Aap.slnx")))
-            {
-                return Directory.CreateDirectory(Path.Combine(folder.FullName, "docs", "images")).FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"the repository (Aap.slnx) was not found above {AppContext.BaseDirectory}");
+        return Directory.CreateDirectory(Repository.PathOf("docs", "images")).FullName;
     }
 }

@@ -60,7 +60,7 @@ public sealed class PrometheusTests
     [Fact]
     public async Task Promtool_accepts_the_shipped_config_and_rules_and_their_unit_tests_pass()
     {
-        var folder = Path.Combine(RepositoryRoot(), "deploy", "prometheus");
+        var folder = Path.Combine(Repository.Root(), "deploy", "prometheus");
 
         (await PromtoolAsync(folder, "check", "config", "--syntax-only", "prometheus.yml")).ShouldContain("SUCCESS");
         (await PromtoolAsync(folder, "check", "rules", "alerts.yml")).ShouldContain("SUCCESS: 9 rules found");
@@ -113,17 +113,4 @@ public sealed class PrometheusTests
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value
         : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists)
           ?? throw new InvalidOperationException($"{tool} is not on PATH: install the Debian package prometheus (scripts/test.sh does).");
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Aap.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Aap.slnx) is not above the test output.");
-    }
 }
