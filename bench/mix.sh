@@ -262,6 +262,11 @@ mix_run() {
   echo "AAP's resident memory: peak $(mib "$(kib_of "$aap_pid" VmHWM)") MiB since start, $(mib "$(kib_of "$aap_pid" VmRSS)") MiB at the end" \
     "(anonymous $(mib "$(kib_of "$aap_pid" RssAnon)"), files $(mib "$(kib_of "$aap_pid" RssFile)"), shared $(mib "$(kib_of "$aap_pid" RssShmem)") MiB;" \
     "of the shared, the runtime's code and stubs $(mib "$(double_mapped_kib "$aap_pid" '^r-x')") MiB and its type data $(mib "$(double_mapped_kib "$aap_pid" '^rw-')") MiB)"
+  if [[ "$provider" == sqlite ]]; then
+    # Part of the anonymous memory: SQLite's allocator (page caches, schemas, statements), from AAP's own gauges.
+    curl -s --max-time 10 "$aap/metrics" | awk '$1 == "aap_sqlite_memory_bytes" { now = $2 } $1 == "aap_sqlite_memory_peak_bytes" { peak = $2 }
+      END { if (now != "") printf "of the anonymous, SQLite'"'"'s allocator %.1f MiB (its peak %.1f MiB)\n", now / 1048576, peak / 1048576 }'
+  fi
   if [[ "$provider" == postgres && -s "$work/activity" ]]; then
     echo "PostgreSQL's active backends, sampled about once a second ($second samples): $(awk -v n="$second" 'END { printf "%.1f", NR / n }' "$work/activity") on average;" \
       "what they were doing: $(cut -f1 "$work/activity" | sort | uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"

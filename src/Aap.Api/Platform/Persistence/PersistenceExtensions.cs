@@ -37,6 +37,7 @@ internal static class PersistenceExtensions
         // Features register IDatabaseChannel singletons; one connection listens for all of them (PostgreSQL only).
         builder.Services.AddHostedService<DatabaseNotificationListener>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [DatabaseHealthCheck.ReadyTag]);
+        builder.Services.AddSingleton<SqliteMetrics>();
         return builder;
     }
 
@@ -105,10 +106,19 @@ internal static class PersistenceExtensions
         return settings.ConnectionString;
     }
 
-    /// <summary>Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile.</summary>
+    /// <summary>
+    /// Migrates (unless <c>Database:MigrateOnStart=false</c>) and applies the configured seed profile; on SQLite, starts its
+    /// memory gauges (<see cref="SqliteMetrics"/>).
+    /// </summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
         var options = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (options.ProviderKind == DatabaseProvider.Sqlite)
+        {
+            // Its gauges exist once it is made; on PostgreSQL it never is, so SQLite's library is not loaded there.
+            _ = app.Services.GetRequiredService<SqliteMetrics>();
+        }
+
         await using var scope = app.Services.CreateAsyncScope();
         if (options.MigrateOnStart)
         {

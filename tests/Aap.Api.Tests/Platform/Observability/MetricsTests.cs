@@ -141,6 +141,29 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task On_SQLite_the_memory_its_allocator_holds_is_a_gauge_and_on_PostgreSQL_there_is_none()
+    {
+        await using var sqlite = new SqliteFactory();
+        await sqlite.InitializeAsync();
+        using (var client = sqlite.Client())
+        {
+            // A page of the catalog: the connections have read pages of the database into their caches.
+            (await client.GetAsync("/api/v1/apps", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var scrape = await ScrapeAsync(sqlite);
+        var used = scrape.Sum("aap_sqlite_memory_bytes");
+        used.ShouldBeGreaterThan(0, scrape.Text);
+        scrape.Sum("aap_sqlite_memory_peak_bytes").ShouldBeGreaterThanOrEqualTo(used);
+
+        await using var postgres = new PostgresFactory();
+        await postgres.InitializeAsync();
+        var onPostgres = await ScrapeAsync(postgres);
+        onPostgres.Of("aap_sqlite_memory_bytes").ShouldBeEmpty();
+        onPostgres.Of("aap_sqlite_memory_peak_bytes").ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task The_per_request_meters_of_routing_authentication_authorization_and_rate_limiting_are_exported_only_when_named()
     {
         await using var plain = new SqliteFactory();
