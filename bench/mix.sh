@@ -264,7 +264,7 @@ mix_run() {
     "of the shared, the runtime's code and stubs $(mib "$(double_mapped_kib "$aap_pid" '^r-x')") MiB and its type data $(mib "$(double_mapped_kib "$aap_pid" '^rw-')") MiB)"
   if [[ "$provider" == sqlite ]]; then
     # Part of the anonymous memory: SQLite's allocator (page caches, schemas, statements), from AAP's own gauges.
-    curl -s --max-time 10 "$aap/metrics" | awk '$1 == "aap_sqlite_memory_bytes" { now = $2 } $1 == "aap_sqlite_memory_peak_bytes" { peak = $2 }
+    curl -s --max-time 10 "$aap/metrics" | awk '$1 ~ /^aap_sqlite_memory_bytes($|\{)/ { now = $2 } $1 ~ /^aap_sqlite_memory_peak_bytes($|\{)/ { peak = $2 }
       END { if (now != "") printf "of the anonymous, SQLite'"'"'s allocator %.1f MiB (its peak %.1f MiB)\n", now / 1048576, peak / 1048576 }'
   fi
   if [[ "$provider" == postgres && -s "$work/activity" ]]; then
