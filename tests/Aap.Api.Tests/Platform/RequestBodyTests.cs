@@ -67,6 +67,36 @@ public abstract class RequestBodyTests(AapFactory factory)
         await Problem.ReadAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
     }
 
+    [Theory]
+    [InlineData("application/json; charset=nope", "nope")]
+    [InlineData("application/json; charset=utf-7", "utf-7")] // known to the runtime, which refuses to decode it
+    [InlineData("application/json; charset=", "")]
+    [InlineData("application/json; charset=\"\"", "\"\"")]
+    [InlineData("application/merge-patch+json; charset=nope", "nope")]
+    public async Task A_JSON_body_in_a_charset_that_cannot_be_read_is_a_415_naming_it(string contentType, string charset)
+    {
+        var before = await UserCountAsync();
+
+        using var response = await PostRawAsync($$"""{"email": "charset@example.test", "password": "{{Accounts.Password}}"}""", contentType);
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        problem.GetProperty("detail").GetString()!.ShouldContain($"charset '{charset}'");
+        (await UserCountAsync()).ShouldBe(before);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"")] // HTTP allows a quoted value
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json; charset=\"iso-8859-1\"")]
+    public async Task A_JSON_body_in_a_readable_charset_quoted_or_not_is_read(string contentType)
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+
+        using var response = await PostRawAsync($$"""{"email": "{{email}}", "password": "{{Accounts.Password}}"}""", contentType);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+    }
+
     [Fact]
     public async Task Unknown_fields_are_ignored()
     {
@@ -94,6 +124,14 @@ public abstract class RequestBodyTests(AapFactory factory)
 
     private Task<HttpResponseMessage> PostAsync(string body, string contentType) =>
         _client.PostAsync(Endpoint, new StringContent(body, Encoding.UTF8, contentType), Ct);
+
+    /// <summary>A POST whose Content-Type is sent exactly as given, unchecked by the client.</summary>
+    private Task<HttpResponseMessage> PostRawAsync(string body, string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType).ShouldBeTrue();
+        return _client.PostAsync(Endpoint, content, Ct);
+    }
 
     private Task<int> UserCountAsync() => factory.DbAsync(db => db.Set<User>().CountAsync(Ct));
 

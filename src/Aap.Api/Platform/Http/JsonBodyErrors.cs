@@ -11,18 +11,69 @@ namespace Aap.Api.Platform.Http;
 /// Keeps a JSON request body readable a second time, so that when binding fails <see cref="JsonBodyErrors"/> can
 /// report every bad field instead of the first one the reader met. Only JSON bodies within the request limit are
 /// buffered (small ones in memory, larger ones in a temporary file); the limit itself is still Kestrel's.
+/// A JSON body declared in a character set that cannot be read (<c>charset=utf-7</c>, an unknown name, an empty one)
+/// is refused here with 415: the framework's reader would throw an error that is no client's fault.
 /// </summary>
 internal sealed class JsonBodyBuffering(RequestDelegate next, IOptions<HttpOptions> options)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.HasJsonContentType() && !(request.ContentLength > options.Value.MaxRequestBodyBytes))
+        if (!request.HasJsonContentType())
+        {
+            return next(context);
+        }
+
+        if (UnreadableCharset(request) is { } charset)
+        {
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
+                $"The body's charset '{charset}' cannot be read: send JSON as UTF-8 (charset=utf-8, or no charset).").ExecuteAsync(context);
+        }
+
+        if (!(request.ContentLength > options.Value.MaxRequestBodyBytes))
         {
             request.EnableBuffering();
         }
 
         return next(context);
+    }
+
+    /// <summary>
+    /// The declared charset when the framework's JSON reader could not decode it (it takes UTF-8 and any encoding the
+    /// runtime provides by name), else null. A quoted name (<c>charset="utf-8"</c>, as HTTP allows) is unquoted in the
+    /// request's <c>Content-Type</c>, since the framework's reader looks the quotes up as part of the name.
+    /// </summary>
+    internal static string? UnreadableCharset(HttpRequest request)
+    {
+        var contentType = request.ContentType;
+        if (contentType is null || !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase) ||
+            !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) || !parsed.Charset.HasValue)
+        {
+            return null;
+        }
+
+        var charset = parsed.Charset;
+        var quoted = charset.Length >= 2 && charset[0] == '"' && charset[^1] == '"';
+        var name = quoted ? charset.Subsegment(1, charset.Length - 2) : charset;
+        if (!name.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                _ = System.Text.Encoding.GetEncoding(name.ToString());
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+            {
+                return charset.ToString();
+            }
+        }
+
+        if (quoted)
+        {
+            parsed.Charset = name;
+            request.ContentType = parsed.ToString();
+        }
+
+        return null;
     }
 }
 
