@@ -142,8 +142,8 @@ internal static class ImportCommand
     {
         null or "" => null,
         "tab" or "\\t" or "\t" => '\t',
-        { Length: 1 } => value[0],
-        _ => Problem(problems, $"--delimiter must be one character or 'tab', not '{value}'."),
+        { Length: 1 } when CsvSource.IsDelimiter(value[0]) => value[0],
+        _ => Problem(problems, $"--delimiter must be one printable ASCII character other than the quote, or 'tab', not '{value}'."),
     };
 
     private static char? Problem(List<string> problems, string message)

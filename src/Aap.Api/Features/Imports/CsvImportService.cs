@@ -265,9 +265,9 @@ internal sealed partial class CsvImportService(IOptions<DatabaseOptions> databas
             return InvalidOptions("The maximum record length must be at least 16 characters, and the sample and chunk sizes at least 1 row.", "max_record_chars");
         }
 
-        if (options.Delimiter is '"' or '\r' or '\n')
+        if (options.Delimiter is { } delimiter && !CsvSource.IsDelimiter(delimiter))
         {
-            return InvalidOptions($"'{options.Delimiter}' cannot be a delimiter.", "delimiter");
+            return InvalidOptions($"'{delimiter}' (U+{(int)delimiter:X4}) cannot be a delimiter: use a printable ASCII character other than the quote, or tab.", "delimiter");
         }
 
         return null;

@@ -30,11 +30,18 @@ internal static class CsvSource
         {
             return Encoding.GetEncoding(name.Trim(), EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
-            throw new ArgumentException($"Unknown encoding '{name}' (try utf-8, latin1, windows-1252 or utf-16).");
+            // NotSupportedException: a name the runtime knows but refuses to decode (utf-7).
+            throw new ArgumentException($"Unknown encoding '{name}' (try utf-8, latin1, windows-1252 or utf-16).", ex);
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="c"/> can separate fields: tab, or a printable ASCII character other than the quote (the
+    /// CSV reader takes U+001F to U+007E and tab; a quote or a line break would make the rows ambiguous).
+    /// </summary>
+    public static bool IsDelimiter(char c) => c == '\t' || (c is >= '\u001F' and <= '~' && c != '"');
 
     /// <summary>A stream that counts the bytes read from the file itself (compressed bytes for gzip), for progress.</summary>
     public sealed class Counting(Stream inner) : ForwardOnly(inner)

@@ -176,12 +176,12 @@ internal sealed partial class ImportAdminService(
             delimiter = delimiterText switch
             {
                 "tab" or "\\t" or "\t" => '\t',
-                { Length: 1 } when delimiterText[0] is not ('"' or '\r' or '\n') => delimiterText[0],
+                { Length: 1 } when CsvSource.IsDelimiter(delimiterText[0]) => delimiterText[0],
                 _ => null,
             };
             if (delimiter is null)
             {
-                errors.Add("delimiter", $"The delimiter is one character (not a quote or a line break) or 'tab', not '{delimiterText}'.");
+                errors.Add("delimiter", $"The delimiter is one printable ASCII character other than the quote, or 'tab', not '{delimiterText}'.");
             }
         }
 

@@ -165,6 +165,14 @@ public abstract class CsvImportTests(AapFactory factory)
         exit.ShouldBe(0, loadError);
         (await RowsAsync("latin", "id", "name", "city")).ShouldBe([["René", "Zürich"]]);
 
+        var (utf7, _, utf7Error) = await CliAsync(latin1, "--table", "latin7", "--encoding", "utf-7");
+        utf7.ShouldBe(2, utf7Error);
+        utf7Error.ShouldContain("Unknown encoding 'utf-7'");
+        var (accented, _, delimiterError) = await CliAsync(latin1, "--table", "latin7", "--delimiter", "é");
+        accented.ShouldBe(2, delimiterError);
+        delimiterError.ShouldContain("--delimiter");
+        (await TableExistsAsync("latin7")).ShouldBeFalse();
+
         var utf16 = WriteBytes("utf16.csv", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("name\nÅsa\n")]);
         var (bom, _, bomError) = await CliAsync(utf16, "--table", "utf16");
         bom.ShouldBe(0, bomError);

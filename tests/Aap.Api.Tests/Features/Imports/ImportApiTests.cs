@@ -154,6 +154,25 @@ public abstract class ImportApiTests
         StoredImportFiles(factory).ShouldBeEmpty();
     }
 
+    [Theory]
+    [InlineData("encoding", "utf-7")] // a name the runtime knows and refuses to decode
+    [InlineData("delimiter", "é")] // outside the CSV reader's characters
+    [InlineData("delimiter", "\u0001")]
+    [InlineData("delimiter", "\"")]
+    public async Task An_encoding_or_delimiter_the_reader_cannot_use_is_a_400_before_anything_is_stored(string field, string value)
+    {
+        await using var factory = NewFactory();
+        await factory.InitializeAsync();
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+
+        using var response = await admin.PostAsync("/api/v1/admin/imports", Form(People, "p.csv", ("table", "t"), (field, value)), Ct);
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest, ImportProblemCodes.InvalidOptions);
+        Problem.FieldErrors(problem, field).ShouldNotBeEmpty();
+        (await factory.DbAsync(db => db.Set<DataImport>().CountAsync(Ct))).ShouldBe(0);
+        StoredImportFiles(factory).ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task An_upload_over_the_limit_is_a_413_and_leaves_no_stored_object()
     {
