@@ -32,8 +32,10 @@ internal sealed partial class SchedulerHostedService(QuartzHostedService quartz,
         {
             await stop.WaitAsync(bound, cancellationToken);
         }
-        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException && !stop.IsCompleted)
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
+            // Past the bound, or the host's own shutdown timeout came first (then Quartz's stop may itself have ended
+            // cancelled): either way the stop is given up, not failed, so the host's stop goes on to the end.
             // The scheduler's thread goes on retrying until the process exits; nothing waits for it any more.
             _ = stop.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             LogGaveUp(logger, bound.TotalSeconds);
@@ -42,6 +44,6 @@ internal sealed partial class SchedulerHostedService(QuartzHostedService quartz,
 
     public Task StoppedAsync(CancellationToken cancellationToken) => quartz.StoppedAsync(cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The scheduler did not stop within {Seconds} s (Jobs:ShutdownTimeoutSeconds), most likely waiting for the database; the node stops without it, and what it held is recovered as a stopped node's is")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The scheduler did not stop within {Seconds} s (Jobs:ShutdownTimeoutSeconds) or the host's shutdown timeout, most likely waiting for the database; the node stops without it, and what it held is recovered as a stopped node's is")]
     private static partial void LogGaveUp(ILogger logger, double seconds);
 }

@@ -37,6 +37,24 @@ public sealed class ShutdownAfterOutageTests
     }
 
     [Fact]
+    public async Task A_node_whose_host_gives_up_on_the_stop_before_the_schedulers_bound_still_exits_0_with_its_log_file_complete()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(Ct);
+        // The host's shutdown timeout (2 s) ends before the scheduler's own bound (60 s): the scheduler's stop is
+        // cancelled by the host, which must be a stop given up, not an error that fails the host's stop.
+        await using var server = await StartNodeAsync(postgres, new() { ["shutdownTimeoutSeconds"] = "2", ["Jobs__ShutdownTimeoutSeconds"] = "60" });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
+
+        await postgres.StopAsync(Ct);
+        await NoticedOutageAsync(server, http);
+
+        var exitCode = await server.StopAsync(ShutdownTimeout);
+
+        exitCode.ShouldBe(0, server.Output);
+        LogFileIsComplete(server, "Shutdown complete", "The scheduler did not stop within");
+    }
+
+    [Fact]
     public async Task A_node_that_lived_through_a_database_outage_and_its_recovery_exits_0_on_SIGTERM_with_its_log_file_complete()
     {
         await using var postgres = await PrivatePostgres.StartAsync(Ct);
@@ -64,10 +82,10 @@ public sealed class ShutdownAfterOutageTests
         LogFileIsComplete(server, "Shutdown complete");
     }
 
-    /// <summary>A node on <paramref name="postgres"/>, its scheduler started, checking in every second, a job due every two.</summary>
-    private static async Task<DocServer> StartNodeAsync(PrivatePostgres postgres)
+    /// <summary>A node on <paramref name="postgres"/>, its scheduler started, checking in every second, a job due every two; <paramref name="settings"/> added.</summary>
+    private static async Task<DocServer> StartNodeAsync(PrivatePostgres postgres, Dictionary<string, string>? settings = null)
     {
-        var server = await DocServer.StartAsync(new Dictionary<string, string>
+        var server = await DocServer.StartAsync(new Dictionary<string, string>(settings ?? [])
         {
             ["Database__Provider"] = "Postgres",
             ["ConnectionStrings__Default"] = postgres.ConnectionString,
