@@ -60,6 +60,10 @@ public abstract class ImportRetentionTests
         await factory.UploadGoneAsync(endedRow.FileKey);
         await PutAsync(factory, endedRow.FileKey);
 
+        // The job's run goes on to the next queued import after one ends: the live imports below are added only once
+        // that run is over, so that it does not take the queued one as its own.
+        await JobIdleAsync(factory, ImportJob.Name);
+
         // Two live imports as old as can be, one queued and one running: their uploads must stay.
         var queued = await LiveImportAsync(factory, ImportStates.Queued);
         var running = await LiveImportAsync(factory, ImportStates.Running);
@@ -182,6 +186,27 @@ public abstract class ImportRetentionTests
         }
 
         return existing;
+    }
+
+    /// <summary>Waits (up to 60 s) until <paramref name="job"/> has no run queued or under way on any node.</summary>
+    private static async Task JobIdleAsync(AapFactory factory, string job)
+    {
+        using var admin = await factory.ClientForAsync(await factory.CreateAdminAsync());
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await admin.GetAsync("/api/v1/admin/jobs", Ct);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var jobs = (await response.JsonAsync()).GetProperty("data");
+            var found = jobs.EnumerateArray().Single(j => j.GetProperty("name").GetString() == job);
+            if (found.GetProperty("current_run").ValueKind == JsonValueKind.Null)
+            {
+                return;
+            }
+
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"the job {job} was still running: {found}");
+            await Task.Delay(100, Ct);
+        }
     }
 
     /// <summary>Runs a job through the admin API, signed in at the factory's clock, and waits for its run (after one under way).</summary>
