@@ -138,13 +138,9 @@ internal static class ImportCommand
         return ImportColumnType.Text;
     }
 
-    private static char? ParseDelimiter(string? value, List<string> problems) => value switch
-    {
-        null or "" => null,
-        "tab" or "\\t" or "\t" => '\t',
-        { Length: 1 } when CsvSource.IsDelimiter(value[0]) => value[0],
-        _ => Problem(problems, $"--delimiter must be one printable ASCII character other than the quote, or 'tab', not '{value}'."),
-    };
+    private static char? ParseDelimiter(string? value, List<string> problems) => string.IsNullOrEmpty(value)
+        ? null
+        : CsvSource.ParseDelimiter(value) ?? Problem(problems, $"--delimiter must be one printable ASCII character other than the quote, or 'tab', not '{value}'.");
 
     private static char? Problem(List<string> problems, string message)
     {

@@ -43,6 +43,14 @@ internal static class CsvSource
     /// </summary>
     public static bool IsDelimiter(char c) => c == '\t' || (c is >= '\u001F' and <= '~' && c != '"');
 
+    /// <summary>The delimiter an import option names: one such character, or <c>tab</c> (also <c>\t</c>); null for anything else.</summary>
+    public static char? ParseDelimiter(string text) => text switch
+    {
+        "tab" or "\\t" or "\t" => '\t',
+        { Length: 1 } when IsDelimiter(text[0]) => text[0],
+        _ => null,
+    };
+
     /// <summary>A stream that counts the bytes read from the file itself (compressed bytes for gzip), for progress.</summary>
     public sealed class Counting(Stream inner) : ForwardOnly(inner)
     {

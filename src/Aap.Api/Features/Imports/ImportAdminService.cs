@@ -173,12 +173,7 @@ internal sealed partial class ImportAdminService(
         char? delimiter = null;
         if (upload.Fields.TryGetValue("delimiter", out var delimiters) && delimiters.FirstOrDefault(d => d.Length > 0) is { } delimiterText)
         {
-            delimiter = delimiterText switch
-            {
-                "tab" or "\\t" or "\t" => '\t',
-                { Length: 1 } when CsvSource.IsDelimiter(delimiterText[0]) => delimiterText[0],
-                _ => null,
-            };
+            delimiter = CsvSource.ParseDelimiter(delimiterText);
             if (delimiter is null)
             {
                 errors.Add("delimiter", $"The delimiter is one printable ASCII character other than the quote, or 'tab', not '{delimiterText}'.");
